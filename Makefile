@@ -1,0 +1,38 @@
+# Makefile - thin wrapper for people: deps, build, demo, test, bench. CMake does the real work.
+CMAKE ?= cmake
+CTEST ?= ctest
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build build-sanitize demo test test-default test-sanitize bench clean
+
+all: build
+
+deps:
+	@tools/deps.sh
+
+build: deps
+	$(CMAKE) --preset default >/dev/null
+	$(CMAKE) --build --preset default -j $(JOBS)
+
+build-sanitize: deps
+	$(CMAKE) --preset sanitize >/dev/null
+	$(CMAKE) --build --preset sanitize -j $(JOBS)
+
+demo: build
+	@tools/demo.sh build/default
+
+# Every test, then every test again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test: test-default test-sanitize
+
+test-default: build
+	$(CTEST) --preset default
+
+test-sanitize: build-sanitize
+	$(CTEST) --preset sanitize
+
+bench: build
+	@tools/deps.sh --bench
+	@bench/run.sh build/default
+
+clean:
+	rm -rf build

@@ -1,0 +1,51 @@
+/* report.h - public reporters: tracemalloc's text lines exactly, and JSON. */
+#ifndef LEAKLAB_REPORT_H
+#define LEAKLAB_REPORT_H
+/*
+ * Contract: reporters only read snapshots and statistics; they never touch the live table.
+ * Text is byte-for-byte tracemalloc's format (see ll_format_size / ll_format_stat). Functions
+ * returning int return 0 on success or a negative LL_E* code (LL_EIO when writing fails).
+ */
+#include <leaklab/leaklab.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* tracemalloc's _format_size: B, KiB, MiB, GiB, TiB; "%.1f" under 100 (not for B), "%.0f" under
+ * 10 KiB-of-the-unit or at TiB. sign != 0 gives the "%+" form used by diffs. snprintf semantics:
+ * returns the length the full text needs. */
+LL_API int ll_format_size(char *buf, size_t len, double size, int sign);
+
+/* One statistic as tracemalloc's Statistic/StatisticDiff __str__ prints it, no newline:
+ *   "file.c:12: size=124 B, count=3, average=41 B"
+ *   "file.c:12: size=124 B (+24 B), count=3 (+1), average=41 B"   (is_diff)
+ * average= is omitted when count is 0. The key shown is traceback->frames[0]. snprintf
+ * semantics. */
+LL_API int ll_format_stat(char *buf, size_t len, const ll_stat_t *st, int is_diff);
+
+typedef enum ll_format {
+  LL_FORMAT_TEXT = 0,
+  LL_FORMAT_JSON = 1
+} ll_format_t;
+/* Parse "text", "json", ... ; -1 when unknown. */
+LL_API int ll_format_parse(const char *name);
+
+typedef struct ll_report_opts {
+  size_t top;        /* lines to show, 0 = all */
+  ll_format_t format;
+} ll_report_opts_t;
+
+/* A whole report of `stats` (made from `snap`; for diffs, from the new snapshot) to `out`.
+ * text: a one-line heading, then one tracemalloc line per statistic (traceback grouping adds
+ * the frames, indented, under each line), then "...and N more" when top cut the list.
+ * json: one object with program, peak_bytes, end_bytes, total_allocations, total_bytes, at,
+ * group_by, cumulative, untracked_allocations, untracked_bytes, and sites: [{file, line,
+ * function, size, usable, count, (size_diff, count_diff,) frames: [...]}]. */
+LL_API int ll_report_write(FILE *out, const ll_snapshot_t *snap, const ll_stats_t *stats,
+                           const ll_report_opts_t *opts);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LEAKLAB_REPORT_H */

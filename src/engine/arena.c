@@ -1,0 +1,101 @@
+/* arena.c - private mmap-backed bump arenas (see arena.h); the tracker's memory never uses malloc. */
+#include "arena.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define LL__CHUNK_MIN (64 * 1024)
+
+typedef struct ll__chunk {
+  struct ll__chunk *next;
+  size_t size; /* mapped bytes, header included */
+} ll__chunk_t;
+
+struct ll__arena {
+  ll__chunk_t *chunks; /* the first chunk holds the arena itself */
+  char *cur;
+  char *end;
+  size_t mapped;
+};
+
+static size_t page_round(size_t n) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  if (n > SIZE_MAX - page) return 0;
+  return (n + page - 1) & ~(page - 1);
+}
+
+void *ll__mmap_alloc(size_t size) {
+  size_t len = page_round(size);
+  if (len == 0) return NULL;
+  void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+void ll__mmap_free(void *p, size_t size) {
+  if (p != NULL) munmap(p, page_round(size));
+}
+
+static ll__chunk_t *chunk_new(size_t need) {
+  size_t want = need + sizeof(ll__chunk_t) + 16;
+  if (want < need) return NULL;
+  if (want < LL__CHUNK_MIN) want = LL__CHUNK_MIN;
+  want = page_round(want);
+  if (want == 0) return NULL;
+  ll__chunk_t *c = ll__mmap_alloc(want);
+  if (c == NULL) return NULL;
+  c->next = NULL;
+  c->size = want;
+  return c;
+}
+
+static char *align16(char *p) { return (char *)(((uintptr_t)p + 15) & ~(uintptr_t)15); }
+
+ll__arena_t *ll__arena_new(void) {
+  ll__chunk_t *c = chunk_new(sizeof(ll__arena_t));
+  if (c == NULL) return NULL;
+  ll__arena_t *a = (ll__arena_t *)align16((char *)(c + 1));
+  a->chunks = c;
+  a->cur = align16((char *)(a + 1));
+  a->end = (char *)c + c->size;
+  a->mapped = c->size;
+  return a;
+}
+
+void *ll__arena_alloc(ll__arena_t *a, size_t n) {
+  if (n == 0) n = 1;
+  char *p = align16(a->cur);
+  if (p > a->end || (size_t)(a->end - p) < n) {
+    ll__chunk_t *c = chunk_new(n);
+    if (c == NULL) return NULL;
+    c->next = a->chunks->next; /* keep the arena's own chunk first */
+    a->chunks->next = c;
+    a->mapped += c->size;
+    p = align16((char *)(c + 1));
+    a->end = (char *)c + c->size;
+  }
+  a->cur = p + n;
+  return p; /* fresh mmap pages are zero and bump memory is never reused */
+}
+
+char *ll__arena_strdup(ll__arena_t *a, const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = ll__arena_alloc(a, n);
+  if (d != NULL) memcpy(d, s, n);
+  return d;
+}
+
+size_t ll__arena_bytes(const ll__arena_t *a) { return a->mapped; }
+
+void ll__arena_free(ll__arena_t *a) {
+  if (a == NULL) return;
+  ll__chunk_t *c = a->chunks->next;
+  while (c != NULL) {
+    ll__chunk_t *next = c->next;
+    ll__mmap_free(c, c->size);
+    c = next;
+  }
+  c = a->chunks;
+  ll__mmap_free(c, c->size);
+}

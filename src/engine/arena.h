@@ -1,0 +1,25 @@
+/* arena.h - private mmap-backed bump arenas: the tracker's own memory, never from malloc. */
+#ifndef LEAKLAB_ARENA_H
+#define LEAKLAB_ARENA_H
+/*
+ * Contract: an arena hands out zeroed, 16-byte aligned memory from chunks it maps with mmap;
+ * nothing is freed alone, everything goes with ll__arena_free. Allocation failure returns NULL
+ * (never aborts). Not thread-safe: an arena belongs to one owner, who locks if it must.
+ * ll__mmap_alloc/ll__mmap_free serve large growable tables (hash tables) the same way.
+ */
+#include <stddef.h>
+
+typedef struct ll__arena ll__arena_t;
+
+ll__arena_t *ll__arena_new(void);
+void ll__arena_free(ll__arena_t *a);
+void *ll__arena_alloc(ll__arena_t *a, size_t n);
+char *ll__arena_strdup(ll__arena_t *a, const char *s);
+/* Bytes mapped by the arena (its chunks and itself). */
+size_t ll__arena_bytes(const ll__arena_t *a);
+
+/* Whole pages, zeroed; size is rounded up to pages by the callee. NULL on failure. */
+void *ll__mmap_alloc(size_t size);
+void ll__mmap_free(void *p, size_t size);
+
+#endif

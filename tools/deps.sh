@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# deps.sh - install the Debian packages leaklab needs, when missing (root or sudo), else say how.
+set -euo pipefail
+
+# Build and test: compiler, CMake, pkg-config, cmocka; the preload's stacks and symbols (libunwind,
+# libdw); the lessons' big integers (GMP); the allocators and tools they are compared with.
+PACKAGES=(
+  build-essential cmake pkg-config
+  libcmocka-dev
+  libunwind-dev libdw-dev libelf-dev
+  libgmp-dev
+  libjemalloc-dev libjemalloc2
+  libzstd-dev
+  valgrind
+)
+[ "${1:-}" = "--bench" ] && PACKAGES+=(heaptrack hyperfine)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "leaklab: installing missing Debian packages: ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  SUDO=(sudo -n)
+else
+  echo "leaklab: cannot install packages (not root, no password-less sudo). Run:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "leaklab: packages installed" >&2
