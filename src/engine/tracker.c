@@ -1,0 +1,556 @@
+/* tracker.c - the tracking engine: tracemalloc's API, the exact peak snapshot, temporaries. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <leaklab/leaklab.h>
+
+#include "arena.h"
+#include "engine.h"
+#include "tracker_internal.h"
+
+/* Everything below is guarded by `lock`, except `tracing`, which is also read without it so
+ * that untraced calls cost one relaxed load (they re-check under the lock). */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static atomic_int tracing;
+
+static struct {
+  int limit; /* traceback limit */
+  uint64_t current, peak;
+  /* Peak generation: bumped whenever the peak moves (and at start, reset_peak, clear). A
+   * traceback whose pk_gen differs has not changed since the peak: its cur values are the peak
+   * values. See tb_touch. */
+  uint64_t gen;
+  /* Bumped when traceback ids or live records are forgotten (start, stop, clear), so a realloc
+   * token taken before cannot restore a stale record. */
+  uint32_t epoch;
+  uint64_t total_allocs, total_bytes, untracked_allocs, untracked_bytes;
+  uint64_t hist_counts[LL__HIST_BUCKETS], hist_bytes[LL__HIST_BUCKETS];
+  uintptr_t last_alloc; /* the most recent allocation, for temporaries */
+  ll__livetab_t live;
+  ll__intern_t in;
+  uint64_t *scratch; /* location keys of the traceback being recorded */
+  size_t scratch_cap, scratch_bytes;
+  char *program; /* mmap'd copy, survives stop */
+  size_t program_bytes;
+} T = {.limit = 1, .gen = 1, .epoch = 1};
+
+/* ---- fork safety ------------------------------------------------------------------------- */
+
+static void fork_prepare(void) { pthread_mutex_lock(&lock); }
+static void fork_parent(void) { pthread_mutex_unlock(&lock); }
+/* The forking thread is the only thread of the child and owns the lock: unlocking is valid. */
+static void fork_child(void) { pthread_mutex_unlock(&lock); }
+static void register_atfork(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+
+static int is_tracing_fast(void) { return atomic_load_explicit(&tracing, memory_order_relaxed); }
+static int is_tracing_locked(void) { return atomic_load_explicit(&tracing, memory_order_relaxed); }
+
+void ll__tracker_test_fail_memory(int fail) {
+  pthread_mutex_lock(&lock);
+  ll__tmem_fail = fail;
+  pthread_mutex_unlock(&lock);
+}
+
+/* ---- accounting ---------------------------------------------------------------------------- */
+
+/* Before a traceback's current values change, keep them as its peak values if the peak was
+ * reached since it last changed: O(1) per operation, and the peak snapshot stays exact. */
+static ll__tb_t *tb_touch(uint32_t id) {
+  ll__tb_t *tb = &T.in.tbs[id];
+  if (tb->pk_gen != T.gen) {
+    tb->pk_size = tb->cur_size;
+    tb->pk_usable = tb->cur_usable;
+    tb->pk_count = tb->cur_count;
+    tb->pk_gen = T.gen;
+  }
+  return tb;
+}
+
+static void account_add(uint32_t id, uint64_t size, uint64_t usable) {
+  ll__tb_t *tb = tb_touch(id);
+  tb->cur_size += size;
+  tb->cur_usable += usable;
+  tb->cur_count++;
+  T.current += size;
+  if (T.current > T.peak) {
+    T.peak = T.current;
+    T.gen++; /* every traceback's current values are now its peak values */
+  }
+}
+
+static void account_sub(uint32_t id, uint64_t size, uint64_t usable) {
+  ll__tb_t *tb = tb_touch(id);
+  tb->cur_size -= size;
+  tb->cur_usable -= usable;
+  tb->cur_count--;
+  T.current -= size;
+}
+
+static uint32_t slack_of(size_t size, size_t usable) {
+  if (usable <= size) return 0;
+  return usable - size > UINT32_MAX ? UINT32_MAX : (uint32_t)(usable - size);
+}
+
+/* Every allocation seen, recorded or untracked: the histogram describes the program. */
+static void hist_add(size_t size) {
+  int b = size == 0 ? 0 : 64 - __builtin_clzll((unsigned long long)size);
+  T.hist_counts[b]++;
+  T.hist_bytes[b] += size;
+}
+
+/* Forget ptr's record if any, as a free that cannot be a temporary (address reused). */
+static void drop_record(uintptr_t ptr) {
+  ll__live_t old;
+  if (ll__live_remove(&T.live, ptr, &old)) account_sub(old.tb, old.size, old.size + old.slack);
+}
+
+static uint64_t *scratch(size_t n) {
+  if (n <= T.scratch_cap) return T.scratch;
+  size_t len;
+  uint64_t *p = ll__tmem_map(n * sizeof *p, &len);
+  if (p == NULL) return NULL;
+  ll__tmem_unmap(T.scratch, T.scratch_bytes);
+  T.scratch = p;
+  T.scratch_cap = len / sizeof *p;
+  T.scratch_bytes = len;
+  return p;
+}
+
+/* Where a traceback comes from: compile-time sites or native return addresses. */
+typedef struct frames_src {
+  const ll_site_t *sites;
+  const uintptr_t *ips;
+  int n;
+} frames_src_t;
+
+static int intern_frames(const frames_src_t *src, uint32_t *id) {
+  static const ll_site_t unknown = {NULL, NULL, 0};
+  const ll_site_t *sites = src->sites;
+  int total = src->n;
+  if (total < 1 || (src->sites == NULL && src->ips == NULL)) { /* no frames: one unknown */
+    sites = &unknown;
+    total = 1;
+  }
+  uint32_t n = (uint32_t)(total < T.limit ? total : T.limit);
+  uint64_t *keys = scratch(n);
+  if (keys == NULL) return LL_ENOMEM;
+  for (uint32_t i = 0; i < n; i++) {
+    if (sites != NULL) {
+      if (ll__intern_site(&T.in, sites[i].file, sites[i].func, sites[i].line, &keys[i]) != 0)
+        return LL_ENOMEM;
+    } else {
+      keys[i] = (uint64_t)src->ips[i] & ~LL__KEY_SYM;
+    }
+  }
+  return ll__intern_tb(&T.in, keys, n, (uint32_t)total, id);
+}
+
+/* Record a new block (also the result of a realloc). Never fails the program: a block that
+ * cannot be recorded is counted untracked. */
+static void alloc_locked(void *ptr, size_t size, size_t usable, const frames_src_t *src) {
+  uintptr_t p = (uintptr_t)ptr;
+  uint32_t id;
+  int existed;
+  hist_add(size);
+  T.last_alloc = p;
+  ll__live_t *e;
+  if (intern_frames(src, &id) != 0 || (e = ll__live_upsert(&T.live, p, &existed)) == NULL) {
+    drop_record(p); /* a stale record at this address belongs to a block already gone */
+    T.untracked_allocs++;
+    T.untracked_bytes += size;
+    return;
+  }
+  if (existed) account_sub(e->tb, e->size, e->size + e->slack);
+  e->size = size;
+  e->tb = id;
+  e->slack = slack_of(size, usable);
+  T.total_allocs++;
+  T.total_bytes += size;
+  account_add(id, size, (uint64_t)size + e->slack);
+}
+
+static void track_alloc(void *ptr, size_t size, size_t usable, const frames_src_t *src) {
+  if (!is_tracing_fast() || ptr == NULL) return;
+  pthread_mutex_lock(&lock);
+  if (is_tracing_locked()) alloc_locked(ptr, size, usable, src);
+  pthread_mutex_unlock(&lock);
+}
+
+void ll_track_alloc(void *ptr, size_t size, size_t usable, const ll_site_t *sites, int nsite) {
+  frames_src_t src = {sites, NULL, nsite};
+  track_alloc(ptr, size, usable, &src);
+}
+
+void ll__track_alloc_ips(void *ptr, size_t size, size_t usable, const uintptr_t *ips, int nip) {
+  frames_src_t src = {NULL, ips, nip};
+  track_alloc(ptr, size, usable, &src);
+}
+
+void ll_track_free(void *ptr) {
+  if (!is_tracing_fast() || ptr == NULL) return;
+  uintptr_t p = (uintptr_t)ptr;
+  ll__live_t old;
+  pthread_mutex_lock(&lock);
+  if (is_tracing_locked() && ll__live_remove(&T.live, p, &old)) {
+    uint64_t usable = old.size + old.slack;
+    account_sub(old.tb, old.size, usable);
+    if (p == T.last_alloc) { /* freed before any other allocation: a temporary */
+      ll__tb_t *tb = &T.in.tbs[old.tb];
+      tb->tmp_size += old.size;
+      tb->tmp_usable += usable;
+      tb->tmp_count++;
+      T.last_alloc = 0;
+    }
+  }
+  pthread_mutex_unlock(&lock);
+}
+
+/* ---- realloc ------------------------------------------------------------------------------- */
+
+/* Never 0 (0 means "no record"), whatever the epoch. */
+static int epoch_tag(void) { return (int)(T.epoch % 0x7fffffffu) + 1; }
+
+void ll_track_realloc_begin(void *old_ptr, ll_realloc_token_t *tok) {
+  memset(tok, 0, sizeof *tok);
+  tok->old_ptr = old_ptr;
+  if (!is_tracing_fast() || old_ptr == NULL) return;
+  ll__live_t old;
+  pthread_mutex_lock(&lock);
+  if (is_tracing_locked() && ll__live_remove(&T.live, (uintptr_t)old_ptr, &old)) {
+    account_sub(old.tb, old.size, old.size + old.slack);
+    tok->size = old.size;
+    tok->usable = old.size + old.slack;
+    tok->traceback = old.tb;
+    tok->had_record = epoch_tag(); /* nonzero; also says which tracing session it belongs to */
+  }
+  pthread_mutex_unlock(&lock);
+}
+
+static void restore_locked(const ll_realloc_token_t *tok) {
+  int existed;
+  if (tok->had_record != epoch_tag() || tok->traceback >= T.in.ntb) return; /* stale token */
+  ll__live_t *e = ll__live_upsert(&T.live, (uintptr_t)tok->old_ptr, &existed);
+  if (e == NULL) {
+    T.untracked_allocs++;
+    T.untracked_bytes += tok->size;
+    return;
+  }
+  if (existed) account_sub(e->tb, e->size, e->size + e->slack);
+  e->size = tok->size;
+  e->tb = tok->traceback;
+  e->slack = slack_of(tok->size, tok->usable);
+  account_add(e->tb, e->size, e->size + e->slack);
+}
+
+static void realloc_end(ll_realloc_token_t *tok, void *new_ptr, size_t size, size_t usable,
+                        const frames_src_t *src) {
+  if (!is_tracing_fast()) return;
+  pthread_mutex_lock(&lock);
+  if (is_tracing_locked()) {
+    if (new_ptr != NULL)
+      alloc_locked(new_ptr, size, usable, src);
+    else if (size != 0 && tok->had_record)
+      restore_locked(tok); /* realloc failed: the old block is still there */
+    /* new_ptr NULL and size 0: realloc(p, 0) freed p, whose record begin already took out. */
+  }
+  pthread_mutex_unlock(&lock);
+  tok->had_record = 0; /* a token serves once */
+}
+
+void ll_track_realloc_end(ll_realloc_token_t *tok, void *new_ptr, size_t size, size_t usable,
+                          const ll_site_t *sites, int nsite) {
+  frames_src_t src = {sites, NULL, nsite};
+  realloc_end(tok, new_ptr, size, usable, &src);
+}
+
+void ll__track_realloc_end_ips(ll_realloc_token_t *tok, void *new_ptr, size_t size,
+                               size_t usable, const uintptr_t *ips, int nip) {
+  frames_src_t src = {NULL, ips, nip};
+  realloc_end(tok, new_ptr, size, usable, &src);
+}
+
+/* ---- start / stop / queries ---------------------------------------------------------------- */
+
+/* Forget live blocks and per-traceback counters; interned strings stay (their pointers were
+ * handed out by ll_get_object_traceback and stay valid until ll_stop). */
+static void clear_locked(void) {
+  ll__live_reset(&T.live);
+  for (size_t i = 0; i < T.in.ntb; i++) {
+    ll__tb_t *tb = &T.in.tbs[i];
+    tb->cur_size = tb->cur_usable = tb->cur_count = 0;
+    tb->pk_size = tb->pk_usable = tb->pk_count = tb->pk_gen = 0;
+    tb->tmp_size = tb->tmp_usable = tb->tmp_count = 0;
+  }
+  T.current = T.peak = 0;
+  T.gen++;
+  T.epoch++;
+  T.last_alloc = 0;
+}
+
+/* Release every byte of tracking state and zero the counters (the program name stays). */
+static void forget_all_locked(void) {
+  ll__live_reset(&T.live);
+  ll__intern_reset(&T.in);
+  ll__tmem_arena_reset();
+  ll__tmem_unmap(T.scratch, T.scratch_bytes);
+  T.scratch = NULL;
+  T.scratch_cap = T.scratch_bytes = 0;
+  T.current = T.peak = 0;
+  T.total_allocs = T.total_bytes = T.untracked_allocs = T.untracked_bytes = 0;
+  memset(T.hist_counts, 0, sizeof T.hist_counts);
+  memset(T.hist_bytes, 0, sizeof T.hist_bytes);
+  T.last_alloc = 0;
+  T.gen++;
+  T.epoch++;
+}
+
+int ll_start(int nframe) {
+  if (nframe < 1 || nframe > LL_MAX_NFRAME) return LL_EINVAL;
+  pthread_once(&atfork_once, register_atfork);
+  pthread_mutex_lock(&lock);
+  T.limit = nframe;
+  if (!is_tracing_locked()) {
+    forget_all_locked();
+    atomic_store_explicit(&tracing, 1, memory_order_release);
+  }
+  pthread_mutex_unlock(&lock);
+  return 0;
+}
+
+void ll_stop(void) {
+  pthread_mutex_lock(&lock);
+  atomic_store_explicit(&tracing, 0, memory_order_release);
+  forget_all_locked();
+  pthread_mutex_unlock(&lock);
+}
+
+int ll_is_tracing(void) { return atomic_load_explicit(&tracing, memory_order_acquire); }
+
+int ll_get_traceback_limit(void) {
+  pthread_mutex_lock(&lock);
+  int n = T.limit;
+  pthread_mutex_unlock(&lock);
+  return n;
+}
+
+void ll_get_traced_memory(size_t *current, size_t *peak) {
+  pthread_mutex_lock(&lock);
+  size_t c = (size_t)T.current, p = (size_t)T.peak;
+  pthread_mutex_unlock(&lock);
+  if (current != NULL) *current = c;
+  if (peak != NULL) *peak = p;
+}
+
+void ll_reset_peak(void) {
+  pthread_mutex_lock(&lock);
+  if (is_tracing_locked()) {
+    T.peak = T.current;
+    T.gen++; /* the live set of now is the peak set */
+  }
+  pthread_mutex_unlock(&lock);
+}
+
+size_t ll_get_tracker_memory(void) {
+  pthread_mutex_lock(&lock);
+  size_t n = ll__tmem_bytes() + T.program_bytes;
+  pthread_mutex_unlock(&lock);
+  return n;
+}
+
+void ll_clear_traces(void) {
+  pthread_mutex_lock(&lock);
+  if (is_tracing_locked()) clear_locked();
+  pthread_mutex_unlock(&lock);
+}
+
+void ll_get_counters(ll_counters_t *out) {
+  if (out == NULL) return;
+  pthread_mutex_lock(&lock);
+  out->total_allocations = T.total_allocs;
+  out->total_bytes = T.total_bytes;
+  out->untracked_allocations = T.untracked_allocs;
+  out->untracked_bytes = T.untracked_bytes;
+  out->live_blocks = T.live.count;
+  pthread_mutex_unlock(&lock);
+}
+
+void ll__get_size_histogram(uint64_t counts[LL__HIST_BUCKETS], uint64_t bytes[LL__HIST_BUCKETS]) {
+  pthread_mutex_lock(&lock);
+  if (counts != NULL) memcpy(counts, T.hist_counts, sizeof T.hist_counts);
+  if (bytes != NULL) memcpy(bytes, T.hist_bytes, sizeof T.hist_bytes);
+  pthread_mutex_unlock(&lock);
+}
+
+void ll_set_program(const char *program) {
+  if (program == NULL) program = "";
+  size_t n = strlen(program) + 1;
+  size_t len = 0;
+  /* Mapped outside the lock; only the swap is guarded. Not via ll__tmem: it must not fail by
+   * the test hook and survives ll_stop. */
+  char *copy = ll__mmap_alloc(n);
+  if (copy != NULL) {
+    memcpy(copy, program, n);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    len = (n + page - 1) / page * page; /* what ll__mmap_alloc mapped */
+  }
+  pthread_mutex_lock(&lock);
+  char *old = T.program;
+  size_t old_len = T.program_bytes;
+  if (copy != NULL) {
+    T.program = copy;
+    T.program_bytes = len;
+  }
+  pthread_mutex_unlock(&lock);
+  if (copy != NULL) ll__mmap_free(old, old_len);
+}
+
+/* ---- frames ------------------------------------------------------------------------------- */
+
+static void frame_of(uint64_t key, ll_frame_t *f) {
+  if (key & LL__KEY_SYM) {
+    const ll__loc_t *loc = &T.in.locs[key & ~LL__KEY_SYM];
+    f->filename = loc->file->s;
+    f->function = loc->func->s;
+    f->lineno = loc->line;
+    f->ip = 0;
+  } else {
+    f->filename = "<unknown>";
+    f->function = "";
+    f->lineno = 0;
+    f->ip = key;
+  }
+}
+
+int ll_get_object_traceback(const void *ptr, ll_frame_t *frames, int max) {
+  if (frames == NULL || max <= 0 || ptr == NULL || !is_tracing_fast()) return 0;
+  int n = 0;
+  pthread_mutex_lock(&lock);
+  const ll__live_t *e = is_tracing_locked() ? ll__live_find(&T.live, (uintptr_t)ptr) : NULL;
+  if (e != NULL) {
+    const ll__tb_t *tb = &T.in.tbs[e->tb];
+    n = tb->nframe < (uint32_t)max ? (int)tb->nframe : max;
+    for (int i = 0; i < n; i++) frame_of(tb->keys[i], &frames[i]);
+  }
+  pthread_mutex_unlock(&lock);
+  return n;
+}
+
+/* ---- snapshots ---------------------------------------------------------------------------- */
+
+typedef enum { VIEW_CURRENT, VIEW_PEAK, VIEW_TEMPORARY } view_t;
+
+static void tb_value(const ll__tb_t *tb, view_t v, uint64_t *size, uint64_t *usable,
+                     uint64_t *count) {
+  if (v == VIEW_TEMPORARY) {
+    *size = tb->tmp_size, *usable = tb->tmp_usable, *count = tb->tmp_count;
+  } else if (v == VIEW_PEAK && tb->pk_gen == T.gen) {
+    *size = tb->pk_size, *usable = tb->pk_usable, *count = tb->pk_count;
+  } else {
+    *size = tb->cur_size, *usable = tb->cur_usable, *count = tb->cur_count;
+  }
+}
+
+/* A string copied into the snapshot arena once, however many frames name it. */
+static const char *snap_str(ll__arena_t *a, const char **copies, const ll__str_t *s) {
+  if (copies[s->id] == NULL) {
+    char *d = ll__arena_alloc(a, (size_t)s->len + 1);
+    if (d == NULL) return NULL;
+    memcpy(d, s->s, (size_t)s->len + 1);
+    copies[s->id] = d;
+  }
+  return copies[s->id];
+}
+
+static int build_locked(view_t view, ll__arena_t *a, const char **copies, ll_snapshot_t *snap) {
+  size_t n = 0;
+  uint64_t size, usable, count;
+  const char *unknown = NULL, *empty = NULL;
+  for (size_t i = 0; i < T.in.ntb; i++) {
+    tb_value(&T.in.tbs[i], view, &size, &usable, &count);
+    n += count > 0;
+  }
+  ll_trace_t *traces = ll__arena_alloc(a, n * sizeof *traces);
+  if (traces == NULL) return LL_ENOMEM;
+  size_t k = 0;
+  for (size_t i = 0; i < T.in.ntb; i++) {
+    const ll__tb_t *tb = &T.in.tbs[i];
+    tb_value(tb, view, &size, &usable, &count);
+    if (count == 0) continue;
+    ll_traceback_t *t = ll__arena_alloc(a, sizeof *t);
+    ll_frame_t *frames = ll__arena_alloc(a, tb->nframe * sizeof *frames);
+    if (t == NULL || frames == NULL) return LL_ENOMEM;
+    for (uint32_t j = 0; j < tb->nframe; j++) {
+      frame_of(tb->keys[j], &frames[j]);
+      if (tb->keys[j] & LL__KEY_SYM) {
+        const ll__loc_t *loc = &T.in.locs[tb->keys[j] & ~LL__KEY_SYM];
+        frames[j].filename = snap_str(a, copies, loc->file);
+        frames[j].function = snap_str(a, copies, loc->func);
+        if (frames[j].filename == NULL || frames[j].function == NULL) return LL_ENOMEM;
+      } else { /* even constant strings live in the arena: a snapshot is one arena */
+        if (unknown == NULL && ((unknown = ll__arena_strdup(a, "<unknown>")) == NULL ||
+                                (empty = ll__arena_strdup(a, "")) == NULL))
+          return LL_ENOMEM;
+        frames[j].filename = unknown;
+        frames[j].function = empty;
+      }
+    }
+    t->nframe = tb->nframe;
+    t->total_nframe = tb->total_nframe;
+    t->frames = frames;
+    traces[k].traceback = t;
+    traces[k].size = size;
+    traces[k].usable = usable;
+    traces[k].count = count;
+    k++;
+  }
+  snap->ntraces = n;
+  snap->traces = traces;
+  snap->current_bytes = T.current;
+  snap->peak_bytes = T.peak;
+  snap->total_allocations = T.total_allocs;
+  snap->total_bytes = T.total_bytes;
+  snap->untracked_allocations = T.untracked_allocs;
+  snap->untracked_bytes = T.untracked_bytes;
+  snap->traceback_limit = (uint32_t)T.limit;
+  snap->program = ll__arena_strdup(a, T.program != NULL ? T.program : "");
+  return snap->program != NULL ? 0 : LL_ENOMEM;
+}
+
+static int take(view_t view, ll_at_t at, ll_snapshot_t **out) {
+  if (out == NULL) return LL_EINVAL;
+  if (!is_tracing_fast()) return LL_ENOTRACING;
+  ll__arena_t *a = ll__arena_new();
+  if (a == NULL) return LL_ENOMEM;
+  ll_snapshot_t *snap = ll__arena_alloc(a, sizeof *snap);
+  int rc = LL_ENOMEM;
+  const char **copies = NULL;
+  size_t copies_len = 0;
+  pthread_mutex_lock(&lock);
+  if (!is_tracing_locked()) {
+    rc = LL_ENOTRACING;
+  } else if (snap != NULL) {
+    /* One slot per interned string, freed right after: transient, not tracker memory. */
+    copies_len = (T.in.str_count ? T.in.str_count : 1) * sizeof *copies;
+    copies = ll__mmap_alloc(copies_len);
+    if (copies != NULL) rc = build_locked(view, a, copies, snap);
+  }
+  pthread_mutex_unlock(&lock);
+  ll__mmap_free((void *)copies, copies_len);
+  if (rc != 0) {
+    ll__arena_free(a);
+    return rc;
+  }
+  snap->at = at;
+  snap->ll__arena = a;
+  *out = snap;
+  return 0;
+}
+
+int ll_take_snapshot(ll_snapshot_t **out) { return take(VIEW_CURRENT, LL_AT_CURRENT, out); }
+int ll_take_peak_snapshot(ll_snapshot_t **out) { return take(VIEW_PEAK, LL_AT_PEAK, out); }
+int ll__take_temporary_snapshot(ll_snapshot_t **out) {
+  return take(VIEW_TEMPORARY, LL_AT_TEMPORARY, out);
+}
