@@ -38,10 +38,19 @@ typedef struct ll_report_opts {
 
 /* A whole report of `stats` (made from `snap`; for diffs, from the new snapshot) to `out`.
  * text: a one-line heading, then one tracemalloc line per statistic (traceback grouping adds
- * the frames, indented, under each line), then "...and N more" when top cut the list.
- * json: one object with program, peak_bytes, end_bytes, total_allocations, total_bytes, at,
- * group_by, cumulative, untracked_allocations, untracked_bytes, and sites: [{file, line,
- * function, size, usable, count, (size_diff, count_diff,) frames: [...]}]. */
+ * the frames, indented, under each line), then "...and N more" when top cut the list:
+ *   [ Top 2 of 5 lines (cumulative) at peak of ./prog: peak=10.1 KiB, end=224 B,
+ *     6 allocations totalling 10.2 KiB, 2 untracked (20.0 KiB) ]          (one line)
+ *   app.c:20: size=10.0 KiB, count=1, average=10.0 KiB
+ *       app.c:20 (load_table)                       (traceback grouping, most recent first)
+ *   ...and 3 more
+ * "lines" is "files"/"tracebacks" by grouping, "line differences" etc. for diffs; "of N" only
+ * when top cut; "[ No lines ..." when empty; "of PROGRAM" when known; "(cumulative)" and
+ * "untracked" only when they apply. end= is snap->current_bytes; the figures are snap's.
+ * json: one object with program, at, group_by, cumulative, diff, peak_bytes, end_bytes,
+ * total_allocations, total_bytes, untracked_allocations, untracked_bytes, sites_total (before
+ * top) and sites: [{file, line, function, size, usable, count, (size_diff, count_diff,)
+ * frames: [{file, line, function, ip}]}]. Bytes of names that are not UTF-8 become U+FFFD. */
 LL_API int ll_report_write(FILE *out, const ll_snapshot_t *snap, const ll_stats_t *stats,
                            const ll_report_opts_t *opts);
 

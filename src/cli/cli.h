@@ -1,0 +1,130 @@
+/* cli.h - the `leaklab` command's verbs and the helpers they share (option parsing, errors, sizes). */
+#ifndef LEAKLAB_CLI_H
+#define LEAKLAB_CLI_H
+/*
+ * Contract: a verb's run() gets argv with argv[0] = the verb's name and returns the process exit
+ * status: LL__EXIT_OK, LL__EXIT_LIMIT, LL__EXIT_USAGE (after one line on stderr naming the bad
+ * text, via ll__usage_error) or LL__EXIT_RUNTIME (after one line naming the file and the error,
+ * via ll__runtime_error). `--help` prints the verb's help on stdout and exits 0.
+ * Adding a verb: a new cmd_<verb>.c defining `const ll__verb_t ll__verb_<verb>`, its declaration
+ * below, and one line in the table in main.c.
+ */
+#include <stdint.h>
+#include <stdio.h>
+
+#include <leaklab/leaklab.h>
+#include <leaklab/report.h>
+
+enum { LL__EXIT_OK = 0, LL__EXIT_LIMIT = 1, LL__EXIT_USAGE = 2, LL__EXIT_RUNTIME = 3 };
+
+typedef struct ll__verb {
+  const char *name;
+  const char *synopsis; /* arguments after the name, for `leaklab --help` */
+  const char *summary;  /* one line: what it does */
+  const char *help;     /* the full text of `leaklab VERB --help`, newline-terminated */
+  int (*run)(int argc, char **argv);
+} ll__verb_t;
+
+extern const ll__verb_t ll__verb_report;
+extern const ll__verb_t ll__verb_diff;
+
+/* ---- errors (cli_util.c) -------------------------------------------------------------------- */
+
+/* "leaklab: <what> (try 'leaklab VERB --help')" on stderr (VERB NULL: 'leaklab --help');
+ * returns LL__EXIT_USAGE. */
+int ll__usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "leaklab: <what>: <ll_strerror(err)><extra>" on stderr; returns LL__EXIT_RUNTIME. */
+int ll__runtime_error(const char *what, int err, const char *extra);
+
+/* ---- option parsing (cli_util.c) ------------------------------------------------------------ */
+
+typedef struct ll__opt {
+  const char *name; /* long name without dashes: "top" for --top */
+  char short_name;  /* 'o' for -o, 0 for none */
+  int has_arg;      /* takes a value: "--top 5", "--top=5", "-o out", "-oout" */
+  int id;           /* returned by ll__opt_next, >= 0 */
+} ll__opt_t;
+
+enum {
+  LL__OPT_END = -1,        /* no arguments left */
+  LL__OPT_POSITIONAL = -2, /* *arg is a positional argument */
+  LL__OPT_ERROR = -3,      /* a usage error was printed */
+  LL__OPT_HELP = -4        /* --help or -h */
+};
+
+typedef struct ll__optstate {
+  int argc;
+  char **argv;
+  int next;        /* index of the next argument, starts at 1 (argv[0] is the verb) */
+  int positional;  /* after "--": everything is positional */
+  const char *verb;
+} ll__optstate_t;
+
+void ll__opt_init(ll__optstate_t *st, const char *verb, int argc, char **argv);
+/* Next option (its id, *arg its value or NULL) or one of LL__OPT_*. opts ends with name NULL. */
+int ll__opt_next(ll__optstate_t *st, const ll__opt_t *opts, const char **arg);
+
+/* ---- values (cli_util.c) -------------------------------------------------------------------- */
+
+/* SIZE as DESIGN.md says: a decimal number (fraction allowed), optional spaces, an optional unit
+ * B, KB, KiB, MB, MiB, GB, GiB, TB, TiB (case-insensitive, binary: 1 KB = 1 KiB = 1024 B; no unit
+ * means bytes). Fractions of a byte are dropped. 0 on success, -1 for anything else (garbage,
+ * negative, above UINT64_MAX). */
+int ll__parse_size(const char *text, uint64_t *out);
+/* A decimal integer in [min, max], nothing else around it; 0 or -1. */
+int ll__parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+/* "current", "peak", "end", "leaks", "temporary" -> ll_at_t; -1 when unknown. */
+int ll__parse_at(const char *text);
+/* "lineno", "filename", "traceback" -> ll_group_t; -1 when unknown. */
+int ll__parse_group(const char *text);
+
+/* ---- output (cli_util.c) -------------------------------------------------------------------- */
+
+/* stdout for NULL or "-", else the file opened for writing; NULL after a runtime error line. */
+FILE *ll__open_output(const char *path);
+/* Close what ll__open_output gave (stdout is flushed, not closed); 0 or a runtime error's
+ * exit status after printing it. */
+int ll__close_output(FILE *f, const char *path);
+
+/* ---- reading and reporting snapshots (cli_report_common.c) ---------------------------------- */
+
+/* What report and diff share: which moment, grouping, filters, output. */
+typedef struct ll__report_args {
+  int at;               /* ll_at_t, or -1: choose from what the file(s) hold */
+  ll_group_t group;
+  int cumulative;
+  int top_given;
+  uint64_t top;
+  ll_format_t format;
+  const char *output;   /* -o, NULL: stdout */
+  ll_filter_t *filters; /* --include / --exclude, in order */
+  size_t nfilter;
+  int all_frames;
+} ll__report_args_t;
+
+/* The options report and diff share, for ll__opt_next; ids below. */
+extern const ll__opt_t ll__report_opts[];
+enum {
+  LL__RO_AT, LL__RO_GROUP, LL__RO_CUMULATIVE, LL__RO_TOP, LL__RO_FORMAT, LL__RO_OUTPUT,
+  LL__RO_INCLUDE, LL__RO_EXCLUDE, LL__RO_ALL_FRAMES
+};
+/* Room for filters (at most one per argument); 0, or an exit status after an error line. */
+int ll__report_args_init(ll__report_args_t *ra, int argc);
+void ll__report_args_free(ll__report_args_t *ra);
+/* Apply one shared option; 0, or LL__EXIT_USAGE after the error line. */
+int ll__report_args_apply(ll__report_args_t *ra, const char *verb, int id, const char *arg);
+/* Checks across options (--cumulative with traceback); 0 or LL__EXIT_USAGE. */
+int ll__report_args_check(const ll__report_args_t *ra, const char *verb);
+
+/* Moments a file holds (bit 1 << at); 0, or an exit status after a runtime error line. */
+int ll__file_views(const char *path, unsigned *mask);
+/* The moment to show from the views available: peak, else end, else current, else the rest. */
+int ll__default_at(unsigned mask);
+/* Load `path` at `at` and apply the filters; 0 or an exit status after an error line. */
+int ll__load_filtered(const char *path, ll_at_t at, unsigned mask, const ll__report_args_t *ra,
+                      ll_snapshot_t **out);
+/* Write the report to the output the args name; 0 or an exit status after an error line. */
+int ll__emit_report(const ll__report_args_t *ra, const ll_snapshot_t *snap,
+                    const ll_stats_t *stats);
+
+#endif

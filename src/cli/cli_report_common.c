@@ -1,0 +1,169 @@
+/* cli_report_common.c - what `report` and `diff` share: their options, loading a moment, filters, output. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const ll__opt_t ll__report_opts[] = {
+    {"at", 0, 1, LL__RO_AT},
+    {"group-by", 0, 1, LL__RO_GROUP},
+    {"cumulative", 0, 0, LL__RO_CUMULATIVE},
+    {"top", 0, 1, LL__RO_TOP},
+    {"format", 0, 1, LL__RO_FORMAT},
+    {"output", 'o', 1, LL__RO_OUTPUT},
+    {"include", 0, 1, LL__RO_INCLUDE},
+    {"exclude", 0, 1, LL__RO_EXCLUDE},
+    {"all-frames", 0, 0, LL__RO_ALL_FRAMES},
+    {NULL, 0, 0, 0},
+};
+
+int ll__report_args_init(ll__report_args_t *ra, int argc) {
+  memset(ra, 0, sizeof *ra);
+  ra->at = -1;
+  ra->group = LL_GROUP_LINENO;
+  ra->format = LL_FORMAT_TEXT;
+  /* One argument gives at most one filter, so argc bounds them. */
+  ra->filters = calloc(argc > 0 ? (size_t)argc : 1, sizeof *ra->filters);
+  if (ra->filters == NULL) return ll__runtime_error("leaklab", LL_ENOMEM, NULL);
+  return 0;
+}
+
+void ll__report_args_free(ll__report_args_t *ra) {
+  free(ra->filters);
+  ra->filters = NULL;
+}
+
+/* GLOB[:LINE]: a trailing ":digits" is the line (0: any), the rest the glob. The text is argv's
+ * own, so the glob is cut in place. */
+static int add_filter(ll__report_args_t *ra, const char *verb, const char *opt, char *text,
+                      int inclusive) {
+  ll_filter_t *f = &ra->filters[ra->nfilter];
+  char *colon = strrchr(text, ':');
+  uint64_t line = 0;
+
+  if (colon != NULL && colon[1] != '\0' && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+    if (ll__parse_uint(colon + 1, 0, UINT32_MAX, &line) != 0)
+      return ll__usage_error(verb, "bad line number in %s '%s'", opt, text);
+    *colon = '\0';
+  }
+  if (text[0] == '\0') return ll__usage_error(verb, "empty file pattern in %s", opt);
+  f->inclusive = inclusive;
+  f->filename_pattern = text;
+  f->lineno = (unsigned)line;
+  ra->nfilter++;
+  return 0;
+}
+
+int ll__report_args_apply(ll__report_args_t *ra, const char *verb, int id, const char *arg) {
+  int v;
+  switch (id) {
+  case LL__RO_AT:
+    if ((v = ll__parse_at(arg)) < 0)
+      return ll__usage_error(verb, "bad --at '%s': use current, peak, end, leaks or temporary", arg);
+    ra->at = v;
+    return 0;
+  case LL__RO_GROUP:
+    if ((v = ll__parse_group(arg)) < 0)
+      return ll__usage_error(verb, "bad --group-by '%s': use lineno, filename or traceback", arg);
+    ra->group = (ll_group_t)v;
+    return 0;
+  case LL__RO_CUMULATIVE: ra->cumulative = 1; return 0;
+  case LL__RO_TOP:
+    if (ll__parse_uint(arg, 0, SIZE_MAX, &ra->top) != 0)
+      return ll__usage_error(verb, "bad --top '%s': give a whole number (0 shows all)", arg);
+    ra->top_given = 1;
+    return 0;
+  case LL__RO_FORMAT:
+    if ((v = ll_format_parse(arg)) < 0)
+      return ll__usage_error(verb, "bad --format '%s': use text or json", arg);
+    ra->format = (ll_format_t)v;
+    return 0;
+  case LL__RO_OUTPUT:
+    if (arg[0] == '\0') return ll__usage_error(verb, "empty file name for -o");
+    ra->output = arg;
+    return 0;
+  /* Filters are cut in place: argv's strings are the program's to modify. */
+  case LL__RO_INCLUDE: return add_filter(ra, verb, "--include", (char *)arg, 1);
+  case LL__RO_EXCLUDE: return add_filter(ra, verb, "--exclude", (char *)arg, 0);
+  case LL__RO_ALL_FRAMES: ra->all_frames = 1; return 0;
+  default: break;
+  }
+  return ll__usage_error(verb, "internal error: unhandled option %d", id);
+}
+
+int ll__report_args_check(const ll__report_args_t *ra, const char *verb) {
+  if (ra->cumulative && ra->group == LL_GROUP_TRACEBACK)
+    return ll__usage_error(verb, "--cumulative cannot be used with --group-by traceback");
+  return 0;
+}
+
+int ll__file_views(const char *path, unsigned *mask) {
+  int rc = ll_snapshot_file_views(path, mask);
+  if (rc < 0) return ll__runtime_error(path, rc, NULL);
+  if ((*mask & ((1u << LL_AT__COUNT) - 1)) == 0) return ll__runtime_error(path, LL_ENOVIEW, NULL);
+  return 0;
+}
+
+int ll__default_at(unsigned mask) {
+  static const ll_at_t order[] = {LL_AT_PEAK, LL_AT_END, LL_AT_CURRENT, LL_AT_LEAKS,
+                                  LL_AT_TEMPORARY};
+  for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+    if (mask & (1u << order[i])) return (int)order[i];
+  return -1;
+}
+
+/* " (asked for 'leaks'; the file holds: peak, end)" - what to ask for instead. */
+static void views_hint(char *buf, size_t len, ll_at_t at, unsigned mask) {
+  size_t used = (size_t)snprintf(buf, len, " (asked for '%s'; the file holds:", ll_at_name(at));
+  const char *sep = " ";
+  for (int a = 0; a < LL_AT__COUNT && used < len; a++) {
+    if (!(mask & (1u << a))) continue;
+    used += (size_t)snprintf(buf + used, len - used, "%s%s", sep, ll_at_name((ll_at_t)a));
+    sep = ", ";
+  }
+  if (used < len) snprintf(buf + used, len - used, ")");
+}
+
+int ll__load_filtered(const char *path, ll_at_t at, unsigned mask, const ll__report_args_t *ra,
+                      ll_snapshot_t **out) {
+  ll_snapshot_t *snap = NULL, *filtered = NULL;
+  int rc;
+
+  if (!(mask & (1u << at))) {
+    char hint[160];
+    views_hint(hint, sizeof hint, at, mask);
+    return ll__runtime_error(path, LL_ENOVIEW, hint);
+  }
+  rc = ll_snapshot_load(path, at, &snap);
+  if (rc < 0) return ll__runtime_error(path, rc, NULL);
+  if (ra->nfilter == 0) {
+    *out = snap;
+    return 0;
+  }
+  for (size_t i = 0; i < ra->nfilter; i++) ra->filters[i].all_frames = ra->all_frames;
+  rc = ll_snapshot_filter(snap, ra->filters, ra->nfilter, &filtered);
+  ll_snapshot_free(snap);
+  if (rc < 0) return ll__runtime_error(path, rc, NULL);
+  *out = filtered;
+  return 0;
+}
+
+int ll__emit_report(const ll__report_args_t *ra, const ll_snapshot_t *snap,
+                    const ll_stats_t *stats) {
+  ll_report_opts_t opts = {0, ra->format};
+  const char *name = ra->output != NULL && strcmp(ra->output, "-") != 0 ? ra->output : "<stdout>";
+  FILE *f;
+  int rc, status;
+
+  /* A screenful by default on a terminal's text; JSON is for programs, which want everything. */
+  if (ra->top_given)
+    opts.top = (size_t)ra->top;
+  else
+    opts.top = ra->format == LL_FORMAT_TEXT ? 10 : 0;
+
+  if ((f = ll__open_output(ra->output)) == NULL) return LL__EXIT_RUNTIME;
+  rc = ll_report_write(f, snap, stats, &opts);
+  status = ll__close_output(f, name);
+  if (rc < 0 && status == LL__EXIT_OK) return ll__runtime_error(name, rc, NULL);
+  return status;
+}

@@ -1,0 +1,101 @@
+/* cmd_diff.c - `leaklab diff OLD NEW`: tracemalloc's compare_to lines, what changed from OLD to NEW. */
+#include "cli.h"
+
+#include <stdio.h>
+
+static int run(int argc, char **argv) {
+  const char *verb = "diff";
+  ll__report_args_t ra;
+  ll__optstate_t st;
+  const char *files[2] = {NULL, NULL}, *arg;
+  ll_snapshot_t *old = NULL, *new = NULL;
+  ll_stats_t *stats = NULL;
+  unsigned old_mask = 0, new_mask = 0;
+  int id, rc, status, at;
+  size_t nfile = 0;
+
+  if ((status = ll__report_args_init(&ra, argc)) != 0) return status;
+  ll__opt_init(&st, verb, argc, argv);
+  while ((id = ll__opt_next(&st, ll__report_opts, &arg)) != LL__OPT_END) {
+    if (id == LL__OPT_ERROR) {
+      status = LL__EXIT_USAGE;
+      goto cleanup;
+    }
+    if (id == LL__OPT_HELP) {
+      fputs(ll__verb_diff.help, stdout);
+      status = LL__EXIT_OK;
+      goto cleanup;
+    }
+    if (id == LL__OPT_POSITIONAL) {
+      if (nfile == 2) {
+        status = ll__usage_error(verb, "unexpected argument '%s': diff compares two files", arg);
+        goto cleanup;
+      }
+      files[nfile++] = arg;
+      continue;
+    }
+    if ((status = ll__report_args_apply(&ra, verb, id, arg)) != 0) goto cleanup;
+  }
+  if (nfile < 2) {
+    status = ll__usage_error(verb, nfile == 0 ? "missing the OLD and NEW files to compare"
+                                              : "missing the NEW file to compare with OLD");
+    goto cleanup;
+  }
+  if ((status = ll__report_args_check(&ra, verb)) != 0) goto cleanup;
+
+  if ((status = ll__file_views(files[0], &old_mask)) != 0) goto cleanup;
+  if ((status = ll__file_views(files[1], &new_mask)) != 0) goto cleanup;
+  at = ra.at;
+  if (at < 0 && (at = ll__default_at(old_mask & new_mask)) < 0) {
+    char hint[64 + 4096];
+    snprintf(hint, sizeof hint, " (none in common with '%s'; pick one with --at)", files[0]);
+    status = ll__runtime_error(files[1], LL_ENOVIEW, hint);
+    goto cleanup;
+  }
+  if ((status = ll__load_filtered(files[0], (ll_at_t)at, old_mask, &ra, &old)) != 0) goto cleanup;
+  if ((status = ll__load_filtered(files[1], (ll_at_t)at, new_mask, &ra, &new)) != 0) goto cleanup;
+  rc = ll_snapshot_compare(new, old, ra.group, ra.cumulative, &stats);
+  if (rc < 0) {
+    status = ll__runtime_error(files[1], rc, NULL);
+    goto cleanup;
+  }
+  status = ll__emit_report(&ra, new, stats);
+
+cleanup:
+  if (stats != NULL) ll_stats_free(stats);
+  if (new != NULL) ll_snapshot_free(new);
+  if (old != NULL) ll_snapshot_free(old);
+  ll__report_args_free(&ra);
+  return status;
+}
+
+const ll__verb_t ll__verb_diff = {
+    "diff",
+    "OLD NEW [OPTIONS]",
+    "what changed from OLD to NEW, as tracemalloc's compare_to lines",
+    "usage: leaklab diff OLD NEW [OPTIONS]\n"
+    "\n"
+    "Compare one moment of two capture or snapshot files, one line per key in tracemalloc's\n"
+    "compare_to format, biggest change first:\n"
+    "  'file.c:12: size=124 B (+24 B), count=3 (+1), average=41 B'\n"
+    "A key gone from NEW shows 'size=0 B (-124 B), count=0 (-3)'. The heading's figures\n"
+    "are NEW's.\n"
+    "\n"
+    "options:\n"
+    "  --at MOMENT          current, peak, end, leaks or temporary (default: peak if both\n"
+    "                       files hold it, else end, else current)\n"
+    "  --group-by KEY       lineno (default), filename or traceback\n"
+    "  --cumulative         count each block at every frame of its traceback\n"
+    "                       (not with --group-by traceback)\n"
+    "  --top N              show the N largest changes (default 10 for text, all for json;\n"
+    "                       0: all)\n"
+    "  --format FMT         text (default) or json\n"
+    "  -o, --output OUT     write the report to OUT instead of stdout\n"
+    "  --include GLOB[:LINE]  keep only blocks made in files matching GLOB (at LINE), in both\n"
+    "  --exclude GLOB[:LINE]  drop blocks made in files matching GLOB (at LINE), in both\n"
+    "  --all-frames         filters match any frame of the traceback, not only the first\n"
+    "  -h, --help           show this help\n"
+    "\n"
+    "exit status: 0 done, 2 usage error, 3 unreadable or corrupt file.\n",
+    run,
+};

@@ -1,0 +1,87 @@
+/* cmd_report.c - `leaklab report FILE`: statistics of one moment of a capture, as text or JSON. */
+#include "cli.h"
+
+#include <stddef.h>
+
+static int run(int argc, char **argv) {
+  const char *verb = "report";
+  ll__report_args_t ra;
+  ll__optstate_t st;
+  const char *file = NULL, *arg;
+  ll_snapshot_t *snap = NULL;
+  ll_stats_t *stats = NULL;
+  unsigned mask = 0;
+  int id, rc, status, at;
+
+  if ((status = ll__report_args_init(&ra, argc)) != 0) return status;
+  ll__opt_init(&st, verb, argc, argv);
+  while ((id = ll__opt_next(&st, ll__report_opts, &arg)) != LL__OPT_END) {
+    if (id == LL__OPT_ERROR) {
+      status = LL__EXIT_USAGE;
+      goto cleanup;
+    }
+    if (id == LL__OPT_HELP) {
+      fputs(ll__verb_report.help, stdout);
+      status = LL__EXIT_OK;
+      goto cleanup;
+    }
+    if (id == LL__OPT_POSITIONAL) {
+      if (file != NULL) {
+        status = ll__usage_error(verb, "unexpected argument '%s': report reads one file", arg);
+        goto cleanup;
+      }
+      file = arg;
+      continue;
+    }
+    if ((status = ll__report_args_apply(&ra, verb, id, arg)) != 0) goto cleanup;
+  }
+  if (file == NULL) {
+    status = ll__usage_error(verb, "missing the capture FILE to report on");
+    goto cleanup;
+  }
+  if ((status = ll__report_args_check(&ra, verb)) != 0) goto cleanup;
+
+  if ((status = ll__file_views(file, &mask)) != 0) goto cleanup;
+  at = ra.at >= 0 ? ra.at : ll__default_at(mask);
+  if ((status = ll__load_filtered(file, (ll_at_t)at, mask, &ra, &snap)) != 0) goto cleanup;
+  rc = ll_snapshot_statistics(snap, ra.group, ra.cumulative, &stats);
+  if (rc < 0) {
+    status = ll__runtime_error(file, rc, NULL);
+    goto cleanup;
+  }
+  status = ll__emit_report(&ra, snap, stats);
+
+cleanup:
+  if (stats != NULL) ll_stats_free(stats);
+  if (snap != NULL) ll_snapshot_free(snap);
+  ll__report_args_free(&ra);
+  return status;
+}
+
+const ll__verb_t ll__verb_report = {
+    "report",
+    "FILE [OPTIONS]",
+    "top lines of one moment of a capture, in tracemalloc's format or JSON",
+    "usage: leaklab report FILE [OPTIONS]\n"
+    "\n"
+    "Statistics of one moment of a capture or snapshot file, largest first, one line per\n"
+    "key in tracemalloc's format: 'file.c:12: size=124 B, count=3, average=41 B'.\n"
+    "\n"
+    "options:\n"
+    "  --at MOMENT          current, peak, end, leaks or temporary (default: peak if the\n"
+    "                       file holds it, else end, else current)\n"
+    "  --group-by KEY       lineno (default), filename or traceback\n"
+    "  --cumulative         count each block at every frame of its traceback\n"
+    "                       (not with --group-by traceback)\n"
+    "  --top N              show the N largest (default 10 for text, all for json; 0: all)\n"
+    "  --format FMT         text (default) or json\n"
+    "  -o, --output OUT     write the report to OUT instead of stdout\n"
+    "  --include GLOB[:LINE]  keep only blocks made in files matching GLOB (at LINE);\n"
+    "                       repeatable\n"
+    "  --exclude GLOB[:LINE]  drop blocks made in files matching GLOB (at LINE); repeatable\n"
+    "  --all-frames         filters match any frame of the traceback, not only the first\n"
+    "  -h, --help           show this help\n"
+    "\n"
+    "exit status: 0 done, 2 usage error, 3 unreadable or corrupt file.\n",
+    run,
+};
