@@ -1,0 +1,20 @@
+# expect_same_output.cmake - run PROG --variant V --scale SCALE for each of VARIANTS; pass when
+# every run exits 0 and prints exactly the same stdout.
+set(first "")
+foreach(v ${VARIANTS})
+  execute_process(COMMAND ${PROG} --variant ${v} --scale ${SCALE}
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${v}: exit status ${rc}: ${err}")
+  endif()
+  if(out STREQUAL "")
+    message(FATAL_ERROR "${v}: printed nothing")
+  endif()
+  if(first STREQUAL "")
+    set(first "${out}")
+    set(first_variant ${v})
+  elseif(NOT out STREQUAL first)
+    message(FATAL_ERROR "${v} printed\n${out}\nbut ${first_variant} printed\n${first}")
+  endif()
+endforeach()
+message(STATUS "all variants printed:\n${first}")

@@ -1,0 +1,11 @@
+# expect_usage_error.cmake - run PROG with ARGS; pass when it exits 2 with exactly one stderr line.
+execute_process(COMMAND ${PROG} ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 2)
+  message(FATAL_ERROR "${PROG} ${ARGS}: exit status ${rc}, expected 2")
+endif()
+if(NOT err MATCHES "^[^\n]+\n$")
+  message(FATAL_ERROR "${PROG} ${ARGS}: expected a one-line error, got: ${err}")
+endif()
+if(NOT out STREQUAL "")
+  message(FATAL_ERROR "${PROG} ${ARGS}: printed on stdout: ${out}")
+endif()
