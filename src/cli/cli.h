@@ -27,6 +27,8 @@ typedef struct ll__verb {
 
 extern const ll__verb_t ll__verb_report;
 extern const ll__verb_t ll__verb_diff;
+extern const ll__verb_t ll__verb_scenarios;
+extern const ll__verb_t ll__verb_explain;
 
 /* ---- errors (cli_util.c) -------------------------------------------------------------------- */
 

@@ -5,6 +5,8 @@
 
 /* Every verb the command has, in the order `leaklab --help` lists them. */
 static const ll__verb_t *const verbs[] = {
+    &ll__verb_scenarios,
+    &ll__verb_explain,
     &ll__verb_report,
     &ll__verb_diff,
 };
