@@ -228,9 +228,9 @@ typedef struct ll_stats {
   void *ll__arena;  /* private */
 } ll_stats_t;
 
-/* Sorted by (size, count) descending, ties by key. cumulative adds each trace to every frame of
- * its traceback (lineno: each frame; filename: each distinct file once); cumulative with
- * LL_GROUP_TRACEBACK is LL_EINVAL, as in tracemalloc. */
+/* Sorted by (size, count) descending, ties by key. cumulative adds each trace to the key of every
+ * frame of its traceback, once per frame as CPython does (a file or a recursive line appearing
+ * twice counts twice); cumulative with LL_GROUP_TRACEBACK is LL_EINVAL, as in tracemalloc. */
 LL_API int ll_snapshot_statistics(const ll_snapshot_t *snap, ll_group_t group, int cumulative,
                                   ll_stats_t **out);
 /* compare_to: keys of both; keys only in old show size 0, count 0 and negative diffs. Sorted by

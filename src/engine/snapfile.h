@@ -1,0 +1,135 @@
+/* snapfile.h - internal: the snapshot file format, its reader/writer API, and shared key tables. */
+#ifndef LEAKLAB_SNAPFILE_H
+#define LEAKLAB_SNAPFILE_H
+/*
+ * File format, version 1 ("LLSNAP"). Every integer is little-endian and fixed-width; offsets are
+ * from the start of the file. A writer builds the whole image in memory and renames it into
+ * place, so a reader sees either the old file or the complete new one.
+ *
+ *   Header, 24 bytes
+ *     0   8  magic     "LLSNAP\r\n" (4C 4C 53 4E 41 50 0D 0A; the CR LF catches text-mode copies)
+ *     8   4  version   1 (LL__SNAPFILE_VERSION); anything else is LL_EVERSION
+ *     12  4  flags     0 (reserved)
+ *     16  8  total     length of the whole file in bytes, trailer included; a shorter file is
+ *                      LL_ETRUNC, a longer one LL_ECORRUPT
+ *
+ *   Sections, back to back from offset 24 up to the trailer; each one:
+ *     0   4  type      see below
+ *     4   4  flags     bit 0 REQUIRED: a reader that does not know `type` must refuse the file
+ *                      (LL_EVERSION) rather than skip it; other bits reserved (0)
+ *     8   8  length    payload bytes
+ *     16  .. payload, then 0..7 zero bytes so the next section starts 8-aligned (not counted)
+ *
+ *   Trailer, 16 bytes, the end of the file
+ *     0   8  total     same value as in the header
+ *     8   4  crc32     CRC-32 (IEEE, as zlib's crc32) of every byte of the file before this field
+ *     12  4  end       "LLND"
+ *
+ *   Section types (core, 1..0xFF; unknown core types without REQUIRED are skipped too):
+ *     1 STRINGS     u32 count, u32 0, then `count` NUL-terminated strings back to back, ids
+ *                   0..count-1 in order; the payload ends right after the last NUL.
+ *     2 FRAMES      u32 count, u32 0, then count x 24 bytes:
+ *                     u32 filename (string id), u32 function (string id), u32 lineno, u32 0,
+ *                     u64 ip
+ *     3 TRACEBACKS  u32 count, u32 0, then count x (u32 nframe <= LL_MAX_NFRAME,
+ *                   u32 total_nframe, nframe x u32 frame id, most recent call first).
+ *     4 SNAPSHOT    72-byte head: u32 at (ll_at_t), u32 traceback_limit, u32 program (string
+ *                   id), u32 0, u64 current_bytes, peak_bytes, total_allocations, total_bytes,
+ *                   untracked_allocations, untracked_bytes, u64 ntraces; then ntraces x 32
+ *                   bytes: u32 traceback id, u32 0, u64 size, u64 usable, u64 count.
+ *   STRINGS, FRAMES and TRACEBACKS appear exactly once each; SNAPSHOT at most once per `at`.
+ *   Tables are shared by all snapshots in the file (one traceback stored once for every view).
+ *   Types >= 0x100 (LL__SEC_EXTRA_MIN) belong to leaklab's other writers (the preload's module
+ *   maps, histograms, timelines): the snapshot reader skips them and they may repeat.
+ *
+ * Readers check, in order: magic (LL_EBADMAGIC; a file that is a strict prefix of the magic is
+ * LL_ETRUNC), version (LL_EVERSION), length (LL_ETRUNC), checksum and trailer (LL_ECHECKSUM),
+ * then every section bound, count, index and string while decoding (LL_ECORRUPT), so a
+ * damaged file whose CRC was recomputed still cannot make them read out of bounds.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include <leaklab/leaklab.h>
+
+#include "arena.h"
+
+#define LL__SNAPFILE_MAGIC "LLSNAP\r\n"
+#define LL__SNAPFILE_VERSION 1u
+#define LL__SNAPFILE_HEADER 24u
+#define LL__SNAPFILE_SECHDR 16u
+#define LL__SNAPFILE_TRAILER 16u
+#define LL__SNAPFILE_END "LLND"
+
+#define LL__SEC_STRINGS 1u
+#define LL__SEC_FRAMES 2u
+#define LL__SEC_TRACEBACKS 3u
+#define LL__SEC_SNAPSHOT 4u
+#define LL__SEC_EXTRA_MIN 0x100u
+#define LL__SEC_REQUIRED 1u /* section flag bit 0 */
+
+/* An extra section for ll__snapfile_write: type >= LL__SEC_EXTRA_MIN. */
+typedef struct ll__section {
+  uint32_t type;
+  uint32_t flags; /* LL__SEC_REQUIRED or 0 */
+  const void *data;
+  size_t len;
+} ll__section_t;
+
+/* Write `n` snapshots (distinct `at`, else LL_EINVAL) and `nextra` extra sections to `path`,
+ * atomically (path.tmp.PID, fsync, rename). No malloc, no stdio: safe in the preload. */
+int ll__snapfile_write(const char *path, const ll_snapshot_t *const *snaps, size_t n,
+                       const ll__section_t *extra, size_t nextra);
+
+/* A verified file image in memory (magic, version, length, CRC and section framing checked). */
+typedef struct ll__snapfile ll__snapfile_t;
+
+int ll__snapfile_open(const char *path, ll__snapfile_t **out);
+/* Same checks on a caller's buffer, which is copied. */
+int ll__snapfile_open_buffer(const void *buf, size_t len, ll__snapfile_t **out);
+void ll__snapfile_close(ll__snapfile_t *f);
+/* Bit (1 << at) for each SNAPSHOT section. */
+unsigned ll__snapfile_views(const ll__snapfile_t *f);
+/* Decode the snapshot for `at` into its own arena (LL_ENOVIEW when absent, LL_ECORRUPT). */
+int ll__snapfile_load(const ll__snapfile_t *f, ll_at_t at, ll_snapshot_t **out);
+/* The index-th section of `type` (0 = first): *data points into the image, valid until close.
+ * LL_ENOVIEW when there is no such section. */
+int ll__snapfile_section(const ll__snapfile_t *f, uint32_t type, size_t index, const void **data,
+                         size_t *len);
+
+/* Convenience for the capture reader: open, verify, copy the first section of `type` into
+ * `arena` (16-byte aligned). LL_ENOVIEW when absent. */
+int ll__snapfile_read_section(const char *path, uint32_t type, ll__arena_t *arena,
+                              const void **data, size_t *len);
+
+/* ---- key tables: content interning shared by statistics (snapshot.c) and the writer -------- */
+/* Strings, frames and sequences of 32-bit words (frame ids in the writer, whole frames as words
+ * for traceback keys) get dense ids (0, 1, 2, ...) by content; everything
+ * lives in mmap'd memory, never malloc. Interned strings are referenced, not copied: they must
+ * outlive the table. Functions returning uint32_t give LL__KTAB_NONE when out of memory. */
+#define LL__KTAB_NONE UINT32_MAX
+
+typedef struct ll__ktab ll__ktab_t;
+
+typedef struct ll__kframe {
+  uint32_t filename; /* string ids */
+  uint32_t function;
+  uint32_t lineno;
+  uint32_t zero;     /* keep 0: the struct is hashed and compared as bytes */
+  uint64_t ip;
+} ll__kframe_t;
+
+ll__ktab_t *ll__ktab_new(void);
+void ll__ktab_free(ll__ktab_t *t);
+uint32_t ll__ktab_str(ll__ktab_t *t, const char *s);
+uint32_t ll__ktab_frame(ll__ktab_t *t, const ll__kframe_t *f);
+/* A sequence of words plus a tag that is part of its identity (the writer uses total_nframe). */
+uint32_t ll__ktab_seq(ll__ktab_t *t, const uint32_t *ids, uint32_t n, uint32_t tag);
+size_t ll__ktab_nstr(const ll__ktab_t *t);
+const char *ll__ktab_str_at(const ll__ktab_t *t, uint32_t id, size_t *len);
+size_t ll__ktab_nframe(const ll__ktab_t *t);
+const ll__kframe_t *ll__ktab_frame_at(const ll__ktab_t *t, uint32_t id);
+size_t ll__ktab_nseq(const ll__ktab_t *t);
+const uint32_t *ll__ktab_seq_at(const ll__ktab_t *t, uint32_t id, uint32_t *n, uint32_t *tag);
+
+#endif
