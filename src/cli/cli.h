@@ -27,8 +27,11 @@ typedef struct ll__verb {
 
 extern const ll__verb_t ll__verb_report;
 extern const ll__verb_t ll__verb_diff;
+extern const ll__verb_t ll__verb_massif, ll__verb_memcheck;
 extern const ll__verb_t ll__verb_scenarios;
 extern const ll__verb_t ll__verb_explain;
+extern const ll__verb_t ll__verb_run;
+extern const ll__verb_t ll__verb_check;
 
 /* ---- errors (cli_util.c) -------------------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /* cli_report_common.c - what `report` and `diff` share: their options, loading a moment, filters, output. */
 #include "cli.h"
+#include "symbolize.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -134,7 +135,7 @@ int ll__load_filtered(const char *path, ll_at_t at, unsigned mask, const ll__rep
     views_hint(hint, sizeof hint, at, mask);
     return ll__runtime_error(path, LL_ENOVIEW, hint);
   }
-  rc = ll_snapshot_load(path, at, &snap);
+  rc = ll_symbolize_load(path, at, -1, &snap); /* native frames of a preload capture */
   if (rc < 0) return ll__runtime_error(path, rc, NULL);
   if (ra->nfilter == 0) {
     *out = snap;

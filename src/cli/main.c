@@ -7,8 +7,12 @@
 static const ll__verb_t *const verbs[] = {
     &ll__verb_scenarios,
     &ll__verb_explain,
+    &ll__verb_run,
+    &ll__verb_check,
     &ll__verb_report,
     &ll__verb_diff,
+    &ll__verb_massif,
+    &ll__verb_memcheck,
 };
 
 #define NVERB (sizeof verbs / sizeof verbs[0])

@@ -747,7 +747,7 @@ static void test_snapshot_fields(void **state) {
   assert_int_equal(ll_take_snapshot(NULL), LL_EINVAL);
 }
 
-/* ---- tracker memory and speed -------------------------------------------------------------- */
+/* ---- tracker memory ----------------------------------------------------------------------- */
 
 static void test_tracker_memory(void **state) {
   (void)state;
@@ -776,31 +776,6 @@ static void test_tracker_memory(void **state) {
   assert_true(ll_get_tracker_memory() < base + 64 * 1024);
 }
 
-static void test_speed(void **state) {
-  (void)state;
-  ll_start(1);
-  for (int i = 0; i < 1000; i++) alloc_at(i + 1000000, 16, 0); /* some live background */
-  const int iters = 2000000;
-  struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  for (int i = 0; i < iters; i++) {
-    ll_track_alloc(P(i & 1023), 64, 64, &SITE[i & 3], 1);
-    ll_track_free(P(i & 1023));
-  }
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  double ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / iters;
-  print_message("track_alloc + track_free pair: %.1f ns\n", ns);
-  ll_stop();
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  for (int i = 0; i < iters; i++) {
-    ll_track_alloc(P(i & 1023), 64, 64, &SITE[i & 3], 1);
-    ll_track_free(P(i & 1023));
-  }
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / iters;
-  print_message("same pair while not tracing: %.1f ns\n", ns);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_errors, teardown),
@@ -821,7 +796,6 @@ int main(void) {
       cmocka_unit_test_teardown(test_intern_by_content, teardown),
       cmocka_unit_test_teardown(test_snapshot_fields, teardown),
       cmocka_unit_test_teardown(test_tracker_memory, teardown),
-      cmocka_unit_test_teardown(test_speed, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,270 @@
+/* preload_hooks.c - the interposed allocation functions: call the real allocator, then record. */
+#include "preload.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+/*
+ * Every hook has one shape: make sure the real function is known (dlsym(RTLD_NEXT) once; while
+ * dlsym itself runs, the boot pool answers), call it, then record when this process records and
+ * this thread is not already inside leaklab (the guard); frees are recorded before the real
+ * free, so an address the allocator hands out again at once cannot be confused with the old
+ * block. errno is what the real function left: recording saves and restores it.
+ */
+
+__thread int ll__pl_guard __attribute__((tls_model("initial-exec")));
+/* Set while this thread runs dlsym for the real functions: allocations go to the boot pool. */
+static __thread int t_resolving __attribute__((tls_model("initial-exec")));
+static __thread int t_probe_hit __attribute__((tls_model("initial-exec")));
+
+volatile int ll__pl_state;
+volatile int ll__pl_inflight;
+ll__pl_real_t ll__pl_real;
+#define R ll__pl_real
+
+static void die(const char *msg) {
+  /* No stdio: this runs before anything is set up. */
+  ssize_t w = write(2, msg, strlen(msg));
+  (void)w;
+  abort();
+}
+
+void ll__pl_resolve(void) {
+  if (__atomic_load_n(&R.malloc, __ATOMIC_ACQUIRE) != NULL) return;
+  t_resolving = 1;
+  R.free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
+  R.calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
+  R.realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+  R.posix_memalign = (int (*)(void **, size_t, size_t))dlsym(RTLD_NEXT, "posix_memalign");
+  R.aligned_alloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "aligned_alloc");
+  R.memalign = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "memalign");
+  R.malloc_usable_size = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+  void *(*m)(size_t) = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
+  t_resolving = 0;
+  if (m == NULL || R.free == NULL || R.calloc == NULL || R.realloc == NULL ||
+      R.posix_memalign == NULL || R.memalign == NULL || R.malloc_usable_size == NULL)
+    die("leaklab: libleaklab-preload.so cannot find the real allocator (dlsym RTLD_NEXT)\n");
+  /* malloc last: its being set tells every thread the table is complete. */
+  __atomic_store_n(&R.malloc, m, __ATOMIC_RELEASE);
+}
+
+#define RESOLVED() (__builtin_expect(__atomic_load_n(&R.malloc, __ATOMIC_ACQUIRE) != NULL, 1))
+
+static inline int should_record(void) {
+  return __atomic_load_n(&ll__pl_state, __ATOMIC_RELAXED) == LL__PL_RECORDING && !ll__pl_guard;
+}
+
+/* Enter leaklab's code on this thread: 1 when recording may proceed. The counter lets a crash
+ * handler know when no thread is inside the tracker (see preload_process.c); the state is read
+ * after the counter is raised, so either the handler sees us or we see its state change. */
+static int enter(void) {
+  ll__pl_guard = 1;
+  __atomic_add_fetch(&ll__pl_inflight, 1, __ATOMIC_SEQ_CST);
+  return __atomic_load_n(&ll__pl_state, __ATOMIC_SEQ_CST) == LL__PL_RECORDING;
+}
+
+static void leave(void) {
+  __atomic_sub_fetch(&ll__pl_inflight, 1, __ATOMIC_SEQ_CST);
+  ll__pl_guard = 0;
+}
+
+/* noinline: the stack walk starts at the hook's frame, which `fp` is. */
+__attribute__((noinline)) static void record_alloc(void *p, size_t size, void *fp) {
+  int saved = errno;
+  if (enter()) {
+    uintptr_t ips[ll__pl_stack_frames()];
+    int n = ll__pl_capture_stack(fp, ips);
+    ll__track_alloc_ips(p, size, R.malloc_usable_size(p), ips, n);
+    ll__pl_timeline_tick();
+  }
+  leave();
+  errno = saved;
+}
+
+__attribute__((noinline)) static void record_free(void *p) {
+  int saved = errno;
+  if (enter()) {
+    ll_track_free(p);
+    ll__pl_timeline_tick();
+  }
+  leave();
+  errno = saved;
+}
+
+/* realloc under the begin/end protocol: the old record comes out before the real call so a
+ * concurrent allocation reusing the address is never mistaken for it. */
+__attribute__((noinline)) static void *record_realloc(void *old, size_t size, void *fp) {
+  int saved = errno;
+  ll_realloc_token_t tok;
+  int rec = enter();
+  if (rec) ll_track_realloc_begin(old, &tok);
+  errno = saved;
+  void *q = R.realloc(old, size);
+  saved = errno;
+  if (rec) {
+    uintptr_t ips[ll__pl_stack_frames()];
+    int n = q != NULL ? ll__pl_capture_stack(fp, ips) : 0;
+    ll__track_realloc_end_ips(&tok, q, size, q != NULL ? R.malloc_usable_size(q) : 0, ips, n);
+    ll__pl_timeline_tick();
+  }
+  leave();
+  errno = saved;
+  return q;
+}
+
+#define HOOK_FP __builtin_frame_address(0)
+
+LL__PL_EXPORT void *malloc(size_t size) {
+  if (!RESOLVED()) {
+    if (t_resolving) return ll__pl_boot_alloc(size, 16);
+    ll__pl_resolve();
+  }
+  void *p = R.malloc(size);
+  if (p != NULL && should_record())
+    record_alloc(p, size, HOOK_FP);
+  else if (ll__pl_guard == 2)
+    t_probe_hit = 1; /* ll__pl_is_shadowed's probe reached us */
+  return p;
+}
+
+LL__PL_EXPORT void free(void *ptr) {
+  if (ptr == NULL || ll__pl_is_boot(ptr)) return; /* the boot pool is never given back */
+  if (!RESOLVED()) ll__pl_resolve();
+  if (should_record()) record_free(ptr);
+  R.free(ptr);
+}
+
+LL__PL_EXPORT void *calloc(size_t n, size_t size) {
+  if (!RESOLVED()) {
+    size_t total;
+    if (t_resolving) {
+      if (__builtin_mul_overflow(n, size, &total)) return NULL;
+      return ll__pl_boot_alloc(total, 16);
+    }
+    ll__pl_resolve();
+  }
+  void *p = R.calloc(n, size);
+  /* A non-NULL result means n * size did not overflow. */
+  if (p != NULL && should_record()) record_alloc(p, n * size, HOOK_FP);
+  return p;
+}
+
+/* realloc of a boot-pool block: move it to the real allocator (the pool keeps the old bytes). */
+static void *boot_realloc(void *old, size_t size, void *fp) {
+  void *p = t_resolving || !RESOLVED() ? ll__pl_boot_alloc(size, 16) : R.malloc(size);
+  if (p == NULL) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (old != NULL) {
+    size_t n = ll__pl_boot_size(old);
+    memcpy(p, old, n < size ? n : size);
+  }
+  if (!ll__pl_is_boot(p) && should_record()) record_alloc(p, size, fp);
+  return p;
+}
+
+LL__PL_EXPORT void *realloc(void *old, size_t size) {
+  if (!RESOLVED()) {
+    if (t_resolving) return boot_realloc(old, size, HOOK_FP);
+    ll__pl_resolve();
+  }
+  if (old != NULL && ll__pl_is_boot(old)) return boot_realloc(old, size, HOOK_FP);
+  if (!should_record()) return R.realloc(old, size);
+  return record_realloc(old, size, HOOK_FP);
+}
+
+/* Through the next realloc rather than the next reallocarray: jemalloc has no reallocarray, and
+ * glibc's would hand jemalloc's blocks to glibc's heap. */
+LL__PL_EXPORT void *reallocarray(void *old, size_t n, size_t size) {
+  size_t total;
+  if (__builtin_mul_overflow(n, size, &total)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (!RESOLVED()) {
+    if (t_resolving) return boot_realloc(old, total, HOOK_FP);
+    ll__pl_resolve();
+  }
+  if (old != NULL && ll__pl_is_boot(old)) return boot_realloc(old, total, HOOK_FP);
+  if (!should_record()) return R.realloc(old, total);
+  return record_realloc(old, total, HOOK_FP);
+}
+
+LL__PL_EXPORT int posix_memalign(void **memptr, size_t alignment, size_t size) {
+  if (!RESOLVED()) ll__pl_resolve();
+  int rc = R.posix_memalign(memptr, alignment, size);
+  if (rc == 0 && should_record()) record_alloc(*memptr, size, HOOK_FP);
+  return rc;
+}
+
+LL__PL_EXPORT void *aligned_alloc(size_t alignment, size_t size) {
+  if (!RESOLVED()) ll__pl_resolve();
+  /* Old allocators without aligned_alloc: memalign has the same contract for valid input. */
+  void *p = R.aligned_alloc != NULL ? R.aligned_alloc(alignment, size) : R.memalign(alignment, size);
+  if (p != NULL && should_record()) record_alloc(p, size, HOOK_FP);
+  return p;
+}
+
+LL__PL_EXPORT void *memalign(size_t alignment, size_t size) {
+  if (!RESOLVED()) {
+    if (t_resolving) return ll__pl_boot_alloc(size, alignment);
+    ll__pl_resolve();
+  }
+  void *p = R.memalign(alignment, size);
+  if (p != NULL && should_record()) record_alloc(p, size, HOOK_FP);
+  return p;
+}
+
+/* valloc and pvalloc through the next memalign: jemalloc has no pvalloc, and glibc's would mix
+ * heaps. pvalloc rounds the size up to whole pages (at least one), as glibc's does. */
+LL__PL_EXPORT void *valloc(size_t size) {
+  if (!RESOLVED()) ll__pl_resolve();
+  void *p = R.memalign((size_t)sysconf(_SC_PAGESIZE), size);
+  if (p != NULL && should_record()) record_alloc(p, size, HOOK_FP);
+  return p;
+}
+
+LL__PL_EXPORT void *pvalloc(size_t size) {
+  if (!RESOLVED()) ll__pl_resolve();
+  size_t page = (size_t)sysconf(_SC_PAGESIZE), rounded;
+  if (__builtin_add_overflow(size, page - 1, &rounded)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  rounded &= ~(page - 1);
+  if (rounded == 0) rounded = page;
+  void *p = R.memalign(page, rounded);
+  if (p != NULL && should_record()) record_alloc(p, size, HOOK_FP);
+  return p;
+}
+
+LL__PL_EXPORT size_t malloc_usable_size(void *ptr) {
+  if (ptr == NULL) return 0;
+  if (ll__pl_is_boot(ptr)) return ll__pl_boot_size(ptr);
+  if (!RESOLVED()) ll__pl_resolve();
+  return R.malloc_usable_size(ptr);
+}
+
+/* Whether a call to `malloc` from anywhere reaches our hook: call the first malloc in lookup
+ * order with the guard at 2 and see whether our malloc noticed. (Comparing addresses is not
+ * enough: a non-PIE executable that takes malloc's address exports a PLT stub for it, which
+ * dlsym returns and which still leads here.) */
+int ll__pl_is_shadowed(void) {
+  void *(*m)(size_t) = (void *(*)(size_t))dlsym(RTLD_DEFAULT, "malloc");
+  void (*f)(void *) = (void (*)(void *))dlsym(RTLD_DEFAULT, "free");
+  if (m == NULL || f == NULL) return 0;
+  int g = ll__pl_guard;
+  ll__pl_guard = 2;
+  t_probe_hit = 0;
+  void *p = m(1);
+  ll__pl_guard = g;
+  f(p);
+  return !t_probe_hit;
+}

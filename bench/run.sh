@@ -1,0 +1,405 @@
+#!/usr/bin/env bash
+# run.sh - leaklab's overhead and accuracy benchmark: workloads x tools, interleaved, medians, targets.
+set -euo pipefail
+
+# usage: bench/run.sh BUILD_DIR            (what `make bench` runs: bench/run.sh build/default)
+# Environment knobs (defaults keep the whole bench near 15 minutes on 2 cores):
+#   BENCH_FAST_RUNS=5   runs of the cheap tools (untracked, jemalloc, leaklab)
+#   BENCH_SLOW_RUNS=3   runs of heaptrack, massif, memcheck and jemalloc's profiler
+#   BENCH_PAIRS=5000000 churn's free+malloc pairs;  BENCH_SCALE=0.5 the lessons' --scale
+#   BENCH_WORKLOADS="churn churn_mt ..."  a subset;  BENCH_TOOLS="untracked leaklab_line ..."
+#   BENCH_OUT=reports/bench.md;  BENCH_KEEP=1 keeps the scratch directory (captures, logs)
+
+die() { echo "bench: $*" >&2; exit 1; }
+[ $# -eq 1 ] || die "usage: bench/run.sh BUILD_DIR (e.g. build/default; 'make bench' builds it first)"
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+[ -d "$1" ] || die "$1: no such build directory: run 'make build' (or 'cmake --preset default && cmake --build --preset default') first"
+BUILD=$(cd "$1" && pwd)
+
+FAST_RUNS=${BENCH_FAST_RUNS:-5}
+SLOW_RUNS=${BENCH_SLOW_RUNS:-3}
+PAIRS=${BENCH_PAIRS:-5000000}
+SCALE=${BENCH_SCALE:-0.5}
+OUT=${BENCH_OUT:-$ROOT/reports/bench.md}
+TSV=${OUT%.md}.tsv
+LIVE_BLOCKS=1000000 # the tracker-memory probe's live set
+
+MEASURE=$BUILD/bench/measure
+CHURN=$BUILD/bench/churn
+TRACKER_MEM=$BUILD/bench/tracker_mem
+LEAKLAB=$BUILD/leaklab
+SCN=$BUILD/scenarios
+for f in "$MEASURE" "$CHURN" "$TRACKER_MEM" "$LEAKLAB" "$SCN/method_cache" "$SCN/slots_vs_dict"; do
+  [ -x "$f" ] || die "$f is missing: build first ('make build'; bench/ must be in the CMake tree)"
+done
+"$LEAKLAB" run --help >/dev/null 2>&1 || die "$LEAKLAB has no 'run' verb: the LD_PRELOAD recorder is not built"
+for t in valgrind heaptrack heaptrack_print; do
+  command -v "$t" >/dev/null || die "$t is not installed: run 'tools/deps.sh --bench' (or 'make bench')"
+done
+JEMALLOC=$( (ldconfig -p 2>/dev/null || true) | awk '/libjemalloc\.so\.2 .*x86-64|libjemalloc\.so\.2 /{print $NF; exit}')
+[ -n "$JEMALLOC" ] && [ -r "$JEMALLOC" ] || die "libjemalloc.so.2 not found: install libjemalloc2 ('tools/deps.sh')"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/leaklab-bench.XXXXXX")
+if [ "${BENCH_KEEP:-0}" = 1 ]; then
+  echo "bench: scratch files kept in $WORK" >&2
+else
+  trap 'rm -rf "$WORK"' EXIT
+fi
+mkdir -p "$(dirname "$OUT")"
+
+# ---- workloads ------------------------------------------------------------------------------------
+# name -> command (shell-quoted words), environment (VAR=value words), one-line description.
+declare -A WCMD WENV WDESC
+WORKLOADS=()
+add_workload() { # name description env command...
+  local name=$1 desc=$2 env=$3
+  shift 3
+  WORKLOADS+=("$name")
+  WDESC[$name]=$desc
+  WENV[$name]=$env
+  WCMD[$name]=$(printf '%q ' "$@")
+}
+add_workload churn "$PAIRS free+malloc pairs of 16..256 B over 1024 live slots, 1 thread" "" \
+  "$CHURN" --pairs "$PAIRS" --slots 1024
+add_workload churn_mt "the same churn over 4 threads, blocks freed by the next thread (SPSC rings)" "" \
+  "$CHURN" --pairs "$PAIRS" --slots 1024 --threads 4
+add_workload mc_leaky "lesson method_cache, variant leaky, --scale $SCALE (GMP, cache pins instances)" "" \
+  "$SCN/method_cache" --variant leaky --scale "$SCALE"
+add_workload mc_lru "lesson method_cache, variant lru (bounded cache), --scale $SCALE" "" \
+  "$SCN/method_cache" --variant lru --scale "$SCALE"
+add_workload svd_dict "lesson slots_vs_dict, variant dict, --scale $SCALE" "" \
+  "$SCN/slots_vs_dict" --variant dict --scale "$SCALE"
+add_workload svd_slots "lesson slots_vs_dict, variant slots, --scale $SCALE" "" \
+  "$SCN/slots_vs_dict" --variant slots --scale "$SCALE"
+if command -v xz >/dev/null; then
+  # Deterministic text, about 600 KB: the same input on every machine.
+  awk 'BEGIN { for (i = 0; i < 36000; i++) printf "%d %s %d\n", i, (i % 7 ? "alpha" : "omega"), (i * i) % 9973 }' \
+    >"$WORK/xz-input.txt"
+  add_workload xz "Debian's xz -9 -k -c of a generated 600 KB text (few, huge allocations)" "" \
+    "$(command -v xz)" -9 -k -c "$WORK/xz-input.txt"
+else
+  echo "bench: xz not installed (Debian package xz-utils): the xz workload is skipped" >&2
+fi
+if [ -x /usr/bin/python3 ]; then
+  # PYTHONMALLOC=malloc: every object goes through malloc, as a C program's would.
+  add_workload python "Debian's python3, PYTHONMALLOC=malloc, a dict of 300k strings with deletes" \
+    "PYTHONMALLOC=malloc" /usr/bin/python3 -c \
+    'd = {}
+for i in range(300000):
+    d[i] = str(i) * 3
+    if i % 3 == 0: del d[i // 2]
+print(len(d))'
+else
+  echo "bench: /usr/bin/python3 not installed (Debian package python3): the python workload is skipped" >&2
+fi
+if [ -n "${BENCH_WORKLOADS:-}" ]; then
+  keep=()
+  for w in $BENCH_WORKLOADS; do
+    [ -n "${WCMD[$w]:-}" ] || die "unknown workload '$w' (known: ${WORKLOADS[*]})"
+    keep+=("$w")
+  done
+  WORKLOADS=("${keep[@]}")
+fi
+
+# ---- tools ----------------------------------------------------------------------------------------
+ALL_TOOLS=(untracked jemalloc leaklab_line leaklab_16 heaptrack massif memcheck jeprof)
+TOOLS=(${BENCH_TOOLS:-${ALL_TOOLS[@]}})
+declare -A TDESC=(
+  [untracked]="the program alone (glibc malloc)"
+  [jemalloc]="the program with libjemalloc preloaded, no profiling (the jeprof row's own baseline)"
+  [leaklab_line]="leaklab run --frames 1 (line-level attribution)"
+  [leaklab_16]="leaklab run --frames 16 (full 16-frame stacks)"
+  [heaptrack]="heaptrack -o FILE (Debian heaptrack $(dpkg-query -W -f='${Version}' heaptrack 2>/dev/null || echo '?'))"
+  [massif]="valgrind --tool=massif --peak-inaccuracy=0 --heap-admin=0 (exact peak)"
+  [memcheck]="valgrind --tool=memcheck --leak-check=full"
+  [jeprof]="jemalloc heap profiler, every allocation sampled: MALLOC_CONF=prof:true,lg_prof_sample:0,prof_final:true"
+)
+is_slow() { case $1 in heaptrack | massif | memcheck | jeprof) return 0 ;; *) return 1 ;; esac; }
+
+# tool_cmd TOOL WORKLOAD ROUND: sets CMD (the words to run) and ART (the tool's output file or
+# prefix, "" when none) for one run.
+tool_cmd() {
+  local tool=$1 w=$2 r=$3 base="$WORK/$2.$1.$3"
+  local -a prog env
+  eval "prog=(${WCMD[$w]})"
+  env=(${WENV[$w]})
+  ART=""
+  case $tool in
+  leaklab_line | leaklab_16) ART=$base.llcap ;;
+  heaptrack | massif | memcheck | jeprof) ART=$base.$tool ;;
+  esac
+  case $tool in
+  untracked) CMD=(env "${env[@]}" "${prog[@]}") ;;
+  jemalloc) CMD=(env "${env[@]}" LD_PRELOAD="$JEMALLOC" "${prog[@]}") ;;
+  leaklab_line) CMD=(env "${env[@]}" "$LEAKLAB" run --frames 1 -o "$ART" -- "${prog[@]}") ;;
+  leaklab_16) CMD=(env "${env[@]}" "$LEAKLAB" run --frames 16 -o "$ART" -- "${prog[@]}") ;;
+  heaptrack) CMD=(env "${env[@]}" heaptrack -o "$ART" "${prog[@]}") ;;
+  massif) CMD=(env "${env[@]}" valgrind --tool=massif --peak-inaccuracy=0 --heap-admin=0
+    --massif-out-file="$ART" "${prog[@]}") ;;
+  memcheck) CMD=(env "${env[@]}" valgrind --tool=memcheck --leak-check=full --log-file="$ART"
+    "${prog[@]}") ;;
+  jeprof) CMD=(env "${env[@]}" LD_PRELOAD="$JEMALLOC"
+    MALLOC_CONF="prof:true,lg_prof_sample:0,prof_final:true,prof_prefix:$ART" "${prog[@]}") ;;
+  *) die "unknown tool '$tool' (known: ${ALL_TOOLS[*]})" ;;
+  esac
+}
+
+# Bytes of the tool's output (a file, or every file starting with the prefix).
+art_size() {
+  local art=$1 total=0 f
+  [ -n "$art" ] || { echo "-"; return; }
+  for f in "$art" "$art".*; do
+    [ -f "$f" ] && total=$((total + $(stat -c %s "$f")))
+  done
+  echo "$total"
+}
+
+# Peak heap and allocation count as the tool tells them ("-" when it does not): sets PEAK ALLOCS.
+# heaptrack_print is slow (seconds), so only the first run of each workload asks it.
+tool_figures() {
+  local tool=$1 art=$2 out=$3 err=$4 r=$5 json f
+  PEAK=- ALLOCS=-
+  case $tool in
+  untracked) PEAK=$(sed -n 's/.*peak_bytes=\([0-9]*\).*/\1/p' "$out" | head -n1) ;;
+  leaklab_line | leaklab_16)
+    if json=$("$LEAKLAB" report "$art" --format json 2>/dev/null); then
+      PEAK=$(sed -n 's/^ *"peak_bytes": *\([0-9]*\).*/\1/p' <<<"$json" | head -n1)
+      ALLOCS=$(sed -n 's/^ *"total_allocations": *\([0-9]*\).*/\1/p' <<<"$json" | head -n1)
+    fi ;;
+  heaptrack)
+    ALLOCS=$(awk '/^[[:space:]]*allocations:/ {print $2; exit}' "$err")
+    if [ "$r" = 0 ]; then
+      f=$(ls "$art".* 2>/dev/null | head -n1)
+      # "peak heap memory consumption: 237.77K": heaptrack's units are powers of 1000.
+      [ -n "$f" ] && PEAK=$(heaptrack_print -f "$f" -a 0 -p 0 -T 0 2>/dev/null | awk '
+        /^peak heap memory consumption:/ {
+          v = $5; m = 1
+          if (v ~ /K$/) m = 1e3; else if (v ~ /M$/) m = 1e6; else if (v ~ /G$/) m = 1e9
+          sub(/[KMGB]+$/, "", v); printf "~%.0f\n", v * m }')
+    fi ;;
+  massif)
+    [ -f "$art" ] && PEAK=$(awk -F= '/^mem_heap_B=/ { if ($2 + 0 > m) m = $2 + 0 } END { print m + 0 }' "$art") ;;
+  memcheck)
+    [ -f "$art" ] && ALLOCS=$(sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' "$art" | tr -d , | head -n1) ;;
+  esac
+  [ -n "$PEAK" ] || PEAK=-
+  [ -n "$ALLOCS" ] || ALLOCS=-
+}
+
+# ---- the runs -------------------------------------------------------------------------------------
+printf 'workload\ttool\tround\twall_s\tmaxrss_kb\tstatus\toutput_bytes\tpeak_bytes\tallocations\n' >"$TSV"
+ROUNDS=$FAST_RUNS
+[ "$SLOW_RUNS" -gt "$ROUNDS" ] && ROUNDS=$SLOW_RUNS
+start_all=$(date +%s)
+echo "bench: ${#WORKLOADS[@]} workloads x ${#TOOLS[@]} tools, $FAST_RUNS runs (fast tools) / $SLOW_RUNS (valgrind, heaptrack, jeprof), interleaved" >&2
+for ((r = 0; r < ROUNDS; r++)); do
+  for w in "${WORKLOADS[@]}"; do
+    n=${#TOOLS[@]}
+    # Rotate the tool order every round: no tool always runs first (cold caches) or last.
+    for ((k = 0; k < n; k++)); do
+      tool=${TOOLS[$(((k + r) % n))]}
+      if is_slow "$tool"; then [ "$r" -lt "$SLOW_RUNS" ] || continue; else [ "$r" -lt "$FAST_RUNS" ] || continue; fi
+      tool_cmd "$tool" "$w" "$r"
+      out=$WORK/$w.$tool.$r.out err=$WORK/$w.$tool.$r.err
+      line=$("$MEASURE" -t 900 -o "$out" -e "$err" -- "${CMD[@]}") || die "cannot run ${CMD[*]} (see $err)"
+      wall=${line#wall_s=} wall=${wall%% *}
+      rss=${line#*maxrss_kb=} rss=${rss%% *}
+      status=${line##*status=}
+      tool_figures "$tool" "$ART" "$out" "$err" "$r"
+      size=$(art_size "$ART")
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$tool" "$r" "$wall" "$rss" "$status" "$size" \
+        "$PEAK" "$ALLOCS" >>"$TSV"
+      printf 'bench: [%d/%d] %-10s %-13s %8.3f s  %s\n' $((r + 1)) "$ROUNDS" "$w" "$tool" "$wall" \
+        "$([ "$status" = 0 ] || echo "exit status $status, see $err")" >&2
+      # Keep one leaklab capture of churn (report timing below); drop the rest as we go (disk).
+      case "$w.$tool.$r" in churn.leaklab_line.0) ;; *) [ -z "$ART" ] || rm -rf "$ART" "$ART".* ;; esac
+    done
+  done
+done
+
+# jemalloc's profile holds usable sizes of what is live at one moment; its only view of the peak
+# is prof_gdump (a dump each time its mapped memory reaches a new high). One extra, untimed run
+# per workload: the largest live total among those dumps.
+declare -A JE_PEAK
+for w in "${WORKLOADS[@]}"; do
+  [[ " ${TOOLS[*]} " == *" jeprof "* ]] || break
+  tool_cmd jeprof "$w" gdump
+  CMD=("${CMD[@]/prof_final:true/prof_final:true,prof_gdump:true}")
+  "$MEASURE" -t 900 -o /dev/null -e "$WORK/$w.gdump.err" -- "${CMD[@]}" >/dev/null || true
+  JE_PEAK[$w]=$(cat "$ART".*.heap 2>/dev/null | awk '/^  t\*: / { v = $3 + 0; if (v > m) m = v } END { if (m) print "~" m; else print "-" }')
+  rm -f "$ART".*
+done
+
+# ---- report timing, tracker memory ----------------------------------------------------------------
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.6f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+wall_of() { "$MEASURE" -t 600 -o /dev/null -e /dev/null -- "$@" | sed 's/^wall_s=\([0-9.]*\).*/\1/'; }
+
+REPORT_TEXT=- REPORT_JSON=- REPORT_ALLOCS=-
+CAP=$WORK/churn.leaklab_line.0.llcap
+if [ -f "$CAP" ]; then
+  REPORT_ALLOCS=$(awk -F'\t' '$1 == "churn" && $2 == "leaklab_line" && $3 == 0 { print $9 }' "$TSV")
+  REPORT_TEXT=$(for i in 1 2 3 4 5; do wall_of "$LEAKLAB" report "$CAP"; done | median)
+  REPORT_JSON=$(for i in 1 2 3 4 5; do wall_of "$LEAKLAB" report "$CAP" --format json; done | median)
+fi
+
+# The engine's own count (in-process API, compile-time hooks): all of its memory over the blocks.
+TM_LINE=$("$TRACKER_MEM" --blocks "$LIVE_BLOCKS")
+TM_PER_BLOCK=$(sed -n 's/.*[[:space:]]per_block=\([0-9.]*\).*/\1/p' <<<"$TM_LINE")
+# Cross-check through the preload: RSS of `leaklab run` minus the untracked run's, over the
+# blocks, holding the same live set (churn with one pair). An upper bound: it also counts the
+# capture written at exit and the report `leaklab run` prints.
+rss_of() { "$MEASURE" -t 600 -o /dev/null -e /dev/null -- "$@" | sed 's/.*maxrss_kb=\([0-9]*\).*/\1/'; }
+LIVE_CAP=$WORK/live.llcap
+RSS_PLAIN=$(for i in 1 2 3; do rss_of "$CHURN" --pairs 1 --slots "$LIVE_BLOCKS"; done | median)
+RSS_LL=$(for i in 1 2 3; do rss_of "$LEAKLAB" run --frames 1 -o "$LIVE_CAP" -- "$CHURN" --pairs 1 --slots "$LIVE_BLOCKS"; done | median)
+RSS_PER_BLOCK=$(awk -v a="$RSS_LL" -v b="$RSS_PLAIN" -v n="$LIVE_BLOCKS" 'BEGIN { printf "%.1f", (a - b) * 1024 / n }')
+REPORT_LIVE=-
+[ -f "$LIVE_CAP" ] && REPORT_LIVE=$(for i in 1 2 3; do wall_of "$LEAKLAB" report "$LIVE_CAP"; done | median)
+elapsed=$(($(date +%s) - start_all))
+
+# ---- the table ------------------------------------------------------------------------------------
+col() { awk -F'\t' -v w="$1" -v t="$2" -v c="$3" '$1 == w && $2 == t && $c != "-" { print $c }' "$TSV"; }
+runs_of() { awk -F'\t' -v w="$1" -v t="$2" '$1 == w && $2 == t' "$TSV" | wc -l; }
+first_of() { col "$1" "$2" "$3" | head -n1; }
+bad_status() { awk -F'\t' -v w="$1" -v t="$2" '$1 == w && $2 == t && $6 != 0 { print $6; exit }' "$TSV"; }
+declare -A MED
+for w in "${WORKLOADS[@]}"; do
+  for t in "${TOOLS[@]}"; do MED[$w.$t]=$(col "$w" "$t" 4 | median); done
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+human() { # bytes -> B / KiB / MiB / GiB, keeping "~" and "-"
+  local v=$1 p=""
+  case $v in -|"") echo "-"; return ;; "~"*) p="~" v=${v#\~} ;; esac
+  awk -v v="$v" -v p="$p" 'BEGIN { u = "B"; split("KiB MiB GiB", U, " "); i = 0
+    while (v >= 10240 && i < 3) { v /= 1024; i++; u = U[i] }
+    if (u == "B") printf "%s%d B\n", p, v; else printf "%s%.1f %s\n", p, v, u }'
+}
+exact_delta() { # a tool's peak next to leaklab's: "= leaklab", or the difference in bytes
+  local p=$1 l=$2 approx=""
+  case $p in -|"") echo ""; return ;; "~"*) approx="~" p=${p#\~} ;; esac
+  [ "$l" = - ] || [ -z "$l" ] && { echo ""; return; }
+  if [ -z "$approx" ] && [ "$p" = "$l" ]; then echo "(= leaklab)"; else
+    awk -v a="$p" -v b="$l" -v x="$approx" 'BEGIN { d = a - b; printf "(%s%+d B vs leaklab)\n", x, d }'
+  fi
+}
+
+TABLE=$WORK/table.md
+{
+  echo "| workload | tool | runs | median wall | x untracked | peak RSS | output | peak heap (tool's own figure) | allocations |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |"
+  for w in "${WORKLOADS[@]}"; do
+    base=${MED[$w.untracked]:--}
+    llpeak=$(first_of "$w" leaklab_line 8)
+    [ -n "$llpeak" ] || llpeak=-
+    for t in "${TOOLS[@]}"; do
+      runs=$(runs_of "$w" "$t")
+      [ "$runs" -gt 0 ] || continue
+      med=${MED[$w.$t]}
+      rss=$(col "$w" "$t" 5 | median)
+      size=$(col "$w" "$t" 7 | median)
+      peak=$(first_of "$w" "$t" 8)
+      [ "$t" = jeprof ] && peak=${JE_PEAK[$w]:--}
+      allocs=$(first_of "$w" "$t" 9)
+      note=""
+      bs=$(bad_status "$w" "$t")
+      [ -n "$bs" ] && note=" **exit status $bs**"
+      case $t in
+      untracked) [ "$peak" != "-" ] && [ -n "$peak" ] && peakcol="$(human "$peak") (program's own count: the truth)" || peakcol="-" ;;
+      jemalloc | memcheck) peakcol="n/a" ;;
+      jeprof) peakcol="$(human "$peak") usable, gdump $(exact_delta "$peak" "$llpeak")" ;;
+      leaklab_line) peakcol=$(human "${peak:--}"); [ "${peak:--}" = - ] || peakcol="$peakcol ($peak B)" ;;
+      *) peakcol="$(human "${peak:--}") $(exact_delta "$peak" "$llpeak")" ;;
+      esac
+      printf '| %s | %s | %d | %.3f s | %s | %s | %s | %s | %s |\n' "$w" "$t$note" "$runs" "$med" \
+        "$(ratio "$med" "$base")" "$(human "$(awk -v k="$rss" 'BEGIN { print k * 1024 }')")" \
+        "$(human "$size")" "$peakcol" "${allocs:--}"
+    done
+  done
+} >"$TABLE"
+
+# ---- targets (issue 7), from the numbers above ----------------------------------------------------
+verdict() { awk -v v="$1" -v lim="$2" -v op="$3" 'BEGIN { if (v == "-" || v == "") print "MISS (not measured)";
+  else if ((op == "le" && v + 0 <= lim + 0) || (op == "ge" && v + 0 >= lim + 0)) print "PASS"; else print "MISS" }'; }
+C_BASE=${MED[churn.untracked]:--} C_LINE=${MED[churn.leaklab_line]:--} C_16=${MED[churn.leaklab_16]:--}
+C_HT=${MED[churn.heaptrack]:--} C_MS=${MED[churn.massif]:--}
+R_LINE=$(ratio "$C_LINE" "$C_BASE") R_16=$(ratio "$C_16" "$C_BASE")
+S_HT=$(ratio "$C_HT" "$C_16") S_MS=$(ratio "$C_MS" "$C_16")
+S_HT1=$(ratio "$C_HT" "$C_LINE") S_MS1=$(ratio "$C_MS" "$C_LINE")
+TARGETS=$WORK/targets.md
+{
+  echo "| target (churn workload) | measured | verdict |"
+  echo "| --- | --- | --- |"
+  echo "| line-level recording <= 1.5x untracked | ${R_LINE}x ($C_LINE s / $C_BASE s) | $(verdict "$R_LINE" 1.5 le) |"
+  echo "| 16-frame stacks <= 2.5x untracked | ${R_16}x ($C_16 s / $C_BASE s) | $(verdict "$R_16" 2.5 le) |"
+  echo "| >= 10x faster than heaptrack (vs 16 frames) | ${S_HT}x (line-level: ${S_HT1}x) | $(verdict "$S_HT" 10 ge) |"
+  echo "| >= 10x faster than massif (vs 16 frames) | ${S_MS}x (line-level: ${S_MS1}x) | $(verdict "$S_MS" 10 ge) |"
+  echo "| tracker memory <= 32 B per live block ($LIVE_BLOCKS blocks) | ${TM_PER_BLOCK:--} B (preload RSS cross-check: $RSS_PER_BLOCK B) | $(verdict "${TM_PER_BLOCK:--}" 32 le) |"
+  echo "| report from a ${REPORT_ALLOCS}-allocation capture <= 2 s | text $REPORT_TEXT s, json $REPORT_JSON s | $(verdict "$REPORT_TEXT" 2 le) |"
+} >"$TARGETS"
+
+# ---- write reports/bench.md and print ---------------------------------------------------------------
+{
+  echo "# leaklab benchmark"
+  echo
+  echo "Generated by \`make bench\` (bench/run.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'): $(nproc) cores,"
+  echo "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), $(uname -r);"
+  echo "leaklab $("$LEAKLAB" --version 2>/dev/null | head -n1), $(valgrind --version), jemalloc $(dpkg-query -W -f='${Version}' libjemalloc2 2>/dev/null || echo '?')."
+  echo "Whole bench: ${elapsed} s. Medians of $FAST_RUNS runs (untracked, jemalloc, leaklab) and $SLOW_RUNS"
+  echo "(heaptrack, massif, memcheck, jeprof), all in one session, tools in a rotated order each round."
+  echo
+  echo "## Targets"
+  echo
+  cat "$TARGETS"
+  echo
+  echo "## Every workload under every tool"
+  echo
+  cat "$TABLE"
+  echo
+  echo "Columns: *x untracked* is the median wall time over the untracked run's; *peak RSS* the"
+  echo "largest resident set of any process of the run (wait4), tool included; *output* what the"
+  echo "tool wrote (capture, heaptrack.zst, massif.out, memcheck log, jemalloc .heap files);"
+  echo "*peak heap* the tool's own figure (requested bytes unless marked), \`~\` where the tool"
+  echo "rounds it; *allocations* the calls the tool counted."
+  echo
+  echo "- heaptrack's peak is its summary line (\`heaptrack_print\`, 5 significant digits). It counts"
+  echo "  the 72,704 B emergency exception pool that libstdc++ allocates when heaptrack's own C++"
+  echo "  library loads into a C program."
+  echo "- massif: the largest mem_heap_B of massif.out with --peak-inaccuracy=0 --heap-admin=0."
+  echo "- memcheck reports no peak, only totals (its allocation count is shown)."
+  echo "- jemalloc: its profiles hold *usable* sizes (size classes) of what is live at a dump, and it"
+  echo "  dumps at exit, on demand or at each new high of its mapped memory (prof_gdump), never at the"
+  echo "  heap's own peak: the figure is the largest live total over the gdump dumps of one extra,"
+  echo "  untimed run, a lower bound of the usable-size peak, not comparable to the requested bytes."
+  echo "  Debian's libjemalloc2 is built with profiling (config.prof: true)."
+  echo "- The jemalloc row is the program on jemalloc without profiling: jeprof's own baseline."
+  echo
+  echo "## Report time and tracker memory"
+  echo
+  echo "- \`leaklab report\` on the churn capture ($REPORT_ALLOCS allocations recorded): text $REPORT_TEXT s,"
+  echo "  \`--format json\` $REPORT_JSON s (medians of 5); on a capture holding $LIVE_BLOCKS live blocks: $REPORT_LIVE s (median of 3)."
+  echo "- Tracker memory with $LIVE_BLOCKS live blocks (in-process API, ll_get_tracker_memory): $TM_LINE"
+  echo "- Through the preload: \`leaklab run\` peak RSS $RSS_LL KiB vs $RSS_PLAIN KiB untracked for the same"
+  echo "  live set: $RSS_PER_BLOCK B per live block (an upper bound: includes writing the capture and the report)."
+  echo
+  echo "## Workloads and tools"
+  echo
+  for w in "${WORKLOADS[@]}"; do echo "- **$w**: ${WDESC[$w]}"; done
+  for t in "${TOOLS[@]}"; do echo "- **$t**: ${TDESC[$t]}"; done
+  echo
+  echo "Raw runs: \`$(basename "$TSV")\` beside this file."
+} >"$OUT"
+
+# Markdown tables, columns padded for a terminal.
+align() {
+  awk -F' [|] ' 'NR == FNR { for (i = 1; i <= NF; i++) if (length($i) > m[i]) m[i] = length($i); next }
+    /^[|] ---/ { next }
+    { line = ""; for (i = 1; i <= NF; i++) line = line sprintf("%-" m[i] "s", $i) (i < NF ? "  " : "")
+      sub(/^[|] /, "", line); sub(/ [|]$/, "", line); print line }' "$1" "$1"
+}
+echo
+align "$TARGETS"
+echo
+align "$TABLE"
+echo
+echo "bench: report time ${REPORT_TEXT} s (churn capture), ${REPORT_LIVE} s ($LIVE_BLOCKS live blocks); tracker ${TM_PER_BLOCK} B per live block"
+echo "bench: wrote $OUT and $TSV (${elapsed} s)"

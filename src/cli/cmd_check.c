@@ -1,0 +1,315 @@
+/* cmd_check.c - `leaklab check`: record a program as `leaklab run` does, then hold its peak and per-line leaks to limits (pytest-memray's limit_memory / limit_leaks). */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <leaklab/budget.h>
+
+#include "arena.h"
+#include "capture_format.h"
+#include "scenario.h"
+#include "snapfile.h"
+#include "symbolize.h"
+
+enum { OPT_LIMIT_MEMORY, OPT_LIMIT_LEAKS, OPT_SCALE, OPT_OUTPUT };
+
+static const ll__opt_t check_opts[] = {
+    {"limit-memory", 0, 1, OPT_LIMIT_MEMORY},
+    {"limit-leaks", 0, 1, OPT_LIMIT_LEAKS},
+    {"scale", 0, 1, OPT_SCALE},
+    {"output", 'o', 1, OPT_OUTPUT},
+    {NULL, 0, 0, 0},
+};
+
+typedef struct check_args {
+  int has_memory, has_leaks;
+  uint64_t memory, leaks;
+  const char *memory_text; /* as given, or the lesson's budget */
+  const char *scale;
+  const char *output;
+  char **argv;             /* the program and its arguments */
+  char label[160];         /* how messages name what ran: the lesson or the program */
+} check_args_t;
+
+/* --scale as the lesson programs take it: a number in (0, 1]. */
+static int scale_ok(const char *text) {
+  char *end;
+  errno = 0;
+  double v = strtod(text, &end);
+  return errno == 0 && end != text && *end == '\0' && v > 0 && v <= 1;
+}
+
+/* reports/<program>.check.<pid>.llcap when ./reports is a directory (the repository's layout),
+ * else ./leaklab-<program>.check.<pid>.llcap: kept, for `leaklab report` after a failure. */
+static void capture_path(const check_args_t *ca, char *out, size_t len) {
+  struct stat st;
+  const char *slash = strrchr(ca->argv[0], '/');
+  const char *base = slash != NULL ? slash + 1 : ca->argv[0];
+  if (ca->output != NULL)
+    snprintf(out, len, "%s", ca->output);
+  else if (stat("reports", &st) == 0 && S_ISDIR(st.st_mode))
+    snprintf(out, len, "reports/%.200s.check.%ld.llcap", base, (long)getpid());
+  else
+    snprintf(out, len, "leaklab-%.200s.check.%ld.llcap", base, (long)getpid());
+}
+
+/* Record the program into `cap` with this very binary's `run` verb, so the recording is exactly
+ * run's (preload, environment, exec chains, crashes). *status gets run's wait status. 0, or an
+ * exit status after an error line. */
+static int record(const check_args_t *ca, const char *cap, int *status) {
+  size_t n = 0;
+  while (ca->argv[n] != NULL) n++;
+  char **args = calloc(n + 6, sizeof *args);
+  if (args == NULL) return ll__runtime_error("check", LL_ENOMEM, NULL);
+  args[0] = "leaklab";
+  args[1] = "run";
+  args[2] = "-o";
+  args[3] = (char *)cap;
+  args[4] = "--";
+  memcpy(args + 5, ca->argv, (n + 1) * sizeof *args);
+
+  int rc = LL__EXIT_OK;
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    rc = ll__runtime_error("fork", -errno, NULL);
+    goto cleanup;
+  }
+  if (pid == 0) {
+    execv("/proc/self/exe", args);
+    fprintf(stderr, "leaklab: cannot run /proc/self/exe: %s\n", strerror(errno));
+    _exit(LL__EXIT_RUNTIME);
+  }
+  /* As a shell waits for its job: ^C goes to the program, and the verdict comes after it. */
+  struct sigaction ign, old_int, old_quit;
+  memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGINT, &ign, &old_int);
+  sigaction(SIGQUIT, &ign, &old_quit);
+  while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
+  }
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGQUIT, &old_quit, NULL);
+cleanup:
+  free(args);
+  return rc;
+}
+
+/* The leaks of a capture: blocks never freed when it has them, else what was live at the end. */
+static int load_leaks(const char *cap, ll_snapshot_t **out) {
+  unsigned mask = 0;
+  int rc = ll_snapshot_file_views(cap, &mask);
+  if (rc != 0) return rc;
+  ll_at_t at = (mask & (1u << LL_AT_LEAKS)) ? LL_AT_LEAKS : LL_AT_END;
+  return ll_symbolize_load(cap, at, -1, out);
+}
+
+/* How a recorded program that failed ended, from the capture (run's status alone cannot tell
+ * "killed by signal 6" from "exited with 134"). */
+static void print_program_failure(const check_args_t *ca, const char *cap, int program_status) {
+  ll__arena_t *arena = ll__arena_new();
+  ll_cap_process_t proc;
+  const void *data;
+  size_t len;
+  int killed = 0;
+
+  if (arena != NULL && ll__snapfile_read_section(cap, LL_CAP_SEC_PROCESS, arena, &data, &len) == 0 &&
+      ll_cap_decode_process(data, len, arena, &proc) == 0 && proc.how == LL_CAP_END_SIGNAL) {
+    const char *name = sigabbrev_np(proc.signal);
+    fprintf(stderr, "leaklab: %s was killed by SIG%s", ca->label, name != NULL ? name : "?");
+    killed = 1;
+  }
+  if (!killed) fprintf(stderr, "leaklab: %s exited with status %d", ca->label, program_status);
+  fputs(": the program failed, so the check does not pass\n", stderr);
+  ll__arena_free(arena);
+}
+
+static void print_verdict(int outcome, const char *msg, const char *summary) {
+  if (outcome == LL_LIMIT_OK) {
+    fprintf(stderr, "PASS: %s", msg);
+    return;
+  }
+  fprintf(stderr, "FAIL: %s\n%s", summary, msg);
+}
+
+static int check_program(const check_args_t *ca) {
+  char cap[PATH_MAX + 256], msg[LL_LIMIT_MSG_SIZE], summary[512], lim[48], got[48];
+  ll_snapshot_t *peak = NULL, *leaks = NULL;
+  int status = 0, rc, exit_status = LL__EXIT_RUNTIME;
+
+  capture_path(ca, cap, sizeof cap);
+  /* A capture left from an earlier check would pass for this one. */
+  if (unlink(cap) != 0 && errno != ENOENT)
+    return ll__runtime_error(cap, -errno, " (cannot replace the old capture)");
+  if ((rc = record(ca, cap, &status)) != 0) return rc;
+  if (access(cap, F_OK) != 0) {
+    /* run has said why (program not found, statically linked, killed before writing ...). */
+    fprintf(stderr, "leaklab: %s was not recorded: nothing to check\n", ca->label);
+    return LL__EXIT_RUNTIME;
+  }
+  /* With a capture written, run's status is the program's (128+N for signal N). */
+  int program_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+
+  if ((rc = ll_symbolize_load(cap, LL_AT_PEAK, -1, &peak)) != 0) {
+    exit_status = ll__runtime_error(cap, rc, " (the capture holds no peak to check)");
+    goto cleanup;
+  }
+  int failed = 0;
+  if (ca->has_memory) {
+    uint64_t p = peak->peak_bytes;
+    rc = ll_limit_memory(ca->memory, p, peak, NULL, msg, sizeof msg);
+    if (rc < 0) {
+      exit_status = ll__runtime_error(cap, rc, NULL);
+      goto cleanup;
+    }
+    ll_format_memray_size(lim, sizeof lim, (double)ca->memory);
+    ll_format_memray_size(got, sizeof got, (double)p);
+    snprintf(summary, sizeof summary, "%s: peak %s (%llu B) is not below the limit %s",
+             ca->label, got, (unsigned long long)p, lim);
+    print_verdict(rc, msg, summary);
+    failed |= rc == LL_LIMIT_EXCEEDED;
+  }
+  if (ca->has_leaks) {
+    uint64_t largest = 0;
+    if ((rc = load_leaks(cap, &leaks)) != 0) {
+      exit_status = ll__runtime_error(cap, rc, " (the capture holds no end to check leaks at)");
+      goto cleanup;
+    }
+    rc = ll_limit_leaks(ca->leaks, leaks, NULL, &largest, msg, sizeof msg);
+    if (rc < 0) {
+      exit_status = ll__runtime_error(cap, rc, NULL);
+      goto cleanup;
+    }
+    ll_format_memray_size(lim, sizeof lim, (double)ca->leaks);
+    ll_format_memray_size(got, sizeof got, (double)largest);
+    snprintf(summary, sizeof summary, "%s: a line leaked %s (%llu B), the limit is %s per line",
+             ca->label, got, (unsigned long long)largest, lim);
+    print_verdict(rc, msg, summary);
+    failed |= rc == LL_LIMIT_EXCEEDED;
+  }
+  /* Where the capture is kept, `leaklab run` has just said. */
+  if (program_status != 0) {
+    /* A run that failed measured a different program: it never passes a check. */
+    print_program_failure(ca, cap, program_status);
+    exit_status = LL__EXIT_RUNTIME;
+    goto cleanup;
+  }
+  exit_status = failed ? LL__EXIT_LIMIT : LL__EXIT_OK;
+cleanup:
+  ll_snapshot_free(peak);
+  ll_snapshot_free(leaks);
+  return exit_status;
+}
+
+static int parse_limit(const char *verb, const char *opt, const char *text, uint64_t *out) {
+  if (ll_parse_size(text, out) != 0)
+    return ll__usage_error(verb, "%s takes a SIZE such as 70MB, 1.5GB, 512KB or 100B, not '%s'",
+                           opt, text);
+  return 0;
+}
+
+static int run(int argc, char **argv) {
+  const char *verb = "check", *arg, *spec = NULL;
+  check_args_t ca;
+  ll__scenario_cmd_t scn;
+  ll__optstate_t st;
+  int id, rc;
+
+  memset(&ca, 0, sizeof ca);
+  ll__opt_init(&st, verb, argc, argv);
+  while (ca.argv == NULL && (id = ll__opt_next(&st, check_opts, &arg)) != LL__OPT_END) {
+    switch (id) {
+    case LL__OPT_ERROR: return LL__EXIT_USAGE;
+    case LL__OPT_HELP: fputs(ll__verb_check.help, stdout); return LL__EXIT_OK;
+    case LL__OPT_POSITIONAL:
+      /* A program starts here and everything after it is its own; options may follow a lesson. */
+      if (spec != NULL) return ll__usage_error(verb, "unexpected argument '%s' after the lesson", arg);
+      if (!st.positional && ll__is_scenario_spec(arg))
+        spec = arg;
+      else
+        ca.argv = &argv[st.next - 1];
+      break;
+    case OPT_LIMIT_MEMORY:
+      if ((rc = parse_limit(verb, "--limit-memory", arg, &ca.memory)) != 0) return rc;
+      ca.has_memory = 1;
+      ca.memory_text = arg;
+      break;
+    case OPT_LIMIT_LEAKS:
+      if ((rc = parse_limit(verb, "--limit-leaks", arg, &ca.leaks)) != 0) return rc;
+      ca.has_leaks = 1;
+      break;
+    case OPT_SCALE:
+      if (!scale_ok(arg)) return ll__usage_error(verb, "--scale takes a number above 0 and at most 1, not '%s'", arg);
+      ca.scale = arg;
+      break;
+    case OPT_OUTPUT: ca.output = arg; break;
+    default: return ll__usage_error(verb, "unexpected option");
+    }
+  }
+  if (spec != NULL) {
+    if ((rc = ll__scenario_command(verb, spec, ca.scale, &scn)) != 0) return rc;
+    ca.argv = scn.argv;
+    snprintf(ca.label, sizeof ca.label, "%s:%s", scn.scenario.name, scn.variant);
+    if (!ca.has_memory) {
+      ca.has_memory = 1;
+      ca.memory = scn.scenario.budget_bytes;
+      ca.memory_text = scn.scenario.budget;
+    }
+  } else {
+    if (ca.argv == NULL || ca.argv[0] == NULL)
+      return ll__usage_error(verb, "missing the program to check (leaklab check --limit-memory SIZE -- PROGRAM [ARGS...])");
+    if (ca.scale != NULL) return ll__usage_error(verb, "--scale is for lessons, not for '%s'", ca.argv[0]);
+    if (!ca.has_memory && !ca.has_leaks)
+      return ll__usage_error(verb, "give --limit-memory SIZE, --limit-leaks SIZE or both");
+    snprintf(ca.label, sizeof ca.label, "%s", ca.argv[0]);
+  }
+  return check_program(&ca);
+}
+
+const ll__verb_t ll__verb_check = {
+    "check",
+    "[--limit-memory SIZE] [--limit-leaks SIZE] [--scale F] (SCENARIO[:VARIANT] | -- PROGRAM...)",
+    "record a program and fail when its peak or a line's leaks reach a limit (for CI)",
+    "usage: leaklab check [--limit-memory SIZE] [--limit-leaks SIZE] [--scale F] [-o FILE]\n"
+    "                     (SCENARIO[:VARIANT] | -- PROGRAM [ARGS...])\n"
+    "\n"
+    "Records the program as 'leaklab run' does (its stdin, stdout and stderr stay its own, and\n"
+    "run's report of the peak comes first on stderr), then checks it, pytest-memray's way:\n"
+    "  --limit-memory: passes when the peak is strictly below SIZE;\n"
+    "  --limit-leaks:  passes when no line leaks SIZE or more (blocks never freed, per line).\n"
+    "A lesson without --limit-memory is held to its own budget ('leaklab scenarios' lists them).\n"
+    "Sizes are requested bytes, counted exactly: the same program gives the same peak every run,\n"
+    "so a limit can sit just above it without flaking.\n"
+    "\n"
+    "On stderr, one line per limit: 'PASS: peak 5.4MiB (5662310 B) is below the limit 70.0MiB',\n"
+    "or 'FAIL: ...' then pytest-memray's text:\n"
+    "  Test was limited to 70.0MiB but allocated 614.4MiB\n"
+    "  List of allocations:\n"
+    "      - 522 MiB allocated here:\n"
+    "          mc_factorial_plus at method_cache.c:314\n"
+    "          ...\n"
+    "  ...and 3 more\n"
+    "(the top 10 lines at the peak, each with the frames of its largest call stack).\n"
+    "\n"
+    "options:\n"
+    "  --limit-memory SIZE  the peak must stay below SIZE: 70MB, 70 MiB, 1.5GB, 512KB, 100B\n"
+    "                       (binary units: 1 MB = 1024 KB = 1048576 B)\n"
+    "  --limit-leaks SIZE   every line must leak less than SIZE\n"
+    "  --scale F            run a lesson at scale F (0 < F <= 1)\n"
+    "  -o, --output FILE    the capture (default: reports/PROGRAM.check.PID.llcap when ./reports\n"
+    "                       is a directory, else ./leaklab-PROGRAM.check.PID.llcap); kept, for\n"
+    "                       'leaklab report FILE' after a failure\n"
+    "  -h, --help           show this help\n"
+    "\n"
+    "exit status: 0 every limit passed; 1 a limit was reached; 2 usage error (a bad SIZE is\n"
+    "named); 3 the program could not be recorded, or it failed itself (non-zero exit status or\n"
+    "killed by a signal: its figures are still printed, but a failed run never passes).\n",
+    run,
+};

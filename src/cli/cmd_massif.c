@@ -1,0 +1,481 @@
+/* cmd_massif.c - `leaklab massif`: valgrind massif's peak and top lines beside leaklab's, same program. */
+#include "cli.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "massif_export.h"
+#include "massif_parse.h"
+#include "scenario.h"
+#include "symbolize.h"
+#include "valgrind_run.h"
+
+static const char *const verb = "massif";
+
+enum { OPT_SCALE, OPT_OUTPUT, OPT_TOP, OPT_FILE, OPT_CAPTURE };
+static const ll__opt_t opts[] = {
+    {"scale", 0, 1, OPT_SCALE},   {"output", 'o', 1, OPT_OUTPUT}, {"top", 0, 1, OPT_TOP},
+    {"file", 0, 1, OPT_FILE},     {"capture", 0, 1, OPT_CAPTURE}, {NULL, 0, 0, 0},
+};
+
+/* What massif says: its peak and the snapshot after the last allocation. */
+typedef struct massif_view {
+  const ll__massif_snapshot_t *peak;
+  const ll__massif_snapshot_t *last;
+  ll__massif_line_t *lines;
+  long nlines;
+} massif_view_t;
+
+/* What leaklab says about the same program. */
+typedef struct leaklab_view {
+  ll_snapshot_t *peak;
+  ll_snapshot_t *end; /* NULL when the capture has no end view */
+  ll_stats_t *stats;  /* lineno statistics at the peak */
+} leaklab_view_t;
+
+/* snprintf that says whether the text fit: paths come from the user and may be long. */
+__attribute__((format(printf, 3, 4))) static int fits(char *buf, size_t len, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, len, fmt, ap);
+  va_end(ap);
+  return n >= 0 && (size_t)n < len;
+}
+
+static void size_text(char *buf, size_t len, uint64_t bytes) {
+  ll_format_size(buf, len, (double)bytes, 0);
+}
+
+static const char *base_name(const char *path) {
+  const char *s = strrchr(path, '/');
+  return s != NULL ? s + 1 : path;
+}
+
+/* "file.c:12" for a massif frame, as tracemalloc names a line; "fn (in obj)" or "???" without. */
+static void massif_place(char *buf, size_t len, const ll__massif_node_t *f) {
+  if (f == NULL)
+    snprintf(buf, len, "(below massif's threshold)");
+  else if (f->file != NULL)
+    snprintf(buf, len, "%s:%" PRIu32, f->file, f->line);
+  else if (f->object != NULL)
+    snprintf(buf, len, "%s (in %s)", f->function, base_name(f->object));
+  else
+    snprintf(buf, len, "%s", f->function);
+}
+
+/* leaklab's size and count at the line massif names (matched by file base name and line, as
+ * valgrind prints base names), summed over files of the same base name. */
+static int leaklab_at(const ll_stats_t *stats, const ll__massif_node_t *f, uint64_t *size,
+                      uint64_t *count) {
+  int found = 0;
+  *size = *count = 0;
+  if (stats == NULL || f == NULL || f->file == NULL) return 0;
+  for (size_t i = 0; i < stats->len; i++) {
+    const ll_stat_t *st = &stats->items[i];
+    if (st->traceback == NULL || st->traceback->nframe == 0) continue;
+    const ll_frame_t *fr = &st->traceback->frames[0];
+    if (fr->lineno == f->line && strcmp(base_name(fr->filename), base_name(f->file)) == 0) {
+      *size += st->size;
+      *count += st->count;
+      found = 1;
+    }
+  }
+  return found;
+}
+
+static void print_figures(FILE *out, const massif_view_t *mv, const leaklab_view_t *lv,
+                          double massif_s, double leaklab_s) {
+  char a[32], b[32];
+  size_text(a, sizeof a, mv->peak->heap_b);
+  fprintf(out, "  %-28s %-14s", "peak (requested bytes)", a);
+  if (lv->peak != NULL) {
+    size_text(b, sizeof b, lv->peak->peak_bytes);
+    fprintf(out, " %-14s", b);
+    if (lv->peak->peak_bytes == mv->peak->heap_b)
+      fprintf(out, " equal: %" PRIu64 " B", mv->peak->heap_b);
+    else
+      fprintf(out, " differ: %" PRIu64 " B vs %" PRIu64 " B (%+" PRId64 " B)", mv->peak->heap_b,
+              lv->peak->peak_bytes, (int64_t)(lv->peak->peak_bytes - mv->peak->heap_b));
+  }
+  fputc('\n', out);
+
+  size_text(a, sizeof a, mv->last->heap_b);
+  /* massif snapshots at intervals and takes none at exit: its last one can come before the
+   * program's last frees, so a difference here is no error of either tool. */
+  fprintf(out, "  %-28s %-14s", "at exit (massif: last snap.)", a);
+  if (lv->end != NULL) {
+    size_text(b, sizeof b, lv->end->current_bytes);
+    fprintf(out, " %-14s", b);
+    if (lv->end->current_bytes == mv->last->heap_b)
+      fprintf(out, " equal: %" PRIu64 " B", mv->last->heap_b);
+    else
+      fprintf(out, " differ: %" PRIu64 " B vs %" PRIu64 " B (massif's last snapshot came before "
+              "the last frees)", mv->last->heap_b, lv->end->current_bytes);
+  }
+  fputc('\n', out);
+
+  /* Slack is the allocator's: valgrind's replacement malloc under massif, glibc's (or jemalloc's)
+   * under leaklab, so it differs and says so. */
+  size_text(a, sizeof a, mv->peak->heap_extra_b);
+  fprintf(out, "  %-28s %-14s", "allocator slack at the peak", a);
+  if (lv->peak != NULL) {
+    uint64_t slack = 0;
+    for (size_t i = 0; i < lv->peak->ntraces; i++)
+      if (lv->peak->traces[i].usable > lv->peak->traces[i].size)
+        slack += lv->peak->traces[i].usable - lv->peak->traces[i].size;
+    size_text(b, sizeof b, slack);
+    fprintf(out, " %-14s (valgrind's allocator vs the real one: not comparable)", b);
+  }
+  fputc('\n', out);
+  if (massif_s > 0) {
+    snprintf(a, sizeof a, "%.1f s", massif_s);
+    fprintf(out, "  %-28s %-14s", "wall time", a);
+    if (lv->peak != NULL) fprintf(out, " %.1f s", leaklab_s);
+    fputc('\n', out);
+  }
+}
+
+static void print_massif_lines(FILE *out, const massif_view_t *mv, const leaklab_view_t *lv,
+                               size_t top, const ll__massif_t *m) {
+  char place[512], sz[32], lsz[32];
+  size_t shown = mv->nlines < 0 ? 0 : (size_t)mv->nlines;
+  if (top > 0 && shown > top) shown = top;
+  fprintf(out, "[ Top %zu lines at massif's peak (snapshot %" PRIu64 " of %zu) ]\n", shown,
+          mv->peak->number, m->nsnapshots);
+  if (mv->peak->root == NULL) {
+    fputs("  massif kept no heap tree for this snapshot\n", out);
+    return;
+  }
+  for (size_t i = 0; i < shown; i++) {
+    const ll__massif_line_t *l = &mv->lines[i];
+    massif_place(place, sizeof place, l->frame);
+    size_text(sz, sizeof sz, l->bytes);
+    fprintf(out, "%s: size=%s", place, sz);
+    uint64_t lsize, lcount;
+    if (lv->stats != NULL) {
+      if (leaklab_at(lv->stats, l->frame, &lsize, &lcount)) {
+        size_text(lsz, sizeof lsz, lsize);
+        fprintf(out, "   | leaklab: size=%s, count=%" PRIu64 "%s", lsz, lcount,
+                lsize == l->bytes ? " (equal)" : "");
+      } else {
+        fputs("   | leaklab: -", out);
+      }
+    }
+    fputc('\n', out);
+  }
+  if ((size_t)mv->nlines > shown) fprintf(out, "...and %zu more\n", (size_t)mv->nlines - shown);
+}
+
+static void print_leaklab_lines(FILE *out, const leaklab_view_t *lv, size_t top) {
+  char line[1024];
+  size_t shown = lv->stats->len;
+  if (top > 0 && shown > top) shown = top;
+  fprintf(out, "[ Top %zu lines at leaklab's peak ]\n", shown);
+  for (size_t i = 0; i < shown; i++) {
+    ll_format_stat(line, sizeof line, &lv->stats->items[i], 0);
+    fprintf(out, "%s\n", line);
+  }
+  if (lv->stats->len > shown) fprintf(out, "...and %zu more\n", lv->stats->len - shown);
+}
+
+/* Parse massif's file and attribute its peak; exit status on failure (one line printed). */
+static int read_massif(const char *path, ll__massif_t **m, massif_view_t *mv) {
+  ll__massif_error_t err;
+  char where[PATH_MAX + 32];
+  int rc = ll__massif_parse_file(path, m, &err);
+  if (rc != 0) {
+    char extra[sizeof err.what + 4];
+    if (err.line > 0) fits(where, sizeof where, "%s:%lu", path, err.line);
+    else fits(where, sizeof where, "%s", path);
+    /* The generic message names the kind of damage; the parser's says exactly what. */
+    snprintf(extra, sizeof extra, ": %s", err.what);
+    return ll__runtime_error(where, rc, strcmp(err.what, ll_strerror(rc)) != 0 ? extra : NULL);
+  }
+  mv->peak = ll__massif_peak(*m);
+  mv->last = &(*m)->snapshots[(*m)->nsnapshots - 1];
+  mv->lines = NULL;
+  mv->nlines = 0;
+  if (mv->peak->root != NULL) {
+    mv->nlines = ll__massif_top_lines(mv->peak->root, &mv->lines);
+    if (mv->nlines < 0) return ll__runtime_error(path, (int)mv->nlines, NULL);
+  }
+  return 0;
+}
+
+/* leaklab's peak and end from a capture, symbolised and attributed as `leaklab report` does,
+ * with lineno statistics at the peak. */
+static int read_capture(const char *path, leaklab_view_t *lv) {
+  unsigned mask = 0;
+  int status, rc;
+  if ((status = ll__file_views(path, &mask)) != 0) return status;
+  if (!(mask & (1u << LL_AT_PEAK))) return ll__runtime_error(path, LL_ENOVIEW, " (no peak)");
+  if ((rc = ll_symbolize_load(path, LL_AT_PEAK, 0, &lv->peak)) < 0 ||
+      ((mask & (1u << LL_AT_END)) && (rc = ll_symbolize_load(path, LL_AT_END, 0, &lv->end)) < 0) ||
+      (rc = ll_snapshot_statistics(lv->peak, LL_GROUP_LINENO, 0, &lv->stats)) < 0)
+    return ll__runtime_error(path, rc, NULL);
+  return 0;
+}
+
+/* dir/leaklab-massif.out: leaklab's peak and end in massif's format (ms_print reads it). */
+static int write_export(const char *dir, const leaklab_view_t *lv, char *path, size_t len) {
+  if (!fits(path, len, "%s/leaklab-massif.out", dir))
+    return ll__runtime_error(dir, LL_EINVAL, " (path too long)");
+  FILE *f = fopen(path, "w");
+  if (f == NULL) return ll__runtime_error(path, LL_EIO, NULL);
+  int rc = ll_report_massif(f, lv->peak, lv->end);
+  if (fclose(f) != 0 && rc == 0) rc = LL_EIO;
+  if (rc != 0) {
+    path[0] = '\0';
+    return ll__runtime_error(path, rc, NULL);
+  }
+  return 0;
+}
+
+static int file_exists(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
+/* Run the target under valgrind massif into dir/massif.out. */
+static int run_massif(const ll__target_t *t, const char *dir, char *out_path, size_t out_len,
+                      double *seconds) {
+  char valgrind[PATH_MAX], log[PATH_MAX + 32], outfile_opt[PATH_MAX + 32], what[512], st[96];
+  int status = 0, rc;
+
+  if ((rc = ll__find_program("valgrind", valgrind, sizeof valgrind)) != 0)
+    return ll__runtime_error("valgrind", LL_ENOENT, LL__VALGRIND_HINT);
+  if (!fits(out_path, out_len, "%s/massif.out", dir) || !fits(log, sizeof log, "%s/massif.log", dir) ||
+      !fits(outfile_opt, sizeof outfile_opt, "--massif-out-file=%s", out_path))
+    return ll__runtime_error(dir, LL_EINVAL, " (path too long)");
+  unlink(out_path);
+
+  /* Options that make massif's numbers leaklab's: requested bytes only (no 8-byte admin per
+   * block), the exact peak (not within 1%), every allocation site however small, and a tree in
+   * every snapshot, because a heap that only grows until exit gets no peak snapshot: its last
+   * snapshot is then the peak and must carry the tree. Time in bytes keeps runs reproducible. */
+  char *fixed[] = {valgrind,
+                   "--tool=massif",
+                   outfile_opt,
+                   "--peak-inaccuracy=0",
+                   "--heap-admin=0",
+                   "--threshold=0",
+                   "--detailed-freq=1",
+                   "--max-snapshots=100",
+                   "--time-unit=B",
+                   /* valgrind frees libc's own buffers at exit, which the program never
+                    * does: keep them, as leaklab sees the end. */
+                   "--run-libc-freeres=no"};
+  size_t nfixed = sizeof fixed / sizeof fixed[0];
+  char **argv = calloc(nfixed + (size_t)t->argc + 1, sizeof *argv);
+  if (argv == NULL) return ll__runtime_error("leaklab", LL_ENOMEM, NULL);
+  memcpy(argv, fixed, sizeof fixed);
+  for (int i = 0; i < t->argc; i++) argv[nfixed + (size_t)i] = t->argv[i];
+
+  fprintf(stderr, "leaklab massif: running %s under valgrind massif (20-100x slower; log: %s)\n",
+          t->label, log);
+  snprintf(what, sizeof what, "valgrind massif still running");
+  rc = ll__run_logged(argv, log, verb, what, 3.0, &status, seconds);
+  free(argv);
+  if (rc != 0) return ll__runtime_error(valgrind, rc, NULL);
+  ll__describe_status(status, st, sizeof st);
+  if (!file_exists(out_path)) {
+    fprintf(stderr, "leaklab: %s: valgrind %s and wrote no massif.out (see %s)\n", t->label, st,
+            log);
+    return LL__EXIT_RUNTIME;
+  }
+  fprintf(stderr, "leaklab massif: valgrind done in %.1f s, program %s\n", *seconds, st);
+  return 0;
+}
+
+static int valid_scale(const char *s) {
+  char *end;
+  double v = strtod(s, &end);
+  return end != s && *end == '\0' && v > 0 && v <= 1;
+}
+
+/* The program to study: a lesson found as `leaklab run` finds it (scenario.h), or a command. 0,
+ * or an exit status after one error line. */
+static int resolve_target(const char *spec, const char *scale, char **prog, int nprog,
+                          ll__target_t *t) {
+  char msg[PATH_MAX + 256], name[160], label[200];
+  int status, rc, n = 0;
+  if (spec == NULL) {
+    rc = ll__target_program(nprog, prog, t, msg, sizeof msg);
+    if (rc == LL_EINVAL) return ll__usage_error(verb, "%s", msg);
+    if (rc != 0) {
+      fprintf(stderr, "leaklab: %s\n", msg);
+      return LL__EXIT_RUNTIME;
+    }
+    return 0;
+  }
+  ll__scenario_cmd_t cmd;
+  if ((status = ll__scenario_command(verb, spec, scale, &cmd)) != 0) return status;
+  while (n < 7 && cmd.argv[n] != NULL) n++;
+  if ((rc = ll__target_program(n, cmd.argv, t, msg, sizeof msg)) != 0) {
+    fprintf(stderr, "leaklab: %s\n", msg);
+    return LL__EXIT_RUNTIME;
+  }
+  snprintf(name, sizeof name, "%.63s-%.63s", cmd.scenario.name, cmd.variant);
+  snprintf(label, sizeof label, "%.63s:%.63s%s%.31s", cmd.scenario.name, cmd.variant,
+           scale != NULL ? " --scale " : "", scale != NULL ? scale : "");
+  if ((rc = ll__target_relabel(t, name, label)) != 0) {
+    ll__target_free(t);
+    return ll__runtime_error("leaklab", rc, NULL);
+  }
+  return 0;
+}
+
+static int run(int argc, char **argv) {
+  ll__optstate_t st;
+  const char *arg, *scale = NULL, *outdir = NULL, *spec = NULL, *file = NULL, *capture = NULL;
+  char **prog = NULL;
+  int nprog = 0, id, status = LL__EXIT_OK, rc, record_failed = 0;
+  uint64_t top = 10;
+  ll__target_t target;
+  ll__massif_t *m = NULL;
+  massif_view_t mv = {NULL, NULL, NULL, 0};
+  leaklab_view_t lv = {NULL, NULL, NULL};
+  char dir[PATH_MAX], massif_out[PATH_MAX + 32], cap[PATH_MAX + 32], msg[PATH_MAX + 256];
+  char export_path[PATH_MAX + 32] = "";
+  double massif_s = 0, leaklab_s = 0;
+
+  memset(&target, 0, sizeof target);
+  ll__opt_init(&st, verb, argc, argv);
+  while ((id = ll__opt_next(&st, opts, &arg)) != LL__OPT_END) {
+    switch (id) {
+    case LL__OPT_ERROR: return LL__EXIT_USAGE;
+    case LL__OPT_HELP: fputs(ll__verb_massif.help, stdout); return LL__EXIT_OK;
+    case OPT_SCALE:
+      if (!valid_scale(arg)) return ll__usage_error(verb, "bad --scale '%s': want 0 < F <= 1", arg);
+      scale = arg;
+      break;
+    case OPT_OUTPUT: outdir = arg; break;
+    case OPT_FILE: file = arg; break;
+    case OPT_CAPTURE: capture = arg; break;
+    case OPT_TOP:
+      if (ll__parse_uint(arg, 0, 1000000, &top) != 0)
+        return ll__usage_error(verb, "bad --top '%s': want a number (0: all)", arg);
+      break;
+    case LL__OPT_POSITIONAL:
+      if (st.positional) { /* after "--": the program and its arguments */
+        prog = &argv[st.next - 1];
+        nprog = argc - (st.next - 1);
+        st.next = argc;
+        break;
+      }
+      if (spec != NULL)
+        return ll__usage_error(verb, "unexpected argument '%s' (a PROGRAM goes after '--')", arg);
+      spec = arg;
+      break;
+    default: return ll__usage_error(verb, "unexpected option");
+    }
+  }
+  if (file != NULL) {
+    if (spec != NULL || prog != NULL || scale != NULL)
+      return ll__usage_error(verb, "--file reads an existing massif.out: no SCENARIO or PROGRAM");
+  } else {
+    if (capture != NULL) return ll__usage_error(verb, "--capture goes with --file");
+    if (spec == NULL && prog == NULL)
+      return ll__usage_error(verb, "missing SCENARIO[:VARIANT] or '-- PROGRAM [ARGS...]'");
+    if (spec != NULL && prog != NULL)
+      return ll__usage_error(verb, "give a SCENARIO or '-- PROGRAM', not both");
+    if (prog != NULL && scale != NULL)
+      return ll__usage_error(verb, "--scale is for lessons; pass a PROGRAM's own options after it");
+  }
+
+  if (file == NULL) {
+    if ((status = resolve_target(spec, scale, prog, nprog, &target)) != 0) return status;
+    int n = outdir != NULL ? snprintf(dir, sizeof dir, "%s", outdir)
+                           : snprintf(dir, sizeof dir, "reports/%s", target.name);
+    if (n < 0 || (size_t)n >= sizeof dir) {
+      status = ll__usage_error(verb, "output directory name too long");
+      goto cleanup;
+    }
+    if ((rc = ll__mkdir_p(dir)) != 0) {
+      status = ll__runtime_error(dir, rc, NULL);
+      goto cleanup;
+    }
+    if ((status = run_massif(&target, dir, massif_out, sizeof massif_out, &massif_s)) != 0)
+      goto cleanup;
+    file = massif_out;
+  }
+  if ((status = read_massif(file, &m, &mv)) != 0) goto cleanup;
+
+  /* massif's side is known: leaklab's needs a recording of the same program. */
+  if (target.argv != NULL) {
+    /* Without leaklab's recording massif's side is still worth showing, then the failure. */
+    if ((rc = ll__record_leaklab(&target, dir, verb, cap, sizeof cap, &leaklab_s, msg,
+                                 sizeof msg)) != 0)
+      record_failed = 1;
+    else
+      capture = cap;
+  }
+  if (capture != NULL && (status = read_capture(capture, &lv)) != 0) goto cleanup;
+  /* leaklab's own peak as a massif.out too, so that ms_print shows both views side by side. */
+  if (target.argv != NULL && lv.peak != NULL &&
+      (status = write_export(dir, &lv, export_path, sizeof export_path)) != 0)
+    goto cleanup;
+
+  printf("[ massif vs leaklab: %s ]\n", target.label != NULL ? target.label : m->cmd);
+  printf("  %-28s %-14s %s\n", "", "massif", lv.peak != NULL ? "leaklab" : "");
+  print_figures(stdout, &mv, &lv, massif_s, leaklab_s);
+  print_massif_lines(stdout, &mv, &lv, (size_t)top, m);
+  if (lv.stats != NULL) print_leaklab_lines(stdout, &lv, (size_t)top);
+  if (target.argv != NULL)
+    printf("files: %s %s%s%s\n", massif_out, record_failed ? "" : cap,
+           export_path[0] ? " " : "", export_path);
+  if (fflush(stdout) != 0) status = ll__runtime_error("<stdout>", LL_EIO, NULL);
+  if (record_failed) {
+    fprintf(stderr, "leaklab: %s: %s\n", target.label, msg);
+    status = LL__EXIT_RUNTIME;
+  }
+
+cleanup:
+  free(mv.lines);
+  ll__massif_free(m);
+  if (lv.stats != NULL) ll_stats_free(lv.stats);
+  if (lv.peak != NULL) ll_snapshot_free(lv.peak);
+  if (lv.end != NULL) ll_snapshot_free(lv.end);
+  ll__target_free(&target);
+  return status;
+}
+
+const ll__verb_t ll__verb_massif = {
+    "massif",
+    "(SCENARIO[:VARIANT] | -- PROGRAM [ARGS...]) [OPTIONS]",
+    "run under valgrind massif; its peak and top lines beside leaklab's for the same program",
+    "usage: leaklab massif SCENARIO[:VARIANT] [--scale F] [-o DIR] [--top N]\n"
+    "       leaklab massif [-o DIR] [--top N] -- PROGRAM [ARGS...]\n"
+    "       leaklab massif --file MASSIF_OUT [--capture CAPTURE] [--top N]\n"
+    "\n"
+    "Runs the program under valgrind massif with options that make its numbers leaklab's\n"
+    "(--heap-admin=0 --peak-inaccuracy=0 --threshold=0 --detailed-freq=1 --time-unit=B\n"
+    "--run-libc-freeres=no),\n"
+    "keeps massif.out under reports/NAME/ (ms_print reads it), then records the same program\n"
+    "with 'leaklab run' and prints both: the peak of requested bytes (massif's useful heap),\n"
+    "the heap at exit, and the top lines at massif's peak - each attributed to the first frame\n"
+    "outside libc and valgrind's allocators - beside leaklab's size and count for that line.\n"
+    "leaklab's own peak is also written in massif's format (leaklab-massif.out), so that\n"
+    "'ms_print' shows both views the same way.\n"
+    "valgrind is slow (20-100x): a progress line shows every few seconds; for lessons use\n"
+    "--scale, e.g. 0.05.\n"
+    "\n"
+    "options:\n"
+    "  --scale F          lessons only: shrink the problem, 0 < F <= 1\n"
+    "  -o, --output DIR   where massif.out, leaklab.capture and the logs go\n"
+    "                     (default reports/SCENARIO-VARIANT or reports/PROGRAM)\n"
+    "  --top N            lines to show (default 10, 0: all)\n"
+    "  --file MASSIF_OUT  read an existing massif.out instead of running valgrind\n"
+    "  --capture CAPTURE  with --file: compare with this leaklab capture\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "exit status: 0 done, 2 usage error, 3 valgrind missing or failed, a corrupt massif.out\n"
+    "or capture, or a program that could not be recorded.\n",
+    run,
+};

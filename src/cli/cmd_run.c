@@ -1,0 +1,435 @@
+/* cmd_run.c - `leaklab run`: record any dynamically linked program under the preload, then show its peak. */
+#include "cli.h"
+
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "capture_format.h"
+#include "scenario.h"
+#include "snapfile.h"
+#include "symbolize.h"
+
+#ifndef LL_PRELOAD_BUILD_PATH
+#define LL_PRELOAD_BUILD_PATH ""
+#endif
+
+enum { OPT_OUTPUT, OPT_FRAMES, OPT_NATIVE, OPT_FOLLOW, OPT_UNWIND, OPT_TOP };
+
+static const ll__opt_t run_opts[] = {
+    {"output", 'o', 1, OPT_OUTPUT},   {"frames", 0, 1, OPT_FRAMES},
+    {"native", 0, 0, OPT_NATIVE},     {"follow-fork", 0, 0, OPT_FOLLOW},
+    {"unwind", 0, 1, OPT_UNWIND},     {"top", 0, 1, OPT_TOP},
+    {NULL, 0, 0, 0},
+};
+
+typedef struct run_args {
+  const char *output;
+  uint64_t frames;
+  int native, follow;
+  const char *unwind;
+  uint64_t top;
+  char **argv; /* the program and its arguments */
+} run_args_t;
+
+/* ---- finding the program and the preload ----------------------------------------------------- */
+
+static int executable(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* PATH search as execvp does it; 0 or -1. */
+static int find_program(const char *name, char *out, size_t len) {
+  if (strchr(name, '/') != NULL) {
+    if (!executable(name)) return -1;
+    snprintf(out, len, "%s", name);
+    return 0;
+  }
+  const char *path = getenv("PATH");
+  if (path == NULL) path = "/usr/local/bin:/usr/bin:/bin";
+  while (*path != '\0') {
+    size_t n = strcspn(path, ":");
+    int w = snprintf(out, len, "%.*s%s%s", (int)n, path, n ? "/" : "./", name);
+    if (w > 0 && (size_t)w < len && executable(out)) return 0;
+    path += n;
+    if (*path == ':') path++;
+  }
+  return -1;
+}
+
+/* 1: an ELF file without an interpreter (statically linked: no preload can load into it);
+ * 0: anything else (dynamic ELF, a script, unreadable: the run will tell). */
+static int is_static_elf(const char *path) {
+  unsigned char buf[4096];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf);
+  int result = 0;
+  if (n < (ssize_t)sizeof(Elf64_Ehdr) || memcmp(buf, ELFMAG, SELFMAG) != 0 ||
+      buf[EI_CLASS] != ELFCLASS64)
+    goto cleanup;
+  Elf64_Ehdr eh;
+  memcpy(&eh, buf, sizeof eh);
+  if (eh.e_phentsize != sizeof(Elf64_Phdr)) goto cleanup;
+  result = 1;
+  for (int i = 0; i < eh.e_phnum; i++) {
+    Elf64_Phdr ph;
+    if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) != sizeof ph) {
+      result = 0; /* unreadable headers: let exec decide */
+      break;
+    }
+    if (ph.p_type == PT_INTERP) {
+      result = 0;
+      break;
+    }
+  }
+cleanup:
+  close(fd);
+  return result;
+}
+
+/* The interpreter of a "#!" script, when the program is one; 0 or -1. */
+static int script_interpreter(const char *path, char *out, size_t len) {
+  char buf[512];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n < 3 || buf[0] != '#' || buf[1] != '!') return -1;
+  buf[n] = '\0';
+  char *p = buf + 2;
+  while (*p == ' ' || *p == '\t') p++;
+  size_t k = strcspn(p, " \t\n");
+  if (k == 0 || k >= len) return -1;
+  memcpy(out, p, k);
+  out[k] = '\0';
+  return 0;
+}
+
+static int find_preload(char *out, size_t len) {
+  const char *env = getenv("LEAKLAB_PRELOAD_LIB");
+  if (env != NULL && env[0] != '\0') {
+    snprintf(out, len, "%s", env);
+    return access(out, R_OK) == 0 ? 0 : -1;
+  }
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash != NULL) *slash = '\0';
+    static const char *const rel[] = {"/" LL_PRELOAD_NAME, "/../lib/leaklab/" LL_PRELOAD_NAME};
+    for (size_t i = 0; i < 2; i++) {
+      char cand[PATH_MAX + 64];
+      snprintf(cand, sizeof cand, "%s%s", self, rel[i]);
+      if (access(cand, R_OK) == 0 && realpath(cand, out) != NULL) return 0;
+    }
+  }
+  snprintf(out, len, "%s", LL_PRELOAD_BUILD_PATH);
+  return out[0] != '\0' && access(out, R_OK) == 0 ? 0 : -1;
+}
+
+/* reports/<program>.<pid>.llcap when ./reports is a directory (the repository's layout), else
+ * ./leaklab-<program>.<pid>.llcap; then made absolute (the program may chdir). */
+static void capture_path(const char *output, const char *program, long pid, char *out, size_t len) {
+  char rel[PATH_MAX], cwd[PATH_MAX];
+  struct stat st;
+  const char *base = strrchr(program, '/') != NULL ? strrchr(program, '/') + 1 : program;
+  if (output != NULL)
+    snprintf(rel, sizeof rel, "%s", output);
+  else if (stat("reports", &st) == 0 && S_ISDIR(st.st_mode))
+    snprintf(rel, sizeof rel, "reports/%.200s.%ld.llcap", base, pid);
+  else
+    snprintf(rel, sizeof rel, "leaklab-%.200s.%ld.llcap", base, pid);
+  if (rel[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+    snprintf(out, len, "%s", rel);
+  else
+    snprintf(out, len, "%.2000s/%.2000s", cwd, rel);
+}
+
+/* ---- running it -------------------------------------------------------------------------------- */
+
+static void child_exec(const run_args_t *ra, const char *program, const char *preload,
+                       const char *output, int errpipe) {
+  char cap[PATH_MAX * 2], num[32], ld[PATH_MAX * 4];
+  capture_path(output, ra->argv[0], (long)getpid(), cap, sizeof cap);
+  /* Ours first: the first malloc in lookup order is the one programs call, and ours passes
+   * each call on to the next one (jemalloc when it was preloaded too). */
+  const char *old = getenv("LD_PRELOAD");
+  snprintf(ld, sizeof ld, "%s%s%s", preload, old != NULL && old[0] ? ":" : "", old != NULL ? old : "");
+  setenv("LD_PRELOAD", ld, 1);
+  setenv(LL_ENV_CAPTURE, cap, 1);
+  snprintf(num, sizeof num, "%ld", (long)getpid());
+  setenv(LL_ENV_ROOT_PID, num, 1);
+  snprintf(num, sizeof num, "%u", (unsigned)ra->frames);
+  setenv(LL_ENV_FRAMES, num, 1);
+  setenv(LL_ENV_UNWIND, ra->unwind, 1);
+  if (ra->native) setenv(LL_ENV_NATIVE, "1", 1); else unsetenv(LL_ENV_NATIVE);
+  if (ra->follow) setenv(LL_ENV_FOLLOW_FORK, "1", 1); else unsetenv(LL_ENV_FOLLOW_FORK);
+  unsetenv(LL_ENV_CHAIN);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGQUIT, SIG_DFL);
+  execv(program, ra->argv);
+  int e = errno;
+  ssize_t w = write(errpipe, &e, sizeof e);
+  (void)w;
+  _exit(127);
+}
+
+static const char *signal_name(int sig) {
+  const char *d = sigabbrev_np(sig);
+  return d != NULL ? d : "?";
+}
+
+/* ---- after it ran ------------------------------------------------------------------------------ */
+
+static void print_chain(const ll_cap_process_t *p) {
+  if (p->nstage < 2) return;
+  fprintf(stderr, "leaklab: process chain (each image exec'd the next; the capture holds the last):\n");
+  for (size_t i = 0; i < p->nstage; i++) {
+    char peak[32];
+    ll_format_size(peak, sizeof peak, (double)p->stages[i].peak, 0);
+    fprintf(stderr, "  %zu. %s  (pid %u, peak %s%s)\n", i + 1, p->stages[i].program,
+            p->stages[i].pid, peak, i + 1 == p->nstage ? ", recorded below" : " before its exec");
+  }
+}
+
+static void list_child_captures(const char *cap, time_t since) {
+  char dir[PATH_MAX * 2];
+  snprintf(dir, sizeof dir, "%s", cap);
+  char *slash = strrchr(dir, '/');
+  const char *base = slash != NULL ? slash + 1 : cap;
+  if (slash != NULL) *slash = '\0';
+  DIR *d = opendir(slash != NULL ? dir : ".");
+  if (d == NULL) return;
+  size_t blen = strlen(base), found = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    struct stat st;
+    char full[PATH_MAX * 4 + 2];
+    if (strncmp(e->d_name, base, blen) != 0 || e->d_name[blen] != '.') continue;
+    if (strspn(e->d_name + blen + 1, "0123456789") != strlen(e->d_name + blen + 1)) continue;
+    snprintf(full, sizeof full, "%s/%s", slash != NULL ? dir : ".", e->d_name);
+    if (stat(full, &st) != 0 || st.st_mtime < since) continue; /* an older run's */
+    if (found++ == 0) fprintf(stderr, "leaklab: child process captures (--follow-fork):\n");
+    fprintf(stderr, "  %s\n", full);
+  }
+  closedir(d);
+}
+
+static int summarize(const char *cap, const run_args_t *ra, int status, time_t started) {
+  ll__arena_t *arena = ll__arena_new();
+  ll_cap_process_t proc;
+  const void *data;
+  size_t len;
+  ll_snapshot_t *snap = NULL;
+  ll_stats_t *stats = NULL;
+  int rc, exit_status = LL__EXIT_RUNTIME;
+
+  if (arena == NULL) return ll__runtime_error(cap, LL_ENOMEM, NULL);
+  rc = ll__snapfile_read_section(cap, LL_CAP_SEC_PROCESS, arena, &data, &len);
+  if (rc == 0) rc = ll_cap_decode_process(data, len, arena, &proc);
+  if (rc != 0) {
+    exit_status = ll__runtime_error(cap, rc, " (the capture is unreadable)");
+    goto cleanup;
+  }
+  print_chain(&proc);
+  if (proc.how == LL_CAP_END_SIGNAL)
+    fprintf(stderr, "leaklab: %s was killed by SIG%s; the capture holds what was live up to it\n",
+            ra->argv[0], signal_name(proc.signal));
+  if (proc.flags & LL_CAP_F_PARTIAL) {
+    fprintf(stderr, "leaklab: %s: partial capture: the program crashed while leaklab's tracker "
+            "was busy, so only memory over time was saved, no snapshot\n", cap);
+    goto done;
+  }
+  rc = ll_symbolize_load(cap, LL_AT_PEAK, ra->native, &snap);
+  if (rc == 0) rc = ll_snapshot_statistics(snap, LL_GROUP_LINENO, 0, &stats);
+  if (rc != 0) {
+    exit_status = ll__runtime_error(cap, rc, NULL);
+    goto cleanup;
+  }
+  ll_report_opts_t opts = {(size_t)ra->top, LL_FORMAT_TEXT};
+  fflush(stdout);
+  if ((rc = ll_report_write(stderr, snap, stats, &opts)) != 0) {
+    exit_status = ll__runtime_error("<stderr>", rc, NULL);
+    goto cleanup;
+  }
+done:
+  if (ra->follow) list_child_captures(cap, started);
+  fprintf(stderr, "leaklab: capture written to %s (leaklab report %s --at peak|end|leaks|temporary)\n",
+          cap, cap);
+  exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+cleanup:
+  ll_stats_free(stats);
+  ll_snapshot_free(snap);
+  ll__arena_free(arena);
+  return exit_status;
+}
+
+static int run_program(const run_args_t *ra) {
+  char program[PATH_MAX], preload[PATH_MAX], interp[PATH_MAX], cap[PATH_MAX * 2];
+  int pipefd[2];
+
+  if (find_program(ra->argv[0], program, sizeof program) != 0) {
+    fprintf(stderr, "leaklab: %s: program not found or not executable%s\n", ra->argv[0],
+            strchr(ra->argv[0], '/') ? "" : " (not in PATH)");
+    return LL__EXIT_RUNTIME;
+  }
+  if (is_static_elf(program) ||
+      (script_interpreter(program, interp, sizeof interp) == 0 && is_static_elf(interp))) {
+    fprintf(stderr, "leaklab: %s is statically linked: the preload library cannot load into it, so "
+            "nothing can be recorded (link it dynamically)\n", program);
+    return LL__EXIT_RUNTIME;
+  }
+  if (find_preload(preload, sizeof preload) != 0) {
+    fprintf(stderr, "leaklab: cannot find %s (beside the leaklab binary, or set "
+            "LEAKLAB_PRELOAD_LIB)\n", LL_PRELOAD_NAME);
+    return LL__EXIT_RUNTIME;
+  }
+  /* A stale file at -o would pass for this run's capture: remove it first. */
+  if (ra->output != NULL) {
+    capture_path(ra->output, ra->argv[0], 0, cap, sizeof cap);
+    if (unlink(cap) != 0 && errno != ENOENT)
+      return ll__runtime_error(cap, -errno, " (cannot replace the old capture)");
+  }
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return ll__runtime_error("pipe", -errno, NULL);
+
+  time_t started = time(NULL);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return ll__runtime_error("fork", -errno, NULL);
+  }
+  if (pid == 0) {
+    close(pipefd[0]);
+    child_exec(ra, program, preload, ra->output, pipefd[1]);
+  }
+  close(pipefd[1]);
+  /* Like a shell waiting for its job: ^C goes to the program, and we report after it. */
+  struct sigaction ign, old_int, old_quit;
+  memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGINT, &ign, &old_int);
+  sigaction(SIGQUIT, &ign, &old_quit);
+  int exec_errno = 0, status = 0;
+  ssize_t got;
+  while ((got = read(pipefd[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+  }
+  close(pipefd[0]);
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGQUIT, &old_quit, NULL);
+  if (got == sizeof exec_errno) {
+    fprintf(stderr, "leaklab: cannot start %s: %s\n", program, strerror(exec_errno));
+    return LL__EXIT_RUNTIME;
+  }
+
+  capture_path(ra->output, ra->argv[0], (long)pid, cap, sizeof cap);
+  if (access(cap, F_OK) != 0) {
+    if (WIFSIGNALED(status))
+      fprintf(stderr, "leaklab: %s was killed by SIG%s before it could write its capture; "
+              "nothing was recorded\n", ra->argv[0], signal_name(WTERMSIG(status)));
+    else
+      fprintf(stderr, "leaklab: %s wrote no capture (%s): the preload did not load into the "
+              "program that ran - it, or a program it exec'd, is statically linked or setuid; "
+              "nothing was recorded\n", ra->argv[0], cap);
+    return LL__EXIT_RUNTIME;
+  }
+  return summarize(cap, ra, status, started);
+}
+
+static int run(int argc, char **argv) {
+  const char *verb = "run", *arg;
+  run_args_t ra = {NULL, 16, 0, 0, "auto", 10, NULL};
+  ll__optstate_t st;
+  ll__scenario_cmd_t scn;
+  int id;
+
+  ll__opt_init(&st, verb, argc, argv);
+  while (ra.argv == NULL && (id = ll__opt_next(&st, run_opts, &arg)) != LL__OPT_END) {
+    switch (id) {
+    case LL__OPT_ERROR: return LL__EXIT_USAGE;
+    case LL__OPT_HELP: fputs(ll__verb_run.help, stdout); return LL__EXIT_OK;
+    case LL__OPT_POSITIONAL:
+      /* The program starts here; everything after it is its own. */
+      if (!st.positional && ll__is_scenario_spec(arg)) {
+        int rc = ll__scenario_command(verb, arg, NULL, &scn);
+        if (rc != 0) return rc;
+        ra.argv = scn.argv;
+      } else {
+        ra.argv = &argv[st.next - 1];
+      }
+      break;
+    case OPT_OUTPUT: ra.output = arg; break;
+    case OPT_FRAMES:
+      if (ll__parse_uint(arg, 1, 256, &ra.frames) != 0)
+        return ll__usage_error(verb, "--frames takes a number from 1 to 256, not '%s'", arg);
+      break;
+    case OPT_NATIVE: ra.native = 1; break;
+    case OPT_FOLLOW: ra.follow = 1; break;
+    case OPT_UNWIND:
+      if (strcmp(arg, "auto") != 0 && strcmp(arg, "fp") != 0 && strcmp(arg, "libunwind") != 0)
+        return ll__usage_error(verb, "--unwind takes auto, fp or libunwind, not '%s'", arg);
+      ra.unwind = arg;
+      break;
+    case OPT_TOP:
+      if (ll__parse_uint(arg, 0, 1000000, &ra.top) != 0)
+        return ll__usage_error(verb, "--top takes a number, not '%s'", arg);
+      break;
+    default: return ll__usage_error(verb, "unexpected option");
+    }
+  }
+  if (ra.argv == NULL || ra.argv[0] == NULL)
+    return ll__usage_error(verb, "missing the program to run (leaklab run [OPTIONS] -- PROGRAM [ARGS...])");
+  return run_program(&ra);
+}
+
+const ll__verb_t ll__verb_run = {
+    "run",
+    "[OPTIONS] (SCENARIO[:VARIANT] | -- PROGRAM [ARGS...])",
+    "record any dynamically linked program, unmodified; show its peak and the lines behind it",
+    "usage: leaklab run [OPTIONS] (SCENARIO[:VARIANT] | -- PROGRAM [ARGS...])\n"
+    "\n"
+    "Runs the program with libleaklab-preload.so (LD_PRELOAD, placed before any library already\n"
+    "there so that its malloc is the one called; it passes every call on to the next allocator,\n"
+    "glibc's or jemalloc's). The program's stdin, stdout and stderr stay its own. When it ends,\n"
+    "prints on stderr the peak and the top lines live at the peak, in tracemalloc's format, and\n"
+    "exits with the program's status (128+N when signal N killed it).\n"
+    "\n"
+    "Each line is the first frame in the program's own code: the main executable or a library\n"
+    "outside the system directories (/lib, /usr/lib, ...). --native shows library frames too.\n"
+    "Execs keep being recorded into the same capture (wrapper scripts); child processes run\n"
+    "untraced unless --follow-fork. A program killed by SIGSEGV, SIGABRT, ... or calling _exit\n"
+    "still leaves its capture.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output FILE    the capture file (default: reports/PROGRAM.PID.llcap when ./reports\n"
+    "                       is a directory, else ./leaklab-PROGRAM.PID.llcap)\n"
+    "  --frames N           call stack depth kept, 1..256 (default 16)\n"
+    "  --native             attribute to library frames too (stored: reports default to it)\n"
+    "  --follow-fork        record child processes too, each into FILE.<pid>\n"
+    "  --unwind HOW         auto (default: frame pointers from the program's own code,\n"
+    "                       libunwind from libraries), fp, or libunwind\n"
+    "  --top N              lines to show (default 10, 0: all)\n"
+    "  -h, --help           show this help\n"
+    "\n"
+    "then: leaklab report FILE --at peak|end|leaks|temporary [--format json] ...\n"
+    "\n"
+    "exit status: the program's; 2 usage error; 3 the program could not start or could not be\n"
+    "recorded (not found, statically linked, no capture written).\n",
+    run,
+};

@@ -1,0 +1,125 @@
+/* capture_format.h - the preload's extra capture sections (module map, timeline, histogram, process facts). */
+#ifndef LEAKLAB_CAPTURE_FORMAT_H
+#define LEAKLAB_CAPTURE_FORMAT_H
+/*
+ * A capture is a snapshot file (snapfile.h) whose snapshots hold native frames (ip set,
+ * filename "<unknown>") plus these extra sections, all little-endian, fixed width:
+ *
+ *   0x100 MODULES    u32 count, u32 0, then count x (u64 bias (load address added to the file's
+ *                    vaddrs), u64 lo, u64 hi (mapped address range, hi exclusive), u32 flags
+ *                    (LL_CAP_MOD_*), u16 path length, u16 build-id length, path bytes, build-id
+ *                    bytes, zero padding to 8). The union over the run: a module dlclose'd
+ *                    before the end stays listed.
+ *   0x101 TIMELINE   u64 interval_ns (final sampling interval), u32 count, u32 0, then count x
+ *                    (u64 t_ns since the image started, u64 current bytes, u64 high: the
+ *                    largest traced memory seen since the previous point; the point where
+ *                    the peak was reached carries high == peak, so the bounded timeline never
+ *                    loses the peak).
+ *   0x102 HISTOGRAM  u32 nbuckets (65), u32 0, counts[nbuckets] u64, bytes[nbuckets] u64:
+ *                    bucket 0 holds size 0, bucket i sizes in [2^(i-1), 2^i).
+ *   0x103 PROCESS    u32 version (1), u32 pid, u32 ppid, u32 how (LL_CAP_END_*), i32 signal,
+ *                    u32 flags (LL_CAP_F_*), u32 frames, u32 unwind (0 auto, 1 fp, 2 libunwind),
+ *                    u32 nstage, u32 0, then nstage x (u32 pid, u32 program length, u64 peak,
+ *                    u64 end, u64 total_allocations, u64 total_bytes, program bytes, padding to
+ *                    8). Stages are the images of the process chain, oldest first (each one
+ *                    exec'd the next); the last is the image that wrote the capture, and only
+ *                    its snapshots are in the file.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define LL_CAP_SEC_MODULES 0x100u
+#define LL_CAP_SEC_TIMELINE 0x101u
+#define LL_CAP_SEC_HISTOGRAM 0x102u
+#define LL_CAP_SEC_PROCESS 0x103u
+
+#define LL_CAP_MOD_MAIN 1u   /* the main executable */
+#define LL_CAP_MOD_SYSTEM 2u /* a system library (/lib*, /usr/lib*), ld.so, the vdso */
+#define LL_CAP_MOD_LEAKLAB 4u /* libleaklab-preload itself */
+
+enum {
+  LL_CAP_END_EXIT = 0,   /* normal exit (exit() or return from main) */
+  LL_CAP_END__EXIT = 1,  /* _exit / _Exit called directly */
+  LL_CAP_END_SIGNAL = 2  /* a fatal signal; `signal` says which */
+};
+#define LL_CAP_F_PARTIAL 1u /* the tracker could not be read at the crash: no snapshots */
+#define LL_CAP_F_NATIVE 2u  /* recorded with --native: reports show library frames by default */
+#define LL_CAP_F_CHILD 4u   /* a followed child process (--follow-fork) */
+
+#define LL_CAP_HIST_BUCKETS 65
+
+/* The environment `leaklab run` gives the program (the preload reads it at load time). */
+#define LL_ENV_CAPTURE "LEAKLAB_CAPTURE"         /* absolute capture path: recording is on */
+#define LL_ENV_ROOT_PID "LEAKLAB_ROOT_PID"       /* pid of the traced process */
+#define LL_ENV_FRAMES "LEAKLAB_FRAMES"           /* stack depth, 1..256 (default 16) */
+#define LL_ENV_UNWIND "LEAKLAB_UNWIND"           /* auto (default), fp, libunwind */
+#define LL_ENV_NATIVE "LEAKLAB_NATIVE"           /* 1: reports show library frames */
+#define LL_ENV_FOLLOW_FORK "LEAKLAB_FOLLOW_FORK" /* 1: children get CAPTURE.<pid> */
+#define LL_ENV_CHAIN "LEAKLAB_CHAIN"             /* earlier images of an exec chain */
+#define LL_PRELOAD_NAME "libleaklab-preload.so"
+
+static inline void ll__put_u16(unsigned char *p, uint16_t v) {
+  p[0] = (unsigned char)v;
+  p[1] = (unsigned char)(v >> 8);
+}
+static inline void ll__put_u32(unsigned char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void ll__put_u64(unsigned char *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline uint16_t ll__get_u16(const unsigned char *p) {
+  return (uint16_t)(p[0] | (p[1] << 8));
+}
+static inline uint32_t ll__get_u32(const unsigned char *p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+static inline uint64_t ll__get_u64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+
+/* ---- decoded forms (capture_format.c); strings point into the section bytes' copy --------- */
+typedef struct ll_cap_module {
+  uint64_t bias, lo, hi;
+  uint32_t flags;
+  const char *path; /* NUL-terminated copy */
+  const unsigned char *build_id;
+  size_t build_id_len;
+} ll_cap_module_t;
+
+typedef struct ll_cap_stage {
+  uint32_t pid;
+  uint64_t peak, end, total_allocations, total_bytes;
+  const char *program;
+} ll_cap_stage_t;
+
+typedef struct ll_cap_process {
+  uint32_t pid, ppid, how, flags, frames, unwind;
+  int32_t signal;
+  size_t nstage;
+  ll_cap_stage_t *stages;
+} ll_cap_process_t;
+
+typedef struct ll_cap_point {
+  uint64_t t_ns, current, high;
+} ll_cap_point_t;
+
+struct ll__arena;
+/* Decoders: 0, or LL_ECORRUPT for bytes that do not parse (every length is checked). Output
+ * arrays and strings are allocated from `arena`. */
+int ll_cap_decode_modules(const void *data, size_t len, struct ll__arena *arena,
+                          ll_cap_module_t **mods, size_t *n);
+int ll_cap_decode_process(const void *data, size_t len, struct ll__arena *arena,
+                          ll_cap_process_t *out);
+int ll_cap_decode_timeline(const void *data, size_t len, struct ll__arena *arena,
+                           uint64_t *interval_ns, ll_cap_point_t **points, size_t *n);
+
+/* Path of a system library (or the loader, the vdso): not the program's own code. */
+int ll_cap_path_is_system(const char *path);
+
+#endif

@@ -1,0 +1,376 @@
+/* symbolize.c - native frames to function (file:line) with libdw, inlined frames expanded, then attributed. */
+#include "symbolize.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "capture_format.h"
+#include "snapfile.h"
+
+struct ll_symbolizer {
+  ll__arena_t *arena; /* decoded modules */
+  ll_cap_module_t *mods;
+  size_t nmod;
+  unsigned char *usable; /* per module: symbolise it (file present, same build) */
+  Dwfl *dwfl;
+};
+
+static const Dwfl_Callbacks callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo, /* separate -dbgsym files, when installed */
+    .section_address = NULL,
+    .debuginfo_path = NULL,
+};
+
+static int same_build(Dwfl_Module *m, const ll_cap_module_t *cm) {
+  const unsigned char *bits;
+  GElf_Addr vaddr;
+  if (cm->build_id_len == 0) return 1; /* nothing recorded to compare with */
+  int n = dwfl_module_build_id(m, &bits, &vaddr);
+  return n == (int)cm->build_id_len && memcmp(bits, cm->build_id, (size_t)n) == 0;
+}
+
+int ll_symbolizer_new(const void *modules, size_t len, ll_symbolizer_t **out) {
+  ll_symbolizer_t *s = NULL;
+  ll__arena_t *a = ll__arena_new();
+  int rc = LL_ENOMEM;
+  if (a == NULL) return LL_ENOMEM;
+  if ((s = ll__arena_alloc(a, sizeof *s)) == NULL) goto cleanup;
+  s->arena = a;
+  if ((rc = ll_cap_decode_modules(modules, len, a, &s->mods, &s->nmod)) != 0) goto cleanup;
+  rc = LL_ENOMEM;
+  if ((s->usable = ll__arena_alloc(a, s->nmod + 1)) == NULL) goto cleanup;
+  if ((s->dwfl = dwfl_begin(&callbacks)) == NULL) goto cleanup;
+  dwfl_report_begin(s->dwfl);
+  for (size_t i = 0; i < s->nmod; i++) {
+    const ll_cap_module_t *m = &s->mods[i];
+    if (m->path[0] != '/' || access(m->path, R_OK) != 0) continue; /* the vdso; a gone file */
+    Dwfl_Module *dm = dwfl_report_elf(s->dwfl, m->path, m->path, -1, m->bias, false);
+    /* Overlapping ranges (a module unloaded and another loaded in its place) are refused by
+     * libdw: the later one stays unsymbolised rather than guessed. */
+    if (dm != NULL && same_build(dm, m)) s->usable[i] = 1;
+  }
+  dwfl_report_end(s->dwfl, NULL, NULL);
+  *out = s;
+  return 0;
+cleanup:
+  if (s != NULL && s->dwfl != NULL) dwfl_end(s->dwfl);
+  ll__arena_free(a);
+  return rc;
+}
+
+void ll_symbolizer_free(ll_symbolizer_t *s) {
+  if (s == NULL) return;
+  dwfl_end(s->dwfl);
+  ll__arena_free(s->arena);
+}
+
+/* ---- one address ----------------------------------------------------------------------------- */
+
+typedef struct sym_frames {
+  ll_frame_t *frames;
+  uint32_t n;
+  int own; /* the address is in the program's own code */
+} sym_frames_t;
+
+static const ll_cap_module_t *module_of(const ll_symbolizer_t *s, uint64_t ip, size_t *index) {
+  for (size_t i = 0; i < s->nmod; i++)
+    if (ip >= s->mods[i].lo && ip < s->mods[i].hi) {
+      *index = i;
+      return &s->mods[i];
+    }
+  return NULL;
+}
+
+static int own_flags(uint32_t f) {
+  return (f & LL_CAP_MOD_MAIN) || !(f & (LL_CAP_MOD_SYSTEM | LL_CAP_MOD_LEAKLAB));
+}
+
+static const char *die_name(Dwarf_Die *die) {
+  Dwarf_Attribute attr;
+  const char *n = dwarf_diename(die);
+  /* Inlined instances and out-of-line copies name their function through abstract_origin. */
+  if (n == NULL && dwarf_attr_integrate(die, DW_AT_name, &attr) != NULL) n = dwarf_formstring(&attr);
+  return n;
+}
+
+/* Up to `max` frames for one inline chain; strings are copied into the output arena. */
+typedef struct emit {
+  ll__arena_t *arena;
+  ll_frame_t tmp[64];
+  uint32_t n;
+} emit_t;
+
+static int emit(emit_t *e, const char *file, int line, const char *func, uint64_t ip) {
+  if (e->n == sizeof e->tmp / sizeof e->tmp[0]) return 0;
+  ll_frame_t *f = &e->tmp[e->n];
+  f->filename = ll__arena_strdup(e->arena, file != NULL ? file : "<unknown>");
+  f->function = ll__arena_strdup(e->arena, func != NULL ? func : "");
+  if (f->filename == NULL || f->function == NULL) return LL_ENOMEM;
+  f->lineno = line > 0 ? (uint32_t)line : 0;
+  f->ip = ip;
+  e->n++;
+  return 0;
+}
+
+static int resolve_ip(ll_symbolizer_t *s, uint64_t ip, emit_t *e, int *own) {
+  size_t mi = 0;
+  const ll_cap_module_t *cm = module_of(s, ip, &mi);
+  *own = cm != NULL && own_flags(cm->flags);
+  if (cm == NULL) return emit(e, "<unknown>", 0, "", ip);
+  if (!s->usable[mi]) return emit(e, cm->path, 0, "", ip);
+
+  /* A return address points after the call: look up the call instruction itself. */
+  Dwarf_Addr pc = ip - 1, bias = 0;
+  Dwfl_Module *m = dwfl_addrmodule(s->dwfl, pc);
+  if (m == NULL) return emit(e, cm->path, 0, "", ip);
+  const char *symname = dwfl_module_addrname(m, pc);
+  Dwarf_Die *cu = dwfl_module_addrdie(m, pc, &bias);
+  if (cu == NULL) return emit(e, cm->path, 0, symname, ip); /* no debug information */
+
+  const char *file = NULL;
+  int line = 0;
+  Dwfl_Line *ln = dwfl_module_getsrc(m, pc);
+  if (ln != NULL) file = dwfl_lineinfo(ln, NULL, &line, NULL, NULL, NULL);
+  Dwarf_Files *files = NULL;
+  size_t nfiles = 0;
+  if (dwarf_getsrcfiles(cu, &files, &nfiles) != 0) files = NULL;
+
+  Dwarf_Die *scopes = NULL;
+  int nscopes = dwarf_getscopes(cu, pc - bias, &scopes);
+  int rc = 0;
+  uint32_t before = e->n;
+  /* Innermost first: each inlined_subroutine is a frame whose caller's line is its call site. */
+  for (int i = 0; i < nscopes && rc == 0; i++) {
+    int tag = dwarf_tag(&scopes[i]);
+    if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram) continue;
+    const char *name = die_name(&scopes[i]);
+    rc = emit(e, file != NULL ? file : cm->path, line, name != NULL ? name : symname, ip);
+    if (tag == DW_TAG_subprogram) break;
+    Dwarf_Attribute attr;
+    Dwarf_Word call_file = 0, call_line = 0;
+    if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &call_file) != 0)
+      call_file = 0;
+    if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &call_line) != 0)
+      call_line = 0;
+    file = files != NULL && call_file < nfiles ? dwarf_filesrc(files, call_file, NULL, NULL) : NULL;
+    line = (int)call_line;
+  }
+  free(scopes); /* libdw's own allocation */
+  if (rc == 0 && e->n == before) rc = emit(e, file != NULL ? file : cm->path, line, symname, ip);
+  return rc;
+}
+
+/* ---- u64 -> pointer map (mmap'd, open addressing) ------------------------------------------- */
+
+typedef struct pmap {
+  uint64_t *keys; /* 0: empty (no address or traceback pointer is 0) */
+  void **vals;
+  size_t cap, n;
+} pmap_t;
+
+static size_t pmap_slot(uint64_t k, size_t cap) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull;
+  k ^= k >> 33;
+  return (size_t)k & (cap - 1);
+}
+
+static void pmap_free(pmap_t *m) {
+  ll__mmap_free(m->keys, m->cap * sizeof *m->keys);
+  ll__mmap_free(m->vals, m->cap * sizeof *m->vals);
+  memset(m, 0, sizeof *m);
+}
+
+static void *pmap_get(const pmap_t *m, uint64_t k) {
+  if (m->cap == 0) return NULL;
+  for (size_t i = pmap_slot(k, m->cap);; i = (i + 1) & (m->cap - 1)) {
+    if (m->keys[i] == k) return m->vals[i];
+    if (m->keys[i] == 0) return NULL;
+  }
+}
+
+static int pmap_put(pmap_t *m, uint64_t k, void *v) {
+  if ((m->n + 1) * 2 > m->cap) {
+    pmap_t g = {0};
+    g.cap = m->cap ? m->cap * 2 : 1024;
+    g.keys = ll__mmap_alloc(g.cap * sizeof *g.keys);
+    g.vals = ll__mmap_alloc(g.cap * sizeof *g.vals);
+    if (g.keys == NULL || g.vals == NULL) {
+      pmap_free(&g);
+      return LL_ENOMEM;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+      if (m->keys[i] != 0) pmap_put(&g, m->keys[i], m->vals[i]);
+    pmap_free(m);
+    *m = g;
+  }
+  size_t i = pmap_slot(k, m->cap);
+  while (m->keys[i] != 0 && m->keys[i] != k) i = (i + 1) & (m->cap - 1);
+  if (m->keys[i] == 0) m->n++;
+  m->keys[i] = k;
+  m->vals[i] = v;
+  return 0;
+}
+
+/* ---- a whole snapshot ------------------------------------------------------------------------ */
+
+typedef struct sctx {
+  ll_symbolizer_t *s;
+  ll__arena_t *arena;
+  int native;
+  pmap_t ips; /* ip -> sym_frames_t */
+  pmap_t tbs; /* input traceback -> output traceback */
+  ll_frame_t *scratch;
+  int *scratch_own;
+  size_t scratch_cap;
+} sctx_t;
+
+static int frames_of_ip(sctx_t *c, uint64_t ip, const sym_frames_t **out) {
+  sym_frames_t *sf = pmap_get(&c->ips, ip);
+  if (sf == NULL) {
+    emit_t e = {.arena = c->arena};
+    int own, rc = resolve_ip(c->s, ip, &e, &own);
+    if (rc != 0) return rc;
+    if ((sf = ll__arena_alloc(c->arena, sizeof *sf)) == NULL) return LL_ENOMEM;
+    if ((sf->frames = ll__arena_alloc(c->arena, e.n * sizeof *sf->frames)) == NULL) return LL_ENOMEM;
+    memcpy(sf->frames, e.tmp, e.n * sizeof *sf->frames);
+    sf->n = e.n;
+    sf->own = own;
+    if ((rc = pmap_put(&c->ips, ip, sf)) != 0) return rc;
+  }
+  *out = sf;
+  return 0;
+}
+
+static int reserve(sctx_t *c, size_t n) {
+  if (n <= c->scratch_cap) return 0;
+  size_t cap = c->scratch_cap ? c->scratch_cap : 256;
+  while (cap < n) cap *= 2;
+  ll_frame_t *f = ll__mmap_alloc(cap * sizeof *f);
+  int *o = ll__mmap_alloc(cap * sizeof *o);
+  if (f == NULL || o == NULL) {
+    ll__mmap_free(f, cap * sizeof *f);
+    ll__mmap_free(o, cap * sizeof *o);
+    return LL_ENOMEM;
+  }
+  ll__mmap_free(c->scratch, c->scratch_cap * sizeof *c->scratch);
+  ll__mmap_free(c->scratch_own, c->scratch_cap * sizeof *c->scratch_own);
+  c->scratch = f;
+  c->scratch_own = o;
+  c->scratch_cap = cap;
+  return 0;
+}
+
+static int convert_tb(sctx_t *c, const ll_traceback_t *in, const ll_traceback_t **out) {
+  ll_traceback_t *tb = pmap_get(&c->tbs, (uint64_t)(uintptr_t)in);
+  if (tb != NULL) {
+    *out = tb;
+    return 0;
+  }
+  size_t n = 0;
+  int rc, any_own = 0;
+  for (uint32_t i = 0; i < in->nframe; i++) {
+    const ll_frame_t *f = &in->frames[i];
+    if (f->ip == 0) { /* symbolic already: the program's own source */
+      if ((rc = reserve(c, n + 1)) != 0) return rc;
+      c->scratch[n] = *f;
+      c->scratch_own[n++] = 1;
+      any_own = 1;
+      continue;
+    }
+    const sym_frames_t *sf;
+    if ((rc = frames_of_ip(c, f->ip, &sf)) != 0) return rc;
+    if ((rc = reserve(c, n + sf->n)) != 0) return rc;
+    for (uint32_t j = 0; j < sf->n; j++) {
+      c->scratch[n] = sf->frames[j];
+      c->scratch_own[n++] = sf->own;
+    }
+    any_own |= sf->own;
+  }
+  /* Default attribution keeps the own-code frames only (when there are any). */
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (c->native || !any_own || c->scratch_own[i]) c->scratch[k++] = c->scratch[i];
+  if ((tb = ll__arena_alloc(c->arena, sizeof *tb)) == NULL) return LL_ENOMEM;
+  ll_frame_t *frames = ll__arena_alloc(c->arena, (k ? k : 1) * sizeof *frames);
+  if (frames == NULL) return LL_ENOMEM;
+  memcpy(frames, c->scratch, k * sizeof *frames);
+  if (k > LL_MAX_NFRAME) k = LL_MAX_NFRAME;
+  tb->nframe = (uint32_t)k;
+  /* Frames cut by the depth limit at recording stay counted as missing. */
+  uint32_t cut = in->total_nframe > in->nframe ? in->total_nframe - in->nframe : 0;
+  tb->total_nframe = (uint32_t)k + cut;
+  tb->frames = frames;
+  if ((rc = pmap_put(&c->tbs, (uint64_t)(uintptr_t)in, tb)) != 0) return rc;
+  *out = tb;
+  return 0;
+}
+
+int ll_symbolize_snapshot(ll_symbolizer_t *s, const ll_snapshot_t *in, int native,
+                          ll_snapshot_t **out) {
+  if (s == NULL || in == NULL || out == NULL) return LL_EINVAL;
+  sctx_t c = {.s = s, .native = native != 0};
+  int rc = LL_ENOMEM;
+  if ((c.arena = ll__arena_new()) == NULL) return LL_ENOMEM;
+  ll_snapshot_t *snap = ll__arena_alloc(c.arena, sizeof *snap);
+  ll_trace_t *traces = ll__arena_alloc(c.arena, (in->ntraces + 1) * sizeof *traces);
+  if (snap == NULL || traces == NULL) goto cleanup;
+  *snap = *in;
+  snap->ll__arena = c.arena;
+  if ((snap->program = ll__arena_strdup(c.arena, in->program != NULL ? in->program : "")) == NULL)
+    goto cleanup;
+  for (size_t i = 0; i < in->ntraces; i++) {
+    traces[i] = in->traces[i];
+    if ((rc = convert_tb(&c, in->traces[i].traceback, &traces[i].traceback)) != 0) goto cleanup;
+  }
+  snap->traces = traces;
+  *out = snap;
+  c.arena = NULL;
+  rc = 0;
+cleanup:
+  ll__arena_free(c.arena);
+  pmap_free(&c.ips);
+  pmap_free(&c.tbs);
+  ll__mmap_free(c.scratch, c.scratch_cap * sizeof *c.scratch);
+  ll__mmap_free(c.scratch_own, c.scratch_cap * sizeof *c.scratch_own);
+  return rc;
+}
+
+int ll_symbolize_load(const char *path, ll_at_t at, int native, ll_snapshot_t **out) {
+  ll__snapfile_t *f = NULL;
+  ll_snapshot_t *raw = NULL;
+  ll_symbolizer_t *s = NULL;
+  const void *mods, *proc;
+  size_t mods_len, proc_len;
+  int rc;
+
+  if ((rc = ll__snapfile_open(path, &f)) != 0) goto cleanup;
+  if ((rc = ll__snapfile_load(f, at, &raw)) != 0) goto cleanup;
+  rc = ll__snapfile_section(f, LL_CAP_SEC_MODULES, 0, &mods, &mods_len);
+  if (rc == LL_ENOVIEW) { /* a plain snapshot file: nothing native to symbolise */
+    *out = raw;
+    raw = NULL;
+    rc = 0;
+    goto cleanup;
+  }
+  if (rc != 0) goto cleanup;
+  if (native < 0) {
+    native = 0;
+    if (ll__snapfile_section(f, LL_CAP_SEC_PROCESS, 0, &proc, &proc_len) == 0 && proc_len >= 24)
+      native = (ll__get_u32((const unsigned char *)proc + 20) & LL_CAP_F_NATIVE) != 0;
+  }
+  if ((rc = ll_symbolizer_new(mods, mods_len, &s)) != 0) goto cleanup;
+  rc = ll_symbolize_snapshot(s, raw, native, out);
+cleanup:
+  ll_symbolizer_free(s);
+  ll_snapshot_free(raw);
+  ll__snapfile_close(f);
+  return rc;
+}

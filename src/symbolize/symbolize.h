@@ -1,0 +1,45 @@
+/* symbolize.h - report-time symbolisation of native frames (libdw): function (file:line), inlined frames too. */
+#ifndef LEAKLAB_SYMBOLIZE_H
+#define LEAKLAB_SYMBOLIZE_H
+/*
+ * A preload capture stores return addresses (frames with `ip` set, filename "<unknown>") and a
+ * module map (capture_format.h). Symbolising turns each address into one frame per function it
+ * stands for: the innermost inlined function first, then the functions it was inlined into,
+ * each with its own file:line (the call site, for the outer ones). Addresses in modules without
+ * debug information get the module's path as filename, line 0 and the symbol name, if any.
+ *
+ * Attribution:
+ * - default (native = 0): only frames in the program's own code are kept - the main executable
+ *   and any library outside the system library directories (/lib, /usr/lib, ...; see
+ *   ll_cap_path_is_system) - so frames[0] is the first own-code frame, the line a report shows;
+ *   a stack with no own-code frame at all (the loader's or libc's own blocks) keeps all its
+ *   frames, so its innermost library frame names it.
+ * - native (native = 1): every frame, library ones included (GMP's function under the user's
+ *   line), as memray's --native.
+ * Frames that were already symbolic (ip 0, from the compile-time hooks) pass through unchanged.
+ *
+ * Contract: the input snapshot is not modified; the result is a new snapshot (free it with
+ * ll_snapshot_free). A module whose file is gone or was rebuilt since the capture (its build-id
+ * differs) is not symbolised: its frames keep the module path and line 0 rather than show
+ * another build's lines. Errors: negative LL_E* codes.
+ */
+#include <stddef.h>
+
+#include <leaklab/leaklab.h>
+
+typedef struct ll_symbolizer ll_symbolizer_t;
+
+/* From a capture's MODULES section bytes. */
+int ll_symbolizer_new(const void *modules, size_t len, ll_symbolizer_t **out);
+void ll_symbolizer_free(ll_symbolizer_t *s);
+/* A new snapshot with native frames symbolised and attributed (native 0 or 1). */
+int ll_symbolize_snapshot(ll_symbolizer_t *s, const ll_snapshot_t *in, int native,
+                          ll_snapshot_t **out);
+
+/* Load moment `at` of a snapshot file, symbolised when the file is a preload capture (it has
+ * a module map); other snapshot files load as ll_snapshot_load loads them. native: 0 or 1 as
+ * above, -1 for what the capture was recorded with (`leaklab run --native`). This is the call
+ * `leaklab report` and `leaklab diff` use in place of ll_snapshot_load. */
+int ll_symbolize_load(const char *path, ll_at_t at, int native, ll_snapshot_t **out);
+
+#endif

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# massif_compare.sh - a known program and a lesson under `leaklab massif` / `memcheck`: massif's peak equals leaklab's, ms_print reads both files.
+set -euo pipefail
+
+: "${LEAKLAB:?LEAKLAB must name the leaklab binary}"
+: "${LL_PROGRAMS:?LL_PROGRAMS must name the test programs directory}"
+: "${LL_BUILD_DIR:?LL_BUILD_DIR must name the build directory}"
+
+# Sanitizer builds instrument the test programs, which valgrind cannot run.
+if [ "${LL_SANITIZE:-0}" = 1 ]; then
+  echo "massif_compare: skipped (sanitizer build: valgrind cannot run instrumented programs)"
+  exit 0
+fi
+command -v valgrind >/dev/null || { echo "FAIL: valgrind is not installed" >&2; exit 1; }
+command -v ms_print >/dev/null || { echo "FAIL: ms_print is not installed" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+# The largest mem_heap_B of a massif.out. Not just the heap_tree=peak snapshot's: massif marks a
+# peak only when a free follows it, so a heap that grows after its last free peaks later.
+massif_peak() {
+  awk -F= '/^mem_heap_B=/ { if ($2 + 0 > max + 0) max = $2 } END { print max + 0 }' "$1"
+}
+
+# leaklab's peak from its capture, as `leaklab report --format json` gives it.
+leaklab_peak() {
+  "$LEAKLAB" report "$1" --at peak --format json | grep -o '"peak_bytes": *[0-9]*' | grep -o '[0-9]*$'
+}
+
+# ms_print's useful-heap column of snapshot N.
+ms_print_useful() {
+  ms_print "$1" | awk -v n="$2" '$1 == n && NF == 6 { gsub(",", "", $4); print $4; exit }'
+}
+
+# ---- the known program: 216700 B at the peak, 4556 B at exit ------------------------------------
+out="$tmp/pattern"
+if ! "$LEAKLAB" massif -o "$out" -- "$LL_PROGRAMS/massif_pattern" >"$tmp/stdout" 2>"$tmp/stderr"; then
+  fail "massif on massif_pattern: $(tail -3 "$tmp/stderr")"
+else
+  grep -q "valgrind done in" "$tmp/stderr" || fail "no progress lines on stderr"
+  [ "$(massif_peak "$out/massif.out")" = 216700 ] || fail "massif's peak: $(massif_peak "$out/massif.out")"
+  [ "$(leaklab_peak "$out/leaklab.capture")" = 216700 ] ||
+    fail "leaklab's peak: $(leaklab_peak "$out/leaklab.capture")"
+  grep -q "peak (requested bytes) .*equal: 216700 B" "$tmp/stdout" || fail "peak not equal: $(cat "$tmp/stdout")"
+  grep -q "at exit (massif: last snap.) .*equal: 4556 B" "$tmp/stdout" || fail "exit not equal: $(cat "$tmp/stdout")"
+  # Every line at massif's peak, strdup's included (attributed to its caller), matches leaklab's.
+  for want in "massif_pattern.c:41: size=195 KiB" "massif_pattern.c:22: size=8672 B" \
+      "massif_pattern.c:31: size=5000 B" "massif_pattern.c:49: size=3000 B" "massif_pattern.c:50: size=28 B"; do
+    grep -qF "$want   | leaklab: size=" "$tmp/stdout" || fail "no '$want' beside leaklab's"
+  done
+  [ "$(grep -c '(equal)$' "$tmp/stdout")" = 5 ] || fail "not every line equal: $(cat "$tmp/stdout")"
+  # ms_print reads massif's file and leaklab's export; both peaks are the same.
+  for f in massif.out leaklab-massif.out; do
+    ms_print "$out/$f" >/dev/null 2>"$tmp/ms_err" || fail "ms_print $f: $(cat "$tmp/ms_err")"
+  done
+  [ "$(ms_print_useful "$out/leaklab-massif.out" 1)" = 216700 ] ||
+    fail "ms_print's peak of the export: $(ms_print_useful "$out/leaklab-massif.out" 1)"
+  ms_print "$out/leaklab-massif.out" | grep -q "big_block (.*massif_pattern.c:41)" ||
+    fail "export lacks big_block's node"
+  # The verb reads back its own files.
+  "$LEAKLAB" massif --file "$out/massif.out" --capture "$out/leaklab.capture" >"$tmp/again" ||
+    fail "--file --capture failed"
+  grep -q "equal: 216700 B" "$tmp/again" || fail "--file --capture: $(cat "$tmp/again")"
+fi
+
+# memcheck on the same program: the string is lost, the table still reachable.
+if ! "$LEAKLAB" memcheck -o "$tmp/mc" -- "$LL_PROGRAMS/massif_pattern" >"$tmp/stdout" 2>"$tmp/stderr"; then
+  fail "memcheck on massif_pattern: $(tail -3 "$tmp/stderr")"
+else
+  grep -q "definitely lost .* 1   (28 B)" "$tmp/stdout" || fail "definitely lost: $(cat "$tmp/stdout")"
+  grep -q "still reachable .* 4   (4528 B)" "$tmp/stdout" || fail "still reachable: $(cat "$tmp/stdout")"
+  grep -q "leaklab: never freed (leaks) .* 5   (4556 B)" "$tmp/stdout" || fail "leaklab's leaks: $(cat "$tmp/stdout")"
+  grep -qF "massif_pattern.c:50: size=28 B, count=1 (definitely lost)   | leaklab: size=28 B, count=1" "$tmp/stdout" ||
+    fail "lost string not beside leaklab's"
+  if grep -q "Why memcheck finds no leak" "$tmp/stdout"; then fail "explained a leak memcheck found"; fi
+fi
+
+# ---- a lesson: the method cache, leaky, at a small scale ---------------------------------------
+if [ -x "$LL_BUILD_DIR/scenarios/method_cache" ]; then
+  out="$tmp/lesson"
+  if ! "$LEAKLAB" massif method_cache:leaky --scale 0.05 -o "$out" >"$tmp/stdout" 2>"$tmp/stderr"; then
+    fail "massif on method_cache:leaky: $(tail -3 "$tmp/stderr")"
+  else
+    mp=$(massif_peak "$out/massif.out")
+    lp=$(leaklab_peak "$out/leaklab.capture")
+    [ -n "$mp" ] && [ "$mp" = "$lp" ] || fail "lesson: massif's peak $mp, leaklab's $lp"
+    grep -q "peak (requested bytes) .*equal: $lp B" "$tmp/stdout" || fail "lesson: $(cat "$tmp/stdout")"
+    ms_print "$out/leaklab-massif.out" >/dev/null 2>"$tmp/ms_err" || fail "ms_print lesson export: $(cat "$tmp/ms_err")"
+    [ "$(ms_print_useful "$out/leaklab-massif.out" 1)" = "$lp" ] || fail "ms_print's lesson peak"
+    grep -q "method_cache.c:[0-9]*: size=.*(equal)$" "$tmp/stdout" || fail "lesson: no equal line"
+  fi
+  if ! "$LEAKLAB" memcheck method_cache:leaky --scale 0.05 -o "$tmp/lmc" >"$tmp/stdout" 2>"$tmp/stderr"; then
+    fail "memcheck on method_cache:leaky: $(tail -3 "$tmp/stderr")"
+  else
+    grep -q "definitely lost .* 0   (0 B)" "$tmp/stdout" || fail "lesson: something definitely lost"
+    grep -q "still reachable .*([1-9][0-9]* B)" "$tmp/stdout" || fail "lesson: nothing still reachable"
+    grep -q "Why memcheck finds no leak" "$tmp/stdout" || fail "lesson: no explanation"
+    grep -q "memcheck's four kinds add up to leaklab's leaks" "$tmp/stdout" || fail "lesson: totals differ"
+  fi
+else
+  fail "no method_cache lesson in $LL_BUILD_DIR/scenarios"
+fi
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures failure(s)" >&2
+  exit 1
+fi
+echo "massif_compare: all passed"
