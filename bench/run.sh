@@ -4,8 +4,8 @@ set -euo pipefail
 
 # usage: bench/run.sh BUILD_DIR            (what `make bench` runs: bench/run.sh build/default)
 # Environment knobs (defaults keep the whole bench near 15 minutes on 2 cores):
-#   BENCH_FAST_RUNS=5   runs of the cheap tools (untracked, jemalloc, leaklab)
-#   BENCH_SLOW_RUNS=3   runs of heaptrack, massif, memcheck and jemalloc's profiler
+#   BENCH_FAST_RUNS=5   runs of untracked, jemalloc, leaklab and heaptrack
+#   BENCH_SLOW_RUNS=3   runs of massif, memcheck and jemalloc's profiler
 #   BENCH_PAIRS=5000000 churn's free+malloc pairs;  BENCH_SCALE=0.5 the lessons' --scale
 #   BENCH_WORKLOADS="churn churn_mt ..."  a subset;  BENCH_TOOLS="untracked leaklab_line ..."
 #   BENCH_OUT=reports/bench.md;  BENCH_KEEP=1 keeps the scratch directory (captures, logs)
@@ -81,9 +81,10 @@ else
   echo "bench: xz not installed (Debian package xz-utils): the xz workload is skipped" >&2
 fi
 if [ -x /usr/bin/python3 ]; then
-  # PYTHONMALLOC=malloc: every object goes through malloc, as a C program's would.
+  # PYTHONMALLOC=malloc: every object goes through malloc, as a C program's would; a fixed hash
+  # seed: the same allocations in every run, so the tools' peaks can be compared.
   add_workload python "Debian's python3, PYTHONMALLOC=malloc, a dict of 300k strings with deletes" \
-    "PYTHONMALLOC=malloc" /usr/bin/python3 -c \
+    "PYTHONMALLOC=malloc PYTHONHASHSEED=0" /usr/bin/python3 -c \
     'd = {}
 for i in range(300000):
     d[i] = str(i) * 3
@@ -114,7 +115,7 @@ declare -A TDESC=(
   [memcheck]="valgrind --tool=memcheck --leak-check=full"
   [jeprof]="jemalloc heap profiler, every allocation sampled: MALLOC_CONF=prof:true,lg_prof_sample:0,prof_final:true"
 )
-is_slow() { case $1 in heaptrack | massif | memcheck | jeprof) return 0 ;; *) return 1 ;; esac; }
+is_slow() { case $1 in massif | memcheck | jeprof) return 0 ;; *) return 1 ;; esac; }
 
 # tool_cmd TOOL WORKLOAD ROUND: sets CMD (the words to run) and ART (the tool's output file or
 # prefix, "" when none) for one run.
@@ -191,7 +192,7 @@ printf 'workload\ttool\tround\twall_s\tmaxrss_kb\tstatus\toutput_bytes\tpeak_byt
 ROUNDS=$FAST_RUNS
 [ "$SLOW_RUNS" -gt "$ROUNDS" ] && ROUNDS=$SLOW_RUNS
 start_all=$(date +%s)
-echo "bench: ${#WORKLOADS[@]} workloads x ${#TOOLS[@]} tools, $FAST_RUNS runs (fast tools) / $SLOW_RUNS (valgrind, heaptrack, jeprof), interleaved" >&2
+echo "bench: ${#WORKLOADS[@]} workloads x ${#TOOLS[@]} tools, $FAST_RUNS runs (untracked, jemalloc, leaklab, heaptrack) / $SLOW_RUNS (massif, memcheck, jeprof), interleaved" >&2
 for ((r = 0; r < ROUNDS; r++)); do
   for w in "${WORKLOADS[@]}"; do
     n=${#TOOLS[@]}
@@ -215,19 +216,6 @@ for ((r = 0; r < ROUNDS; r++)); do
       case "$w.$tool.$r" in churn.leaklab_line.0) ;; *) [ -z "$ART" ] || rm -rf "$ART" "$ART".* ;; esac
     done
   done
-done
-
-# jemalloc's profile holds usable sizes of what is live at one moment; its only view of the peak
-# is prof_gdump (a dump each time its mapped memory reaches a new high). One extra, untimed run
-# per workload: the largest live total among those dumps.
-declare -A JE_PEAK
-for w in "${WORKLOADS[@]}"; do
-  [[ " ${TOOLS[*]} " == *" jeprof "* ]] || break
-  tool_cmd jeprof "$w" gdump
-  CMD=("${CMD[@]/prof_final:true/prof_final:true,prof_gdump:true}")
-  "$MEASURE" -t 900 -o /dev/null -e "$WORK/$w.gdump.err" -- "${CMD[@]}" >/dev/null || true
-  JE_PEAK[$w]=$(cat "$ART".*.heap 2>/dev/null | awk '/^  t\*: / { v = $3 + 0; if (v > m) m = v } END { if (m) print "~" m; else print "-" }')
-  rm -f "$ART".*
 done
 
 # ---- report timing, tracker memory ----------------------------------------------------------------
@@ -267,12 +255,14 @@ for w in "${WORKLOADS[@]}"; do
   for t in "${TOOLS[@]}"; do MED[$w.$t]=$(col "$w" "$t" 4 | median); done
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
-human() { # bytes -> B / KiB / MiB / GiB, keeping "~" and "-"
+human() { # bytes in tracemalloc's size format (as leaklab prints them), keeping "~" and "-"
   local v=$1 p=""
   case $v in -|"") echo "-"; return ;; "~"*) p="~" v=${v#\~} ;; esac
-  awk -v v="$v" -v p="$p" 'BEGIN { u = "B"; split("KiB MiB GiB", U, " "); i = 0
-    while (v >= 10240 && i < 3) { v /= 1024; i++; u = U[i] }
-    if (u == "B") printf "%s%d B\n", p, v; else printf "%s%.1f %s\n", p, v, u }'
+  awk -v v="$v" -v p="$p" 'BEGIN { split("B KiB MiB GiB TiB", U, " ")
+    for (i = 1; i <= 5; i++) {
+      if (v < 100 && i > 1) { printf "%s%.1f %s\n", p, v, U[i]; exit }
+      if (v < 10 * 1024 || i == 5) { printf "%s%.0f %s\n", p, v, U[i]; exit }
+      v /= 1024 } }'
 }
 exact_delta() { # a tool's peak next to leaklab's: "= leaklab", or the difference in bytes
   local p=$1 l=$2 approx=""
@@ -298,15 +288,13 @@ TABLE=$WORK/table.md
       rss=$(col "$w" "$t" 5 | median)
       size=$(col "$w" "$t" 7 | median)
       peak=$(first_of "$w" "$t" 8)
-      [ "$t" = jeprof ] && peak=${JE_PEAK[$w]:--}
       allocs=$(first_of "$w" "$t" 9)
       note=""
       bs=$(bad_status "$w" "$t")
       [ -n "$bs" ] && note=" **exit status $bs**"
       case $t in
       untracked) [ "$peak" != "-" ] && [ -n "$peak" ] && peakcol="$(human "$peak") (program's own count: the truth)" || peakcol="-" ;;
-      jemalloc | memcheck) peakcol="n/a" ;;
-      jeprof) peakcol="$(human "$peak") usable, gdump $(exact_delta "$peak" "$llpeak")" ;;
+      jemalloc | memcheck | jeprof) peakcol="n/a" ;;
       leaklab_line) peakcol=$(human "${peak:--}"); [ "${peak:--}" = - ] || peakcol="$peakcol ($peak B)" ;;
       *) peakcol="$(human "${peak:--}") $(exact_delta "$peak" "$llpeak")" ;;
       esac
@@ -344,8 +332,8 @@ TARGETS=$WORK/targets.md
   echo "Generated by \`make bench\` (bench/run.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'): $(nproc) cores,"
   echo "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), $(uname -r);"
   echo "leaklab $("$LEAKLAB" --version 2>/dev/null | head -n1), $(valgrind --version), jemalloc $(dpkg-query -W -f='${Version}' libjemalloc2 2>/dev/null || echo '?')."
-  echo "Whole bench: ${elapsed} s. Medians of $FAST_RUNS runs (untracked, jemalloc, leaklab) and $SLOW_RUNS"
-  echo "(heaptrack, massif, memcheck, jeprof), all in one session, tools in a rotated order each round."
+  echo "Whole bench: ${elapsed} s. Medians of $FAST_RUNS runs (untracked, jemalloc, leaklab, heaptrack) and $SLOW_RUNS"
+  echo "(massif, memcheck, jeprof), all in one session, tools in a rotated order each round."
   echo
   echo "## Targets"
   echo
@@ -366,11 +354,11 @@ TARGETS=$WORK/targets.md
   echo "  library loads into a C program."
   echo "- massif: the largest mem_heap_B of massif.out with --peak-inaccuracy=0 --heap-admin=0."
   echo "- memcheck reports no peak, only totals (its allocation count is shown)."
-  echo "- jemalloc: its profiles hold *usable* sizes (size classes) of what is live at a dump, and it"
-  echo "  dumps at exit, on demand or at each new high of its mapped memory (prof_gdump), never at the"
-  echo "  heap's own peak: the figure is the largest live total over the gdump dumps of one extra,"
-  echo "  untimed run, a lower bound of the usable-size peak, not comparable to the requested bytes."
-  echo "  Debian's libjemalloc2 is built with profiling (config.prof: true)."
+  echo "- jemalloc's profiler gives no peak: a profile is the live set (in *usable* sizes) at one"
+  echo "  dump, made at exit (prof_final), on demand, or at each new high of jemalloc's mapped memory"
+  echo "  (prof_gdump: one file per new extent, not at the heap's peak, and far too many files on a"
+  echo "  growing heap; see bench/README.md). Debian's libjemalloc2 is built with profiling"
+  echo "  (config.prof: true), so its cost is measured."
   echo "- The jemalloc row is the program on jemalloc without profiling: jeprof's own baseline."
   echo
   echo "## Report time and tracker memory"
@@ -391,10 +379,12 @@ TARGETS=$WORK/targets.md
 
 # Markdown tables, columns padded for a terminal.
 align() {
-  awk -F' [|] ' 'NR == FNR { for (i = 1; i <= NF; i++) if (length($i) > m[i]) m[i] = length($i); next }
+  awk 'function cells(line, f) { sub(/^[|] /, "", line); sub(/ [|]$/, "", line); return split(line, f, / [|] /) }
     /^[|] ---/ { next }
-    { line = ""; for (i = 1; i <= NF; i++) line = line sprintf("%-" m[i] "s", $i) (i < NF ? "  " : "")
-      sub(/^[|] /, "", line); sub(/ [|]$/, "", line); print line }' "$1" "$1"
+    NR == FNR { n = cells($0, f); for (i = 1; i <= n; i++) if (length(f[i]) > m[i]) m[i] = length(f[i]); next }
+    { n = cells($0, f); line = ""
+      for (i = 1; i <= n; i++) line = line (i < n ? sprintf("%-" m[i] "s  ", f[i]) : f[i])
+      print line }' "$1" "$1"
 }
 echo
 align "$TARGETS"

@@ -1,7 +1,7 @@
 /* fork_exec.c - children by fork+exec, fork without exec, vfork+exec, posix_spawn and system(). */
 /*
- * The parent keeps @parent_keep (2048 bytes) live; each child allocates @child_block (1 MiB)
- * and frees nothing, which must not show in the parent's capture. Prints what the children
+ * The parent keeps @parent_keep (2048 bytes) live; each child allocates 1 MiB (@child_block once
+ * exec'd, @fork_child_block in the fork-only child) and frees nothing, which must not show in the parent's capture. Prints what the children
  * print, in order, so the traced and untraced runs can be compared.
  */
 #include <spawn.h>
@@ -36,7 +36,7 @@ int main(int argc, char **argv) {
 
   pid = fork();
   if (pid == 0) {
-    char *p = malloc(1 << 20); /* @child_block */
+    char *p = malloc(1 << 20); /* @fork_child_block */
     memset(p, 3, 1 << 20);
     printf("fork-only child done\n");
     fflush(stdout);
