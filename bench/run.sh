@@ -192,6 +192,8 @@ printf 'workload\ttool\tround\twall_s\tmaxrss_kb\tstatus\toutput_bytes\tpeak_byt
 ROUNDS=$FAST_RUNS
 [ "$SLOW_RUNS" -gt "$ROUNDS" ] && ROUNDS=$SLOW_RUNS
 start_all=$(date +%s)
+# Other work on the machine skews wall times: the report shows the load around the bench.
+LOAD_START=$(cut -d" " -f1-3 /proc/loadavg)
 echo "bench: ${#WORKLOADS[@]} workloads x ${#TOOLS[@]} tools, $FAST_RUNS runs (untracked, jemalloc, leaklab, heaptrack) / $SLOW_RUNS (massif, memcheck, jeprof), interleaved" >&2
 for ((r = 0; r < ROUNDS; r++)); do
   for w in "${WORKLOADS[@]}"; do
@@ -244,6 +246,7 @@ RSS_PER_BLOCK=$(awk -v a="$RSS_LL" -v b="$RSS_PLAIN" -v n="$LIVE_BLOCKS" 'BEGIN 
 REPORT_LIVE=-
 [ -f "$LIVE_CAP" ] && REPORT_LIVE=$(for i in 1 2 3; do wall_of "$LEAKLAB" report "$LIVE_CAP"; done | median)
 elapsed=$(($(date +%s) - start_all))
+LOAD_END=$(cut -d" " -f1-3 /proc/loadavg)
 
 # ---- the table ------------------------------------------------------------------------------------
 col() { awk -F'\t' -v w="$1" -v t="$2" -v c="$3" '$1 == w && $2 == t && $c != "-" { print $c }' "$TSV"; }
@@ -334,6 +337,8 @@ TARGETS=$WORK/targets.md
   echo "leaklab $("$LEAKLAB" --version 2>/dev/null | head -n1), $(valgrind --version), jemalloc $(dpkg-query -W -f='${Version}' libjemalloc2 2>/dev/null || echo '?')."
   echo "Whole bench: ${elapsed} s. Medians of $FAST_RUNS runs (untracked, jemalloc, leaklab, heaptrack) and $SLOW_RUNS"
   echo "(massif, memcheck, jeprof), all in one session, tools in a rotated order each round."
+  echo "Load average (1, 5, 15 min) before the bench: $LOAD_START; after: $LOAD_END (the bench itself"
+  echo "keeps about one core busy; more means other work shared the machine and skewed wall times)."
   echo
   echo "## Targets"
   echo

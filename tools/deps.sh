@@ -3,15 +3,17 @@
 set -euo pipefail
 
 # Build and test: compiler, CMake, pkg-config, cmocka; the preload's stacks and symbols (libunwind,
-# libdw); the lessons' big integers (GMP); the allocators and tools they are compared with.
+# libdw); the lessons' big integers (GMP); the allocators and tools they are compared with; the
+# real programs the end-to-end tests record.
 PACKAGES=(
   build-essential cmake pkg-config
   libcmocka-dev
   libunwind-dev libdw-dev libelf-dev
   libgmp-dev
   libjemalloc-dev libjemalloc2
-  libzstd-dev
   valgrind
+  # programs the end-to-end tests record: leaklab must leave their output untouched
+  python3 perl git xz-utils gzip sqlite3 libc6-dev
 )
 [ "${1:-}" = "--bench" ] && PACKAGES+=(heaptrack hyperfine)
 

@@ -105,13 +105,14 @@ typedef struct ll__report_args {
   ll_filter_t *filters; /* --include / --exclude, in order */
   size_t nfilter;
   int all_frames;
+  int native;           /* --native 1, --no-native 0, -1: as the capture was recorded */
 } ll__report_args_t;
 
 /* The options report and diff share, for ll__opt_next; ids below. */
 extern const ll__opt_t ll__report_opts[];
 enum {
   LL__RO_AT, LL__RO_GROUP, LL__RO_CUMULATIVE, LL__RO_TOP, LL__RO_FORMAT, LL__RO_OUTPUT,
-  LL__RO_INCLUDE, LL__RO_EXCLUDE, LL__RO_ALL_FRAMES
+  LL__RO_INCLUDE, LL__RO_EXCLUDE, LL__RO_ALL_FRAMES, LL__RO_NATIVE, LL__RO_NO_NATIVE
 };
 /* Room for filters (at most one per argument); 0, or an exit status after an error line. */
 int ll__report_args_init(ll__report_args_t *ra, int argc);

@@ -15,12 +15,15 @@ const ll__opt_t ll__report_opts[] = {
     {"include", 0, 1, LL__RO_INCLUDE},
     {"exclude", 0, 1, LL__RO_EXCLUDE},
     {"all-frames", 0, 0, LL__RO_ALL_FRAMES},
+    {"native", 0, 0, LL__RO_NATIVE},
+    {"no-native", 0, 0, LL__RO_NO_NATIVE},
     {NULL, 0, 0, 0},
 };
 
 int ll__report_args_init(ll__report_args_t *ra, int argc) {
   memset(ra, 0, sizeof *ra);
   ra->at = -1;
+  ra->native = -1;
   ra->group = LL_GROUP_LINENO;
   ra->format = LL_FORMAT_TEXT;
   /* One argument gives at most one filter, so argc bounds them. */
@@ -69,6 +72,8 @@ int ll__report_args_apply(ll__report_args_t *ra, const char *verb, int id, const
     ra->group = (ll_group_t)v;
     return 0;
   case LL__RO_CUMULATIVE: ra->cumulative = 1; return 0;
+  case LL__RO_NATIVE: ra->native = 1; return 0;
+  case LL__RO_NO_NATIVE: ra->native = 0; return 0;
   case LL__RO_TOP:
     if (ll__parse_uint(arg, 0, SIZE_MAX, &ra->top) != 0)
       return ll__usage_error(verb, "bad --top '%s': give a whole number (0 shows all)", arg);
@@ -135,7 +140,7 @@ int ll__load_filtered(const char *path, ll_at_t at, unsigned mask, const ll__rep
     views_hint(hint, sizeof hint, at, mask);
     return ll__runtime_error(path, LL_ENOVIEW, hint);
   }
-  rc = ll_symbolize_load(path, at, -1, &snap); /* native frames of a preload capture */
+  rc = ll_symbolize_load(path, at, ra->native, &snap); /* native frames of a preload capture */
   if (rc < 0) return ll__runtime_error(path, rc, NULL);
   if (ra->nfilter == 0) {
     *out = snap;

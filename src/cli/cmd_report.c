@@ -80,6 +80,9 @@ const ll__verb_t ll__verb_report = {
     "                       repeatable\n"
     "  --exclude GLOB[:LINE]  drop blocks made in files matching GLOB (at LINE); repeatable\n"
     "  --all-frames         filters match any frame of the traceback, not only the first\n"
+    "  --native             show library frames too (libc, GMP ...) under the program's own\n"
+    "                       lines; default: as the capture was recorded ('run --native')\n"
+    "  --no-native          only frames of the program's own code\n"
     "  -h, --help           show this help\n"
     "\n"
     "exit status: 0 done, 2 usage error, 3 unreadable or corrupt file.\n",

@@ -24,12 +24,13 @@
 #define LL_PRELOAD_BUILD_PATH ""
 #endif
 
-enum { OPT_OUTPUT, OPT_FRAMES, OPT_NATIVE, OPT_FOLLOW, OPT_UNWIND, OPT_TOP };
+enum { OPT_OUTPUT, OPT_FRAMES, OPT_NATIVE, OPT_FOLLOW, OPT_UNWIND, OPT_TOP, OPT_SCALE, OPT_ALLOCATOR };
 
 static const ll__opt_t run_opts[] = {
     {"output", 'o', 1, OPT_OUTPUT},   {"frames", 0, 1, OPT_FRAMES},
     {"native", 0, 0, OPT_NATIVE},     {"follow-fork", 0, 0, OPT_FOLLOW},
     {"unwind", 0, 1, OPT_UNWIND},     {"top", 0, 1, OPT_TOP},
+    {"scale", 0, 1, OPT_SCALE},       {"allocator", 0, 1, OPT_ALLOCATOR},
     {NULL, 0, 0, 0},
 };
 
@@ -39,8 +40,33 @@ typedef struct run_args {
   int native, follow;
   const char *unwind;
   uint64_t top;
-  char **argv; /* the program and its arguments */
+  char **argv;           /* the program and its arguments */
+  const char *allocator; /* NULL: the program's own; else a library preloaded after ours */
 } run_args_t;
+
+/* Where Debian (and most distributions) keep jemalloc's shared library. */
+static const char *const jemalloc_paths[] = {
+    "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2",
+    "/usr/lib64/libjemalloc.so.2", "/usr/lib/libjemalloc.so.2", "/usr/local/lib/libjemalloc.so.2",
+};
+
+/* --allocator NAME: glibc (the default, nothing preloaded) or jemalloc (its library path). */
+static int allocator_library(const char *verb, const char *name, const char **out) {
+  if (strcmp(name, "glibc") == 0) {
+    *out = NULL;
+    return 0;
+  }
+  if (strcmp(name, "jemalloc") != 0)
+    return ll__usage_error(verb, "--allocator takes glibc or jemalloc, not '%s'", name);
+  for (size_t i = 0; i < sizeof jemalloc_paths / sizeof jemalloc_paths[0]; i++)
+    if (access(jemalloc_paths[i], R_OK) == 0) {
+      *out = jemalloc_paths[i];
+      return 0;
+    }
+  fprintf(stderr, "leaklab: jemalloc is not installed (libjemalloc.so.2 not found); install it "
+                  "with: apt-get install libjemalloc2\n");
+  return LL__EXIT_RUNTIME;
+}
 
 /* ---- finding the program and the preload ----------------------------------------------------- */
 
@@ -167,7 +193,9 @@ static void child_exec(const run_args_t *ra, const char *program, const char *pr
   /* Ours first: the first malloc in lookup order is the one programs call, and ours passes
    * each call on to the next one (jemalloc when it was preloaded too). */
   const char *old = getenv("LD_PRELOAD");
-  snprintf(ld, sizeof ld, "%s%s%s", preload, old != NULL && old[0] ? ":" : "", old != NULL ? old : "");
+  snprintf(ld, sizeof ld, "%s%s%s%s%s", preload, ra->allocator != NULL ? ":" : "",
+           ra->allocator != NULL ? ra->allocator : "", old != NULL && old[0] ? ":" : "",
+           old != NULL ? old : "");
   setenv("LD_PRELOAD", ld, 1);
   setenv(LL_ENV_CAPTURE, cap, 1);
   snprintf(num, sizeof num, "%ld", (long)getpid());
@@ -353,26 +381,24 @@ static int run_program(const run_args_t *ra) {
 }
 
 static int run(int argc, char **argv) {
-  const char *verb = "run", *arg;
-  run_args_t ra = {NULL, 16, 0, 0, "auto", 10, NULL};
+  const char *verb = "run", *arg, *lesson = NULL, *scale = NULL;
+  run_args_t ra = {NULL, 16, 0, 0, "auto", 10, NULL, NULL};
   ll__optstate_t st;
   ll__scenario_cmd_t scn;
-  int id;
+  int id, rc;
 
   ll__opt_init(&st, verb, argc, argv);
+  /* Options may come before or after a lesson; after "-- PROGRAM" everything is the program's. */
   while (ra.argv == NULL && (id = ll__opt_next(&st, run_opts, &arg)) != LL__OPT_END) {
     switch (id) {
     case LL__OPT_ERROR: return LL__EXIT_USAGE;
     case LL__OPT_HELP: fputs(ll__verb_run.help, stdout); return LL__EXIT_OK;
     case LL__OPT_POSITIONAL:
-      /* The program starts here; everything after it is its own. */
-      if (!st.positional && ll__is_scenario_spec(arg)) {
-        int rc = ll__scenario_command(verb, arg, NULL, &scn);
-        if (rc != 0) return rc;
-        ra.argv = scn.argv;
-      } else {
-        ra.argv = &argv[st.next - 1];
-      }
+      if (lesson != NULL) return ll__usage_error(verb, "unexpected argument '%s' after the lesson", arg);
+      if (!st.positional && ll__is_scenario_spec(arg))
+        lesson = arg;
+      else
+        ra.argv = &argv[st.next - 1]; /* the program starts here; the rest is its own */
       break;
     case OPT_OUTPUT: ra.output = arg; break;
     case OPT_FRAMES:
@@ -390,8 +416,25 @@ static int run(int argc, char **argv) {
       if (ll__parse_uint(arg, 0, 1000000, &ra.top) != 0)
         return ll__usage_error(verb, "--top takes a number, not '%s'", arg);
       break;
+    case OPT_SCALE: {
+      char *end;
+      double f = strtod(arg, &end);
+      if (end == arg || *end != '\0' || !(f > 0 && f <= 1))
+        return ll__usage_error(verb, "--scale takes a number in (0, 1], not '%s'", arg);
+      scale = arg;
+      break;
+    }
+    case OPT_ALLOCATOR:
+      if ((rc = allocator_library(verb, arg, &ra.allocator)) != 0) return rc;
+      break;
     default: return ll__usage_error(verb, "unexpected option");
     }
+  }
+  if (lesson != NULL) {
+    if ((rc = ll__scenario_command(verb, lesson, scale, &scn)) != 0) return rc;
+    ra.argv = scn.argv;
+  } else if (scale != NULL) {
+    return ll__usage_error(verb, "--scale applies to lessons only (a program takes its own arguments)");
   }
   if (ra.argv == NULL || ra.argv[0] == NULL)
     return ll__usage_error(verb, "missing the program to run (leaklab run [OPTIONS] -- PROGRAM [ARGS...])");
@@ -425,6 +468,9 @@ const ll__verb_t ll__verb_run = {
     "  --unwind HOW         auto (default: frame pointers from the program's own code,\n"
     "                       libunwind from libraries), fp, or libunwind\n"
     "  --top N              lines to show (default 10, 0: all)\n"
+    "  --scale F            run a lesson at scale F (0 < F <= 1), e.g. smaller for valgrind\n"
+    "  --allocator NAME     glibc (default) or jemalloc: the program allocates from jemalloc\n"
+    "                       (preloaded after leaklab), so usable sizes are jemalloc's classes\n"
     "  -h, --help           show this help\n"
     "\n"
     "then: leaklab report FILE --at peak|end|leaks|temporary [--format json] ...\n"

@@ -1,10 +1,6 @@
 #!/usr/bin/env bash
 # preload_real_programs.sh - Debian programs nobody here wrote, under leaklab run: same stdout and status, a plausible peak.
 set -euo pipefail
-if [ "${LL_SANITIZE:-0}" = "1" ]; then
-  echo "SKIP: AddressSanitizer build: ASan owns malloc, the LD_PRELOAD hooks cannot interpose it"
-  exit 0
-fi
 : "${LEAKLAB:?}"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
