@@ -26,7 +26,8 @@ static void print_help(FILE *out) {
         "verbs:\n",
         out);
   for (size_t i = 0; i < NVERB; i++) {
-    fprintf(out, "  %s %s\n", verbs[i]->name, verbs[i]->synopsis);
+    fprintf(out, "  %s%s%s\n", verbs[i]->name, verbs[i]->synopsis[0] != '\0' ? " " : "",
+            verbs[i]->synopsis);
     fprintf(out, "      %s\n", verbs[i]->summary);
   }
   fputs("\n"
