@@ -15,7 +15,7 @@ PACKAGES=(
   # programs the end-to-end tests record: leaklab must leave their output untouched
   python3 perl git xz-utils gzip sqlite3 libc6-dev
 )
-[ "${1:-}" = "--bench" ] && PACKAGES+=(heaptrack hyperfine)
+[ "${1:-}" = "--bench" ] && PACKAGES+=(heaptrack)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
