@@ -1,6 +1,7 @@
-/* preload_capture.c - what the capture holds: snapshots, leaks, memory over time, the process chain; and writing it. */
+/* preload_capture.c - what the capture holds: snapshots, leaks, memory over time, the process chain, jemalloc's figures; and writing it. */
 #include "preload.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,17 +333,53 @@ static int make_leaks(const ll_snapshot_t *end, ll_snapshot_t **out) {
   return 0;
 }
 
+/* ---- jemalloc's own figures ----------------------------------------------------------------- */
+
+typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
+
+/* The mallctl of the allocator the hooks pass calls on to, or NULL. Looked up here, when the
+ * capture is written, never on the allocation path; kept only when it lives in the same module
+ * as the next malloc, so a jemalloc that is loaded but not the program's allocator (a library
+ * dlopen'd late) is never asked about memory it did not hand out. */
+static mallctl_fn find_mallctl(void) {
+  void *f = dlsym(RTLD_DEFAULT, "mallctl");
+  Dl_info a, b;
+  if (f == NULL || ll__pl_real.malloc == NULL) return NULL;
+  if (dladdr(f, &a) == 0 || dladdr((void *)(uintptr_t)ll__pl_real.malloc, &b) == 0) return NULL;
+  return a.dli_fbase == b.dli_fbase ? (mallctl_fn)(uintptr_t)f : NULL;
+}
+
+/* stats.allocated, .active, .resident, .mapped after refreshing them (writing "epoch": they are
+ * cached until then). 0, or -1 when the allocator is not jemalloc or has no statistics. */
+static int read_jemalloc(ll_cap_jemalloc_t *j) {
+  static const char *const names[4] = {"stats.allocated", "stats.active", "stats.resident",
+                                       "stats.mapped"};
+  uint64_t *dst[4] = {&j->allocated, &j->active, &j->resident, &j->mapped};
+  mallctl_fn ctl = find_mallctl();
+  uint64_t epoch = 1;
+  size_t sz = sizeof epoch;
+  if (ctl == NULL || ctl("epoch", &epoch, &sz, &epoch, sz) != 0) return -1;
+  for (int i = 0; i < 4; i++) {
+    size_t v = 0;
+    sz = sizeof v;
+    if (ctl(names[i], &v, &sz, NULL, 0) != 0 || sz != sizeof v) return -1;
+    *dst[i] = v;
+  }
+  return 0;
+}
+
 /* ---- writing ------------------------------------------------------------------------------- */
 
 /* Static: a crash on a small stack must still be able to write; one writer at a time. */
 static unsigned char tl_buf[16 + TL_MAX * 24];
 static unsigned char proc_buf[40 + (MAX_STAGES + 1) * (40 + PROG_MAX + 8)];
 static unsigned char hist_buf[8 + 16 * LL_CAP_HIST_BUCKETS];
+static unsigned char jemalloc_buf[LL_CAP_JEMALLOC_LEN];
 
 int ll__pl_write_capture(int how, int sig, int partial) {
   ll_snapshot_t *peak = NULL, *end = NULL, *leaks = NULL, *tmp = NULL;
   const ll_snapshot_t *snaps[4];
-  ll__section_t sec[4];
+  ll__section_t sec[5];
   size_t nsnap = 0, nsec = 0;
   stage_t me;
   int rc;
@@ -369,6 +406,13 @@ int ll__pl_write_capture(int how, int sig, int partial) {
       ll__put_u64(hist_buf + 8 + 8 * LL_CAP_HIST_BUCKETS + 8 * i, bytes[i]);
     }
     sec[nsec++] = (ll__section_t){LL_CAP_SEC_HISTOGRAM, 0, hist_buf, sizeof hist_buf};
+
+    /* Not from a signal handler: mallctl takes jemalloc's locks. */
+    ll_cap_jemalloc_t je;
+    if (how != LL_CAP_END_SIGNAL && read_jemalloc(&je) == 0) {
+      ll_cap_encode_jemalloc(jemalloc_buf, &je);
+      sec[nsec++] = (ll__section_t){LL_CAP_SEC_JEMALLOC, 0, jemalloc_buf, sizeof jemalloc_buf};
+    }
   } else {
     me.pid = (uint32_t)getpid();
     size_t n = strlen(g_program);

@@ -1,4 +1,4 @@
-/* report.h - public reporters: tracemalloc's text lines exactly, and JSON. */
+/* report.h - public reporters: tracemalloc's text lines exactly, JSON, and the format names (massif's too). */
 #ifndef LEAKLAB_REPORT_H
 #define LEAKLAB_REPORT_H
 /*
@@ -26,14 +26,26 @@ LL_API int ll_format_stat(char *buf, size_t len, const ll_stat_t *st, int is_dif
 
 typedef enum ll_format {
   LL_FORMAT_TEXT = 0,
-  LL_FORMAT_JSON = 1
+  LL_FORMAT_JSON = 1,
+  LL_FORMAT_MASSIF = 2 /* valgrind's massif.out: written from snapshots, not statistics (the
+                          `leaklab report --format massif` verb); ll_report_write rejects it */
 } ll_format_t;
-/* Parse "text", "json", ... ; -1 when unknown. */
+/* Parse "text", "json", "massif"; -1 when unknown. */
 LL_API int ll_format_parse(const char *name);
+
+/* jemalloc's own figures (mallctl "stats.*", bytes) at the end of a recorded run. */
+typedef struct ll_jemalloc_stats {
+  uint64_t allocated; /* usable bytes of the application's live blocks (size classes) */
+  uint64_t active;    /* bytes of pages holding them (whole pages) */
+  uint64_t resident;  /* bytes of jemalloc's pages in RAM: active, its metadata, dirty pages */
+  uint64_t mapped;    /* bytes of the extents jemalloc has mapped and in use */
+} ll_jemalloc_stats_t;
 
 typedef struct ll_report_opts {
   size_t top;        /* lines to show, 0 = all */
   ll_format_t format;
+  int usable;        /* text: append ", usable=<size>" (the allocator's usable bytes) to each line */
+  const ll_jemalloc_stats_t *jemalloc; /* NULL, or the run's jemalloc figures to show */
 } ll_report_opts_t;
 
 /* A whole report of `stats` (made from `snap`; for diffs, from the new snapshot) to `out`.
@@ -41,16 +53,23 @@ typedef struct ll_report_opts {
  * the frames, indented, under each line), then "...and N more" when top cut the list:
  *   [ Top 2 of 5 lines (cumulative) at peak of ./prog: peak=10.1 KiB, end=224 B,
  *     6 allocations totalling 10.2 KiB, 2 untracked (20.0 KiB) ]          (one line)
+ *   jemalloc at end: allocated=12.0 KiB, active=16.0 KiB, resident=8192 KiB, mapped=8292 KiB
  *   app.c:20: size=10.0 KiB, count=1, average=10.0 KiB
  *       app.c:20 (load_table)                       (traceback grouping, most recent first)
  *   ...and 3 more
+ * The jemalloc line only when opts->jemalloc is set. opts->usable appends ", usable=<size>"
+ * to each statistic line (e.g. "..., average=17 B, usable=32 B"), the allocator's usable bytes
+ * (jemalloc's size classes, glibc's chunk slack); the lines are tracemalloc's exactly without
+ * it. For diffs it is the new snapshot's usable size.
  * "lines" is "files"/"tracebacks" by grouping, "line differences" etc. for diffs; "of N" only
  * when top cut; "[ No lines ..." when empty; "of PROGRAM" when known; "(cumulative)" and
  * "untracked" only when they apply. end= is snap->current_bytes; the figures are snap's.
  * json: one object with program, at, group_by, cumulative, diff, peak_bytes, end_bytes,
  * total_allocations, total_bytes, untracked_allocations, untracked_bytes, sites_total (before
- * top) and sites: [{file, line, function, size, usable, count, (size_diff, count_diff,)
- * frames: [{file, line, function, ip}]}]. Bytes of names that are not UTF-8 become U+FFFD. */
+ * top), jemalloc: {at: "end", allocated, active, resident, mapped} (only with opts->jemalloc)
+ * and sites: [{file, line, function, size, usable, count, (size_diff, count_diff,)
+ * frames: [{file, line, function, ip}]}]. Bytes of names that are not UTF-8 become U+FFFD.
+ * LL_FORMAT_MASSIF gives LL_EINVAL here (see the massif exporter). */
 LL_API int ll_report_write(FILE *out, const ll_snapshot_t *snap, const ll_stats_t *stats,
                            const ll_report_opts_t *opts);
 

@@ -71,11 +71,7 @@ int ll__opt_next(ll__optstate_t *st, const ll__opt_t *opts, const char **arg);
 
 /* ---- values (cli_util.c) -------------------------------------------------------------------- */
 
-/* SIZE as DESIGN.md says: a decimal number (fraction allowed), optional spaces, an optional unit
- * B, KB, KiB, MB, MiB, GB, GiB, TB, TiB (case-insensitive, binary: 1 KB = 1 KiB = 1024 B; no unit
- * means bytes). Fractions of a byte are dropped. 0 on success, -1 for anything else (garbage,
- * negative, above UINT64_MAX). */
-int ll__parse_size(const char *text, uint64_t *out);
+/* SIZE: ll_parse_size in <leaklab/budget.h>, shared with the cmocka assertions. */
 /* A decimal integer in [min, max], nothing else around it; 0 or -1. */
 int ll__parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out);
 /* "current", "peak", "end", "leaks", "temporary" -> ll_at_t; -1 when unknown. */
@@ -97,6 +93,7 @@ int ll__close_output(FILE *f, const char *path);
 typedef struct ll__report_args {
   int at;               /* ll_at_t, or -1: choose from what the file(s) hold */
   ll_group_t group;
+  int group_given;
   int cumulative;
   int top_given;
   uint64_t top;
@@ -106,13 +103,15 @@ typedef struct ll__report_args {
   size_t nfilter;
   int all_frames;
   int native;           /* --native 1, --no-native 0, -1: as the capture was recorded */
+  int usable;           /* --usable: text lines end with ", usable=<size>" */
 } ll__report_args_t;
 
 /* The options report and diff share, for ll__opt_next; ids below. */
 extern const ll__opt_t ll__report_opts[];
 enum {
   LL__RO_AT, LL__RO_GROUP, LL__RO_CUMULATIVE, LL__RO_TOP, LL__RO_FORMAT, LL__RO_OUTPUT,
-  LL__RO_INCLUDE, LL__RO_EXCLUDE, LL__RO_ALL_FRAMES, LL__RO_NATIVE, LL__RO_NO_NATIVE
+  LL__RO_INCLUDE, LL__RO_EXCLUDE, LL__RO_ALL_FRAMES, LL__RO_NATIVE, LL__RO_NO_NATIVE,
+  LL__RO_USABLE
 };
 /* Room for filters (at most one per argument); 0, or an exit status after an error line. */
 int ll__report_args_init(ll__report_args_t *ra, int argc);
@@ -129,8 +128,12 @@ int ll__default_at(unsigned mask);
 /* Load `path` at `at` and apply the filters; 0 or an exit status after an error line. */
 int ll__load_filtered(const char *path, ll_at_t at, unsigned mask, const ll__report_args_t *ra,
                       ll_snapshot_t **out);
-/* Write the report to the output the args name; 0 or an exit status after an error line. */
+/* Write the report to the output the args name, with jemalloc's figures when not NULL; 0 or an
+ * exit status after an error line. */
 int ll__emit_report(const ll__report_args_t *ra, const ll_snapshot_t *snap,
-                    const ll_stats_t *stats);
+                    const ll_stats_t *stats, const ll_jemalloc_stats_t *jemalloc);
+/* jemalloc's figures a capture holds: 1 (in *out), 0 when it holds none (not recorded on
+ * jemalloc, or not a capture), or an exit status (> 1) after an error line (a corrupt section). */
+int ll__load_jemalloc(const char *path, ll_jemalloc_stats_t *out);
 
 #endif

@@ -1,5 +1,8 @@
 /* cli_report_common.c - what `report` and `diff` share: their options, loading a moment, filters, output. */
 #include "cli.h"
+#include "arena.h"
+#include "capture_format.h"
+#include "snapfile.h"
 #include "symbolize.h"
 
 #include <stdlib.h>
@@ -17,6 +20,7 @@ const ll__opt_t ll__report_opts[] = {
     {"all-frames", 0, 0, LL__RO_ALL_FRAMES},
     {"native", 0, 0, LL__RO_NATIVE},
     {"no-native", 0, 0, LL__RO_NO_NATIVE},
+    {"usable", 0, 0, LL__RO_USABLE},
     {NULL, 0, 0, 0},
 };
 
@@ -70,10 +74,12 @@ int ll__report_args_apply(ll__report_args_t *ra, const char *verb, int id, const
     if ((v = ll__parse_group(arg)) < 0)
       return ll__usage_error(verb, "bad --group-by '%s': use lineno, filename or traceback", arg);
     ra->group = (ll_group_t)v;
+    ra->group_given = 1;
     return 0;
   case LL__RO_CUMULATIVE: ra->cumulative = 1; return 0;
   case LL__RO_NATIVE: ra->native = 1; return 0;
   case LL__RO_NO_NATIVE: ra->native = 0; return 0;
+  case LL__RO_USABLE: ra->usable = 1; return 0;
   case LL__RO_TOP:
     if (ll__parse_uint(arg, 0, SIZE_MAX, &ra->top) != 0)
       return ll__usage_error(verb, "bad --top '%s': give a whole number (0 shows all)", arg);
@@ -81,7 +87,7 @@ int ll__report_args_apply(ll__report_args_t *ra, const char *verb, int id, const
     return 0;
   case LL__RO_FORMAT:
     if ((v = ll_format_parse(arg)) < 0)
-      return ll__usage_error(verb, "bad --format '%s': use text or json", arg);
+      return ll__usage_error(verb, "bad --format '%s': use text, json or massif", arg);
     ra->format = (ll_format_t)v;
     return 0;
   case LL__RO_OUTPUT:
@@ -100,6 +106,18 @@ int ll__report_args_apply(ll__report_args_t *ra, const char *verb, int id, const
 int ll__report_args_check(const ll__report_args_t *ra, const char *verb) {
   if (ra->cumulative && ra->group == LL_GROUP_TRACEBACK)
     return ll__usage_error(verb, "--cumulative cannot be used with --group-by traceback");
+  if (ra->format == LL_FORMAT_MASSIF) {
+    /* A massif.out is the peak and the end as whole trees: nothing to choose or cut. */
+    const char *bad = ra->at >= 0 ? "--at" : ra->group_given ? "--group-by" : ra->top_given ? "--top"
+                      : ra->cumulative ? "--cumulative" : ra->usable ? "--usable" : NULL;
+    if (strcmp(verb, "report") != 0)
+      return ll__usage_error(verb, "--format massif is for 'leaklab report', not %s", verb);
+    if (bad != NULL)
+      return ll__usage_error(verb, "%s cannot be used with --format massif (it always holds the "
+                             "peak and the end, whole)", bad);
+  }
+  if (ra->usable && ra->format != LL_FORMAT_TEXT)
+    return ll__usage_error(verb, "--usable is for text reports (json always has \"usable\")");
   return 0;
 }
 
@@ -154,9 +172,30 @@ int ll__load_filtered(const char *path, ll_at_t at, unsigned mask, const ll__rep
   return 0;
 }
 
+int ll__load_jemalloc(const char *path, ll_jemalloc_stats_t *out) {
+  ll__arena_t *arena = ll__arena_new();
+  ll_cap_jemalloc_t je;
+  const void *data;
+  size_t len;
+  int rc, status = 0;
+
+  if (arena == NULL) return ll__runtime_error(path, LL_ENOMEM, NULL);
+  rc = ll__snapfile_read_section(path, LL_CAP_SEC_JEMALLOC, arena, &data, &len);
+  if (rc != 0) goto cleanup; /* absent (or unreadable: loading the snapshot says so) */
+  if ((rc = ll_cap_decode_jemalloc(data, len, &je)) != 0) {
+    status = ll__runtime_error(path, rc, " (jemalloc section)");
+    goto cleanup;
+  }
+  *out = (ll_jemalloc_stats_t){je.allocated, je.active, je.resident, je.mapped};
+  status = 1;
+cleanup:
+  ll__arena_free(arena);
+  return status;
+}
+
 int ll__emit_report(const ll__report_args_t *ra, const ll_snapshot_t *snap,
-                    const ll_stats_t *stats) {
-  ll_report_opts_t opts = {0, ra->format};
+                    const ll_stats_t *stats, const ll_jemalloc_stats_t *jemalloc) {
+  ll_report_opts_t opts = {.format = ra->format, .usable = ra->usable, .jemalloc = jemalloc};
   const char *name = ra->output != NULL && strcmp(ra->output, "-") != 0 ? ra->output : "<stdout>";
   FILE *f;
   int rc, status;

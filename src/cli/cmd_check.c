@@ -18,13 +18,14 @@
 #include "snapfile.h"
 #include "symbolize.h"
 
-enum { OPT_LIMIT_MEMORY, OPT_LIMIT_LEAKS, OPT_SCALE, OPT_OUTPUT };
+enum { OPT_LIMIT_MEMORY, OPT_LIMIT_LEAKS, OPT_SCALE, OPT_OUTPUT, OPT_ALLOCATOR };
 
 static const ll__opt_t check_opts[] = {
     {"limit-memory", 0, 1, OPT_LIMIT_MEMORY},
     {"limit-leaks", 0, 1, OPT_LIMIT_LEAKS},
     {"scale", 0, 1, OPT_SCALE},
     {"output", 'o', 1, OPT_OUTPUT},
+    {"allocator", 0, 1, OPT_ALLOCATOR},
     {NULL, 0, 0, 0},
 };
 
@@ -34,6 +35,7 @@ typedef struct check_args {
   const char *memory_text; /* as given, or the lesson's budget */
   const char *scale;
   const char *output;
+  const char *allocator;   /* --allocator, passed on to run; NULL: the program's own */
   char **argv;             /* the program and its arguments */
   char label[160];         /* how messages name what ran: the lesson or the program */
 } check_args_t;
@@ -66,14 +68,19 @@ static void capture_path(const check_args_t *ca, char *out, size_t len) {
 static int record(const check_args_t *ca, const char *cap, int *status) {
   size_t n = 0;
   while (ca->argv[n] != NULL) n++;
-  char **args = calloc(n + 6, sizeof *args);
+  char **args = calloc(n + 8, sizeof *args);
   if (args == NULL) return ll__runtime_error("check", LL_ENOMEM, NULL);
-  args[0] = "leaklab";
-  args[1] = "run";
-  args[2] = "-o";
-  args[3] = (char *)cap;
-  args[4] = "--";
-  memcpy(args + 5, ca->argv, (n + 1) * sizeof *args);
+  size_t k = 0;
+  args[k++] = "leaklab";
+  args[k++] = "run";
+  args[k++] = "-o";
+  args[k++] = (char *)cap;
+  if (ca->allocator != NULL) {
+    args[k++] = "--allocator";
+    args[k++] = (char *)ca->allocator;
+  }
+  args[k++] = "--";
+  memcpy(args + k, ca->argv, (n + 1) * sizeof *args);
 
   int rc = LL__EXIT_OK;
   fflush(NULL);
@@ -250,6 +257,12 @@ static int run(int argc, char **argv) {
       ca.scale = arg;
       break;
     case OPT_OUTPUT: ca.output = arg; break;
+    case OPT_ALLOCATOR:
+      /* run checks that the library is installed; the name is checked here, for exit 2. */
+      if (strcmp(arg, "glibc") != 0 && strcmp(arg, "jemalloc") != 0)
+        return ll__usage_error(verb, "--allocator takes glibc or jemalloc, not '%s'", arg);
+      ca.allocator = arg;
+      break;
     default: return ll__usage_error(verb, "unexpected option");
     }
   }
@@ -278,7 +291,7 @@ const ll__verb_t ll__verb_check = {
     "[--limit-memory SIZE] [--limit-leaks SIZE] [--scale F] (SCENARIO[:VARIANT] | -- PROGRAM...)",
     "record a program and fail when its peak or a line's leaks reach a limit (for CI)",
     "usage: leaklab check [--limit-memory SIZE] [--limit-leaks SIZE] [--scale F] [-o FILE]\n"
-    "                     (SCENARIO[:VARIANT] | -- PROGRAM [ARGS...])\n"
+    "                     [--allocator NAME] (SCENARIO[:VARIANT] | -- PROGRAM [ARGS...])\n"
     "\n"
     "Records the program as 'leaklab run' does (its stdin, stdout and stderr stay its own, and\n"
     "run's report of the peak comes first on stderr), then checks it, pytest-memray's way:\n"
@@ -303,6 +316,8 @@ const ll__verb_t ll__verb_check = {
     "                       (binary units: 1 MB = 1024 KB = 1048576 B)\n"
     "  --limit-leaks SIZE   every line must leak less than SIZE\n"
     "  --scale F            run a lesson at scale F (0 < F <= 1)\n"
+    "  --allocator NAME     glibc (default) or jemalloc, as 'leaklab run --allocator': the\n"
+    "                       limits hold requested bytes, so the verdict is the same on both\n"
     "  -o, --output FILE    the capture (default: reports/PROGRAM.check.PID.llcap when ./reports\n"
     "                       is a directory, else ./leaklab-PROGRAM.check.PID.llcap); kept, for\n"
     "                       'leaklab report FILE' after a failure\n"

@@ -59,7 +59,7 @@ static int run(int argc, char **argv) {
     status = ll__runtime_error(files[1], rc, NULL);
     goto cleanup;
   }
-  status = ll__emit_report(&ra, new, stats);
+  status = ll__emit_report(&ra, new, stats, NULL);
 
 cleanup:
   if (stats != NULL) ll_stats_free(stats);
@@ -90,6 +90,8 @@ const ll__verb_t ll__verb_diff = {
     "  --top N              show the N largest changes (default 10 for text, all for json;\n"
     "                       0: all)\n"
     "  --format FMT         text (default) or json\n"
+    "  --usable             text: end each line with ', usable=<size>', NEW's usable bytes\n"
+    "                       (the allocator's size classes)\n"
     "  -o, --output OUT     write the report to OUT instead of stdout\n"
     "  --include GLOB[:LINE]  keep only blocks made in files matching GLOB (at LINE), in both\n"
     "  --exclude GLOB[:LINE]  drop blocks made in files matching GLOB (at LINE), in both\n"

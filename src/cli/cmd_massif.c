@@ -18,10 +18,11 @@
 
 static const char *const verb = "massif";
 
-enum { OPT_SCALE, OPT_OUTPUT, OPT_TOP, OPT_FILE, OPT_CAPTURE };
+enum { OPT_SCALE, OPT_OUTPUT, OPT_TOP, OPT_FILE, OPT_CAPTURE, OPT_ALLOCATOR };
 static const ll__opt_t opts[] = {
     {"scale", 0, 1, OPT_SCALE},   {"output", 'o', 1, OPT_OUTPUT}, {"top", 0, 1, OPT_TOP},
-    {"file", 0, 1, OPT_FILE},     {"capture", 0, 1, OPT_CAPTURE}, {NULL, 0, 0, 0},
+    {"file", 0, 1, OPT_FILE},     {"capture", 0, 1, OPT_CAPTURE}, {"allocator", 0, 1, OPT_ALLOCATOR},
+    {NULL, 0, 0, 0},
 };
 
 /* What massif says: its peak and the snapshot after the last allocation. */
@@ -89,6 +90,24 @@ static int leaklab_at(const ll_stats_t *stats, const ll__massif_node_t *f, uint6
   return found;
 }
 
+/* massif marks a peak when useful + extra heap (+ stacks) beats the last peak's total, and
+ * otherwise only samples: so when leaklab's useful peak lies above massif's peak but within
+ * its total, the useful heap rose inside valgrind's per-block rounding (8 B asked, 16 B given)
+ * where massif's total did not, and no snapshot of massif's caught that moment. */
+static void print_peak_note(FILE *out, const ll__massif_snapshot_t *mp, uint64_t leaklab_peak) {
+  uint64_t total = mp->heap_b + mp->heap_extra_b + mp->stacks_b;
+  if (leaklab_peak <= mp->heap_b || leaklab_peak > total) return;
+  fprintf(out, "  note: massif marks as its peak the first moment its total is highest: useful heap\n");
+  fprintf(out, "  plus valgrind's allocator rounding (%" PRIu64 " + %" PRIu64 " = %" PRIu64
+          " B here); between peaks it only samples.\n",
+          mp->heap_b, mp->heap_extra_b + mp->stacks_b, total);
+  fprintf(out, "  leaklab's %" PRIu64 " B is the highest useful heap: at another moment the program held %" PRIu64
+          " B more\n", leaklab_peak, leaklab_peak - mp->heap_b);
+  fprintf(out, "  in blocks valgrind rounds to the same 16-byte sizes (8 B asked, 16 B given either way), so\n");
+  fprintf(out, "  massif's total did not rise and no snapshot caught that moment. Each figure is right\n");
+  fprintf(out, "  for what its tool counts ('leaklab explain slots_vs_dict', \"Why massif's peak ...\").\n");
+}
+
 static void print_figures(FILE *out, const massif_view_t *mv, const leaklab_view_t *lv,
                           double massif_s, double leaklab_s) {
   char a[32], b[32];
@@ -104,6 +123,7 @@ static void print_figures(FILE *out, const massif_view_t *mv, const leaklab_view
               lv->peak->peak_bytes, (int64_t)(lv->peak->peak_bytes - mv->peak->heap_b));
   }
   fputc('\n', out);
+  if (lv->peak != NULL) print_peak_note(out, mv->peak, lv->peak->peak_bytes);
 
   size_text(a, sizeof a, mv->last->heap_b);
   /* massif snapshots at intervals and takes none at exit: its last one can come before the
@@ -334,6 +354,7 @@ static int resolve_target(const char *spec, const char *scale, char **prog, int 
 static int run(int argc, char **argv) {
   ll__optstate_t st;
   const char *arg, *scale = NULL, *outdir = NULL, *spec = NULL, *file = NULL, *capture = NULL;
+  const char *allocator = NULL;
   char **prog = NULL;
   int nprog = 0, id, status = LL__EXIT_OK, rc, record_failed = 0;
   uint64_t top = 10;
@@ -358,6 +379,11 @@ static int run(int argc, char **argv) {
     case OPT_OUTPUT: outdir = arg; break;
     case OPT_FILE: file = arg; break;
     case OPT_CAPTURE: capture = arg; break;
+    case OPT_ALLOCATOR:
+      if (ll__valgrind_allocator_ok(arg) != 0)
+        return ll__usage_error(verb, "--allocator takes glibc or jemalloc, not '%s'", arg);
+      allocator = arg;
+      break;
     case OPT_TOP:
       if (ll__parse_uint(arg, 0, 1000000, &top) != 0)
         return ll__usage_error(verb, "bad --top '%s': want a number (0: all)", arg);
@@ -377,8 +403,9 @@ static int run(int argc, char **argv) {
     }
   }
   if (file != NULL) {
-    if (spec != NULL || prog != NULL || scale != NULL)
-      return ll__usage_error(verb, "--file reads an existing massif.out: no SCENARIO or PROGRAM");
+    if (spec != NULL || prog != NULL || scale != NULL || allocator != NULL)
+      return ll__usage_error(verb, "--file reads an existing massif.out: no SCENARIO, PROGRAM "
+                             "or --allocator");
   } else {
     if (capture != NULL) return ll__usage_error(verb, "--capture goes with --file");
     if (spec == NULL && prog == NULL)
@@ -391,6 +418,8 @@ static int run(int argc, char **argv) {
 
   if (file == NULL) {
     if ((status = resolve_target(spec, scale, prog, nprog, &target)) != 0) return status;
+    target.allocator = allocator;
+    ll__valgrind_allocator_note(stderr, verb, allocator);
     int n = outdir != NULL ? snprintf(dir, sizeof dir, "%s", outdir)
                            : snprintf(dir, sizeof dir, "reports/%s", target.name);
     if (n < 0 || (size_t)n >= sizeof dir) {
@@ -450,8 +479,8 @@ const ll__verb_t ll__verb_massif = {
     "massif",
     "(SCENARIO[:VARIANT] | -- PROGRAM [ARGS...]) [OPTIONS]",
     "run under valgrind massif; its peak and top lines beside leaklab's for the same program",
-    "usage: leaklab massif SCENARIO[:VARIANT] [--scale F] [-o DIR] [--top N]\n"
-    "       leaklab massif [-o DIR] [--top N] -- PROGRAM [ARGS...]\n"
+    "usage: leaklab massif SCENARIO[:VARIANT] [--scale F] [-o DIR] [--top N] [--allocator NAME]\n"
+    "       leaklab massif [-o DIR] [--top N] [--allocator NAME] -- PROGRAM [ARGS...]\n"
     "       leaklab massif --file MASSIF_OUT [--capture CAPTURE] [--top N]\n"
     "\n"
     "Runs the program under valgrind massif with options that make its numbers leaklab's\n"
@@ -473,6 +502,10 @@ const ll__verb_t ll__verb_massif = {
     "  --top N            lines to show (default 10, 0: all)\n"
     "  --file MASSIF_OUT  read an existing massif.out instead of running valgrind\n"
     "  --capture CAPTURE  with --file: compare with this leaklab capture\n"
+    "  --allocator NAME   glibc (default) or jemalloc for leaklab's recording; under valgrind\n"
+    "                     the program always allocates from valgrind's own malloc (it\n"
+    "                     replaces the program's allocator), so jemalloc's figures never\n"
+    "                     apply to massif's side\n"
     "  -h, --help         show this help\n"
     "\n"
     "exit status: 0 done, 2 usage error, 3 valgrind missing or failed, a corrupt massif.out\n"

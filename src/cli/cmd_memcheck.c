@@ -23,10 +23,11 @@ __attribute__((format(printf, 3, 4))) static void put(char *buf, size_t len, con
   va_end(ap);
 }
 
-enum { OPT_SCALE, OPT_OUTPUT, OPT_TOP, OPT_XML, OPT_CAPTURE };
+enum { OPT_SCALE, OPT_OUTPUT, OPT_TOP, OPT_XML, OPT_CAPTURE, OPT_ALLOCATOR };
 static const ll__opt_t opts[] = {
     {"scale", 0, 1, OPT_SCALE}, {"output", 'o', 1, OPT_OUTPUT}, {"top", 0, 1, OPT_TOP},
-    {"xml", 0, 1, OPT_XML},     {"capture", 0, 1, OPT_CAPTURE}, {NULL, 0, 0, 0},
+    {"xml", 0, 1, OPT_XML},     {"capture", 0, 1, OPT_CAPTURE}, {"allocator", 0, 1, OPT_ALLOCATOR},
+    {NULL, 0, 0, 0},
 };
 
 /* memcheck's leak kinds, in the order its LEAK SUMMARY prints them. */
@@ -410,6 +411,7 @@ static int resolve_target(const char *spec, const char *scale, char **prog, int 
 static int run(int argc, char **argv) {
   ll__optstate_t st;
   const char *arg, *scale = NULL, *outdir = NULL, *spec = NULL, *xml = NULL, *capture = NULL;
+  const char *allocator = NULL;
   char **prog = NULL;
   int nprog = 0, id, status = LL__EXIT_OK, rc, record_failed = 0;
   uint64_t top = 10;
@@ -434,6 +436,11 @@ static int run(int argc, char **argv) {
     case OPT_OUTPUT: outdir = arg; break;
     case OPT_XML: xml = arg; break;
     case OPT_CAPTURE: capture = arg; break;
+    case OPT_ALLOCATOR:
+      if (ll__valgrind_allocator_ok(arg) != 0)
+        return ll__usage_error(verb, "--allocator takes glibc or jemalloc, not '%s'", arg);
+      allocator = arg;
+      break;
     case OPT_TOP:
       if (ll__parse_uint(arg, 0, 1000000, &top) != 0)
         return ll__usage_error(verb, "bad --top '%s': want a number (0: all)", arg);
@@ -453,8 +460,9 @@ static int run(int argc, char **argv) {
     }
   }
   if (xml != NULL) {
-    if (spec != NULL || prog != NULL || scale != NULL)
-      return ll__usage_error(verb, "--xml reads an existing memcheck XML file: no SCENARIO or PROGRAM");
+    if (spec != NULL || prog != NULL || scale != NULL || allocator != NULL)
+      return ll__usage_error(verb, "--xml reads an existing memcheck XML file: no SCENARIO, "
+                             "PROGRAM or --allocator");
   } else {
     if (capture != NULL) return ll__usage_error(verb, "--capture goes with --xml");
     if (spec == NULL && prog == NULL)
@@ -467,6 +475,8 @@ static int run(int argc, char **argv) {
 
   if (xml == NULL) {
     if ((status = resolve_target(spec, scale, prog, nprog, &target)) != 0) return status;
+    target.allocator = allocator;
+    ll__valgrind_allocator_note(stderr, verb, allocator);
     int n = outdir != NULL ? snprintf(dir, sizeof dir, "%s", outdir)
                            : snprintf(dir, sizeof dir, "reports/%s", target.name);
     if (n < 0 || (size_t)n >= sizeof dir) {
@@ -509,8 +519,8 @@ const ll__verb_t ll__verb_memcheck = {
     "memcheck",
     "(SCENARIO[:VARIANT] | -- PROGRAM [ARGS...]) [OPTIONS]",
     "run under valgrind memcheck; its leak summary beside leaklab's leaks for the same program",
-    "usage: leaklab memcheck SCENARIO[:VARIANT] [--scale F] [-o DIR] [--top N]\n"
-    "       leaklab memcheck [-o DIR] [--top N] -- PROGRAM [ARGS...]\n"
+    "usage: leaklab memcheck SCENARIO[:VARIANT] [--scale F] [-o DIR] [--top N] [--allocator NAME]\n"
+    "       leaklab memcheck [-o DIR] [--top N] [--allocator NAME] -- PROGRAM [ARGS...]\n"
     "       leaklab memcheck --xml MEMCHECK_XML [--capture CAPTURE] [--top N]\n"
     "\n"
     "Runs the program under valgrind memcheck (--leak-check=full --show-leak-kinds=all\n"
@@ -527,6 +537,9 @@ const ll__verb_t ll__verb_memcheck = {
     "  --top N            loss records and lines to show (default 10, 0: all)\n"
     "  --xml FILE         read an existing memcheck XML file instead of running valgrind\n"
     "  --capture CAPTURE  with --xml: compare with this leaklab capture\n"
+    "  --allocator NAME   glibc (default) or jemalloc for leaklab's recording; memcheck always\n"
+    "                     runs the program on valgrind's own malloc (it replaces the\n"
+    "                     program's allocator), so jemalloc plays no part on its side\n"
     "  -h, --help         show this help\n"
     "\n"
     "exit status: 0 done, 2 usage error, 3 valgrind missing or failed, an unreadable file,\n"

@@ -1,7 +1,33 @@
-/* cmd_report.c - `leaklab report FILE`: statistics of one moment of a capture, as text or JSON. */
+/* cmd_report.c - `leaklab report FILE`: statistics of one moment of a capture, as text or JSON, or its peak and end as a massif.out. */
 #include "cli.h"
 
 #include <stddef.h>
+#include <string.h>
+
+#include "massif_export.h"
+
+/* --format massif: the peak (and the end, when the file holds it) as valgrind massif's file. */
+static int emit_massif(const char *file, unsigned mask, const ll__report_args_t *ra) {
+  const char *name = ra->output != NULL && strcmp(ra->output, "-") != 0 ? ra->output : "<stdout>";
+  ll_snapshot_t *peak = NULL, *end = NULL;
+  FILE *f = NULL;
+  int status, rc;
+
+  if ((status = ll__load_filtered(file, LL_AT_PEAK, mask, ra, &peak)) != 0) goto cleanup;
+  if ((mask & (1u << LL_AT_END)) && (status = ll__load_filtered(file, LL_AT_END, mask, ra, &end)) != 0)
+    goto cleanup;
+  if ((f = ll__open_output(ra->output)) == NULL) {
+    status = LL__EXIT_RUNTIME;
+    goto cleanup;
+  }
+  rc = ll_report_massif(f, peak, end);
+  status = ll__close_output(f, name);
+  if (rc < 0 && status == LL__EXIT_OK) status = ll__runtime_error(name, rc, NULL);
+cleanup:
+  ll_snapshot_free(end);
+  ll_snapshot_free(peak);
+  return status;
+}
 
 static int run(int argc, char **argv) {
   const char *verb = "report";
@@ -10,6 +36,7 @@ static int run(int argc, char **argv) {
   const char *file = NULL, *arg;
   ll_snapshot_t *snap = NULL;
   ll_stats_t *stats = NULL;
+  ll_jemalloc_stats_t je;
   unsigned mask = 0;
   int id, rc, status, at;
 
@@ -42,6 +69,15 @@ static int run(int argc, char **argv) {
   if ((status = ll__report_args_check(&ra, verb)) != 0) goto cleanup;
 
   if ((status = ll__file_views(file, &mask)) != 0) goto cleanup;
+  if (ra.format == LL_FORMAT_MASSIF) {
+    status = emit_massif(file, mask, &ra);
+    goto cleanup;
+  }
+  int has_je = ll__load_jemalloc(file, &je);
+  if (has_je > 1) {
+    status = has_je;
+    goto cleanup;
+  }
   at = ra.at >= 0 ? ra.at : ll__default_at(mask);
   if ((status = ll__load_filtered(file, (ll_at_t)at, mask, &ra, &snap)) != 0) goto cleanup;
   rc = ll_snapshot_statistics(snap, ra.group, ra.cumulative, &stats);
@@ -49,7 +85,7 @@ static int run(int argc, char **argv) {
     status = ll__runtime_error(file, rc, NULL);
     goto cleanup;
   }
-  status = ll__emit_report(&ra, snap, stats);
+  status = ll__emit_report(&ra, snap, stats, has_je == 1 ? &je : NULL);
 
 cleanup:
   if (stats != NULL) ll_stats_free(stats);
@@ -61,11 +97,17 @@ cleanup:
 const ll__verb_t ll__verb_report = {
     "report",
     "FILE [OPTIONS]",
-    "top lines of one moment of a capture, in tracemalloc's format or JSON",
+    "top lines of one moment of a capture, in tracemalloc's format or JSON; or a massif.out",
     "usage: leaklab report FILE [OPTIONS]\n"
     "\n"
     "Statistics of one moment of a capture or snapshot file, largest first, one line per\n"
     "key in tracemalloc's format: 'file.c:12: size=124 B, count=3, average=41 B'.\n"
+    "A capture recorded on jemalloc ('leaklab run --allocator jemalloc') adds one line under the\n"
+    "heading, jemalloc's own figures when the program ended (not at the peak: they cannot be\n"
+    "read there exactly):\n"
+    "  'jemalloc at end: allocated=..., active=..., resident=..., mapped=...'\n"
+    "(json: a \"jemalloc\" object). --format massif writes the peak (and the end) as valgrind\n"
+    "massif's massif.out, which ms_print reads; sizes are requested bytes (massif's useful heap).\n"
     "\n"
     "options:\n"
     "  --at MOMENT          current, peak, end, leaks or temporary (default: peak if the\n"
@@ -74,7 +116,11 @@ const ll__verb_t ll__verb_report = {
     "  --cumulative         count each block at every frame of its traceback\n"
     "                       (not with --group-by traceback)\n"
     "  --top N              show the N largest (default 10 for text, all for json; 0: all)\n"
-    "  --format FMT         text (default) or json\n"
+    "  --format FMT         text (default), json, or massif (not with --at, --group-by,\n"
+    "                       --top, --cumulative)\n"
+    "  --usable             text: end each line with ', usable=<size>', the bytes the\n"
+    "                       allocator really handed out (jemalloc's size classes: 17 B\n"
+    "                       asked, 32 B given); json always has \"usable\"\n"
     "  -o, --output OUT     write the report to OUT instead of stdout\n"
     "  --include GLOB[:LINE]  keep only blocks made in files matching GLOB (at LINE);\n"
     "                       repeatable\n"

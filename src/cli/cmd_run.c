@@ -287,7 +287,14 @@ static int summarize(const char *cap, const run_args_t *ra, int status, time_t s
     exit_status = ll__runtime_error(cap, rc, NULL);
     goto cleanup;
   }
-  ll_report_opts_t opts = {(size_t)ra->top, LL_FORMAT_TEXT};
+  ll_jemalloc_stats_t je;
+  int has_je = ll__load_jemalloc(cap, &je);
+  if (has_je > 1) {
+    exit_status = has_je;
+    goto cleanup;
+  }
+  ll_report_opts_t opts = {.top = (size_t)ra->top, .format = LL_FORMAT_TEXT,
+                           .jemalloc = has_je == 1 ? &je : NULL};
   fflush(stdout);
   if ((rc = ll_report_write(stderr, snap, stats, &opts)) != 0) {
     exit_status = ll__runtime_error("<stderr>", rc, NULL);
@@ -471,6 +478,9 @@ const ll__verb_t ll__verb_run = {
     "  --scale F            run a lesson at scale F (0 < F <= 1), e.g. smaller for valgrind\n"
     "  --allocator NAME     glibc (default) or jemalloc: the program allocates from jemalloc\n"
     "                       (preloaded after leaklab), so usable sizes are jemalloc's classes\n"
+    "                       ('leaklab report --usable'), and the summary adds jemalloc's own\n"
+    "                       stats.allocated, active, resident and mapped when the program\n"
+    "                       ended (only then: at the peak they cannot be read exactly)\n"
     "  -h, --help           show this help\n"
     "\n"
     "then: leaklab report FILE --at peak|end|leaks|temporary [--format json] ...\n"

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <leaklab/budget.h>
+
 static int exe_dir(char *buf, size_t len) {
   ssize_t n = readlink("/proc/self/exe", buf, len - 1);
   if (n <= 0) return -1;
@@ -87,7 +89,7 @@ int ll__scenarios_load(ll__scenario_t *out, size_t max, size_t *n, char *dir, si
       fprintf(stderr, "leaklab: %s:%u: a field is too long\n", path, lineno);
       return LL__EXIT_RUNTIME;
     }
-    if (ll__parse_size(budget, &s->budget_bytes) != 0) {
+    if (ll_parse_size(budget, &s->budget_bytes) != 0) {
       fclose(f);
       fprintf(stderr, "leaklab: %s:%u: bad budget '%s'\n", path, lineno, budget);
       return LL__EXIT_RUNTIME;

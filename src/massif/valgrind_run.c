@@ -153,6 +153,21 @@ fail:
   return rc;
 }
 
+int ll__valgrind_allocator_ok(const char *name) {
+  return strcmp(name, "glibc") == 0 || strcmp(name, "jemalloc") == 0 ? 0 : -1;
+}
+
+void ll__valgrind_allocator_note(FILE *out, const char *verb, const char *allocator) {
+  if (allocator == NULL || strcmp(allocator, "jemalloc") != 0) return;
+  fprintf(out,
+          "leaklab %s: note: under valgrind the program allocates from valgrind's own malloc, "
+          "which replaces the program's allocator: valgrind runs it without jemalloc, so "
+          "jemalloc's size classes and figures apply only to leaklab's recording (run "
+          "--allocator jemalloc). Requested bytes do not depend on the allocator: the peaks "
+          "still compare; the allocator slack does not.\n",
+          verb);
+}
+
 /* ---- running ----------------------------------------------------------------------------- */
 
 static double now_seconds(void) {
@@ -245,17 +260,22 @@ int ll__record_leaklab(const ll__target_t *t, const char *dir, const char *verb,
     return LL_EINVAL;
   }
   unlink(cap);
-  char **argv = calloc((size_t)t->argc + 6, sizeof *argv);
+  char **argv = calloc((size_t)t->argc + 8, sizeof *argv);
   if (argv == NULL) {
     snprintf(msg, msglen, "%s", ll_strerror(LL_ENOMEM));
     return LL_ENOMEM;
   }
-  argv[0] = self;
-  argv[1] = "run";
-  argv[2] = "-o";
-  argv[3] = cap;
-  argv[4] = "--";
-  for (int i = 0; i < t->argc; i++) argv[5 + i] = t->argv[i];
+  int k = 0;
+  argv[k++] = self;
+  argv[k++] = "run";
+  argv[k++] = "-o";
+  argv[k++] = cap;
+  if (t->allocator != NULL) {
+    argv[k++] = "--allocator";
+    argv[k++] = (char *)t->allocator;
+  }
+  argv[k++] = "--";
+  for (int i = 0; i < t->argc; i++) argv[k + i] = t->argv[i];
   fprintf(stderr, "leaklab %s: recording %s with leaklab run (log: %s)\n", verb, t->label, log);
   snprintf(what, sizeof what, "leaklab run still running");
   rc = ll__run_logged(argv, log, verb, what, 3.0, &status, seconds);

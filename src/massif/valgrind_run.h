@@ -7,6 +7,7 @@
  * decide whether that is a usage error (exit 2) or a runtime failure (exit 3).
  */
 #include <stddef.h>
+#include <stdio.h>
 
 /* The program a verb studies: any command, or a lesson's program (resolved by the CLI). */
 typedef struct ll__target {
@@ -14,6 +15,7 @@ typedef struct ll__target {
   char *label;  /* for people: "method_cache:leaky --scale 0.1" or "./prog arg" */
   char **argv;  /* NULL-terminated; argv[0] is the program's path */
   int argc;
+  const char *allocator; /* --allocator for leaklab's recording (not owned), NULL: none */
 } ll__target_t;
 
 /* A command: argv[0] is looked up in PATH when it has no '/'. LL_ENOENT when not found. */
@@ -37,11 +39,17 @@ int ll__mkdir_p(const char *dir);
 int ll__run_logged(char *const argv[], const char *log, const char *verb, const char *what,
                    double every, int *status, double *seconds);
 
-/* Record the target with the leaklab binary itself, `leaklab run -o DIR/leaklab.capture --
- * PROGRAM...` (the very recorder `leaklab run` uses), its output in DIR/leaklab-run.log, a
+/* Record the target with the leaklab binary itself, `leaklab run -o DIR/leaklab.capture
+ * [--allocator NAME] -- PROGRAM...` (the very recorder `leaklab run` uses), its output in DIR/leaklab-run.log, a
  * progress line every few seconds. The capture's path goes to cap. 0, or a code and msg. */
 int ll__record_leaklab(const ll__target_t *t, const char *dir, const char *verb, char *cap,
                        size_t caplen, double *seconds, char *msg, size_t msglen);
+
+/* --allocator NAME of massif and memcheck: 0 for glibc or jemalloc, else -1. */
+int ll__valgrind_allocator_ok(const char *name);
+/* The note those verbs print for --allocator jemalloc: under valgrind the program allocates
+ * from valgrind's own replacement malloc, so only leaklab's recording runs on jemalloc. */
+void ll__valgrind_allocator_note(FILE *out, const char *verb, const char *allocator);
 
 /* "exited with status 3", "killed by signal 9 (Killed)" for a wait status. */
 void ll__describe_status(int status, char *buf, size_t len);

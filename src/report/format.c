@@ -55,5 +55,6 @@ int ll_format_parse(const char *name) {
   if (name == NULL) return -1;
   if (strcmp(name, "text") == 0) return LL_FORMAT_TEXT;
   if (strcmp(name, "json") == 0) return LL_FORMAT_JSON;
+  if (strcmp(name, "massif") == 0) return LL_FORMAT_MASSIF;
   return -1;
 }

@@ -66,12 +66,32 @@ static void write_heading(FILE *out, const ll_snapshot_t *snap, const ll_stats_t
   fputs(" ]\n", out);
 }
 
-static void write_stat_line(FILE *out, const ll_stat_t *st, int is_diff) {
+/* "jemalloc at end: allocated=..., active=..., resident=..., mapped=..." */
+static void write_jemalloc_line(FILE *out, const ll_jemalloc_stats_t *j) {
+  char a[32], b[32], c[32], d[32];
+  ll_format_size(a, sizeof a, (double)j->allocated, 0);
+  ll_format_size(b, sizeof b, (double)j->active, 0);
+  ll_format_size(c, sizeof c, (double)j->resident, 0);
+  ll_format_size(d, sizeof d, (double)j->mapped, 0);
+  fprintf(out, "jemalloc at end: allocated=%s, active=%s, resident=%s, mapped=%s\n", a, b, c, d);
+}
+
+/* ", usable=32 B" after a statistic line, when asked for. */
+static void write_usable(FILE *out, const ll_stat_t *st, int usable) {
+  char u[32];
+  if (!usable) return;
+  ll_format_size(u, sizeof u, (double)st->usable, 0);
+  fprintf(out, ", usable=%s", u);
+}
+
+static void write_stat_line(FILE *out, const ll_stat_t *st, int is_diff, int usable) {
   char line[LINE_MAX_LEN];
   int n = ll_format_stat(line, sizeof line, st, is_diff);
 
   if (n >= 0 && (size_t)n < sizeof line) {
-    fprintf(out, "%s\n", line);
+    fputs(line, out);
+    write_usable(out, st, usable);
+    fputc('\n', out);
     return;
   }
   /* A very long file name: print the key apart, then the rest formatted without it. */
@@ -81,7 +101,9 @@ static void write_stat_line(FILE *out, const ll_stat_t *st, int is_diff) {
   ll_stat_t copy = *st;
   copy.traceback = &tb;
   ll_format_stat(line, sizeof line, &copy, is_diff);
-  fprintf(out, "%s%s\n", str_or(f->filename, "<unknown>"), line);
+  fprintf(out, "%s%s", str_or(f->filename, "<unknown>"), line);
+  write_usable(out, st, usable);
+  fputc('\n', out);
 }
 
 static void write_frames(FILE *out, const ll_stat_t *st) {
@@ -106,8 +128,9 @@ static void write_text(FILE *out, const ll_snapshot_t *snap, const ll_stats_t *s
   size_t shown = shown_count(stats, opts);
 
   write_heading(out, snap, stats, shown);
+  if (opts->jemalloc != NULL) write_jemalloc_line(out, opts->jemalloc);
   for (size_t i = 0; i < shown; i++) {
-    write_stat_line(out, &stats->items[i], stats->is_diff);
+    write_stat_line(out, &stats->items[i], stats->is_diff, opts->usable);
     if (stats->group == LL_GROUP_TRACEBACK) write_frames(out, &stats->items[i]);
   }
   if (shown < stats->len) fprintf(out, "...and %zu more\n", stats->len - shown);
@@ -219,10 +242,17 @@ static void write_json(FILE *out, const ll_snapshot_t *snap, const ll_stats_t *s
           ",\n  \"cumulative\": %s,\n  \"diff\": %s,\n  \"peak_bytes\": %" PRIu64
           ",\n  \"end_bytes\": %" PRIu64 ",\n  \"total_allocations\": %" PRIu64
           ",\n  \"total_bytes\": %" PRIu64 ",\n  \"untracked_allocations\": %" PRIu64
-          ",\n  \"untracked_bytes\": %" PRIu64 ",\n  \"sites_total\": %zu,\n  \"sites\": [",
+          ",\n  \"untracked_bytes\": %" PRIu64 ",\n  \"sites_total\": %zu",
           stats->cumulative ? "true" : "false", stats->is_diff ? "true" : "false",
           snap->peak_bytes, snap->current_bytes, snap->total_allocations, snap->total_bytes,
           snap->untracked_allocations, snap->untracked_bytes, stats->len);
+  if (opts->jemalloc != NULL)
+    fprintf(out,
+            ",\n  \"jemalloc\": {\"at\": \"end\", \"allocated\": %" PRIu64 ", \"active\": %" PRIu64
+            ", \"resident\": %" PRIu64 ", \"mapped\": %" PRIu64 "}",
+            opts->jemalloc->allocated, opts->jemalloc->active, opts->jemalloc->resident,
+            opts->jemalloc->mapped);
+  fputs(",\n  \"sites\": [", out);
   for (size_t i = 0; i < shown; i++) {
     fputs(i > 0 ? ",\n" : "\n", out);
     json_site(out, &stats->items[i], stats->is_diff);
@@ -234,7 +264,7 @@ static void write_json(FILE *out, const ll_snapshot_t *snap, const ll_stats_t *s
 
 int ll_report_write(FILE *out, const ll_snapshot_t *snap, const ll_stats_t *stats,
                     const ll_report_opts_t *opts) {
-  static const ll_report_opts_t defaults = {0, LL_FORMAT_TEXT};
+  static const ll_report_opts_t defaults = {.top = 0, .format = LL_FORMAT_TEXT};
 
   if (out == NULL || snap == NULL || stats == NULL || (stats->len != 0 && stats->items == NULL))
     return LL_EINVAL;

@@ -1,4 +1,4 @@
-/* capture_format.c - decoders for the preload's extra capture sections, bounds-checked. */
+/* capture_format.c - decoders (bounds-checked) and small encoders for the preload's extra capture sections. */
 #include "capture_format.h"
 
 #include <leaklab/leaklab.h>
@@ -117,6 +117,26 @@ int ll_cap_decode_timeline(const void *data, size_t len, ll__arena_t *arena,
   *points = pt;
   *n = count;
   return 0;
+}
+
+int ll_cap_decode_jemalloc(const void *data, size_t len, ll_cap_jemalloc_t *out) {
+  cur_t c = {data, len};
+  uint32_t version, zero;
+  memset(out, 0, sizeof *out);
+  if (u32(&c, &version) != 0 || version != 1 || u32(&c, &zero) != 0 ||
+      u64(&c, &out->allocated) != 0 || u64(&c, &out->active) != 0 ||
+      u64(&c, &out->resident) != 0 || u64(&c, &out->mapped) != 0 || c.left != 0)
+    return LL_ECORRUPT;
+  return 0;
+}
+
+void ll_cap_encode_jemalloc(unsigned char *buf, const ll_cap_jemalloc_t *j) {
+  ll__put_u32(buf, 1);
+  ll__put_u32(buf + 4, 0);
+  ll__put_u64(buf + 8, j->allocated);
+  ll__put_u64(buf + 16, j->active);
+  ll__put_u64(buf + 24, j->resident);
+  ll__put_u64(buf + 32, j->mapped);
 }
 
 static int has_prefix(const char *s, const char *prefix) {

@@ -1,4 +1,4 @@
-/* capture_format.h - the preload's extra capture sections (module map, timeline, histogram, process facts). */
+/* capture_format.h - the preload's extra capture sections (module map, timeline, histogram, process facts, jemalloc's figures). */
 #ifndef LEAKLAB_CAPTURE_FORMAT_H
 #define LEAKLAB_CAPTURE_FORMAT_H
 /*
@@ -25,6 +25,15 @@
  *                    8). Stages are the images of the process chain, oldest first (each one
  *                    exec'd the next); the last is the image that wrote the capture, and only
  *                    its snapshots are in the file.
+ *   0x104 JEMALLOC   u32 version (1), u32 0, then u64 allocated, active, resident, mapped:
+ *                    jemalloc's mallctl "stats.*" figures, read once after writing "epoch",
+ *                    at the end of a normal exit, when the allocator the preload passes calls
+ *                    on to is jemalloc (its `malloc` and `mallctl` come from the same module).
+ *                    Absent otherwise: glibc, a crash (mallctl is not async-signal-safe), a
+ *                    jemalloc built without statistics. Only the end: the peak is known to be
+ *                    the peak only after later frees, and reading mallctl at every new peak
+ *                    from inside malloc would cost a lock and an epoch refresh per allocation
+ *                    for a heap that grows, so figures "at the peak" would be a guess.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +43,7 @@
 #define LL_CAP_SEC_TIMELINE 0x101u
 #define LL_CAP_SEC_HISTOGRAM 0x102u
 #define LL_CAP_SEC_PROCESS 0x103u
+#define LL_CAP_SEC_JEMALLOC 0x104u
 
 #define LL_CAP_MOD_MAIN 1u   /* the main executable */
 #define LL_CAP_MOD_SYSTEM 2u /* a system library (/lib*, /usr/lib*), ld.so, the vdso */
@@ -110,6 +120,12 @@ typedef struct ll_cap_point {
   uint64_t t_ns, current, high;
 } ll_cap_point_t;
 
+/* jemalloc's own view at the end of the run (section 0x104). */
+typedef struct ll_cap_jemalloc {
+  uint64_t allocated, active, resident, mapped;
+} ll_cap_jemalloc_t;
+#define LL_CAP_JEMALLOC_LEN 40
+
 struct ll__arena;
 /* Decoders: 0, or LL_ECORRUPT for bytes that do not parse (every length is checked). Output
  * arrays and strings are allocated from `arena`. */
@@ -119,6 +135,9 @@ int ll_cap_decode_process(const void *data, size_t len, struct ll__arena *arena,
                           ll_cap_process_t *out);
 int ll_cap_decode_timeline(const void *data, size_t len, struct ll__arena *arena,
                            uint64_t *interval_ns, ll_cap_point_t **points, size_t *n);
+int ll_cap_decode_jemalloc(const void *data, size_t len, ll_cap_jemalloc_t *out);
+/* The section's bytes (LL_CAP_JEMALLOC_LEN of them) into buf. */
+void ll_cap_encode_jemalloc(unsigned char *buf, const ll_cap_jemalloc_t *j);
 
 /* Path of a system library (or the loader, the vdso): not the program's own code. */
 int ll_cap_path_is_system(const char *path);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <leaklab/budget.h>
 #include <leaklab/report.h>
 
 /* The CLI's value parsers live in the leaklab executable, not the library: compile them in. */
@@ -156,6 +157,7 @@ static void test_format_parse(void **state) {
   (void)state;
   assert_int_equal(ll_format_parse("text"), LL_FORMAT_TEXT);
   assert_int_equal(ll_format_parse("json"), LL_FORMAT_JSON);
+  assert_int_equal(ll_format_parse("massif"), LL_FORMAT_MASSIF);
   assert_int_equal(ll_format_parse("JSON"), -1);
   assert_int_equal(ll_format_parse("jsonx"), -1);
   assert_int_equal(ll_format_parse(""), -1);
@@ -166,7 +168,7 @@ static void test_format_parse(void **state) {
 
 static void expect_parse_size(const char *text, uint64_t want) {
   uint64_t got = 12345;
-  if (ll__parse_size(text, &got) != 0) fail_msg("SIZE '%s' rejected", text);
+  if (ll_parse_size(text, &got) != 0) fail_msg("SIZE '%s' rejected", text);
   if (got != want)
     fail_msg("SIZE '%s' = %llu, want %llu", text, (unsigned long long)got,
              (unsigned long long)want);
@@ -174,7 +176,7 @@ static void expect_parse_size(const char *text, uint64_t want) {
 
 static void expect_bad_size(const char *text) {
   uint64_t got = 12345;
-  if (ll__parse_size(text, &got) == 0) fail_msg("SIZE '%s' accepted as %llu", text,
+  if (ll_parse_size(text, &got) == 0) fail_msg("SIZE '%s' accepted as %llu", text,
                                                 (unsigned long long)got);
   assert_true(got == 12345); /* untouched on failure */
 }

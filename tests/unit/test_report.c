@@ -50,7 +50,7 @@ static char *render(const ll_snapshot_t *snap, const ll_stats_t *stats, size_t t
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&buf, &len);
-  ll_report_opts_t opts = {top, format};
+  ll_report_opts_t opts = {.top = top, .format = format};
   assert_non_null(f);
   assert_int_equal(ll_report_write(f, snap, stats, &opts), 0);
   assert_int_equal(fclose(f), 0);
@@ -408,7 +408,7 @@ static void test_json_escaping(void **state) {
 static void test_write_error_is_eio(void **state) {
   ll_snapshot_t snap = peak_snap();
   ll_stats_t stats = lineno_stats();
-  ll_report_opts_t text = {0, LL_FORMAT_TEXT}, json = {0, LL_FORMAT_JSON};
+  ll_report_opts_t text = {.format = LL_FORMAT_TEXT}, json = {.format = LL_FORMAT_JSON};
   (void)state;
   FILE *full = fopen("/dev/full", "w");
   if (full == NULL) skip();
@@ -420,11 +420,51 @@ static void test_write_error_is_eio(void **state) {
   fclose(full);
 }
 
+/* --usable and jemalloc's figures: one line after the heading, usable= at each line's end; the
+ * JSON object before "sites"; the massif format is not ll_report_write's. */
+static void test_usable_and_jemalloc(void **state) {
+  ll_snapshot_t snap = peak_snap();
+  ll_stats_t stats = lineno_stats();
+  ll_jemalloc_stats_t je = {12288, 16384, 8388608, 8491008};
+  ll_report_opts_t opts = {.top = 10, .format = LL_FORMAT_TEXT, .usable = 1, .jemalloc = &je};
+  char *buf = NULL;
+  size_t len = 0;
+  (void)state;
+  FILE *f = open_memstream(&buf, &len);
+  assert_non_null(f);
+  assert_int_equal(ll_report_write(f, &snap, &stats, &opts), 0);
+  fclose(f);
+  assert_string_equal(buf,
+                      "[ Top 2 lines at peak of ./prog: peak=10.1 KiB, end=224 B, 6 allocations "
+                      "totalling 10.2 KiB ]\n"
+                      "jemalloc at end: allocated=12.0 KiB, active=16.0 KiB, resident=8192 KiB, "
+                      "mapped=8292 KiB\n"
+                      "app.c:20: size=10.0 KiB, count=1, average=10.0 KiB, usable=10.0 KiB\n"
+                      "app.c:12: size=124 B, count=3, average=41 B, usable=144 B\n");
+  free(buf);
+
+  opts.format = LL_FORMAT_JSON;
+  opts.usable = 0;
+  buf = NULL;
+  f = open_memstream(&buf, &len);
+  assert_non_null(f);
+  assert_int_equal(ll_report_write(f, &snap, &stats, &opts), 0);
+  fclose(f);
+  assert_true(json_valid(buf));
+  assert_non_null(strstr(buf, "  \"sites_total\": 2,\n  \"jemalloc\": {\"at\": \"end\", \"allocated\": "
+                              "12288, \"active\": 16384, \"resident\": 8388608, \"mapped\": "
+                              "8491008},\n  \"sites\": [\n"));
+  free(buf);
+
+  opts.format = LL_FORMAT_MASSIF;
+  assert_int_equal(ll_report_write(stdout, &snap, &stats, &opts), LL_EINVAL);
+}
+
 static void test_bad_arguments(void **state) {
   ll_snapshot_t snap = peak_snap();
   ll_stats_t stats = lineno_stats();
   ll_stats_t no_items = {LL_GROUP_LINENO, 0, 0, 2, NULL, NULL};
-  ll_report_opts_t bad = {0, (ll_format_t)42};
+  ll_report_opts_t bad = {.format = (ll_format_t)42};
   (void)state;
   assert_int_equal(ll_report_write(NULL, &snap, &stats, NULL), LL_EINVAL);
   assert_int_equal(ll_report_write(stdout, NULL, &stats, NULL), LL_EINVAL);
@@ -466,6 +506,7 @@ int main(void) {
       cmocka_unit_test(test_write_error_is_eio),
       cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_null_opts_is_full_text),
+      cmocka_unit_test(test_usable_and_jemalloc),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
