@@ -138,9 +138,9 @@ static void print_program_failure(const check_args_t *ca, const char *cap, int p
   ll__arena_free(arena);
 }
 
-static void print_verdict(int outcome, const char *msg, const char *summary) {
+static void print_verdict(int outcome, const char *label, const char *msg, const char *summary) {
   if (outcome == LL_LIMIT_OK) {
-    fprintf(stderr, "PASS: %s", msg);
+    fprintf(stderr, "PASS: %s: %s", label, msg); /* named as FAIL lines are */
     return;
   }
   fprintf(stderr, "FAIL: %s\n%s", summary, msg);
@@ -180,7 +180,7 @@ static int check_program(const check_args_t *ca) {
     ll_format_memray_size(got, sizeof got, (double)p);
     snprintf(summary, sizeof summary, "%s: peak %s (%llu B) is not below the limit %s",
              ca->label, got, (unsigned long long)p, lim);
-    print_verdict(rc, msg, summary);
+    print_verdict(rc, ca->label, msg, summary);
     failed |= rc == LL_LIMIT_EXCEEDED;
   }
   if (ca->has_leaks) {
@@ -198,7 +198,7 @@ static int check_program(const check_args_t *ca) {
     ll_format_memray_size(got, sizeof got, (double)largest);
     snprintf(summary, sizeof summary, "%s: a line leaked %s (%llu B), the limit is %s per line",
              ca->label, got, (unsigned long long)largest, lim);
-    print_verdict(rc, msg, summary);
+    print_verdict(rc, ca->label, msg, summary);
     failed |= rc == LL_LIMIT_EXCEEDED;
   }
   /* Where the capture is kept, `leaklab run` has just said. */
@@ -301,7 +301,8 @@ const ll__verb_t ll__verb_check = {
     "Sizes are requested bytes, counted exactly: the same program gives the same peak every run,\n"
     "so a limit can sit just above it without flaking.\n"
     "\n"
-    "On stderr, one line per limit: 'PASS: peak 5.4MiB (5662310 B) is below the limit 70.0MiB',\n"
+    "On stderr, one line per limit: 'PASS: method_cache:lru: peak 5.4MiB (5707344 B) is below\n"
+    "the limit 70.0MiB',\n"
     "or 'FAIL: ...' then pytest-memray's text:\n"
     "  Test was limited to 70.0MiB but allocated 614.4MiB\n"
     "  List of allocations:\n"

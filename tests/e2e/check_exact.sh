@@ -40,7 +40,7 @@ set +e
 status=$?
 set -e
 [[ $status -eq 0 ]] || fail "known_pattern under 109121B: exit $status: $(cat "$tmp/err")"
-grep -qx 'PASS: peak 106.6KiB (109120 B) is below the limit 106.6KiB' "$tmp/err" ||
+grep -qx "PASS: $prog: peak 106.6KiB (109120 B) is below the limit 106.6KiB" "$tmp/err" ||
   fail "known_pattern PASS line: $(grep -E '^(PASS|FAIL)' "$tmp/err")"
 set +e
 "$LEAKLAB" check --limit-memory 109120B -- "$prog" >/dev/null 2>"$tmp/err"

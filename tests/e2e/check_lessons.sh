@@ -32,7 +32,7 @@ check_lesson() {
 expect_pass() {
   local spec=$1 limit=$2
   check_lesson "$spec" 0
-  grep -Eq "^PASS: peak [0-9.]+(B|KiB|MiB) \([0-9]+ B\) is below the limit $limit$" "$tmp/err" ||
+  grep -Eq "^PASS: $spec: peak [0-9.]+(B|KiB|MiB) \([0-9]+ B\) is below the limit $limit$" "$tmp/err" ||
     fail "$spec: no PASS line: $(grep -E '^(PASS|FAIL)' "$tmp/err")"
 }
 
@@ -66,7 +66,7 @@ expect_pass slots_vs_dict:slots 128.0MiB
 
 # --limit-memory replaces the lesson's budget: the leaky variant passes a 1 GiB limit ...
 check_lesson method_cache:leaky 0 --limit-memory 1GB
-grep -q '^PASS: peak 614\.[0-9]MiB ([0-9]* B) is below the limit 1\.0GiB$' "$tmp/err" ||
+grep -q '^PASS: method_cache:leaky: peak 614\.[0-9]MiB ([0-9]* B) is below the limit 1\.0GiB$' "$tmp/err" ||
   fail "leaky under 1GB: $(grep -E '^(PASS|FAIL)' "$tmp/err")"
 # ... and options may follow the lesson; --limit-leaks catches the cache that is never freed.
 check_lesson method_cache:leaky 1 --limit-memory 1GB --limit-leaks 1MB
@@ -75,7 +75,7 @@ grep -q '^Test was limited to leaking 1\.0MiB per line but leaked [0-9.]*MiB at 
 grep -Eq '^    - [0-9.]+ MiB leaked here:$' "$tmp/err" || fail "leaky --limit-leaks: no leaked line"
 # The per-instance fix frees its caches: nothing near 64 KiB is left at any line.
 check_lesson method_cache:per_instance 0 --limit-leaks 64KB
-grep -Eq '^PASS: no line leaked 64\.0KiB or more \(largest: [0-9.]+(B|KiB)\)$' "$tmp/err" ||
+grep -Eq '^PASS: method_cache:per_instance: no line leaked 64\.0KiB or more \(largest: [0-9.]+(B|KiB)\)$' "$tmp/err" ||
   fail "per_instance --limit-leaks 64KB: $(grep -E '^(PASS|FAIL)' "$tmp/err")"
 
 if [[ $failures -gt 0 ]]; then

@@ -32,7 +32,7 @@ src_line() { grep -n "/\* @$1 \*/" "$LL_SOURCE_DIR/tests/programs/known_pattern.
 # ---- leaks per line: @realloc 3000, @loop 5 x 512, @helper 777, @strdup 12 never freed --------
 run --limit-leaks 3001B -- "$prog"
 want_status 0 "leaks under 3001B"
-has_line "PASS: no line leaked 2.9KiB or more (largest: 2.9KiB)" "leaks under 3001B"
+has_line "PASS: $prog: no line leaked 2.9KiB or more (largest: 2.9KiB)" "leaks under 3001B"
 
 run --limit-leaks 3000B -- "$prog"
 want_status 1 "leaks under 3000B"
@@ -51,13 +51,13 @@ grep -q "leaked here:" "$tmp/err" && [[ $(grep -c "leaked here:" "$tmp/err") -eq
 # Both limits at once: each gets its verdict; one failure fails the check.
 run --limit-memory 1MB --limit-leaks 2560B -- "$prog"
 want_status 1 "both limits"
-has_line "PASS: peak 106.6KiB (109120 B) is below the limit 1.0MiB" "both limits"
+has_line "PASS: $prog: peak 106.6KiB (109120 B) is below the limit 1.0MiB" "both limits"
 grep -q "^FAIL: $prog: a line leaked" "$tmp/err" || fail "both limits: no leak FAIL line"
 
 # ---- the program's own failure: its figures are printed, but it never passes ------------------
 run --limit-memory 1GB -- "$LL_PROGRAMS/crash" abort
 want_status 3 "crash abort"
-has_line "PASS: peak 4.2KiB (4300 B) is below the limit 1.0GiB" "crash abort"
+has_line "PASS: $LL_PROGRAMS/crash: peak 4.2KiB (4300 B) is below the limit 1.0GiB" "crash abort"
 grep -q "^leaklab: $LL_PROGRAMS/crash was killed by SIGABRT: the program failed, so the check does not pass$" "$tmp/err" ||
   fail "crash abort: no failure line: $(cat "$tmp/err")"
 run --limit-memory 1GB -- /bin/sh -c 'exit 4'
