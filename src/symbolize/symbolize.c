@@ -13,12 +13,65 @@
 #include "capture_format.h"
 #include "snapfile.h"
 
+/* ---- u64 -> pointer map (mmap'd, open addressing) ------------------------------------------- */
+
+typedef struct pmap {
+  uint64_t *keys; /* 0: empty (no address, traceback or DIE pointer is 0) */
+  void **vals;
+  size_t cap, n;
+} pmap_t;
+
+static size_t pmap_slot(uint64_t k, size_t cap) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull;
+  k ^= k >> 33;
+  return (size_t)k & (cap - 1);
+}
+
+static void pmap_free(pmap_t *m) {
+  ll__mmap_free(m->keys, m->cap * sizeof *m->keys);
+  ll__mmap_free(m->vals, m->cap * sizeof *m->vals);
+  memset(m, 0, sizeof *m);
+}
+
+static void *pmap_get(const pmap_t *m, uint64_t k) {
+  if (m->cap == 0) return NULL;
+  for (size_t i = pmap_slot(k, m->cap);; i = (i + 1) & (m->cap - 1)) {
+    if (m->keys[i] == k) return m->vals[i];
+    if (m->keys[i] == 0) return NULL;
+  }
+}
+
+static int pmap_put(pmap_t *m, uint64_t k, void *v) {
+  if ((m->n + 1) * 2 > m->cap) {
+    pmap_t g = {0};
+    g.cap = m->cap ? m->cap * 2 : 1024;
+    g.keys = ll__mmap_alloc(g.cap * sizeof *g.keys);
+    g.vals = ll__mmap_alloc(g.cap * sizeof *g.vals);
+    if (g.keys == NULL || g.vals == NULL) {
+      pmap_free(&g);
+      return LL_ENOMEM;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+      if (m->keys[i] != 0) pmap_put(&g, m->keys[i], m->vals[i]);
+    pmap_free(m);
+    *m = g;
+  }
+  size_t i = pmap_slot(k, m->cap);
+  while (m->keys[i] != 0 && m->keys[i] != k) i = (i + 1) & (m->cap - 1);
+  if (m->keys[i] == 0) m->n++;
+  m->keys[i] = k;
+  m->vals[i] = v;
+  return 0;
+}
+
 struct ll_symbolizer {
   ll__arena_t *arena; /* decoded modules */
   ll_cap_module_t *mods;
   size_t nmod;
   unsigned char *usable; /* per module: symbolise it (file present, same build) */
   Dwfl *dwfl;
+  pmap_t units; /* CU DIE address -> fn_index_t (built on first use) */
 };
 
 static const Dwfl_Callbacks callbacks = {
@@ -67,8 +120,115 @@ cleanup:
 
 void ll_symbolizer_free(ll_symbolizer_t *s) {
   if (s == NULL) return;
+  pmap_free(&s->units);
   dwfl_end(s->dwfl);
   ll__arena_free(s->arena);
+}
+
+/* ---- per unit: its functions' address ranges -------------------------------------------------- */
+
+/* dwarf_getscopes walks the whole compilation unit from its start for every address: with
+ * many addresses in one large unit that is quadratic (12,000 addresses in a 3000-function unit:
+ * 27 s). So each unit's out-of-line functions are listed once, sorted by address, and an
+ * address then costs a binary search plus a walk of its own function's DIEs only. */
+typedef struct fn_range {
+  Dwarf_Addr lo, hi; /* hi exclusive */
+  Dwarf_Die die;     /* the DW_TAG_subprogram */
+} fn_range_t;
+
+typedef struct fn_index {
+  fn_range_t *r;
+  size_t n;
+} fn_index_t;
+
+typedef struct fn_collect {
+  fn_range_t *r;
+  size_t n, cap;
+  int failed;
+} fn_collect_t;
+
+static int collect_fn(Dwarf_Die *die, void *arg) {
+  fn_collect_t *c = arg;
+  Dwarf_Addr base, lo, hi;
+  /* Declarations and abstract (inline) definitions have no ranges; a function split into hot
+   * and cold parts has two. */
+  for (ptrdiff_t off = 0; (off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0;) {
+    if (lo >= hi) continue;
+    if (c->n == c->cap) {
+      size_t cap = c->cap ? c->cap * 2 : 256;
+      fn_range_t *r = realloc(c->r, cap * sizeof *r);
+      if (r == NULL) {
+        c->failed = 1;
+        return DWARF_CB_ABORT;
+      }
+      c->r = r;
+      c->cap = cap;
+    }
+    c->r[c->n++] = (fn_range_t){.lo = lo, .hi = hi, .die = *die};
+  }
+  return DWARF_CB_OK;
+}
+
+static int fn_range_cmp(const void *a, const void *b) {
+  const fn_range_t *x = a, *y = b;
+  return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The index of the unit `cu` (NULL only when out of memory). */
+static const fn_index_t *unit_index(ll_symbolizer_t *s, Dwarf_Die *cu) {
+  uint64_t key = (uint64_t)(uintptr_t)cu->addr;
+  fn_index_t *ix = pmap_get(&s->units, key);
+  if (ix != NULL) return ix;
+  fn_collect_t c = {0};
+  dwarf_getfuncs(cu, collect_fn, &c, 0);
+  if (!c.failed && (ix = ll__arena_alloc(s->arena, sizeof *ix)) != NULL &&
+      (ix->r = ll__arena_alloc(s->arena, (c.n ? c.n : 1) * sizeof *ix->r)) != NULL) {
+    if (c.n) memcpy(ix->r, c.r, c.n * sizeof *ix->r);
+    ix->n = c.n;
+    qsort(ix->r, ix->n, sizeof *ix->r, fn_range_cmp);
+    if (pmap_put(&s->units, key, ix) != 0) ix = NULL;
+  } else {
+    ix = NULL;
+  }
+  free(c.r);
+  return ix;
+}
+
+/* The out-of-line function whose code holds pc (a unit-relative address), or NULL. */
+static Dwarf_Die *fn_lookup(const fn_index_t *ix, Dwarf_Addr pc) {
+  size_t lo = 0, hi = ix->n; /* first range starting above pc */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (ix->r[mid].lo <= pc)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo > 0 && pc < ix->r[lo - 1].hi ? &ix->r[lo - 1].die : NULL;
+}
+
+/* Below `parent`, the inlined subroutines whose code holds pc, outermost first, into chain[*n..].
+ * Lexical blocks are walked through; one with no address attributes at all may still hold
+ * inlined code, so it is searched too. Returns 1 once the innermost scope is reached. */
+static int inline_chain(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *chain, int *n, int max,
+                        int depth) {
+  Dwarf_Die child;
+  if (depth > 256 || dwarf_child(parent, &child) != 0) return 0;
+  do {
+    int tag = dwarf_tag(&child);
+    if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_lexical_block &&
+        tag != DW_TAG_try_block && tag != DW_TAG_catch_block)
+      continue;
+    if (dwarf_haspc(&child, pc) > 0) {
+      if (tag == DW_TAG_inlined_subroutine && *n < max) chain[(*n)++] = child;
+      inline_chain(&child, pc, chain, n, max, depth + 1);
+      return 1;
+    }
+    if (tag != DW_TAG_inlined_subroutine && !dwarf_hasattr(&child, DW_AT_low_pc) &&
+        !dwarf_hasattr(&child, DW_AT_ranges) && inline_chain(&child, pc, chain, n, max, depth + 1))
+      return 1;
+  } while (dwarf_siblingof(&child, &child) == 0);
+  return 0;
 }
 
 /* ---- one address ----------------------------------------------------------------------------- */
@@ -130,20 +290,49 @@ static int resolve_ip(ll_symbolizer_t *s, uint64_t ip, emit_t *e, int *own) {
   Dwarf_Addr pc = ip - 1, bias = 0;
   Dwfl_Module *m = dwfl_addrmodule(s->dwfl, pc);
   if (m == NULL) return emit(e, cm->path, 0, "", ip);
-  const char *symname = dwfl_module_addrname(m, pc);
+  /* The symbol table is a fallback only: libdw searches it linearly for every address. */
   Dwarf_Die *cu = dwfl_module_addrdie(m, pc, &bias);
-  if (cu == NULL) return emit(e, cm->path, 0, symname, ip); /* no debug information */
+  if (cu == NULL) return emit(e, cm->path, 0, dwfl_module_addrname(m, pc), ip); /* no DWARF */
 
   const char *file = NULL;
   int line = 0;
   Dwfl_Line *ln = dwfl_module_getsrc(m, pc);
   if (ln != NULL) file = dwfl_lineinfo(ln, NULL, &line, NULL, NULL, NULL);
-  Dwarf_Files *files = NULL;
-  size_t nfiles = 0;
-  if (dwarf_getsrcfiles(cu, &files, &nfiles) != 0) files = NULL;
 
-  Dwarf_Die *scopes = NULL;
-  int nscopes = dwarf_getscopes(cu, pc - bias, &scopes);
+  /* The scopes holding pc, innermost first: inlined subroutines, then the real function. */
+  enum { MAX_INLINE = 63 };
+  Dwarf_Die local[MAX_INLINE + 1], *scopes = local, *heap = NULL;
+  int nscopes = 0;
+  const fn_index_t *ix = unit_index(s, cu);
+  Dwarf_Die *fn = ix != NULL ? fn_lookup(ix, pc - bias) : NULL;
+  if (fn != NULL) {
+    Dwarf_Die outer_first[MAX_INLINE];
+    int n = 0;
+    inline_chain(fn, pc - bias, outer_first, &n, MAX_INLINE, 0);
+    for (int i = 0; i < n; i++) local[i] = outer_first[n - 1 - i];
+    local[n] = *fn;
+    nscopes = n + 1;
+  } else {
+    /* Not in the index (a nested function, a unit libdw could not list): the generic walk.
+     * dwarf_getscopes leaves an inlined instance for its abstract definition's scopes (what
+     * variable lookup wants), so the functions it was inlined into would be missing; the
+     * DIE's own parents, from dwarf_getscopes_die, are the concrete chain. */
+    nscopes = dwarf_getscopes(cu, pc - bias, &heap);
+    for (int i = 0; i < nscopes; i++) {
+      int tag = dwarf_tag(&heap[i]);
+      if (tag == DW_TAG_subprogram) break;
+      if (tag != DW_TAG_inlined_subroutine) continue;
+      Dwarf_Die *chain = NULL;
+      int nchain = dwarf_getscopes_die(&heap[i], &chain);
+      if (nchain > 0) {
+        free(heap);
+        heap = chain;
+        nscopes = nchain;
+      }
+      break;
+    }
+    scopes = heap;
+  }
   int rc = 0;
   uint32_t before = e->n;
   /* Innermost first: each inlined_subroutine is a frame whose caller's line is its call site. */
@@ -151,7 +340,8 @@ static int resolve_ip(ll_symbolizer_t *s, uint64_t ip, emit_t *e, int *own) {
     int tag = dwarf_tag(&scopes[i]);
     if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram) continue;
     const char *name = die_name(&scopes[i]);
-    rc = emit(e, file != NULL ? file : cm->path, line, name != NULL ? name : symname, ip);
+    if (name == NULL) name = dwfl_module_addrname(m, pc);
+    rc = emit(e, file != NULL ? file : cm->path, line, name, ip);
     if (tag == DW_TAG_subprogram) break;
     Dwarf_Attribute attr;
     Dwarf_Word call_file = 0, call_line = 0;
@@ -159,64 +349,22 @@ static int resolve_ip(ll_symbolizer_t *s, uint64_t ip, emit_t *e, int *own) {
       call_file = 0;
     if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &call_line) != 0)
       call_line = 0;
+    /* call_file indexes the file table of the unit holding this DIE (not always `cu`: dwz
+     * moves shared DIEs into partial units). */
+    Dwarf_Die unit;
+    Dwarf_Files *files = NULL;
+    size_t nfiles = 0;
+    if ((dwarf_diecu(&scopes[i], &unit, NULL, NULL) == NULL ||
+         dwarf_getsrcfiles(&unit, &files, &nfiles) != 0) &&
+        dwarf_getsrcfiles(cu, &files, &nfiles) != 0)
+      files = NULL;
     file = files != NULL && call_file < nfiles ? dwarf_filesrc(files, call_file, NULL, NULL) : NULL;
     line = (int)call_line;
   }
-  free(scopes); /* libdw's own allocation */
-  if (rc == 0 && e->n == before) rc = emit(e, file != NULL ? file : cm->path, line, symname, ip);
+  free(heap); /* libdw's own allocation */
+  if (rc == 0 && e->n == before)
+    rc = emit(e, file != NULL ? file : cm->path, line, dwfl_module_addrname(m, pc), ip);
   return rc;
-}
-
-/* ---- u64 -> pointer map (mmap'd, open addressing) ------------------------------------------- */
-
-typedef struct pmap {
-  uint64_t *keys; /* 0: empty (no address or traceback pointer is 0) */
-  void **vals;
-  size_t cap, n;
-} pmap_t;
-
-static size_t pmap_slot(uint64_t k, size_t cap) {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdull;
-  k ^= k >> 33;
-  return (size_t)k & (cap - 1);
-}
-
-static void pmap_free(pmap_t *m) {
-  ll__mmap_free(m->keys, m->cap * sizeof *m->keys);
-  ll__mmap_free(m->vals, m->cap * sizeof *m->vals);
-  memset(m, 0, sizeof *m);
-}
-
-static void *pmap_get(const pmap_t *m, uint64_t k) {
-  if (m->cap == 0) return NULL;
-  for (size_t i = pmap_slot(k, m->cap);; i = (i + 1) & (m->cap - 1)) {
-    if (m->keys[i] == k) return m->vals[i];
-    if (m->keys[i] == 0) return NULL;
-  }
-}
-
-static int pmap_put(pmap_t *m, uint64_t k, void *v) {
-  if ((m->n + 1) * 2 > m->cap) {
-    pmap_t g = {0};
-    g.cap = m->cap ? m->cap * 2 : 1024;
-    g.keys = ll__mmap_alloc(g.cap * sizeof *g.keys);
-    g.vals = ll__mmap_alloc(g.cap * sizeof *g.vals);
-    if (g.keys == NULL || g.vals == NULL) {
-      pmap_free(&g);
-      return LL_ENOMEM;
-    }
-    for (size_t i = 0; i < m->cap; i++)
-      if (m->keys[i] != 0) pmap_put(&g, m->keys[i], m->vals[i]);
-    pmap_free(m);
-    *m = g;
-  }
-  size_t i = pmap_slot(k, m->cap);
-  while (m->keys[i] != 0 && m->keys[i] != k) i = (i + 1) & (m->cap - 1);
-  if (m->keys[i] == 0) m->n++;
-  m->keys[i] = k;
-  m->vals[i] = v;
-  return 0;
 }
 
 /* ---- a whole snapshot ------------------------------------------------------------------------ */
@@ -302,11 +450,11 @@ static int convert_tb(sctx_t *c, const ll_traceback_t *in, const ll_traceback_t 
   ll_frame_t *frames = ll__arena_alloc(c->arena, (k ? k : 1) * sizeof *frames);
   if (frames == NULL) return LL_ENOMEM;
   memcpy(frames, c->scratch, k * sizeof *frames);
-  if (k > LL_MAX_NFRAME) k = LL_MAX_NFRAME;
-  tb->nframe = (uint32_t)k;
-  /* Frames cut by the depth limit at recording stay counted as missing. */
+  /* Frames cut by the depth limit at recording (return addresses, each perhaps several frames
+   * once expanded: counted as one) and by LL_MAX_NFRAME here stay counted as missing. */
   uint32_t cut = in->total_nframe > in->nframe ? in->total_nframe - in->nframe : 0;
   tb->total_nframe = (uint32_t)k + cut;
+  tb->nframe = (uint32_t)(k > LL_MAX_NFRAME ? LL_MAX_NFRAME : k);
   tb->frames = frames;
   if ((rc = pmap_put(&c->tbs, (uint64_t)(uintptr_t)in, tb)) != 0) return rc;
   *out = tb;
