@@ -72,6 +72,8 @@ int ll__opt_next(ll__optstate_t *st, const ll__opt_t *opts, const char **arg);
 /* ---- values (cli_util.c) -------------------------------------------------------------------- */
 
 /* SIZE: ll_parse_size in <leaklab/budget.h>, shared with the cmocka assertions. */
+/* --scale F of a lesson: a number with 0 < F <= 1; 0 or -1. */
+int ll__parse_scale(const char *text);
 /* A decimal integer in [min, max], nothing else around it; 0 or -1. */
 int ll__parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out);
 /* "current", "peak", "end", "leaks", "temporary" -> ll_at_t; -1 when unknown. */

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- errors --------------------------------------------------------------------------------- */
@@ -118,6 +119,13 @@ int ll__opt_next(ll__optstate_t *st, const ll__opt_t *opts, const char **arg) {
 }
 
 /* ---- values --------------------------------------------------------------------------------- */
+
+int ll__parse_scale(const char *text) {
+  char *end;
+  errno = 0;
+  double f = strtod(text, &end);
+  return errno == 0 && end != text && *end == '\0' && f > 0 && f <= 1 ? 0 : -1;
+}
 
 int ll__parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out) {
   uint64_t v = 0;

@@ -40,14 +40,6 @@ typedef struct check_args {
   char label[160];         /* how messages name what ran: the lesson or the program */
 } check_args_t;
 
-/* --scale as the lesson programs take it: a number in (0, 1]. */
-static int scale_ok(const char *text) {
-  char *end;
-  errno = 0;
-  double v = strtod(text, &end);
-  return errno == 0 && end != text && *end == '\0' && v > 0 && v <= 1;
-}
-
 /* reports/<program>.check.<pid>.llcap when ./reports is a directory (the repository's layout),
  * else ./leaklab-<program>.check.<pid>.llcap: kept, for `leaklab report` after a failure. */
 static void capture_path(const check_args_t *ca, char *out, size_t len) {
@@ -253,7 +245,8 @@ static int run(int argc, char **argv) {
       ca.has_leaks = 1;
       break;
     case OPT_SCALE:
-      if (!scale_ok(arg)) return ll__usage_error(verb, "--scale takes a number above 0 and at most 1, not '%s'", arg);
+      if (ll__parse_scale(arg) != 0)
+        return ll__usage_error(verb, "--scale takes a number above 0 and at most 1, not '%s'", arg);
       ca.scale = arg;
       break;
     case OPT_OUTPUT: ca.output = arg; break;

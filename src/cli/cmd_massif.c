@@ -14,6 +14,7 @@
 #include "massif_parse.h"
 #include "scenario.h"
 #include "symbolize.h"
+#include "cli_valgrind.h"
 #include "valgrind_run.h"
 
 static const char *const verb = "massif";
@@ -312,43 +313,7 @@ static int run_massif(const ll__target_t *t, const char *dir, char *out_path, si
   return 0;
 }
 
-static int valid_scale(const char *s) {
-  char *end;
-  double v = strtod(s, &end);
-  return end != s && *end == '\0' && v > 0 && v <= 1;
-}
 
-/* The program to study: a lesson found as `leaklab run` finds it (scenario.h), or a command. 0,
- * or an exit status after one error line. */
-static int resolve_target(const char *spec, const char *scale, char **prog, int nprog,
-                          ll__target_t *t) {
-  char msg[PATH_MAX + 256], name[160], label[200];
-  int status, rc, n = 0;
-  if (spec == NULL) {
-    rc = ll__target_program(nprog, prog, t, msg, sizeof msg);
-    if (rc == LL_EINVAL) return ll__usage_error(verb, "%s", msg);
-    if (rc != 0) {
-      fprintf(stderr, "leaklab: %s\n", msg);
-      return LL__EXIT_RUNTIME;
-    }
-    return 0;
-  }
-  ll__scenario_cmd_t cmd;
-  if ((status = ll__scenario_command(verb, spec, scale, &cmd)) != 0) return status;
-  while (n < 7 && cmd.argv[n] != NULL) n++;
-  if ((rc = ll__target_program(n, cmd.argv, t, msg, sizeof msg)) != 0) {
-    fprintf(stderr, "leaklab: %s\n", msg);
-    return LL__EXIT_RUNTIME;
-  }
-  snprintf(name, sizeof name, "%.63s-%.63s", cmd.scenario.name, cmd.variant);
-  snprintf(label, sizeof label, "%.63s:%.63s%s%.31s", cmd.scenario.name, cmd.variant,
-           scale != NULL ? " --scale " : "", scale != NULL ? scale : "");
-  if ((rc = ll__target_relabel(t, name, label)) != 0) {
-    ll__target_free(t);
-    return ll__runtime_error("leaklab", rc, NULL);
-  }
-  return 0;
-}
 
 static int run(int argc, char **argv) {
   ll__optstate_t st;
@@ -372,7 +337,7 @@ static int run(int argc, char **argv) {
     case LL__OPT_ERROR: return LL__EXIT_USAGE;
     case LL__OPT_HELP: fputs(ll__verb_massif.help, stdout); return LL__EXIT_OK;
     case OPT_SCALE:
-      if (!valid_scale(arg)) return ll__usage_error(verb, "bad --scale '%s': want 0 < F <= 1", arg);
+      if (ll__parse_scale(arg) != 0) return ll__usage_error(verb, "bad --scale '%s': want 0 < F <= 1", arg);
       scale = arg;
       break;
     case OPT_OUTPUT: outdir = arg; break;
@@ -405,30 +370,13 @@ static int run(int argc, char **argv) {
     if (spec != NULL || prog != NULL || scale != NULL || allocator != NULL)
       return ll__usage_error(verb, "--file reads an existing massif.out: no SCENARIO, PROGRAM "
                              "or --allocator");
-  } else {
-    if (capture != NULL) return ll__usage_error(verb, "--capture goes with --file");
-    if (spec == NULL && prog == NULL)
-      return ll__usage_error(verb, "missing SCENARIO[:VARIANT] or '-- PROGRAM [ARGS...]'");
-    if (spec != NULL && prog != NULL)
-      return ll__usage_error(verb, "give a SCENARIO or '-- PROGRAM', not both");
-    if (prog != NULL && scale != NULL)
-      return ll__usage_error(verb, "--scale is for lessons; pass a PROGRAM's own options after it");
+  } else if (capture != NULL) {
+    return ll__usage_error(verb, "--capture goes with --file");
   }
 
   if (file == NULL) {
-    if ((status = resolve_target(spec, scale, prog, nprog, &target)) != 0) return status;
-    target.allocator = allocator;
-    ll__valgrind_allocator_note(stderr, verb, allocator);
-    int n = outdir != NULL ? snprintf(dir, sizeof dir, "%s", outdir)
-                           : snprintf(dir, sizeof dir, "reports/%s", target.name);
-    if (n < 0 || (size_t)n >= sizeof dir) {
-      status = ll__usage_error(verb, "output directory name too long");
-      goto cleanup;
-    }
-    if ((rc = ll__mkdir_p(dir)) != 0) {
-      status = ll__runtime_error(dir, rc, NULL);
-      goto cleanup;
-    }
+    ll__valgrind_request_t rq = {spec, scale, allocator, outdir, prog, nprog};
+    if ((status = ll__valgrind_prepare(verb, &rq, &target, dir, sizeof dir)) != 0) return status;
     if ((status = run_massif(&target, dir, massif_out, sizeof massif_out, &massif_s)) != 0)
       goto cleanup;
     file = massif_out;

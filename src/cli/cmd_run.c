@@ -423,14 +423,11 @@ static int run(int argc, char **argv) {
       if (ll__parse_uint(arg, 0, 1000000, &ra.top) != 0)
         return ll__usage_error(verb, "--top takes a number, not '%s'", arg);
       break;
-    case OPT_SCALE: {
-      char *end;
-      double f = strtod(arg, &end);
-      if (end == arg || *end != '\0' || !(f > 0 && f <= 1))
+    case OPT_SCALE:
+      if (ll__parse_scale(arg) != 0)
         return ll__usage_error(verb, "--scale takes a number in (0, 1], not '%s'", arg);
       scale = arg;
       break;
-    }
     case OPT_ALLOCATOR:
       if ((rc = allocator_library(verb, arg, &ra.allocator)) != 0) return rc;
       break;

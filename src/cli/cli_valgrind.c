@@ -1,0 +1,66 @@
+/* cli_valgrind.c - what `massif` and `memcheck` share: the program they study and its folder. */
+#include "cli.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_valgrind.h"
+#include "scenario.h"
+
+/* A lesson found as `leaklab run` finds it (scenario.h), or a command. */
+static int resolve_target(const char *verb, const char *spec, const char *scale, char **prog,
+                          int nprog, ll__target_t *t) {
+  char msg[PATH_MAX + 256], name[160], label[200];
+  int status, rc, n = 0;
+  if (spec == NULL) {
+    rc = ll__target_program(nprog, prog, t, msg, sizeof msg);
+    if (rc == LL_EINVAL) return ll__usage_error(verb, "%s", msg);
+    if (rc != 0) {
+      fprintf(stderr, "leaklab: %s\n", msg);
+      return LL__EXIT_RUNTIME;
+    }
+    return 0;
+  }
+  ll__scenario_cmd_t cmd;
+  if ((status = ll__scenario_command(verb, spec, scale, &cmd)) != 0) return status;
+  while (n < 7 && cmd.argv[n] != NULL) n++;
+  if ((rc = ll__target_program(n, cmd.argv, t, msg, sizeof msg)) != 0) {
+    fprintf(stderr, "leaklab: %s\n", msg);
+    return LL__EXIT_RUNTIME;
+  }
+  snprintf(name, sizeof name, "%.63s-%.63s", cmd.scenario.name, cmd.variant);
+  snprintf(label, sizeof label, "%.63s:%.63s%s%.31s", cmd.scenario.name, cmd.variant,
+           scale != NULL ? " --scale " : "", scale != NULL ? scale : "");
+  if ((rc = ll__target_relabel(t, name, label)) != 0) {
+    ll__target_free(t);
+    return ll__runtime_error("leaklab", rc, NULL);
+  }
+  return 0;
+}
+
+int ll__valgrind_prepare(const char *verb, const ll__valgrind_request_t *rq, ll__target_t *t,
+                         char *dir, size_t dirlen) {
+  int status, rc;
+  if (rq->spec == NULL && rq->prog == NULL)
+    return ll__usage_error(verb, "missing SCENARIO[:VARIANT] or '-- PROGRAM [ARGS...]'");
+  if (rq->spec != NULL && rq->prog != NULL)
+    return ll__usage_error(verb, "give a SCENARIO or '-- PROGRAM', not both");
+  if (rq->prog != NULL && rq->scale != NULL)
+    return ll__usage_error(verb, "--scale is for lessons; pass a PROGRAM's own options after it");
+  if ((status = resolve_target(verb, rq->spec, rq->scale, rq->prog, rq->nprog, t)) != 0)
+    return status;
+  t->allocator = rq->allocator;
+  ll__valgrind_allocator_note(stderr, verb, rq->allocator);
+  int n = rq->outdir != NULL ? snprintf(dir, dirlen, "%s", rq->outdir)
+                             : snprintf(dir, dirlen, "reports/%s", t->name);
+  if (n < 0 || (size_t)n >= dirlen) {
+    ll__target_free(t);
+    return ll__usage_error(verb, "output directory name too long");
+  }
+  if ((rc = ll__mkdir_p(dir)) != 0) {
+    ll__target_free(t);
+    return ll__runtime_error(dir, rc, NULL);
+  }
+  return 0;
+}
