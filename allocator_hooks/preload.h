@@ -29,8 +29,6 @@ enum {
   LL__PL_DONE = 2       /* capture written, a child that is not followed, or crashing */
 };
 extern volatile int ll__pl_state;
-/* Threads currently inside the tracker (the crash handler waits for them to leave). */
-extern volatile int ll__pl_inflight;
 
 /* ---- the real allocator (preload_hooks.c) ------------------------------------------------- */
 typedef struct ll__pl_real {

@@ -24,7 +24,6 @@ static __thread int t_resolving __attribute__((tls_model("initial-exec")));
 static __thread int t_probe_hit __attribute__((tls_model("initial-exec")));
 
 volatile int ll__pl_state;
-volatile int ll__pl_inflight;
 ll__pl_real_t ll__pl_real;
 #define R ll__pl_real
 
@@ -60,19 +59,18 @@ static inline int should_record(void) {
   return __atomic_load_n(&ll__pl_state, __ATOMIC_RELAXED) == LL__PL_RECORDING && !ll__pl_guard;
 }
 
-/* Enter leaklab's code on this thread: 1 when recording may proceed. The counter lets a crash
- * handler know when no thread is inside the tracker (see preload_process.c); the state is read
- * after the counter is raised, so either the handler sees us or we see its state change. */
-static int enter(void) {
+/* Enter leaklab's code on this thread: 1 when recording may proceed. No shared counter: the
+ * exit and crash path learns that no thread is inside the tracker by holding the tracker's lock
+ * (ll__tracker_freeze), and that the crashing thread itself was inside from its guard. */
+static inline int enter(void) {
   ll__pl_guard = 1;
-  __atomic_add_fetch(&ll__pl_inflight, 1, __ATOMIC_SEQ_CST);
-  return __atomic_load_n(&ll__pl_state, __ATOMIC_SEQ_CST) == LL__PL_RECORDING;
+  return __atomic_load_n(&ll__pl_state, __ATOMIC_RELAXED) == LL__PL_RECORDING;
 }
 
-static void leave(void) {
-  __atomic_sub_fetch(&ll__pl_inflight, 1, __ATOMIC_SEQ_CST);
-  ll__pl_guard = 0;
-}
+static inline void leave(void) { ll__pl_guard = 0; }
+
+/* This thread's last stack and its traceback id: a hot allocation site skips interning. */
+static __thread ll__tbcache_t t_tbcache __attribute__((tls_model("initial-exec")));
 
 /* noinline: the stack walk starts at the hook's frame, which `fp` is. */
 __attribute__((noinline)) static void record_alloc(void *p, size_t size, void *fp) {
@@ -80,7 +78,7 @@ __attribute__((noinline)) static void record_alloc(void *p, size_t size, void *f
   if (enter()) {
     uintptr_t ips[ll__pl_stack_frames()];
     int n = ll__pl_capture_stack(fp, ips);
-    ll__track_alloc_ips(p, size, R.malloc_usable_size(p), ips, n);
+    ll__track_alloc_ips_c(p, size, R.malloc_usable_size(p), ips, n, &t_tbcache);
     ll__pl_timeline_tick();
   }
   leave();
@@ -110,7 +108,8 @@ __attribute__((noinline)) static void *record_realloc(void *old, size_t size, vo
   if (rec) {
     uintptr_t ips[ll__pl_stack_frames()];
     int n = q != NULL ? ll__pl_capture_stack(fp, ips) : 0;
-    ll__track_realloc_end_ips(&tok, q, size, q != NULL ? R.malloc_usable_size(q) : 0, ips, n);
+    ll__track_realloc_end_ips_c(&tok, q, size, q != NULL ? R.malloc_usable_size(q) : 0, ips, n,
+                                &t_tbcache);
     ll__pl_timeline_tick();
   }
   leave();

@@ -5,6 +5,7 @@
 #include <link.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -246,7 +247,7 @@ int ll__pl_ip_is_own(uintptr_t ip) {
   return t_hit_own;
 }
 
-int ll__pl_modules_encode(const void **data, size_t *len) {
+static int encode_locked(const void **data, size_t *len) {
   size_t need = 8;
   for (size_t i = 0; i < g_nmod; i++) need += (32 + g_mods[i].path_len + g_mods[i].bid_len + 7) & ~(size_t)7;
   if (grow((void **)&g_enc, &g_enc_cap, need, 0) != 0) return LL_ENOMEM;
@@ -272,11 +273,22 @@ int ll__pl_modules_encode(const void **data, size_t *len) {
   return 0;
 }
 
+/* The crash path: a thread may be refreshing the table (an allocation hook's stack walk met new
+ * code): wait for it a little, then encode what is there rather than hang. */
+int ll__pl_modules_encode(const void **data, size_t *len) {
+  int locked = 0;
+  for (int i = 0; i < 200 && !(locked = pthread_mutex_trylock(&mod_lock) == 0); i++)
+    nanosleep(&(struct timespec){0, 1000000}, NULL);
+  int rc = encode_locked(data, len);
+  if (locked) pthread_mutex_unlock(&mod_lock);
+  return rc;
+}
+
 /* Refresh then encode, for a normal end (not from a crash: the loader's lock may be held). */
 int ll__pl_modules_snapshot(const void **data, size_t *len) {
   pthread_mutex_lock(&mod_lock);
   refresh_locked(0);
-  int rc = ll__pl_modules_encode(data, len);
+  int rc = encode_locked(data, len);
   pthread_mutex_unlock(&mod_lock);
   return rc;
 }

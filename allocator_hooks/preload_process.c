@@ -267,16 +267,14 @@ LL__PL_EXPORT int dlclose(void *handle) {
 
 /* ---- ending: exit, _exit, fatal signals ---------------------------------------------------- */
 
-/* Stop recording everywhere and wait (bounded) until no thread is inside the tracker; 1 when
- * none is, 0 when one stayed (it may hold the tracker's lock: only a partial capture is safe). */
+/* Stop recording everywhere and take the tracker's lock (waiting at most 1 s for a thread
+ * inside to leave; threads that saw the old state wait on the lock, and their events come too
+ * late for the capture); 1 when held, 0 when another thread kept it (it may have stopped inside
+ * the tracker: only a partial capture is safe). */
 static int quiesce(int self_inside) {
   __atomic_store_n(&ll__pl_state, LL__PL_DONE, __ATOMIC_SEQ_CST);
   if (self_inside) return 0; /* this very thread was in the tracker, maybe holding its lock */
-  for (int i = 0; i < 1000; i++) {
-    if (__atomic_load_n(&ll__pl_inflight, __ATOMIC_SEQ_CST) == 0) return 1;
-    nanosleep(&(struct timespec){0, 1000000}, NULL);
-  }
-  return 0;
+  return ll__tracker_freeze(1000);
 }
 
 static void finish(int how, int sig) {
@@ -287,6 +285,7 @@ static void finish(int how, int sig) {
   int consistent = quiesce(inside);
   ll__pl_guard = 1;
   ll__pl_write_capture(how, sig, !consistent);
+  ll__tracker_thaw(); /* threads still running go on (unrecorded) */
 }
 
 __attribute__((destructor)) static void at_exit_end(void) {
@@ -352,7 +351,6 @@ static void install_signal_handlers(void) {
 
 static void atfork_child(void) {
   if (__atomic_load_n(&ll__pl_state, __ATOMIC_SEQ_CST) != LL__PL_RECORDING) return;
-  ll__pl_inflight = 0; /* threads that were inside the tracker do not exist here */
   if (!g_follow) {
     __atomic_store_n(&ll__pl_state, LL__PL_DONE, __ATOMIC_SEQ_CST);
     return;

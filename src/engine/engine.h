@@ -16,6 +16,30 @@ void ll__track_alloc_ips(void *ptr, size_t size, size_t usable, const uintptr_t 
 void ll__track_realloc_end_ips(ll_realloc_token_t *tok, void *new_ptr, size_t size,
                                size_t usable, const uintptr_t *ips, int nip);
 
+/* A thread's last native stack and its traceback id, owned by the caller (the preload keeps one
+ * per thread, zero-initialised): when the next stack is the same, frame for frame, interning is
+ * skipped. Stacks deeper than LL__TBCACHE_MAX frames are not cached. */
+#define LL__TBCACHE_MAX 64
+typedef struct ll__tbcache {
+  uint64_t gen; /* the tracker's traceback generation when filled (0: empty) */
+  uint32_t id, n, total, pad_;
+  uintptr_t ips[LL__TBCACHE_MAX];
+} ll__tbcache_t;
+/* As above, with the caller's cache (NULL: none). */
+void ll__track_alloc_ips_c(void *ptr, size_t size, size_t usable, const uintptr_t *ips, int nip,
+                           ll__tbcache_t *cache);
+void ll__track_realloc_end_ips_c(ll_realloc_token_t *tok, void *new_ptr, size_t size,
+                                 size_t usable, const uintptr_t *ips, int nip,
+                                 ll__tbcache_t *cache);
+
+/* The preload's exit and crash path: stop every thread from entering the tracker by holding its
+ * lock (waiting at most wait_ms for a thread inside to leave); this thread's queries (snapshots,
+ * counters) then run without taking the lock. 1 when held, 0 when another thread kept the lock
+ * (it may have stopped inside the tracker: only a partial capture is safe). ll__tracker_thaw
+ * gives the lock back (no-op when this thread does not hold it). */
+int ll__tracker_freeze(int wait_ms);
+void ll__tracker_thaw(void);
+
 /* Temporary allocations (freed before any other allocation was made; memray's definition with
  * N = 1), aggregated per traceback since start: as a snapshot with at = LL_AT_TEMPORARY, whose
  * count/size are the number and bytes of such allocations. */

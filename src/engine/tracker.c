@@ -1,7 +1,9 @@
 /* tracker.c - the tracking engine: tracemalloc's API, the exact peak snapshot, temporaries. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/single_threaded.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <leaklab/leaklab.h>
@@ -29,13 +31,14 @@ static struct {
   uint64_t total_allocs, total_bytes, untracked_allocs, untracked_bytes;
   uint64_t hist_counts[LL__HIST_BUCKETS], hist_bytes[LL__HIST_BUCKETS];
   uintptr_t last_alloc; /* the most recent allocation, for temporaries */
+  uint64_t tbgen;       /* bumped when traceback ids are forgotten: per-thread caches expire */
   ll__livetab_t live;
   ll__intern_t in;
   uint64_t *scratch; /* location keys of the traceback being recorded */
   size_t scratch_cap, scratch_bytes;
   char *program; /* mmap'd copy, survives stop */
   size_t program_bytes;
-} T = {.limit = 1, .gen = 1, .epoch = 1};
+} T = {.limit = 1, .gen = 1, .epoch = 1, .tbgen = 1};
 
 /* ---- fork safety ------------------------------------------------------------------------- */
 
@@ -47,6 +50,54 @@ static void register_atfork(void) { pthread_atfork(fork_prepare, fork_parent, fo
 
 static int is_tracing_fast(void) { return atomic_load_explicit(&tracing, memory_order_relaxed); }
 static int is_tracing_locked(void) { return atomic_load_explicit(&tracing, memory_order_relaxed); }
+
+/* The recording paths' lock. While the process has one thread nobody can race with it, and
+ * the lock is skipped, as glibc's malloc skips its arena locks then: glibc clears
+ * __libc_single_threaded in pthread_create before the second thread exists (so it is false
+ * whenever one may exist), and the one thread cannot create another while it is in here. A
+ * signal handler on it cannot enter either (the preload's guard). Returns whether it locked;
+ * the caller passes that to rec_unlock. */
+static inline int rec_lock(void) {
+  if (__libc_single_threaded) return 0;
+  pthread_mutex_lock(&lock);
+  return 1;
+}
+static inline void rec_unlock(int locked) {
+  if (locked) pthread_mutex_unlock(&lock);
+}
+
+/* Freezing (the preload's exit and crash path): one thread holds the lock until the capture is
+ * written, and its own queries must not take it again. */
+static atomic_int frozen;
+static pthread_t frozen_by;
+
+static int q_lock(void) {
+  if (atomic_load_explicit(&frozen, memory_order_acquire) && pthread_equal(frozen_by, pthread_self()))
+    return 0;
+  pthread_mutex_lock(&lock);
+  return 1;
+}
+static void q_unlock(int locked) {
+  if (locked) pthread_mutex_unlock(&lock);
+}
+
+int ll__tracker_freeze(int wait_ms) {
+  for (int i = 0;; i++) {
+    if (pthread_mutex_trylock(&lock) == 0) break;
+    if (i >= wait_ms) return 0; /* a thread keeps it (stopped or crashed inside the tracker) */
+    nanosleep(&(struct timespec){0, 1000000}, NULL);
+  }
+  frozen_by = pthread_self();
+  atomic_store_explicit(&frozen, 1, memory_order_release);
+  return 1;
+}
+
+void ll__tracker_thaw(void) {
+  if (!atomic_load_explicit(&frozen, memory_order_acquire) || !pthread_equal(frozen_by, pthread_self()))
+    return;
+  atomic_store_explicit(&frozen, 0, memory_order_release);
+  pthread_mutex_unlock(&lock);
+}
 
 void ll__tracker_test_fail_memory(int fail) {
   pthread_mutex_lock(&lock);
@@ -89,22 +140,15 @@ static void account_sub(uint32_t id, uint64_t size, uint64_t usable) {
   T.current -= size;
 }
 
-static uint32_t slack_of(size_t size, size_t usable) {
-  if (usable <= size) return 0;
-  return usable - size > UINT32_MAX ? UINT32_MAX : (uint32_t)(usable - size);
-}
+/* A usable size below the requested one (a hook that does not know it passes 0) counts as the
+ * requested size. */
+static uint64_t usable_of(size_t size, size_t usable) { return usable < size ? size : usable; }
 
 /* Every allocation seen, recorded or untracked: the histogram describes the program. */
 static void hist_add(size_t size) {
   int b = size == 0 ? 0 : 64 - __builtin_clzll((unsigned long long)size);
   T.hist_counts[b]++;
   T.hist_bytes[b] += size;
-}
-
-/* Forget ptr's record if any, as a free that cannot be a temporary (address reused). */
-static void drop_record(uintptr_t ptr) {
-  ll__live_t old;
-  if (ll__live_remove(&T.live, ptr, &old)) account_sub(old.tb, old.size, old.size + old.slack);
 }
 
 static uint64_t *scratch(size_t n) {
@@ -124,7 +168,18 @@ typedef struct frames_src {
   const ll_site_t *sites;
   const uintptr_t *ips;
   int n;
+  ll__tbcache_t *cache; /* with ips: the calling thread's last stack, or NULL */
 } frames_src_t;
+
+/* The cached id when the stack is the cached one, frame for frame (never a hash match). */
+static int cache_hit(const ll__tbcache_t *c, const uintptr_t *ips, uint32_t n, uint32_t total,
+                     uint32_t *id) {
+  if (c->gen != T.tbgen || c->n != n || c->total != total) return 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (c->ips[i] != ips[i]) return 0;
+  *id = c->id;
+  return 1;
+}
 
 static int intern_frames(const frames_src_t *src, uint32_t *id) {
   static const ll_site_t unknown = {NULL, NULL, 0};
@@ -135,6 +190,8 @@ static int intern_frames(const frames_src_t *src, uint32_t *id) {
     total = 1;
   }
   uint32_t n = (uint32_t)(total < T.limit ? total : T.limit);
+  ll__tbcache_t *c = sites == NULL ? src->cache : NULL;
+  if (c != NULL && cache_hit(c, src->ips, n, (uint32_t)total, id)) return 0;
   uint64_t *keys = scratch(n);
   if (keys == NULL) return LL_ENOMEM;
   for (uint32_t i = 0; i < n; i++) {
@@ -145,7 +202,15 @@ static int intern_frames(const frames_src_t *src, uint32_t *id) {
       keys[i] = (uint64_t)src->ips[i] & ~LL__KEY_SYM;
     }
   }
-  return ll__intern_tb(&T.in, keys, n, (uint32_t)total, id);
+  int rc = ll__intern_tb(&T.in, keys, n, (uint32_t)total, id);
+  if (rc == 0 && c != NULL && n <= LL__TBCACHE_MAX) {
+    memcpy(c->ips, src->ips, n * sizeof *src->ips);
+    c->n = n;
+    c->total = (uint32_t)total;
+    c->id = *id;
+    c->gen = T.tbgen;
+  }
+  return rc;
 }
 
 /* Record a new block (also the result of a realloc). Never fails the program: a block that
@@ -153,49 +218,58 @@ static int intern_frames(const frames_src_t *src, uint32_t *id) {
 static void alloc_locked(void *ptr, size_t size, size_t usable, const frames_src_t *src) {
   uintptr_t p = (uintptr_t)ptr;
   uint32_t id;
-  int existed;
+  int had_old = 0, rc;
+  ll__rec_t old;
   hist_add(size);
   T.last_alloc = p;
-  ll__live_t *e;
-  if (intern_frames(src, &id) != 0 || (e = ll__live_upsert(&T.live, p, &existed)) == NULL) {
-    drop_record(p); /* a stale record at this address belongs to a block already gone */
+  if ((rc = intern_frames(src, &id)) == 0) {
+    ll__rec_t r = {size, usable_of(size, usable), id};
+    rc = ll__live_put(&T.live, p, &r, &old, &had_old);
+  } else {
+    had_old = ll__live_remove(&T.live, p, &old);
+  }
+  /* A stale record at this address belongs to a block already gone. */
+  if (had_old) account_sub(old.tb, old.size, old.usable);
+  if (rc != 0) {
     T.untracked_allocs++;
     T.untracked_bytes += size;
     return;
   }
-  if (existed) account_sub(e->tb, e->size, e->size + e->slack);
-  e->size = size;
-  e->tb = id;
-  e->slack = slack_of(size, usable);
   T.total_allocs++;
   T.total_bytes += size;
-  account_add(id, size, (uint64_t)size + e->slack);
+  account_add(id, size, usable_of(size, usable));
 }
 
 static void track_alloc(void *ptr, size_t size, size_t usable, const frames_src_t *src) {
   if (!is_tracing_fast() || ptr == NULL) return;
-  pthread_mutex_lock(&lock);
+  int locked = rec_lock();
   if (is_tracing_locked()) alloc_locked(ptr, size, usable, src);
-  pthread_mutex_unlock(&lock);
+  rec_unlock(locked);
 }
 
 void ll_track_alloc(void *ptr, size_t size, size_t usable, const ll_site_t *sites, int nsite) {
-  frames_src_t src = {sites, NULL, nsite};
+  frames_src_t src = {sites, NULL, nsite, NULL};
   track_alloc(ptr, size, usable, &src);
 }
 
 void ll__track_alloc_ips(void *ptr, size_t size, size_t usable, const uintptr_t *ips, int nip) {
-  frames_src_t src = {NULL, ips, nip};
+  frames_src_t src = {NULL, ips, nip, NULL};
+  track_alloc(ptr, size, usable, &src);
+}
+
+void ll__track_alloc_ips_c(void *ptr, size_t size, size_t usable, const uintptr_t *ips, int nip,
+                           ll__tbcache_t *cache) {
+  frames_src_t src = {NULL, ips, nip, cache};
   track_alloc(ptr, size, usable, &src);
 }
 
 void ll_track_free(void *ptr) {
   if (!is_tracing_fast() || ptr == NULL) return;
   uintptr_t p = (uintptr_t)ptr;
-  ll__live_t old;
-  pthread_mutex_lock(&lock);
+  ll__rec_t old;
+  int locked = rec_lock();
   if (is_tracing_locked() && ll__live_remove(&T.live, p, &old)) {
-    uint64_t usable = old.size + old.slack;
+    uint64_t usable = old.usable;
     account_sub(old.tb, old.size, usable);
     if (p == T.last_alloc) { /* freed before any other allocation: a temporary */
       ll__tb_t *tb = &T.in.tbs[old.tb];
@@ -205,7 +279,7 @@ void ll_track_free(void *ptr) {
       T.last_alloc = 0;
     }
   }
-  pthread_mutex_unlock(&lock);
+  rec_unlock(locked);
 }
 
 /* ---- realloc ------------------------------------------------------------------------------- */
@@ -217,38 +291,37 @@ void ll_track_realloc_begin(void *old_ptr, ll_realloc_token_t *tok) {
   memset(tok, 0, sizeof *tok);
   tok->old_ptr = old_ptr;
   if (!is_tracing_fast() || old_ptr == NULL) return;
-  ll__live_t old;
-  pthread_mutex_lock(&lock);
+  ll__rec_t old;
+  int locked = rec_lock();
   if (is_tracing_locked() && ll__live_remove(&T.live, (uintptr_t)old_ptr, &old)) {
-    account_sub(old.tb, old.size, old.size + old.slack);
+    account_sub(old.tb, old.size, old.usable);
     tok->size = old.size;
-    tok->usable = old.size + old.slack;
+    tok->usable = old.usable;
     tok->traceback = old.tb;
     tok->had_record = epoch_tag(); /* nonzero; also says which tracing session it belongs to */
   }
-  pthread_mutex_unlock(&lock);
+  rec_unlock(locked);
 }
 
 static void restore_locked(const ll_realloc_token_t *tok) {
-  int existed;
+  int had_old;
+  ll__rec_t old;
   if (tok->had_record != epoch_tag() || tok->traceback >= T.in.ntb) return; /* stale token */
-  ll__live_t *e = ll__live_upsert(&T.live, (uintptr_t)tok->old_ptr, &existed);
-  if (e == NULL) {
+  ll__rec_t r = {tok->size, usable_of(tok->size, tok->usable), tok->traceback};
+  int rc = ll__live_put(&T.live, (uintptr_t)tok->old_ptr, &r, &old, &had_old);
+  if (had_old) account_sub(old.tb, old.size, old.usable);
+  if (rc != 0) {
     T.untracked_allocs++;
     T.untracked_bytes += tok->size;
     return;
   }
-  if (existed) account_sub(e->tb, e->size, e->size + e->slack);
-  e->size = tok->size;
-  e->tb = tok->traceback;
-  e->slack = slack_of(tok->size, tok->usable);
-  account_add(e->tb, e->size, e->size + e->slack);
+  account_add(r.tb, r.size, r.usable);
 }
 
 static void realloc_end(ll_realloc_token_t *tok, void *new_ptr, size_t size, size_t usable,
                         const frames_src_t *src) {
   if (!is_tracing_fast()) return;
-  pthread_mutex_lock(&lock);
+  int locked = rec_lock();
   if (is_tracing_locked()) {
     if (new_ptr != NULL)
       alloc_locked(new_ptr, size, usable, src);
@@ -256,19 +329,26 @@ static void realloc_end(ll_realloc_token_t *tok, void *new_ptr, size_t size, siz
       restore_locked(tok); /* realloc failed: the old block is still there */
     /* new_ptr NULL and size 0: realloc(p, 0) freed p, whose record begin already took out. */
   }
-  pthread_mutex_unlock(&lock);
+  rec_unlock(locked);
   tok->had_record = 0; /* a token serves once */
 }
 
 void ll_track_realloc_end(ll_realloc_token_t *tok, void *new_ptr, size_t size, size_t usable,
                           const ll_site_t *sites, int nsite) {
-  frames_src_t src = {sites, NULL, nsite};
+  frames_src_t src = {sites, NULL, nsite, NULL};
   realloc_end(tok, new_ptr, size, usable, &src);
 }
 
 void ll__track_realloc_end_ips(ll_realloc_token_t *tok, void *new_ptr, size_t size,
                                size_t usable, const uintptr_t *ips, int nip) {
-  frames_src_t src = {NULL, ips, nip};
+  frames_src_t src = {NULL, ips, nip, NULL};
+  realloc_end(tok, new_ptr, size, usable, &src);
+}
+
+void ll__track_realloc_end_ips_c(ll_realloc_token_t *tok, void *new_ptr, size_t size,
+                                 size_t usable, const uintptr_t *ips, int nip,
+                                 ll__tbcache_t *cache) {
+  frames_src_t src = {NULL, ips, nip, cache};
   realloc_end(tok, new_ptr, size, usable, &src);
 }
 
@@ -305,83 +385,84 @@ static void forget_all_locked(void) {
   T.last_alloc = 0;
   T.gen++;
   T.epoch++;
+  T.tbgen++;
 }
 
 int ll_start(int nframe) {
   if (nframe < 1 || nframe > LL_MAX_NFRAME) return LL_EINVAL;
   pthread_once(&atfork_once, register_atfork);
-  pthread_mutex_lock(&lock);
+  int locked = q_lock();
   T.limit = nframe;
   if (!is_tracing_locked()) {
     forget_all_locked();
     atomic_store_explicit(&tracing, 1, memory_order_release);
   }
-  pthread_mutex_unlock(&lock);
+  q_unlock(locked);
   return 0;
 }
 
 void ll_stop(void) {
-  pthread_mutex_lock(&lock);
+  int locked = q_lock();
   atomic_store_explicit(&tracing, 0, memory_order_release);
   forget_all_locked();
-  pthread_mutex_unlock(&lock);
+  q_unlock(locked);
 }
 
 int ll_is_tracing(void) { return atomic_load_explicit(&tracing, memory_order_acquire); }
 
 int ll_get_traceback_limit(void) {
-  pthread_mutex_lock(&lock);
+  int locked = q_lock();
   int n = T.limit;
-  pthread_mutex_unlock(&lock);
+  q_unlock(locked);
   return n;
 }
 
 void ll_get_traced_memory(size_t *current, size_t *peak) {
-  pthread_mutex_lock(&lock);
+  int locked = q_lock();
   size_t c = (size_t)T.current, p = (size_t)T.peak;
-  pthread_mutex_unlock(&lock);
+  q_unlock(locked);
   if (current != NULL) *current = c;
   if (peak != NULL) *peak = p;
 }
 
 void ll_reset_peak(void) {
-  pthread_mutex_lock(&lock);
+  int locked = q_lock();
   if (is_tracing_locked()) {
     T.peak = T.current;
     T.gen++; /* the live set of now is the peak set */
   }
-  pthread_mutex_unlock(&lock);
+  q_unlock(locked);
 }
 
 size_t ll_get_tracker_memory(void) {
-  pthread_mutex_lock(&lock);
+  int locked = q_lock();
   size_t n = ll__tmem_bytes() + T.program_bytes;
-  pthread_mutex_unlock(&lock);
+  q_unlock(locked);
   return n;
 }
 
 void ll_clear_traces(void) {
-  pthread_mutex_lock(&lock);
+  int locked = q_lock();
   if (is_tracing_locked()) clear_locked();
-  pthread_mutex_unlock(&lock);
+  q_unlock(locked);
 }
 
 void ll_get_counters(ll_counters_t *out) {
   if (out == NULL) return;
-  pthread_mutex_lock(&lock);
+  int locked = q_lock();
   out->total_allocations = T.total_allocs;
   out->total_bytes = T.total_bytes;
   out->untracked_allocations = T.untracked_allocs;
   out->untracked_bytes = T.untracked_bytes;
-  out->live_blocks = T.live.count;
-  pthread_mutex_unlock(&lock);
+  out->live_blocks = ll__live_count(&T.live);
+  q_unlock(locked);
 }
 
 void ll__get_size_histogram(uint64_t counts[LL__HIST_BUCKETS], uint64_t bytes[LL__HIST_BUCKETS]) {
-  pthread_mutex_lock(&lock);
+  int locked = q_lock();
   if (counts != NULL) memcpy(counts, T.hist_counts, sizeof T.hist_counts);
   if (bytes != NULL) memcpy(bytes, T.hist_bytes, sizeof T.hist_bytes);
-  pthread_mutex_unlock(&lock);
+  q_unlock(locked);
 }
 
 void ll_set_program(const char *program) {
@@ -396,14 +477,14 @@ void ll_set_program(const char *program) {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     len = (n + page - 1) / page * page; /* what ll__mmap_alloc mapped */
   }
-  pthread_mutex_lock(&lock);
+  int locked = q_lock();
   char *old = T.program;
   size_t old_len = T.program_bytes;
   if (copy != NULL) {
     T.program = copy;
     T.program_bytes = len;
   }
-  pthread_mutex_unlock(&lock);
+  q_unlock(locked);
   if (copy != NULL) ll__mmap_free(old, old_len);
 }
 
@@ -427,14 +508,14 @@ static void frame_of(uint64_t key, ll_frame_t *f) {
 int ll_get_object_traceback(const void *ptr, ll_frame_t *frames, int max) {
   if (frames == NULL || max <= 0 || ptr == NULL || !is_tracing_fast()) return 0;
   int n = 0;
-  pthread_mutex_lock(&lock);
-  const ll__live_t *e = is_tracing_locked() ? ll__live_find(&T.live, (uintptr_t)ptr) : NULL;
-  if (e != NULL) {
-    const ll__tb_t *tb = &T.in.tbs[e->tb];
+  ll__rec_t e;
+  int locked = q_lock();
+  if (is_tracing_locked() && ll__live_get(&T.live, (uintptr_t)ptr, &e)) {
+    const ll__tb_t *tb = &T.in.tbs[e.tb];
     n = tb->nframe < (uint32_t)max ? (int)tb->nframe : max;
     for (int i = 0; i < n; i++) frame_of(tb->keys[i], &frames[i]);
   }
-  pthread_mutex_unlock(&lock);
+  q_unlock(locked);
   return n;
 }
 
@@ -528,7 +609,7 @@ static int take(view_t view, ll_at_t at, ll_snapshot_t **out) {
   int rc = LL_ENOMEM;
   const char **copies = NULL;
   size_t copies_len = 0;
-  pthread_mutex_lock(&lock);
+  int locked = q_lock();
   if (!is_tracing_locked()) {
     rc = LL_ENOTRACING;
   } else if (snap != NULL) {
@@ -537,7 +618,7 @@ static int take(view_t view, ll_at_t at, ll_snapshot_t **out) {
     copies = ll__mmap_alloc(copies_len);
     if (copies != NULL) rc = build_locked(view, a, copies, snap);
   }
-  pthread_mutex_unlock(&lock);
+  q_unlock(locked);
   ll__mmap_free((void *)copies, copies_len);
   if (rc != 0) {
     ll__arena_free(a);

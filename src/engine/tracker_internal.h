@@ -28,26 +28,47 @@ extern int ll__tmem_fail;
 
 /* ---- live table (livetable.c): open addressing keyed by pointer, backward-shift deletion ---- */
 
-typedef struct ll__live {
-  uintptr_t ptr;   /* 0: empty slot */
+/* What the tracker keeps per live block. usable >= size (the tracker normalises it). */
+typedef struct ll__rec {
   uint64_t size;   /* requested bytes */
+  uint64_t usable; /* usable bytes */
   uint32_t tb;     /* traceback id */
-  uint32_t slack;  /* usable - size, saturated at UINT32_MAX */
+} ll__rec_t;
+
+/* A packed 16-byte slot (the main table): key = ptr >> 3 in the low 45 bits of `a` (0: empty),
+ * 2 bits of its bucket's overflow count, usable - size in the top 17 bits; size in the low 40
+ * bits of `b`, traceback id in its top 24. A record that does not fit (pointer not 8-aligned or
+ * >= 2^48, size >= 2^40, slack >= 2^17, id >= 2^24) lives whole in the overflow table instead:
+ * exact whatever the values. */
+typedef struct ll__live {
+  uint64_t a, b;
 } ll__live_t;
+
+typedef struct ll__wide {
+  uintptr_t ptr; /* 0: empty */
+  uint64_t size, usable;
+  uint32_t tb, pad_;
+} ll__wide_t;
 
 typedef struct ll__livetab {
   ll__live_t *slots;
-  size_t cap;   /* slots (any number: indexes come from a multiply-shift, not a mask) */
+  size_t cap;   /* slots, a multiple of 4 (buckets come from a multiply-shift, not a mask) */
   size_t count; /* occupied slots */
   size_t bytes; /* mapped length of slots */
+  ll__wide_t *wide; /* overflow table: power-of-two capacity, load <= 1/2 */
+  size_t wcap, wcount, wbytes;
 } ll__livetab_t;
 
-ll__live_t *ll__live_find(ll__livetab_t *t, uintptr_t ptr);
-/* The slot of ptr: the existing one (*existed = 1) or a new one with ptr set, other fields
- * zero (*existed = 0). NULL when ptr is not present and the table could not grow. */
-ll__live_t *ll__live_upsert(ll__livetab_t *t, uintptr_t ptr, int *existed);
+/* 1 and *out filled when ptr is live, 0 otherwise. */
+int ll__live_get(const ll__livetab_t *t, uintptr_t ptr, ll__rec_t *out);
+/* Record ptr. Whatever the outcome, a record ptr had before is gone afterwards: *had_old says
+ * whether there was one (then *old holds it). 0, or -1 when ptr could not be recorded (no
+ * memory for the table). */
+int ll__live_put(ll__livetab_t *t, uintptr_t ptr, const ll__rec_t *r, ll__rec_t *old,
+                 int *had_old);
 /* Remove ptr; 1 and *out filled when it was present, 0 otherwise. May shrink the table. */
-int ll__live_remove(ll__livetab_t *t, uintptr_t ptr, ll__live_t *out);
+int ll__live_remove(ll__livetab_t *t, uintptr_t ptr, ll__rec_t *out);
+static inline size_t ll__live_count(const ll__livetab_t *t) { return t->count + t->wcount; }
 void ll__live_reset(ll__livetab_t *t);
 
 /* ---- interning (intern.c): strings, locations, tracebacks ---------------------------------- */
