@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# check_more_lessons.sh - budgets of chunked, memo_tables and state_churn: over-budget variants fail `leaklab check` (exit 1), fixes pass (exit 0), peaks repeat exactly.
+set -euo pipefail
+
+: "${LEAKLAB:?LEAKLAB must name the leaklab binary}"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" # captures land here
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+# json_field CAPTURE KEY [REPORT OPTIONS...]: one top-level number of `report --format json`.
+json_field() {
+  local capture=$1 key=$2
+  shift 2
+  "$LEAKLAB" report "$capture" --format json "$@" | sed -n "s/^  \"$key\": \\([0-9]*\\),\$/\\1/p"
+}
+
+# check_lesson SPEC WANT_STATUS: checks SPEC against its budget into $tmp/SPEC.llcap; the
+# program's stdout is in $tmp/out, leaklab's stderr in $tmp/err.
+check_lesson() {
+  local spec=$1 want=$2
+  set +e
+  "$LEAKLAB" check -o "$tmp/${spec/:/-}.llcap" "$spec" >"$tmp/out" 2>"$tmp/err"
+  status=$?
+  set -e
+  [[ $status -eq $want ]] || fail "$spec: exit $status, want $want; stderr: $(tail -20 "$tmp/err")"
+  [[ -s $tmp/out ]] || fail "$spec: the program's stdout is missing"
+  grep -q '^PASS: \|^FAIL: ' "$tmp/out" && fail "$spec: a verdict went to stdout"
+  return 0
+}
+
+expect_pass() {
+  local spec=$1 limit=$2
+  check_lesson "$spec" 0
+  grep -Eq "^PASS: $spec: peak [0-9.]+(B|KiB|MiB) \([0-9]+ B\) is below the limit $limit$" "$tmp/err" ||
+    fail "$spec: no PASS line: $(grep -E '^(PASS|FAIL)' "$tmp/err")"
+}
+
+# expect_fail SPEC LIMIT FUNCTION: FAIL, pytest-memray's text, FUNCTION first in the top frames.
+expect_fail() {
+  local spec=$1 limit=$2 func=$3
+  check_lesson "$spec" 1
+  local first nl=$'\n'
+  first=$(grep -A4 '^FAIL: ' "$tmp/err" | head -5) || true
+  local re="^FAIL: $spec: peak ([0-9.]+MiB) \(([0-9]+) B\) is not below the limit $limit$nl"
+  re+="Test was limited to $limit but allocated ([0-9.]+MiB)${nl}List of allocations:$nl"
+  re+="    - [0-9.]+ (B|KiB|MiB) allocated here:$nl        $func at /[^ ]*\.c:[0-9]+$"
+  if [[ ! $first =~ $re ]]; then
+    fail "$spec: pytest-memray text not found: $first"
+  elif [[ ${BASH_REMATCH[1]} != "${BASH_REMATCH[3]}" ]]; then
+    fail "$spec: the FAIL line and the text disagree on the peak: $first"
+  fi
+}
+
+# same_peak_twice SPEC: a second recording of the last checked SPEC has the same peak, to the byte.
+same_peak_twice() {
+  local spec=$1 first second
+  first=$(json_field "$tmp/${spec/:/-}.llcap" peak_bytes)
+  "$LEAKLAB" run -o "$tmp/again.llcap" "$spec" >/dev/null 2>"$tmp/err.again" ||
+    fail "$spec: second run failed: $(tail -5 "$tmp/err.again")"
+  second=$(json_field "$tmp/again.llcap" peak_bytes)
+  [[ -n $first && $first == "$second" ]] || fail "$spec: peak $first B, then $second B"
+}
+
+# ---- chunked: three arrays of 5,000,000 doubles against 16 MiB ---------------------------------
+expect_fail chunked:full 16.0MiB basel_full
+same_peak_twice chunked:full
+# Three lines of 40,000,000 B each at the peak; at the end none is left, and the inverses, freed
+# before anything else was allocated, are the temporary.
+[[ $(json_field chunked-full.llcap peak_bytes) -ge 120000000 ]] || fail "chunked:full: peak below 3 arrays"
+[[ $("$LEAKLAB" report chunked-full.llcap --at peak | grep -c 'chunked\.c:[0-9]*: size=38\.1 MiB, count=1,') -eq 3 ]] ||
+  fail "chunked:full: not three 38.1 MiB lines at the peak: $("$LEAKLAB" report chunked-full.llcap --at peak)"
+"$LEAKLAB" report chunked-full.llcap --at end | grep -q 'chunked\.c' &&
+  fail "chunked:full: an array is still live at the end"
+"$LEAKLAB" report chunked-full.llcap --at temporary | grep -q 'chunked\.c:[0-9]*: size=38\.1 MiB, count=1,' ||
+  fail "chunked:full: the inverses are not a temporary: $("$LEAKLAB" report chunked-full.llcap --at temporary)"
+full_sum=$(grep '^sum: ' "$tmp/out")
+for v in chunked streaming; do
+  expect_pass chunked:$v 16.0MiB
+  same_peak_twice chunked:$v
+  [[ $(grep '^sum: ' "$tmp/out") == "$full_sum" ]] || fail "chunked:$v: $(grep '^sum' "$tmp/out") vs $full_sum"
+done
+# One 4096-double buffer (32 KiB) is the chunked variant's whole working set.
+"$LEAKLAB" report chunked-chunked.llcap --at peak | grep -q 'chunked\.c:[0-9]*: size=32\.0 KiB, count=1,' ||
+  fail "chunked:chunked: no 32 KiB buffer at the peak"
+
+# ---- memo_tables: an unbounded memo against 32 MiB --------------------------------------------
+expect_fail memo_tables:memoized 32.0MiB mt_memo_put
+same_peak_twice memo_tables:memoized
+# The memo's entries at the peak: as many as the program says it cached, 40 B each.
+entries=$(sed -n 's/^validator memo: \([0-9]*\) entries x 40 B.*/\1/p' "$tmp/out")
+[[ -n $entries ]] || fail "memoized: no memo line: $(cat "$tmp/out")"
+"$LEAKLAB" report memo_tables-memoized.llcap --at peak |
+  grep -q "memo_tables\.c:[0-9]*: size=[0-9.]* MiB, count=$entries, average=40 B$" ||
+  fail "memoized: no line of $entries 40 B entries at the peak"
+for v in naive precomputed; do
+  expect_pass memo_tables:$v 32.0MiB
+  same_peak_twice memo_tables:$v
+done
+
+# ---- state_churn: every variant passes 8 KiB; the churn is in the totals ----------------------
+for v in copying in_place arithmetic; do
+  expect_pass state_churn:$v 8.0KiB
+  same_peak_twice state_churn:$v
+done
+copying=$(json_field state_churn-copying.llcap total_allocations)
+in_place=$(json_field state_churn-in_place.llcap total_allocations)
+arithmetic=$(json_field state_churn-arithmetic.llcap total_allocations)
+[[ $copying -gt 1000000 && $in_place -lt 100 && $arithmetic -lt $in_place ]] ||
+  fail "state_churn totals: copying $copying, in_place $in_place, arithmetic $arithmetic"
+# One temporary per delay tried: the last scanner of the packet's world, freed right away.
+delay=$(sed -n 's/^first safe delay: \([0-9]*\)$/\1/p' "$tmp/out")
+"$LEAKLAB" report state_churn-copying.llcap --at temporary |
+  grep -q "state_churn\.c:[0-9]*: size=[0-9.]* KiB, count=$((delay + 1)), average=12 B$" ||
+  fail "copying: no $((delay + 1)) temporaries: $("$LEAKLAB" report state_churn-copying.llcap --at temporary)"
+# in_place allocates nothing during the search, so only its scratch world's last scanner, freed
+# at the very end, counts (the definition looks at allocations in between, not at time).
+"$LEAKLAB" report state_churn-in_place.llcap --at temporary |
+  grep -q "state_churn\.c:[0-9]*: size=12 B, count=1, average=12 B$" ||
+  fail "in_place: not exactly one temporary: $("$LEAKLAB" report state_churn-in_place.llcap --at temporary)"
+
+if [[ $failures -gt 0 ]]; then
+  echo "$failures failure(s)" >&2
+  exit 1
+fi
+echo "check_more_lessons: ok"
