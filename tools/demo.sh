@@ -47,7 +47,7 @@ printf '%-14s  %-15s  %12s  %11s  %8s  %s\n' scenario variant "peak (B)" peak bu
 printf '%-14s  %-15s  %12s  %11s  %8s  %s\n' -------- ------- -------- ---- ------ -------
 for r in "${rows[@]}"; do
   IFS='|' read -r s v p b verdict <<<"$r"
-  mib=$(awk -v b="$p" 'BEGIN { printf "%.1f MiB", b / 1048576 }')
+  mib=$(awk -v b="$p" 'BEGIN { if (b < 10240) printf "%d B", b; else if (b < 1048576) printf "%.1f KiB", b / 1024; else printf "%.1f MiB", b / 1048576 }')
   printf '%-14s  %-15s  %12s  %11s  %8s  %s\n' "$s" "$v" "$p" "$mib" "$b" \
     "$([ "$verdict" = PASS ] && echo "PASS (below budget)" || echo "OVER budget")"
 done
