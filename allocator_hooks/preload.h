@@ -61,6 +61,12 @@ int ll__pl_unwind_mode(void);
  * (__builtin_frame_address(0) of the interposed function); ips[0] is the caller of malloc.
  * Returns the number written (<= the configured depth). */
 int ll__pl_capture_stack(void *hook_fp, uintptr_t *ips);
+/* Nonzero when a stack is always just the hook's return address and the calling thread needs
+ * nothing more (--frames 1 with the frame-pointer or auto walk, this thread's stack bounds
+ * found): the hooks then read it themselves. Same result as ll__pl_capture_stack. */
+extern int ll__pl_stack_one;
+extern __thread int ll__pl_stack_known __attribute__((tls_model("initial-exec")));
+static inline int ll__pl_stack_is_one(void) { return ll__pl_stack_one && ll__pl_stack_known != 0; }
 
 /* ---- modules (preload_modules.c): the map saved in the capture, and own-code lookup ------- */
 /* Record every loaded module (union over the run: modules later dlclose'd stay listed). */

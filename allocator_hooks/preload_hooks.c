@@ -72,20 +72,31 @@ static inline void leave(void) { ll__pl_guard = 0; }
 /* This thread's last stack and its traceback id: a hot allocation site skips interning. */
 static __thread ll__tbcache_t t_tbcache __attribute__((tls_model("initial-exec")));
 
-/* noinline: the stack walk starts at the hook's frame, which `fp` is. */
-__attribute__((noinline)) static void record_alloc(void *p, size_t size, void *fp) {
+/* Out of line: its variable-length array stays out of the hooks' frames. The stack walk starts
+ * at the hook's frame, which `fp` is. */
+__attribute__((noinline)) static void record_alloc_deep(void *p, size_t size, void *fp) {
+  uintptr_t ips[ll__pl_stack_frames()];
+  int n = ll__pl_capture_stack(fp, ips);
+  ll__track_alloc_ips_c(p, size, R.malloc_usable_size(p), ips, n, &t_tbcache);
+}
+
+/* Inlined into the hooks (one call less per event); `fp` is the hook's frame. */
+static inline void record_alloc(void *p, size_t size, void *fp) {
   int saved = errno;
   if (enter()) {
-    uintptr_t ips[ll__pl_stack_frames()];
-    int n = ll__pl_capture_stack(fp, ips);
-    ll__track_alloc_ips_c(p, size, R.malloc_usable_size(p), ips, n, &t_tbcache);
+    if (ll__pl_stack_is_one()) { /* --frames 1: the caller's address, no walk, no VLA */
+      uintptr_t ip = ((uintptr_t *)fp)[1];
+      ll__track_alloc_ips_c(p, size, R.malloc_usable_size(p), &ip, 1, &t_tbcache);
+    } else {
+      record_alloc_deep(p, size, fp);
+    }
     ll__pl_timeline_tick();
   }
   leave();
   errno = saved;
 }
 
-__attribute__((noinline)) static void record_free(void *p) {
+static inline void record_free(void *p) {
   int saved = errno;
   if (enter()) {
     ll_track_free(p);

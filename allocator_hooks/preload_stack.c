@@ -23,17 +23,20 @@
 
 static int g_mode = LL__UNWIND_AUTO;
 static int g_frames = 16;
+int ll__pl_stack_one;
 
 /* This thread's stack, found once (pthread_getattr_np may allocate: the guard is set). */
 static __thread uintptr_t t_stack_lo __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t t_stack_hi __attribute__((tls_model("initial-exec")));
-static __thread int t_stack_known __attribute__((tls_model("initial-exec")));
+__thread int ll__pl_stack_known __attribute__((tls_model("initial-exec")));
+#define t_stack_known ll__pl_stack_known
 
 void ll__pl_stack_config(int mode, int frames) {
   g_mode = mode;
   if (frames < 1) frames = 1;
   if (frames > LL__PL_MAX_FRAMES) frames = LL__PL_MAX_FRAMES;
   g_frames = frames;
+  ll__pl_stack_one = frames == 1 && mode != LL__UNWIND_LIBUNWIND;
   /* Per-thread caches: no lock shared between threads while unwinding. */
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
@@ -56,6 +59,14 @@ static void find_stack(void) {
   pthread_attr_destroy(&attr);
 }
 
+/* The return address each of the first OK_DEPTH depths last had when it passed
+ * ll__pl_ip_is_code on this thread: the same address at the same depth skips the module lookup.
+ * Stale in the same way as ll__pl_ip_is_code's own per-thread cache of the segment it last hit:
+ * an address once found in code counts as code until replaced (a dlclose since is not seen).
+ * 0: none. */
+#define OK_DEPTH 32
+static __thread uintptr_t t_ok_ip[OK_DEPTH] __attribute__((tls_model("initial-exec")));
+
 static int fp_walk(uintptr_t *frame, uintptr_t *ips, int max) {
   int n = 0;
   ips[n++] = frame[1]; /* the hook's own frame is ours, always sound */
@@ -66,7 +77,11 @@ static int fp_walk(uintptr_t *frame, uintptr_t *ips, int max) {
     if (fp <= prev || (fp & 7) != 0 || fp < t_stack_lo || fp > t_stack_hi - 16) break;
     uintptr_t *f = (uintptr_t *)fp;
     uintptr_t ret = f[1];
-    if (ret < 4096 || !ll__pl_ip_is_code(ret)) break;
+    if (ret < 4096) break;
+    if (n >= OK_DEPTH || t_ok_ip[n] != ret) {
+      if (!ll__pl_ip_is_code(ret)) break;
+      if (n < OK_DEPTH) t_ok_ip[n] = ret;
+    }
     ips[n++] = ret;
     prev = fp;
     fp = f[0];
@@ -91,6 +106,17 @@ static int unwind(uintptr_t *frame, uintptr_t *ips, int max) {
   return 1;
 }
 
+/* ll__pl_ip_is_own for malloc's caller, remembering the last caller found to be the program's
+ * own code (as stale as ll__pl_ip_is_own's segment cache, and only for a positive answer). */
+static __thread uintptr_t t_own_ip __attribute__((tls_model("initial-exec")));
+
+static inline int is_own_caller(uintptr_t ip) {
+  if (ip == t_own_ip) return 1;
+  if (!ll__pl_ip_is_own(ip)) return 0;
+  t_own_ip = ip;
+  return 1;
+}
+
 int ll__pl_capture_stack(void *hook_fp, uintptr_t *ips) {
   uintptr_t *frame = hook_fp;
   switch (g_mode) {
@@ -98,6 +124,6 @@ int ll__pl_capture_stack(void *hook_fp, uintptr_t *ips) {
   case LL__UNWIND_LIBUNWIND: return unwind(frame, ips, g_frames);
   default: break;
   }
-  if (g_frames == 1 || ll__pl_ip_is_own(frame[1])) return fp_walk(frame, ips, g_frames);
+  if (g_frames == 1 || is_own_caller(frame[1])) return fp_walk(frame, ips, g_frames);
   return unwind(frame, ips, g_frames);
 }

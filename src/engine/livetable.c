@@ -42,6 +42,12 @@ _Static_assert(sizeof(ll__live_t) == 16, "a live entry must stay 16 bytes (<= 32
 #define PAGE_SLOTS (4096 / sizeof(ll__live_t))
 
 _Static_assert(4096 % (BUCKET * sizeof(ll__live_t)) == 0, "buckets must not straddle pages");
+/* tracker_internal.h's inline fast paths use the same layout and bounds. */
+_Static_assert(KEY_BITS == LL__LT_KEY_BITS && SIZE_BITS == LL__LT_SIZE_BITS &&
+                   SLACK_SHIFT == LL__LT_SLACK_SHIFT && BUCKET == LL__LT_BUCKET &&
+                   GROW_NUM == LL__LT_GROW_NUM && GROW_DEN == LL__LT_GROW_DEN &&
+                   SHRINK_NUM == LL__LT_SHRINK_NUM && SHRINK_DEN == LL__LT_SHRINK_DEN,
+               "livetable.c and tracker_internal.h disagree on the table layout");
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -83,20 +89,39 @@ static inline unsigned ovf_get(const ll__live_t *s) {
 }
 
 /* Whether any key passes the bucket: what lookups ask, cheaper than the count itself. */
-static inline int ovf_any(const ll__live_t *s) {
-  return ((s[0].a | s[1].a | s[2].a | s[3].a) & OVF_MASK) != 0;
-}
+static inline int ovf_any(const ll__live_t *s) { return ll__lt_ovf_any(s); }
 
 static inline void ovf_set(ll__live_t *s, unsigned c) {
   for (int k = 0; k < BUCKET; k++)
     s[k].a = (s[k].a & ~OVF_MASK) | (uint64_t)((c >> (2 * k)) & 3) << OVF_SHIFT;
 }
 
-/* Bit k set when slot k of the bucket holds key / is empty. */
+/* The count's lowest base-4 digit lives in slot 0: most changes are one add to it (no carry or
+ * borrow); the rest go through get/set, sticky count included. */
+static inline void ovf_inc(ll__live_t *s) {
+  if (((s[0].a >> OVF_SHIFT) & 3) != 3) {
+    s[0].a += 1ull << OVF_SHIFT;
+    return;
+  }
+  unsigned c = ovf_get(s);
+  if (c != OVF_STICKY) ovf_set(s, c + 1);
+}
+
+static inline void ovf_dec(ll__live_t *s) {
+  if (((s[0].a >> OVF_SHIFT) & 3) != 0) {
+    unsigned c = ovf_get(s); /* a sticky count (255) has digit 3 here: never decremented */
+    if (c != OVF_STICKY) s[0].a -= 1ull << OVF_SHIFT;
+    return;
+  }
+  unsigned c = ovf_get(s);
+  if (c != OVF_STICKY) ovf_set(s, c - 1);
+}
+
+/* Bit k set when slot k of the bucket holds key / is empty (SSE2 where there is, see
+ * tracker_internal.h). */
 static inline unsigned match(const ll__live_t *s, uint64_t key) {
   _Static_assert(BUCKET == 4, "match() is unrolled for 4 slots");
-  return (unsigned)((s[0].a & KEY_MASK) == key) | (unsigned)((s[1].a & KEY_MASK) == key) << 1 |
-         (unsigned)((s[2].a & KEY_MASK) == key) << 2 | (unsigned)((s[3].a & KEY_MASK) == key) << 3;
+  return ll__lt_match(s, key);
 }
 
 /* The slot holding key, or NULL; *bucket receives the bucket it was found in. */
@@ -123,8 +148,7 @@ static void insert_new(ll__live_t *slots, size_t n, uint64_t key, const ll__rec_
       pack(&s[__builtin_ctz(m)], key, r);
       return;
     }
-    unsigned c = ovf_get(s);
-    if (c != OVF_STICKY) ovf_set(s, c + 1);
+    ovf_inc(s);
   }
 }
 
@@ -156,10 +180,13 @@ static void main_delete(ll__livetab_t *t, uint64_t key, ll__live_t *e, size_t bf
   e->b = 0;
   for (size_t b = home(key, n); b != bf; b = next_bucket(b, n)) {
     ll__live_t *s = &t->slots[b * BUCKET];
-    unsigned c = ovf_get(s);
-    if (c != OVF_STICKY) ovf_set(s, c - 1);
+    ovf_dec(s);
   }
   t->count--;
+  ll__live_maybe_shrink(t);
+}
+
+void ll__live_maybe_shrink(ll__livetab_t *t) {
   if (t->cap > PAGE_SLOTS && t->count * SHRINK_DEN < t->cap * SHRINK_NUM) {
     size_t want = t->count * FILL_NUM / FILL_DEN;
     (void)resize(t, want < PAGE_SLOTS ? PAGE_SLOTS : want); /* failure: keep the bigger table */
@@ -296,8 +323,7 @@ int ll__live_put(ll__livetab_t *t, uintptr_t ptr, const ll__rec_t *r, ll__rec_t 
   } else if (fe != NULL) {
     for (b = h; b != fb; b = next_bucket(b, n)) { /* full buckets the key now passes */
       ll__live_t *s = &t->slots[b * BUCKET];
-      unsigned c = ovf_get(s);
-      if (c != OVF_STICKY) ovf_set(s, c + 1);
+      ovf_inc(s);
     }
     pack(fe, key, r);
   } else {

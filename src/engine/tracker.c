@@ -107,9 +107,12 @@ void ll__tracker_test_fail_memory(int fail) {
 
 /* ---- accounting ---------------------------------------------------------------------------- */
 
+/* The recording path's pieces: always inlined into it (one function per event). */
+#define HOT LL__HOT_INLINE
+
 /* Before a traceback's current values change, keep them as its peak values if the peak was
  * reached since it last changed: O(1) per operation, and the peak snapshot stays exact. */
-static ll__tb_t *tb_touch(uint32_t id) {
+HOT ll__tb_t *tb_touch(uint32_t id) {
   ll__tb_t *tb = &T.in.tbs[id];
   if (tb->pk_gen != T.gen) {
     tb->pk_size = tb->cur_size;
@@ -120,19 +123,19 @@ static ll__tb_t *tb_touch(uint32_t id) {
   return tb;
 }
 
-static void account_add(uint32_t id, uint64_t size, uint64_t usable) {
+HOT void account_add(uint32_t id, uint64_t size, uint64_t usable) {
   ll__tb_t *tb = tb_touch(id);
   tb->cur_size += size;
   tb->cur_usable += usable;
   tb->cur_count++;
   T.current += size;
-  if (T.current > T.peak) {
+  if (__builtin_expect(T.current > T.peak, 0)) {
     T.peak = T.current;
     T.gen++; /* every traceback's current values are now its peak values */
   }
 }
 
-static void account_sub(uint32_t id, uint64_t size, uint64_t usable) {
+HOT void account_sub(uint32_t id, uint64_t size, uint64_t usable) {
   ll__tb_t *tb = tb_touch(id);
   tb->cur_size -= size;
   tb->cur_usable -= usable;
@@ -142,10 +145,10 @@ static void account_sub(uint32_t id, uint64_t size, uint64_t usable) {
 
 /* A usable size below the requested one (a hook that does not know it passes 0) counts as the
  * requested size. */
-static uint64_t usable_of(size_t size, size_t usable) { return usable < size ? size : usable; }
+HOT uint64_t usable_of(size_t size, size_t usable) { return usable < size ? size : usable; }
 
 /* Every allocation seen, recorded or untracked: the histogram describes the program. */
-static void hist_add(size_t size) {
+HOT void hist_add(size_t size) {
   int b = size == 0 ? 0 : 64 - __builtin_clzll((unsigned long long)size);
   T.hist_counts[b]++;
   T.hist_bytes[b] += size;
@@ -172,8 +175,8 @@ typedef struct frames_src {
 } frames_src_t;
 
 /* The cached id when the stack is the cached one, frame for frame (never a hash match). */
-static int cache_hit(const ll__tbcache_t *c, const uintptr_t *ips, uint32_t n, uint32_t total,
-                     uint32_t *id) {
+HOT int cache_hit(const ll__tbcache_t *c, const uintptr_t *ips, uint32_t n, uint32_t total,
+              uint32_t *id) {
   if (c->gen != T.tbgen || c->n != n || c->total != total) return 0;
   for (uint32_t i = 0; i < n; i++)
     if (c->ips[i] != ips[i]) return 0;
@@ -181,7 +184,7 @@ static int cache_hit(const ll__tbcache_t *c, const uintptr_t *ips, uint32_t n, u
   return 1;
 }
 
-static int intern_frames(const frames_src_t *src, uint32_t *id) {
+__attribute__((noinline)) static int intern_frames_slow(const frames_src_t *src, uint32_t *id) {
   static const ll_site_t unknown = {NULL, NULL, 0};
   const ll_site_t *sites = src->sites;
   int total = src->n;
@@ -213,24 +216,31 @@ static int intern_frames(const frames_src_t *src, uint32_t *id) {
   return rc;
 }
 
+/* The per-thread cache's hit, inline (the hot path); everything else out of line. */
+HOT int intern_frames(const frames_src_t *src, uint32_t *id) {
+  const ll__tbcache_t *c = src->cache;
+  int total = src->n;
+  if (c != NULL && total >= 1 && src->sites == NULL && src->ips != NULL) {
+    uint32_t n = (uint32_t)(total < T.limit ? total : T.limit);
+    if (cache_hit(c, src->ips, n, (uint32_t)total, id)) return 0;
+  }
+  return intern_frames_slow(src, id);
+}
+
 /* Record a new block (also the result of a realloc). Never fails the program: a block that
- * cannot be recorded is counted untracked. */
-static void alloc_locked(void *ptr, size_t size, size_t usable, const frames_src_t *src) {
-  uintptr_t p = (uintptr_t)ptr;
-  uint32_t id;
-  int had_old = 0, rc;
+ * cannot be recorded is counted untracked. rc and id: what interning its traceback gave. */
+HOT void alloc_rec_locked(uintptr_t p, size_t size, size_t usable, int rc, uint32_t id) {
+  int had_old = 0;
   ll__rec_t old;
-  hist_add(size);
-  T.last_alloc = p;
-  if ((rc = intern_frames(src, &id)) == 0) {
+  if (rc == 0) {
     ll__rec_t r = {size, usable_of(size, usable), id};
-    rc = ll__live_put(&T.live, p, &r, &old, &had_old);
+    rc = ll__live_put_inl(&T.live, p, &r, &old, &had_old);
   } else {
     had_old = ll__live_remove(&T.live, p, &old);
   }
   /* A stale record at this address belongs to a block already gone. */
-  if (had_old) account_sub(old.tb, old.size, old.usable);
-  if (rc != 0) {
+  if (__builtin_expect(had_old, 0)) account_sub(old.tb, old.size, old.usable);
+  if (__builtin_expect(rc != 0, 0)) {
     T.untracked_allocs++;
     T.untracked_bytes += size;
     return;
@@ -240,7 +250,16 @@ static void alloc_locked(void *ptr, size_t size, size_t usable, const frames_src
   account_add(id, size, usable_of(size, usable));
 }
 
-static void track_alloc(void *ptr, size_t size, size_t usable, const frames_src_t *src) {
+/* The same, interning the traceback first. */
+HOT void alloc_locked(void *ptr, size_t size, size_t usable, const frames_src_t *src) {
+  uint32_t id;
+  hist_add(size);
+  T.last_alloc = (uintptr_t)ptr;
+  int rc = intern_frames(src, &id);
+  alloc_rec_locked((uintptr_t)ptr, size, usable, rc, id);
+}
+
+HOT void track_alloc(void *ptr, size_t size, size_t usable, const frames_src_t *src) {
   if (!is_tracing_fast() || ptr == NULL) return;
   int locked = rec_lock();
   if (is_tracing_locked()) alloc_locked(ptr, size, usable, src);
@@ -268,7 +287,7 @@ void ll_track_free(void *ptr) {
   uintptr_t p = (uintptr_t)ptr;
   ll__rec_t old;
   int locked = rec_lock();
-  if (is_tracing_locked() && ll__live_remove(&T.live, p, &old)) {
+  if (is_tracing_locked() && ll__live_remove_inl(&T.live, p, &old)) {
     uint64_t usable = old.usable;
     account_sub(old.tb, old.size, usable);
     if (p == T.last_alloc) { /* freed before any other allocation: a temporary */
@@ -293,7 +312,7 @@ void ll_track_realloc_begin(void *old_ptr, ll_realloc_token_t *tok) {
   if (!is_tracing_fast() || old_ptr == NULL) return;
   ll__rec_t old;
   int locked = rec_lock();
-  if (is_tracing_locked() && ll__live_remove(&T.live, (uintptr_t)old_ptr, &old)) {
+  if (is_tracing_locked() && ll__live_remove_inl(&T.live, (uintptr_t)old_ptr, &old)) {
     account_sub(old.tb, old.size, old.usable);
     tok->size = old.size;
     tok->usable = old.usable;
