@@ -1,10 +1,7 @@
-/* cmd_check.c - `leaklab check`: record a program as `leaklab run` does, then hold its peak and per-line leaks to limits (pytest-memray's limit_memory / limit_leaks). */
+/* cmd_check.c - `leaklab check`: record a program as `leaklab run` does (ll__record), then hold its peak and per-line leaks to limits (pytest-memray's limit_memory / limit_leaks). */
 #include "cli.h"
 
-#include <errno.h>
 #include <limits.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -35,7 +32,7 @@ typedef struct check_args {
   const char *memory_text; /* as given, or the lesson's budget */
   const char *scale;
   const char *output;
-  const char *allocator;   /* --allocator, passed on to run; NULL: the program's own */
+  const char *allocator;   /* --allocator's library path (ll__allocator_library); NULL: none */
   char **argv;             /* the program and its arguments */
   char label[160];         /* how messages name what ran: the lesson or the program */
 } check_args_t;
@@ -54,53 +51,6 @@ static void capture_path(const check_args_t *ca, char *out, size_t len) {
     snprintf(out, len, "leaklab-%.200s.check.%ld.llcap", base, (long)getpid());
 }
 
-/* Record the program into `cap` with this very binary's `run` verb, so the recording is exactly
- * run's (preload, environment, exec chains, crashes). *status gets run's wait status. 0, or an
- * exit status after an error line. */
-static int record(const check_args_t *ca, const char *cap, int *status) {
-  size_t n = 0;
-  while (ca->argv[n] != NULL) n++;
-  char **args = calloc(n + 8, sizeof *args);
-  if (args == NULL) return ll__runtime_error("check", LL_ENOMEM, NULL);
-  size_t k = 0;
-  args[k++] = "leaklab";
-  args[k++] = "run";
-  args[k++] = "-o";
-  args[k++] = (char *)cap;
-  if (ca->allocator != NULL) {
-    args[k++] = "--allocator";
-    args[k++] = (char *)ca->allocator;
-  }
-  args[k++] = "--";
-  memcpy(args + k, ca->argv, (n + 1) * sizeof *args);
-
-  int rc = LL__EXIT_OK;
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0) {
-    rc = ll__runtime_error("fork", -errno, NULL);
-    goto cleanup;
-  }
-  if (pid == 0) {
-    execv("/proc/self/exe", args);
-    fprintf(stderr, "leaklab: cannot run /proc/self/exe: %s\n", strerror(errno));
-    _exit(LL__EXIT_RUNTIME);
-  }
-  /* As a shell waits for its job: ^C goes to the program, and the verdict comes after it. */
-  struct sigaction ign, old_int, old_quit;
-  memset(&ign, 0, sizeof ign);
-  ign.sa_handler = SIG_IGN;
-  sigaction(SIGINT, &ign, &old_int);
-  sigaction(SIGQUIT, &ign, &old_quit);
-  while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
-  }
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGQUIT, &old_quit, NULL);
-cleanup:
-  free(args);
-  return rc;
-}
-
 /* The leaks of a capture: blocks never freed when it has them, else what was live at the end. */
 static int load_leaks(const char *cap, ll_snapshot_t **out) {
   unsigned mask = 0;
@@ -110,7 +60,7 @@ static int load_leaks(const char *cap, ll_snapshot_t **out) {
   return ll_symbolize_load(cap, at, -1, out);
 }
 
-/* How a recorded program that failed ended, from the capture (run's status alone cannot tell
+/* How a recorded program that failed ended, from the capture (program_status alone cannot tell
  * "killed by signal 6" from "exited with 134"). */
 static void print_program_failure(const check_args_t *ca, const char *cap, int program_status) {
   ll__arena_t *arena = ll__arena_new();
@@ -139,21 +89,19 @@ static void print_verdict(int outcome, const char *label, const char *msg, const
 }
 
 static int check_program(const check_args_t *ca) {
-  char cap[PATH_MAX + 256], msg[LL_LIMIT_MSG_SIZE], summary[512], lim[48], got[48];
+  char path[PATH_MAX + 256], cap[PATH_MAX * 2], msg[LL_LIMIT_MSG_SIZE], summary[512], lim[48],
+      got[48];
   ll_snapshot_t *peak = NULL, *leaks = NULL;
   int status = 0, rc, exit_status = LL__EXIT_RUNTIME;
+  ll__record_opts_t rec = LL__RECORD_OPTS_DEFAULT;
 
-  capture_path(ca, cap, sizeof cap);
-  /* A capture left from an earlier check would pass for this one. */
-  if (unlink(cap) != 0 && errno != ENOENT)
-    return ll__runtime_error(cap, -errno, " (cannot replace the old capture)");
-  if ((rc = record(ca, cap, &status)) != 0) return rc;
-  if (access(cap, F_OK) != 0) {
-    /* run has said why (program not found, statically linked, killed before writing ...). */
-    fprintf(stderr, "leaklab: %s was not recorded: nothing to check\n", ca->label);
-    return LL__EXIT_RUNTIME;
-  }
-  /* With a capture written, run's status is the program's (128+N for signal N). */
+  capture_path(ca, path, sizeof path);
+  rec.output = path; /* ll__record removes a capture an earlier check left there */
+  rec.allocator = ca->allocator;
+  if ((rc = ll__record(ca->argv, &rec, cap, sizeof cap, &status, NULL)) != 0) return rc;
+  /* Said first, so that it is there for `leaklab report` whatever the verdicts. */
+  fprintf(stderr, "leaklab: capture written to %s (leaklab report %s --at peak|end|leaks|temporary)\n",
+          cap, cap);
   int program_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 
   if ((rc = ll_symbolize_load(cap, LL_AT_PEAK, -1, &peak)) != 0) {
@@ -193,7 +141,6 @@ static int check_program(const check_args_t *ca) {
     print_verdict(rc, ca->label, msg, summary);
     failed |= rc == LL_LIMIT_EXCEEDED;
   }
-  /* Where the capture is kept, `leaklab run` has just said. */
   if (program_status != 0) {
     /* A run that failed measured a different program: it never passes a check. */
     print_program_failure(ca, cap, program_status);
@@ -251,10 +198,7 @@ static int run(int argc, char **argv) {
       break;
     case OPT_OUTPUT: ca.output = arg; break;
     case OPT_ALLOCATOR:
-      /* run checks that the library is installed; the name is checked here, for exit 2. */
-      if (strcmp(arg, "glibc") != 0 && strcmp(arg, "jemalloc") != 0)
-        return ll__usage_error(verb, "--allocator takes glibc or jemalloc, not '%s'", arg);
-      ca.allocator = arg;
+      if ((rc = ll__allocator_library(verb, arg, &ca.allocator)) != 0) return rc;
       break;
     default: return ll__usage_error(verb, "unexpected option");
     }
@@ -286,8 +230,8 @@ const ll__verb_t ll__verb_check = {
     "usage: leaklab check [--limit-memory SIZE] [--limit-leaks SIZE] [--scale F] [-o FILE]\n"
     "                     [--allocator NAME] (SCENARIO[:VARIANT] | -- PROGRAM [ARGS...])\n"
     "\n"
-    "Records the program as 'leaklab run' does (its stdin, stdout and stderr stay its own, and\n"
-    "run's report of the peak comes first on stderr), then checks it, pytest-memray's way:\n"
+    "Records the program as 'leaklab run' does (its stdin, stdout and stderr stay its own), says\n"
+    "on stderr where the capture was written, then checks it, pytest-memray's way:\n"
     "  --limit-memory: passes when the peak is strictly below SIZE;\n"
     "  --limit-leaks:  passes when no line leaks SIZE or more (blocks never freed, per line).\n"
     "A lesson without --limit-memory is held to its own budget ('leaklab scenarios' lists them).\n"

@@ -35,13 +35,9 @@ static const ll__opt_t run_opts[] = {
 };
 
 typedef struct run_args {
-  const char *output;
-  uint64_t frames;
-  int native, follow;
-  const char *unwind;
+  ll__record_opts_t rec;
   uint64_t top;
-  char **argv;           /* the program and its arguments */
-  const char *allocator; /* NULL: the program's own; else a library preloaded after ours */
+  char **argv; /* the program and its arguments */
 } run_args_t;
 
 /* Where Debian (and most distributions) keep jemalloc's shared library. */
@@ -50,8 +46,7 @@ static const char *const jemalloc_paths[] = {
     "/usr/lib64/libjemalloc.so.2", "/usr/lib/libjemalloc.so.2", "/usr/local/lib/libjemalloc.so.2",
 };
 
-/* --allocator NAME: glibc (the default, nothing preloaded) or jemalloc (its library path). */
-static int allocator_library(const char *verb, const char *name, const char **out) {
+int ll__allocator_library(const char *verb, const char *name, const char **out) {
   if (strcmp(name, "glibc") == 0) {
     *out = NULL;
     return 0;
@@ -186,29 +181,29 @@ static void capture_path(const char *output, const char *program, long pid, char
 
 /* ---- running it -------------------------------------------------------------------------------- */
 
-static void child_exec(const run_args_t *ra, const char *program, const char *preload,
-                       const char *output, int errpipe) {
+static void child_exec(char **argv, const ll__record_opts_t *o, const char *program,
+                       const char *preload, int errpipe) {
   char cap[PATH_MAX * 2], num[32], ld[PATH_MAX * 4];
-  capture_path(output, ra->argv[0], (long)getpid(), cap, sizeof cap);
+  capture_path(o->output, argv[0], (long)getpid(), cap, sizeof cap);
   /* Ours first: the first malloc in lookup order is the one programs call, and ours passes
    * each call on to the next one (jemalloc when it was preloaded too). */
   const char *old = getenv("LD_PRELOAD");
-  snprintf(ld, sizeof ld, "%s%s%s%s%s", preload, ra->allocator != NULL ? ":" : "",
-           ra->allocator != NULL ? ra->allocator : "", old != NULL && old[0] ? ":" : "",
+  snprintf(ld, sizeof ld, "%s%s%s%s%s", preload, o->allocator != NULL ? ":" : "",
+           o->allocator != NULL ? o->allocator : "", old != NULL && old[0] ? ":" : "",
            old != NULL ? old : "");
   setenv("LD_PRELOAD", ld, 1);
   setenv(LL_ENV_CAPTURE, cap, 1);
   snprintf(num, sizeof num, "%ld", (long)getpid());
   setenv(LL_ENV_ROOT_PID, num, 1);
-  snprintf(num, sizeof num, "%u", (unsigned)ra->frames);
+  snprintf(num, sizeof num, "%u", (unsigned)o->frames);
   setenv(LL_ENV_FRAMES, num, 1);
-  setenv(LL_ENV_UNWIND, ra->unwind, 1);
-  if (ra->native) setenv(LL_ENV_NATIVE, "1", 1); else unsetenv(LL_ENV_NATIVE);
-  if (ra->follow) setenv(LL_ENV_FOLLOW_FORK, "1", 1); else unsetenv(LL_ENV_FOLLOW_FORK);
+  setenv(LL_ENV_UNWIND, o->unwind, 1);
+  if (o->native) setenv(LL_ENV_NATIVE, "1", 1); else unsetenv(LL_ENV_NATIVE);
+  if (o->follow) setenv(LL_ENV_FOLLOW_FORK, "1", 1); else unsetenv(LL_ENV_FOLLOW_FORK);
   unsetenv(LL_ENV_CHAIN);
   signal(SIGINT, SIG_DFL);
   signal(SIGQUIT, SIG_DFL);
-  execv(program, ra->argv);
+  execv(program, argv);
   int e = errno;
   ssize_t w = write(errpipe, &e, sizeof e);
   (void)w;
@@ -281,7 +276,7 @@ static int summarize(const char *cap, const run_args_t *ra, int status, time_t s
             "was busy, so only memory over time was saved, no snapshot\n", cap);
     goto done;
   }
-  rc = ll_symbolize_load(cap, LL_AT_PEAK, ra->native, &snap);
+  rc = ll_symbolize_load(cap, LL_AT_PEAK, ra->rec.native, &snap);
   if (rc == 0) rc = ll_snapshot_statistics(snap, LL_GROUP_LINENO, 0, &stats);
   if (rc != 0) {
     exit_status = ll__runtime_error(cap, rc, NULL);
@@ -301,7 +296,7 @@ static int summarize(const char *cap, const run_args_t *ra, int status, time_t s
     goto cleanup;
   }
 done:
-  if (ra->follow) list_child_captures(cap, started);
+  if (ra->rec.follow) list_child_captures(cap, started);
   fprintf(stderr, "leaklab: capture written to %s (leaklab report %s --at peak|end|leaks|temporary)\n",
           cap, cap);
   exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -312,13 +307,14 @@ cleanup:
   return exit_status;
 }
 
-static int run_program(const run_args_t *ra) {
-  char program[PATH_MAX], preload[PATH_MAX], interp[PATH_MAX], cap[PATH_MAX * 2];
+int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen,
+               int *wait_status, time_t *started) {
+  char program[PATH_MAX], preload[PATH_MAX], interp[PATH_MAX];
   int pipefd[2];
 
-  if (find_program(ra->argv[0], program, sizeof program) != 0) {
-    fprintf(stderr, "leaklab: %s: program not found or not executable%s\n", ra->argv[0],
-            strchr(ra->argv[0], '/') ? "" : " (not in PATH)");
+  if (find_program(argv[0], program, sizeof program) != 0) {
+    fprintf(stderr, "leaklab: %s: program not found or not executable%s\n", argv[0],
+            strchr(argv[0], '/') ? "" : " (not in PATH)");
     return LL__EXIT_RUNTIME;
   }
   if (is_static_elf(program) ||
@@ -333,14 +329,14 @@ static int run_program(const run_args_t *ra) {
     return LL__EXIT_RUNTIME;
   }
   /* A stale file at -o would pass for this run's capture: remove it first. */
-  if (ra->output != NULL) {
-    capture_path(ra->output, ra->argv[0], 0, cap, sizeof cap);
+  if (o->output != NULL) {
+    capture_path(o->output, argv[0], 0, cap, caplen);
     if (unlink(cap) != 0 && errno != ENOENT)
       return ll__runtime_error(cap, -errno, " (cannot replace the old capture)");
   }
   if (pipe2(pipefd, O_CLOEXEC) != 0) return ll__runtime_error("pipe", -errno, NULL);
 
-  time_t started = time(NULL);
+  if (started != NULL) *started = time(NULL);
   fflush(NULL);
   pid_t pid = fork();
   if (pid < 0) {
@@ -350,7 +346,7 @@ static int run_program(const run_args_t *ra) {
   }
   if (pid == 0) {
     close(pipefd[0]);
-    child_exec(ra, program, preload, ra->output, pipefd[1]);
+    child_exec(argv, o, program, preload, pipefd[1]);
   }
   close(pipefd[1]);
   /* Like a shell waiting for its job: ^C goes to the program, and we report after it. */
@@ -373,23 +369,33 @@ static int run_program(const run_args_t *ra) {
     return LL__EXIT_RUNTIME;
   }
 
-  capture_path(ra->output, ra->argv[0], (long)pid, cap, sizeof cap);
+  capture_path(o->output, argv[0], (long)pid, cap, caplen);
   if (access(cap, F_OK) != 0) {
     if (WIFSIGNALED(status))
       fprintf(stderr, "leaklab: %s was killed by SIG%s before it could write its capture; "
-              "nothing was recorded\n", ra->argv[0], signal_name(WTERMSIG(status)));
+              "nothing was recorded\n", argv[0], signal_name(WTERMSIG(status)));
     else
       fprintf(stderr, "leaklab: %s wrote no capture (%s): the preload did not load into the "
               "program that ran - it, or a program it exec'd, is statically linked or setuid; "
-              "nothing was recorded\n", ra->argv[0], cap);
+              "nothing was recorded\n", argv[0], cap);
     return LL__EXIT_RUNTIME;
   }
+  *wait_status = status;
+  return 0;
+}
+
+static int run_program(const run_args_t *ra) {
+  char cap[PATH_MAX * 2];
+  int status = 0, rc;
+  time_t started = 0;
+
+  if ((rc = ll__record(ra->argv, &ra->rec, cap, sizeof cap, &status, &started)) != 0) return rc;
   return summarize(cap, ra, status, started);
 }
 
 static int run(int argc, char **argv) {
   const char *verb = "run", *arg, *lesson = NULL, *scale = NULL;
-  run_args_t ra = {NULL, 16, 0, 0, "auto", 10, NULL, NULL};
+  run_args_t ra = {.rec = LL__RECORD_OPTS_DEFAULT, .top = 10};
   ll__optstate_t st;
   ll__scenario_cmd_t scn;
   int id, rc;
@@ -407,17 +413,17 @@ static int run(int argc, char **argv) {
       else
         ra.argv = &argv[st.next - 1]; /* the program starts here; the rest is its own */
       break;
-    case OPT_OUTPUT: ra.output = arg; break;
+    case OPT_OUTPUT: ra.rec.output = arg; break;
     case OPT_FRAMES:
-      if (ll__parse_uint(arg, 1, 256, &ra.frames) != 0)
+      if (ll__parse_uint(arg, 1, 256, &ra.rec.frames) != 0)
         return ll__usage_error(verb, "--frames takes a number from 1 to 256, not '%s'", arg);
       break;
-    case OPT_NATIVE: ra.native = 1; break;
-    case OPT_FOLLOW: ra.follow = 1; break;
+    case OPT_NATIVE: ra.rec.native = 1; break;
+    case OPT_FOLLOW: ra.rec.follow = 1; break;
     case OPT_UNWIND:
       if (strcmp(arg, "auto") != 0 && strcmp(arg, "fp") != 0 && strcmp(arg, "libunwind") != 0)
         return ll__usage_error(verb, "--unwind takes auto, fp or libunwind, not '%s'", arg);
-      ra.unwind = arg;
+      ra.rec.unwind = arg;
       break;
     case OPT_TOP:
       if (ll__parse_uint(arg, 0, 1000000, &ra.top) != 0)
@@ -429,7 +435,7 @@ static int run(int argc, char **argv) {
       scale = arg;
       break;
     case OPT_ALLOCATOR:
-      if ((rc = allocator_library(verb, arg, &ra.allocator)) != 0) return rc;
+      if ((rc = ll__allocator_library(verb, arg, &ra.rec.allocator)) != 0) return rc;
       break;
     default: return ll__usage_error(verb, "unexpected option");
     }
