@@ -64,3 +64,65 @@ int ll__valgrind_prepare(const char *verb, const ll__valgrind_request_t *rq, ll_
   }
   return 0;
 }
+
+enum { OPT_SCALE, OPT_OUTPUT, OPT_TOP, OPT_EXISTING, OPT_CAPTURE, OPT_ALLOCATOR };
+
+int ll__valgrind_parse(const char *verb, const char *existing_opt, const char *help, int argc,
+                       char **argv, ll__valgrind_request_t *rq) {
+  const ll__opt_t opts[] = {
+      {"scale", 0, 1, OPT_SCALE},          {"output", 'o', 1, OPT_OUTPUT},
+      {"top", 0, 1, OPT_TOP},              {existing_opt, 0, 1, OPT_EXISTING},
+      {"capture", 0, 1, OPT_CAPTURE},      {"allocator", 0, 1, OPT_ALLOCATOR},
+      {NULL, 0, 0, 0},
+  };
+  ll__optstate_t st;
+  const char *arg;
+  int id;
+
+  memset(rq, 0, sizeof *rq);
+  rq->top = 10;
+  ll__opt_init(&st, verb, argc, argv);
+  while ((id = ll__opt_next(&st, opts, &arg)) != LL__OPT_END) {
+    switch (id) {
+    case LL__OPT_ERROR: return LL__EXIT_USAGE;
+    case LL__OPT_HELP: fputs(help, stdout); return -1;
+    case OPT_SCALE:
+      if (ll__parse_scale(arg) != 0) return ll__usage_error(verb, "bad --scale '%s': want 0 < F <= 1", arg);
+      rq->scale = arg;
+      break;
+    case OPT_OUTPUT: rq->outdir = arg; break;
+    case OPT_EXISTING: rq->existing = arg; break;
+    case OPT_CAPTURE: rq->capture = arg; break;
+    case OPT_ALLOCATOR:
+      if (ll__valgrind_allocator_ok(arg) != 0)
+        return ll__usage_error(verb, "--allocator takes glibc or jemalloc, not '%s'", arg);
+      rq->allocator = arg;
+      break;
+    case OPT_TOP:
+      if (ll__parse_uint(arg, 0, 1000000, &rq->top) != 0)
+        return ll__usage_error(verb, "bad --top '%s': want a number (0: all)", arg);
+      break;
+    case LL__OPT_POSITIONAL:
+      if (st.positional) { /* after "--": the program and its arguments */
+        rq->prog = &argv[st.next - 1];
+        rq->nprog = argc - (st.next - 1);
+        st.next = argc;
+        break;
+      }
+      if (rq->spec != NULL)
+        return ll__usage_error(verb, "unexpected argument '%s' (a PROGRAM goes after '--')", arg);
+      rq->spec = arg;
+      break;
+    default: return ll__usage_error(verb, "unexpected option");
+    }
+  }
+  if (rq->existing != NULL) {
+    if (rq->spec != NULL || rq->prog != NULL || rq->scale != NULL || rq->allocator != NULL)
+      return ll__usage_error(verb, "--%s reads an existing %s: no SCENARIO, PROGRAM or --allocator",
+                             existing_opt, strcmp(existing_opt, "xml") == 0
+                                               ? "memcheck XML file" : "massif.out");
+  } else if (rq->capture != NULL) {
+    return ll__usage_error(verb, "--capture goes with --%s", existing_opt);
+  }
+  return 0;
+}

@@ -2,6 +2,8 @@
 #ifndef LEAKLAB_CLI_VALGRIND_H
 #define LEAKLAB_CLI_VALGRIND_H
 
+#include <stdint.h>
+
 #include "valgrind_run.h"
 
 typedef struct ll__valgrind_request {
@@ -11,7 +13,17 @@ typedef struct ll__valgrind_request {
   const char *outdir;    /* -o DIR, NULL: reports/<name> */
   char **prog;           /* "-- PROGRAM [ARGS...]", or NULL */
   int nprog;
+  const char *existing;  /* the tool's output read as it is (--file / --xml), or NULL */
+  const char *capture;   /* --capture, with `existing` only */
+  uint64_t top;          /* --top, 10 by default, 0: all */
 } ll__valgrind_request_t;
+
+/* Parse the options both verbs take: SCENARIO[:VARIANT] or -- PROGRAM, --scale, -o, --top,
+ * --allocator, --capture, and --EXISTING (`existing_opt`: "file" for massif, "xml" for
+ * memcheck) naming a tool output to read instead of running valgrind. 0, -1 after printing
+ * `help` for --help, or an exit status after one error line. */
+int ll__valgrind_parse(const char *verb, const char *existing_opt, const char *help, int argc,
+                       char **argv, ll__valgrind_request_t *rq);
 
 /* Check the request, resolve the target (lesson or program), print the allocator note and make
  * its folder (into dir). 0, or an exit status after one error line (nothing to free then). */

@@ -19,13 +19,6 @@
 
 static const char *const verb = "massif";
 
-enum { OPT_SCALE, OPT_OUTPUT, OPT_TOP, OPT_FILE, OPT_CAPTURE, OPT_ALLOCATOR };
-static const ll__opt_t opts[] = {
-    {"scale", 0, 1, OPT_SCALE},   {"output", 'o', 1, OPT_OUTPUT}, {"top", 0, 1, OPT_TOP},
-    {"file", 0, 1, OPT_FILE},     {"capture", 0, 1, OPT_CAPTURE}, {"allocator", 0, 1, OPT_ALLOCATOR},
-    {NULL, 0, 0, 0},
-};
-
 /* What massif says: its peak and the snapshot after the last allocation. */
 typedef struct massif_view {
   const ll__massif_snapshot_t *peak;
@@ -316,12 +309,7 @@ static int run_massif(const ll__target_t *t, const char *dir, char *out_path, si
 
 
 static int run(int argc, char **argv) {
-  ll__optstate_t st;
-  const char *arg, *scale = NULL, *outdir = NULL, *spec = NULL, *file = NULL, *capture = NULL;
-  const char *allocator = NULL;
-  char **prog = NULL;
-  int nprog = 0, id, status = LL__EXIT_OK, rc, record_failed = 0;
-  uint64_t top = 10;
+  int status = LL__EXIT_OK, rc, record_failed = 0;
   ll__target_t target;
   ll__massif_t *m = NULL;
   massif_view_t mv = {NULL, NULL, NULL, 0};
@@ -331,51 +319,12 @@ static int run(int argc, char **argv) {
   double massif_s = 0, leaklab_s = 0;
 
   memset(&target, 0, sizeof target);
-  ll__opt_init(&st, verb, argc, argv);
-  while ((id = ll__opt_next(&st, opts, &arg)) != LL__OPT_END) {
-    switch (id) {
-    case LL__OPT_ERROR: return LL__EXIT_USAGE;
-    case LL__OPT_HELP: fputs(ll__verb_massif.help, stdout); return LL__EXIT_OK;
-    case OPT_SCALE:
-      if (ll__parse_scale(arg) != 0) return ll__usage_error(verb, "bad --scale '%s': want 0 < F <= 1", arg);
-      scale = arg;
-      break;
-    case OPT_OUTPUT: outdir = arg; break;
-    case OPT_FILE: file = arg; break;
-    case OPT_CAPTURE: capture = arg; break;
-    case OPT_ALLOCATOR:
-      if (ll__valgrind_allocator_ok(arg) != 0)
-        return ll__usage_error(verb, "--allocator takes glibc or jemalloc, not '%s'", arg);
-      allocator = arg;
-      break;
-    case OPT_TOP:
-      if (ll__parse_uint(arg, 0, 1000000, &top) != 0)
-        return ll__usage_error(verb, "bad --top '%s': want a number (0: all)", arg);
-      break;
-    case LL__OPT_POSITIONAL:
-      if (st.positional) { /* after "--": the program and its arguments */
-        prog = &argv[st.next - 1];
-        nprog = argc - (st.next - 1);
-        st.next = argc;
-        break;
-      }
-      if (spec != NULL)
-        return ll__usage_error(verb, "unexpected argument '%s' (a PROGRAM goes after '--')", arg);
-      spec = arg;
-      break;
-    default: return ll__usage_error(verb, "unexpected option");
-    }
-  }
-  if (file != NULL) {
-    if (spec != NULL || prog != NULL || scale != NULL || allocator != NULL)
-      return ll__usage_error(verb, "--file reads an existing massif.out: no SCENARIO, PROGRAM "
-                             "or --allocator");
-  } else if (capture != NULL) {
-    return ll__usage_error(verb, "--capture goes with --file");
-  }
-
+  ll__valgrind_request_t rq;
+  if ((status = ll__valgrind_parse(verb, "file", ll__verb_massif.help, argc, argv, &rq)) != 0)
+    return status < 0 ? LL__EXIT_OK : status;
+  const char *file = rq.existing, *capture = rq.capture;
+  uint64_t top = rq.top;
   if (file == NULL) {
-    ll__valgrind_request_t rq = {spec, scale, allocator, outdir, prog, nprog};
     if ((status = ll__valgrind_prepare(verb, &rq, &target, dir, sizeof dir)) != 0) return status;
     if ((status = run_massif(&target, dir, massif_out, sizeof massif_out, &massif_s)) != 0)
       goto cleanup;

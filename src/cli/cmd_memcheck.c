@@ -24,13 +24,6 @@ __attribute__((format(printf, 3, 4))) static void put(char *buf, size_t len, con
   va_end(ap);
 }
 
-enum { OPT_SCALE, OPT_OUTPUT, OPT_TOP, OPT_XML, OPT_CAPTURE, OPT_ALLOCATOR };
-static const ll__opt_t opts[] = {
-    {"scale", 0, 1, OPT_SCALE}, {"output", 'o', 1, OPT_OUTPUT}, {"top", 0, 1, OPT_TOP},
-    {"xml", 0, 1, OPT_XML},     {"capture", 0, 1, OPT_CAPTURE}, {"allocator", 0, 1, OPT_ALLOCATOR},
-    {NULL, 0, 0, 0},
-};
-
 /* memcheck's leak kinds, in the order its LEAK SUMMARY prints them. */
 enum { K_DEFINITE, K_INDIRECT, K_POSSIBLE, K_REACHABLE, K_COUNT };
 static const char *const kind_xml[K_COUNT] = {"Leak_DefinitelyLost", "Leak_IndirectlyLost",
@@ -374,12 +367,7 @@ static int run_memcheck(const ll__target_t *t, const char *dir, char *xml, size_
 
 
 static int run(int argc, char **argv) {
-  ll__optstate_t st;
-  const char *arg, *scale = NULL, *outdir = NULL, *spec = NULL, *xml = NULL, *capture = NULL;
-  const char *allocator = NULL;
-  char **prog = NULL;
-  int nprog = 0, id, status = LL__EXIT_OK, record_failed = 0;
-  uint64_t top = 10;
+  int status = LL__EXIT_OK, record_failed = 0;
   ll__target_t target;
   memcheck_t mc;
   leaks_t lk;
@@ -389,51 +377,12 @@ static int run(int argc, char **argv) {
   memset(&target, 0, sizeof target);
   memset(&mc, 0, sizeof mc);
   memset(&lk, 0, sizeof lk);
-  ll__opt_init(&st, verb, argc, argv);
-  while ((id = ll__opt_next(&st, opts, &arg)) != LL__OPT_END) {
-    switch (id) {
-    case LL__OPT_ERROR: return LL__EXIT_USAGE;
-    case LL__OPT_HELP: fputs(ll__verb_memcheck.help, stdout); return LL__EXIT_OK;
-    case OPT_SCALE:
-      if (ll__parse_scale(arg) != 0) return ll__usage_error(verb, "bad --scale '%s': want 0 < F <= 1", arg);
-      scale = arg;
-      break;
-    case OPT_OUTPUT: outdir = arg; break;
-    case OPT_XML: xml = arg; break;
-    case OPT_CAPTURE: capture = arg; break;
-    case OPT_ALLOCATOR:
-      if (ll__valgrind_allocator_ok(arg) != 0)
-        return ll__usage_error(verb, "--allocator takes glibc or jemalloc, not '%s'", arg);
-      allocator = arg;
-      break;
-    case OPT_TOP:
-      if (ll__parse_uint(arg, 0, 1000000, &top) != 0)
-        return ll__usage_error(verb, "bad --top '%s': want a number (0: all)", arg);
-      break;
-    case LL__OPT_POSITIONAL:
-      if (st.positional) {
-        prog = &argv[st.next - 1];
-        nprog = argc - (st.next - 1);
-        st.next = argc;
-        break;
-      }
-      if (spec != NULL)
-        return ll__usage_error(verb, "unexpected argument '%s' (a PROGRAM goes after '--')", arg);
-      spec = arg;
-      break;
-    default: return ll__usage_error(verb, "unexpected option");
-    }
-  }
-  if (xml != NULL) {
-    if (spec != NULL || prog != NULL || scale != NULL || allocator != NULL)
-      return ll__usage_error(verb, "--xml reads an existing memcheck XML file: no SCENARIO, "
-                             "PROGRAM or --allocator");
-  } else if (capture != NULL) {
-    return ll__usage_error(verb, "--capture goes with --xml");
-  }
-
+  ll__valgrind_request_t rq;
+  if ((status = ll__valgrind_parse(verb, "xml", ll__verb_memcheck.help, argc, argv, &rq)) != 0)
+    return status < 0 ? LL__EXIT_OK : status;
+  const char *xml = rq.existing, *capture = rq.capture;
+  uint64_t top = rq.top;
   if (xml == NULL) {
-    ll__valgrind_request_t rq = {spec, scale, allocator, outdir, prog, nprog};
     if ((status = ll__valgrind_prepare(verb, &rq, &target, dir, sizeof dir)) != 0) return status;
     if ((status = run_memcheck(&target, dir, xml_path, sizeof xml_path)) != 0) goto cleanup;
     xml = xml_path;
