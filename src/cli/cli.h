@@ -123,6 +123,12 @@ void ll__report_args_free(ll__report_args_t *ra);
 int ll__report_args_apply(ll__report_args_t *ra, const char *verb, int id, const char *arg);
 /* Checks across options (--cumulative with traceback); 0 or LL__EXIT_USAGE. */
 int ll__report_args_check(const ll__report_args_t *ra, const char *verb);
+/* The whole command line of report and diff: the shared options into ra, and exactly nfile
+ * positional files into files (`missing[k]`: the error when only k were given). 0, -1 after
+ * printing `help` for --help, or an exit status after one error line. */
+int ll__report_args_parse(ll__report_args_t *ra, const char *verb, const char *help, int argc,
+                          char **argv, const char **files, size_t nfile,
+                          const char *const *missing);
 
 /* Moments a file holds (bit 1 << at); 0, or an exit status after a runtime error line. */
 int ll__file_views(const char *path, unsigned *mask);

@@ -103,6 +103,34 @@ int ll__report_args_apply(ll__report_args_t *ra, const char *verb, int id, const
   return ll__usage_error(verb, "internal error: unhandled option %d", id);
 }
 
+int ll__report_args_parse(ll__report_args_t *ra, const char *verb, const char *help, int argc,
+                          char **argv, const char **files, size_t nfile,
+                          const char *const *missing) {
+  ll__optstate_t st;
+  const char *arg;
+  size_t got = 0;
+  int id, status;
+
+  ll__opt_init(&st, verb, argc, argv);
+  while ((id = ll__opt_next(&st, ll__report_opts, &arg)) != LL__OPT_END) {
+    if (id == LL__OPT_ERROR) return LL__EXIT_USAGE;
+    if (id == LL__OPT_HELP) {
+      fputs(help, stdout);
+      return -1;
+    }
+    if (id == LL__OPT_POSITIONAL) {
+      if (got == nfile)
+        return ll__usage_error(verb, "unexpected argument '%s': %s reads %s", arg, verb,
+                               nfile == 1 ? "one file" : "two files");
+      files[got++] = arg;
+      continue;
+    }
+    if ((status = ll__report_args_apply(ra, verb, id, arg)) != 0) return status;
+  }
+  if (got < nfile) return ll__usage_error(verb, "%s", missing[got]);
+  return ll__report_args_check(ra, verb);
+}
+
 int ll__report_args_check(const ll__report_args_t *ra, const char *verb) {
   if (ra->cumulative && ra->group == LL_GROUP_TRACEBACK)
     return ll__usage_error(verb, "--cumulative cannot be used with --group-by traceback");

@@ -6,42 +6,20 @@
 static int run(int argc, char **argv) {
   const char *verb = "diff";
   ll__report_args_t ra;
-  ll__optstate_t st;
-  const char *files[2] = {NULL, NULL}, *arg;
+  const char *files[2] = {NULL, NULL};
   ll_snapshot_t *old = NULL, *new = NULL;
   ll_stats_t *stats = NULL;
   unsigned old_mask = 0, new_mask = 0;
-  int id, rc, status, at;
-  size_t nfile = 0;
+  int rc, status, at;
 
   if ((status = ll__report_args_init(&ra, argc)) != 0) return status;
-  ll__opt_init(&st, verb, argc, argv);
-  while ((id = ll__opt_next(&st, ll__report_opts, &arg)) != LL__OPT_END) {
-    if (id == LL__OPT_ERROR) {
-      status = LL__EXIT_USAGE;
-      goto cleanup;
-    }
-    if (id == LL__OPT_HELP) {
-      fputs(ll__verb_diff.help, stdout);
-      status = LL__EXIT_OK;
-      goto cleanup;
-    }
-    if (id == LL__OPT_POSITIONAL) {
-      if (nfile == 2) {
-        status = ll__usage_error(verb, "unexpected argument '%s': diff compares two files", arg);
-        goto cleanup;
-      }
-      files[nfile++] = arg;
-      continue;
-    }
-    if ((status = ll__report_args_apply(&ra, verb, id, arg)) != 0) goto cleanup;
-  }
-  if (nfile < 2) {
-    status = ll__usage_error(verb, nfile == 0 ? "missing the OLD and NEW files to compare"
-                                              : "missing the NEW file to compare with OLD");
+  static const char *const missing[] = {"missing the OLD and NEW files to compare",
+                                         "missing the NEW file to compare with OLD"};
+  if ((status = ll__report_args_parse(&ra, verb, ll__verb_diff.help, argc, argv, files, 2,
+                                      missing)) != 0) {
+    if (status < 0) status = LL__EXIT_OK;
     goto cleanup;
   }
-  if ((status = ll__report_args_check(&ra, verb)) != 0) goto cleanup;
 
   if ((status = ll__file_views(files[0], &old_mask)) != 0) goto cleanup;
   if ((status = ll__file_views(files[1], &new_mask)) != 0) goto cleanup;

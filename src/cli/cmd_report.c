@@ -32,41 +32,20 @@ cleanup:
 static int run(int argc, char **argv) {
   const char *verb = "report";
   ll__report_args_t ra;
-  ll__optstate_t st;
-  const char *file = NULL, *arg;
+  const char *file = NULL;
   ll_snapshot_t *snap = NULL;
   ll_stats_t *stats = NULL;
   ll_jemalloc_stats_t je;
   unsigned mask = 0;
-  int id, rc, status, at;
+  int rc, status, at;
 
   if ((status = ll__report_args_init(&ra, argc)) != 0) return status;
-  ll__opt_init(&st, verb, argc, argv);
-  while ((id = ll__opt_next(&st, ll__report_opts, &arg)) != LL__OPT_END) {
-    if (id == LL__OPT_ERROR) {
-      status = LL__EXIT_USAGE;
-      goto cleanup;
-    }
-    if (id == LL__OPT_HELP) {
-      fputs(ll__verb_report.help, stdout);
-      status = LL__EXIT_OK;
-      goto cleanup;
-    }
-    if (id == LL__OPT_POSITIONAL) {
-      if (file != NULL) {
-        status = ll__usage_error(verb, "unexpected argument '%s': report reads one file", arg);
-        goto cleanup;
-      }
-      file = arg;
-      continue;
-    }
-    if ((status = ll__report_args_apply(&ra, verb, id, arg)) != 0) goto cleanup;
-  }
-  if (file == NULL) {
-    status = ll__usage_error(verb, "missing the capture FILE to report on");
+  static const char *const missing[] = {"missing the capture FILE to report on"};
+  if ((status = ll__report_args_parse(&ra, verb, ll__verb_report.help, argc, argv, &file, 1,
+                                      missing)) != 0) {
+    if (status < 0) status = LL__EXIT_OK;
     goto cleanup;
   }
-  if ((status = ll__report_args_check(&ra, verb)) != 0) goto cleanup;
 
   if ((status = ll__file_views(file, &mask)) != 0) goto cleanup;
   if (ra.format == LL_FORMAT_MASSIF) {
