@@ -27,8 +27,10 @@ LIVE_BLOCKS=1000000 # the tracker-memory probe's live set
 MEASURE=$BUILD/bench/measure
 CHURN=$BUILD/bench/churn
 TRACKER_MEM=$BUILD/bench/tracker_mem
+FLOOR_LIB=$BUILD/bench/libllfloor.so
 LEAKLAB=$BUILD/leaklab
 SCN=$BUILD/scenarios
+[ -f "$FLOOR_LIB" ] || die "$FLOOR_LIB is missing: build first ('make build'; bench/ must be in the CMake tree)"
 for f in "$MEASURE" "$CHURN" "$TRACKER_MEM" "$LEAKLAB" "$SCN/method_cache" "$SCN/slots_vs_dict"; do
   [ -x "$f" ] || die "$f is missing: build first ('make build'; bench/ must be in the CMake tree)"
 done
@@ -103,7 +105,8 @@ if [ -n "${BENCH_WORKLOADS:-}" ]; then
 fi
 
 # ---- tools ----------------------------------------------------------------------------------------
-ALL_TOOLS=(untracked jemalloc leaklab_line leaklab_16 heaptrack massif memcheck jeprof)
+ALL_TOOLS=(untracked jemalloc leaklab_line leaklab_16 heaptrack massif memcheck jeprof
+  floor_interpose floor_emit floor_emit16 floor_exact floor_exact16 floor_async floor_async16)
 TOOLS=(${BENCH_TOOLS:-${ALL_TOOLS[@]}})
 declare -A TDESC=(
   [untracked]="the program alone (glibc malloc)"
@@ -114,7 +117,17 @@ declare -A TDESC=(
   [massif]="valgrind --tool=massif --peak-inaccuracy=0 --heap-admin=0 (exact peak)"
   [memcheck]="valgrind --tool=memcheck --leak-check=full"
   [jeprof]="jemalloc heap profiler, every allocation sampled: MALLOC_CONF=prof:true,lg_prof_sample:0,prof_final:true"
+  [floor_interpose]="floor (bench/floor_preload.c): an interposer that only forwards every call"
+  [floor_emit]="floor: + one event per call into a per-thread buffer, never read (an async recorder's producer)"
+  [floor_emit16]="floor: the same with a 16-frame frame-pointer walk per allocation"
+  [floor_exact]="floor: minimal exact line-level recording in the program's thread (live table, per-site lazy peak)"
+  [floor_exact16]="floor: the same keyed by the hash of a 16-frame walk"
+  [floor_async]="floor: floor_exact's bookkeeping in a consumer process fed through a shared ring (the cheapest exact async recorder)"
+  [floor_async16]="floor: the same with the 16-frame walk"
 )
+# The floor probes are yardsticks for the churn workloads, where the targets are set.
+FLOOR_WORKLOADS=" churn churn_mt "
+is_floor() { case $1 in floor_*) return 0 ;; *) return 1 ;; esac; }
 is_slow() { case $1 in massif | memcheck | jeprof) return 0 ;; *) return 1 ;; esac; }
 
 # tool_cmd TOOL WORKLOAD ROUND: sets CMD (the words to run) and ART (the tool's output file or
@@ -141,6 +154,7 @@ tool_cmd() {
     "${prog[@]}") ;;
   jeprof) CMD=(env "${env[@]}" LD_PRELOAD="$JEMALLOC"
     MALLOC_CONF="prof:true,lg_prof_sample:0,prof_final:true,prof_prefix:$ART" "${prog[@]}") ;;
+  floor_*) CMD=(env "${env[@]}" LL_FLOOR="${tool#floor_}" LD_PRELOAD="$FLOOR_LIB" "${prog[@]}") ;;
   *) die "unknown tool '$tool' (known: ${ALL_TOOLS[*]})" ;;
   esac
 }
@@ -178,6 +192,7 @@ tool_figures() {
           if (v ~ /K$/) m = 1e3; else if (v ~ /M$/) m = 1e6; else if (v ~ /G$/) m = 1e9
           sub(/[KMGB]+$/, "", v); printf "~%.0f\n", v * m }')
     fi ;;
+  floor_exact | floor_exact16 | floor_async | floor_async16) PEAK=$(sed -n 's/^llfloor: peak_bytes=\([0-9]*\).*/\1/p' "$err" | tail -n1) ;;
   massif)
     [ -f "$art" ] && PEAK=$(awk -F= '/^mem_heap_B=/ { if ($2 + 0 > m) m = $2 + 0 } END { print m + 0 }' "$art") ;;
   memcheck)
@@ -201,6 +216,7 @@ for ((r = 0; r < ROUNDS; r++)); do
     # Rotate the tool order every round: no tool always runs first (cold caches) or last.
     for ((k = 0; k < n; k++)); do
       tool=${TOOLS[$(((k + r) % n))]}
+      if is_floor "$tool"; then [[ $FLOOR_WORKLOADS == *" $w "* ]] || continue; fi
       if is_slow "$tool"; then [ "$r" -lt "$SLOW_RUNS" ] || continue; else [ "$r" -lt "$FAST_RUNS" ] || continue; fi
       tool_cmd "$tool" "$w" "$r"
       out=$WORK/$w.$tool.$r.out err=$WORK/$w.$tool.$r.err
@@ -297,7 +313,7 @@ TABLE=$WORK/table.md
       [ -n "$bs" ] && note=" **exit status $bs**"
       case $t in
       untracked) [ "$peak" != "-" ] && [ -n "$peak" ] && peakcol="$(human "$peak") (program's own count: the truth)" || peakcol="-" ;;
-      jemalloc | memcheck | jeprof) peakcol="n/a" ;;
+      jemalloc | memcheck | jeprof | floor_interpose | floor_emit | floor_emit16) peakcol="n/a" ;;
       leaklab_line) peakcol=$(human "${peak:--}"); [ "${peak:--}" = - ] || peakcol="$peakcol ($peak B)" ;;
       *) peakcol="$(human "${peak:--}") $(exact_delta "$peak" "$llpeak")" ;;
       esac
@@ -316,17 +332,38 @@ C_HT=${MED[churn.heaptrack]:--} C_MS=${MED[churn.massif]:--}
 R_LINE=$(ratio "$C_LINE" "$C_BASE") R_16=$(ratio "$C_16" "$C_BASE")
 S_HT=$(ratio "$C_HT" "$C_16") S_MS=$(ratio "$C_MS" "$C_16")
 S_HT1=$(ratio "$C_HT" "$C_LINE") S_MS1=$(ratio "$C_MS" "$C_LINE")
+F_INT=$(ratio "${MED[churn.floor_interpose]:--}" "$C_BASE") F_EMIT=$(ratio "${MED[churn.floor_emit]:--}" "$C_BASE")
+F_EMIT16=$(ratio "${MED[churn.floor_emit16]:--}" "$C_BASE") F_EX=$(ratio "${MED[churn.floor_exact]:--}" "$C_BASE")
+F_EX16=$(ratio "${MED[churn.floor_exact16]:--}" "$C_BASE") F_AS=$(ratio "${MED[churn.floor_async]:--}" "$C_BASE")
+F_AS16=$(ratio "${MED[churn.floor_async16]:--}" "$C_BASE")
+# How far above the floor leaklab is: (leaklab - untracked) / (floor - untracked), the added time.
+above() { awk -v l="$1" -v f="$2" -v b="$C_BASE" 'BEGIN { if (l == "-" || f == "-" || b == "-" || f - b <= 0) print "-"; else printf "%.2f", (l - b) / (f - b) }'; }
 TARGETS=$WORK/targets.md
 {
-  echo "| target (churn workload) | measured | verdict |"
-  echo "| --- | --- | --- |"
-  echo "| line-level recording <= 1.5x untracked | ${R_LINE}x ($C_LINE s / $C_BASE s) | $(verdict "$R_LINE" 1.5 le) |"
-  echo "| 16-frame stacks <= 2.5x untracked | ${R_16}x ($C_16 s / $C_BASE s) | $(verdict "$R_16" 2.5 le) |"
-  echo "| >= 10x faster than heaptrack (vs 16 frames) | ${S_HT}x (line-level: ${S_HT1}x) | $(verdict "$S_HT" 10 ge) |"
-  echo "| >= 10x faster than massif (vs 16 frames) | ${S_MS}x (line-level: ${S_MS1}x) | $(verdict "$S_MS" 10 ge) |"
-  echo "| tracker memory <= 32 B per live block ($LIVE_BLOCKS blocks) | ${TM_PER_BLOCK:--} B (preload RSS cross-check: $RSS_PER_BLOCK B) | $(verdict "${TM_PER_BLOCK:--}" 32 le) |"
-  echo "| report from a ${REPORT_ALLOCS}-allocation capture <= 2 s | text $REPORT_TEXT s, json $REPORT_JSON s | $(verdict "$REPORT_TEXT" 2 le) |"
+  echo "| target (churn workload) | measured | floor, same session (bench/floor_preload.c) | verdict |"
+  echo "| --- | --- | --- | --- |"
+  echo "| line-level recording <= 1.5x untracked | ${R_LINE}x ($C_LINE s / $C_BASE s) | forwarding only ${F_INT}x; events stored, never read ${F_EMIT}x; minimal exact: in-thread ${F_EX}x, async ${F_AS}x | $(verdict "$R_LINE" 1.5 le) |"
+  echo "| 16-frame stacks <= 2.5x untracked | ${R_16}x ($C_16 s / $C_BASE s) | events stored, never read ${F_EMIT16}x; minimal exact: in-thread ${F_EX16}x, async ${F_AS16}x | $(verdict "$R_16" 2.5 le) |"
+  echo "| >= 10x faster than heaptrack (vs 16 frames) | ${S_HT}x (line-level: ${S_HT1}x) | minimal exact 16 frames: in-thread $(ratio "$C_HT" "${MED[churn.floor_exact16]:--}")x, async $(ratio "$C_HT" "${MED[churn.floor_async16]:--}")x | $(verdict "$S_HT" 10 ge) |"
+  echo "| >= 10x faster than massif (vs 16 frames) | ${S_MS}x (line-level: ${S_MS1}x) | minimal exact 16 frames: in-thread $(ratio "$C_MS" "${MED[churn.floor_exact16]:--}")x, async $(ratio "$C_MS" "${MED[churn.floor_async16]:--}")x | $(verdict "$S_MS" 10 ge) |"
+  echo "| tracker memory <= 32 B per live block ($LIVE_BLOCKS blocks) | ${TM_PER_BLOCK:--} B (preload RSS cross-check: $RSS_PER_BLOCK B) | 16 B (a bare pointer and size) | $(verdict "${TM_PER_BLOCK:--}" 32 le) |"
+  echo "| report from a ${REPORT_ALLOCS}-allocation capture <= 2 s | text $REPORT_TEXT s, json $REPORT_JSON s | | $(verdict "$REPORT_TEXT" 2 le) |"
 } >"$TARGETS"
+FLOOR_TXT=$WORK/floor.md
+{
+  echo "| recorder (churn) | x untracked | what it does per event |"
+  echo "| --- | ---: | --- |"
+  echo "| untracked | 1.00 | the program alone |"
+  echo "| floor_interpose | $F_INT | interposed malloc/free forward to the real ones (guard, errno) |"
+  echo "| floor_emit | $F_EMIT | + one event stored per call (async producer; nobody reads it) |"
+  echo "| floor_emit16 | $F_EMIT16 | + a 16-frame walk per allocation |"
+  echo "| floor_exact | $F_EX | exact live table, per-site lazy peak, in the program's thread |"
+  echo "| floor_exact16 | $F_EX16 | the same keyed by a 16-frame walk |"
+  echo "| floor_async | $F_AS | floor_exact's bookkeeping in a consumer process, events through a shared ring |"
+  echo "| floor_async16 | $F_AS16 | the same with the 16-frame walk |"
+  echo "| leaklab_line | $R_LINE | leaklab run --frames 1: $(above "$C_LINE" "${MED[churn.floor_exact]:--}")x the added time of floor_exact |"
+  echo "| leaklab_16 | $R_16 | leaklab run --frames 16: $(above "$C_16" "${MED[churn.floor_exact16]:--}")x the added time of floor_exact16 |"
+} >"$FLOOR_TXT"
 
 # ---- write reports/bench.md and print ---------------------------------------------------------------
 {
@@ -343,6 +380,15 @@ TARGETS=$WORK/targets.md
   echo "## Targets"
   echo
   cat "$TARGETS"
+  echo
+  echo "## The floor: the cheapest recorder of each kind, measured beside leaklab"
+  echo
+  echo "bench/floor_preload.c preloaded in seven modes (interleaved with the other tools, churn and"
+  echo "churn_mt only). The *exact* floors report their peak, checked against the program's count"
+  echo "in the table below: they are exact, and do nothing else (no usable sizes, histogram,"
+  echo "temporaries, timeline, stack cache, capture or report)."
+  echo
+  cat "$FLOOR_TXT"
   echo
   echo "## Every workload under every tool"
   echo
@@ -396,6 +442,8 @@ align() {
 }
 echo
 align "$TARGETS"
+echo
+align "$FLOOR_TXT"
 echo
 align "$TABLE"
 echo
