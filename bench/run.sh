@@ -27,11 +27,12 @@ LIVE_BLOCKS=1000000 # the tracker-memory probe's live set
 MEASURE=$BUILD/bench/measure
 CHURN=$BUILD/bench/churn
 TRACKER_MEM=$BUILD/bench/tracker_mem
+ENGINE_RATE=$BUILD/bench/engine_rate
 FLOOR_LIB=$BUILD/bench/libllfloor.so
 LEAKLAB=$BUILD/leaklab
 SCN=$BUILD/scenarios
 [ -f "$FLOOR_LIB" ] || die "$FLOOR_LIB is missing: build first ('make build'; bench/ must be in the CMake tree)"
-for f in "$MEASURE" "$CHURN" "$TRACKER_MEM" "$LEAKLAB" "$SCN/method_cache" "$SCN/slots_vs_dict"; do
+for f in "$MEASURE" "$CHURN" "$TRACKER_MEM" "$ENGINE_RATE" "$LEAKLAB" "$SCN/method_cache" "$SCN/slots_vs_dict"; do
   [ -x "$f" ] || die "$f is missing: build first ('make build'; bench/ must be in the CMake tree)"
 done
 "$LEAKLAB" run --help >/dev/null 2>&1 || die "$LEAKLAB has no 'run' verb: the LD_PRELOAD recorder is not built"
@@ -261,6 +262,13 @@ RSS_LL=$(for i in 1 2 3; do rss_of "$LEAKLAB" run --frames 1 -o "$LIVE_CAP" -- "
 RSS_PER_BLOCK=$(awk -v a="$RSS_LL" -v b="$RSS_PLAIN" -v n="$LIVE_BLOCKS" 'BEGIN { printf "%.1f", (a - b) * 1024 / n }')
 REPORT_LIVE=-
 [ -f "$LIVE_CAP" ] && REPORT_LIVE=$(for i in 1 2 3; do wall_of "$LEAKLAB" report "$LIVE_CAP"; done | median)
+# The engine alone on churn's event stream (no hooks, no program): what an asynchronous
+# recorder's consumer would pay per event, leaklab's engine as it is.
+ER_OUT=$WORK/engine_rate.out
+for i in 1 2 3; do "$ENGINE_RATE" --pairs "$PAIRS" --slots 1024 >>"$ER_OUT" || die "engine_rate failed (see $ER_OUT)"; done
+er_ns() { sed -n "s/^engine_rate: frames=$1 events=[0-9]* ns_per_event=\([0-9.]*\).*/\1/p" "$ER_OUT" | median; }
+ER_EVENTS=$(sed -n 's/^engine_rate: frames=1 events=\([0-9]*\).*/\1/p' "$ER_OUT" | head -n1)
+ER_NS1=$(er_ns 1) ER_NS16=$(er_ns 16)
 elapsed=$(($(date +%s) - start_all))
 LOAD_END=$(cut -d" " -f1-3 /proc/loadavg)
 
@@ -336,6 +344,10 @@ F_INT=$(ratio "${MED[churn.floor_interpose]:--}" "$C_BASE") F_EMIT=$(ratio "${ME
 F_EMIT16=$(ratio "${MED[churn.floor_emit16]:--}" "$C_BASE") F_EX=$(ratio "${MED[churn.floor_exact]:--}" "$C_BASE")
 F_EX16=$(ratio "${MED[churn.floor_exact16]:--}" "$C_BASE") F_AS=$(ratio "${MED[churn.floor_async]:--}" "$C_BASE")
 F_AS16=$(ratio "${MED[churn.floor_async16]:--}" "$C_BASE")
+# An asynchronous leaklab with this engine as its consumer cannot finish before the consumer has
+# applied every event: events x ns per event, over the untracked run.
+er_bound() { awk -v e="$ER_EVENTS" -v ns="$1" -v b="$C_BASE" 'BEGIN { if (ns == "" || ns == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", e * ns * 1e-9 / b }'; }
+ER_B1=$(er_bound "$ER_NS1") ER_B16=$(er_bound "$ER_NS16")
 # How far above the floor leaklab is: (leaklab - untracked) / (floor - untracked), the added time.
 above() { awk -v l="$1" -v f="$2" -v b="$C_BASE" 'BEGIN { if (l == "-" || f == "-" || b == "-" || f - b <= 0) print "-"; else printf "%.2f", (l - b) / (f - b) }'; }
 TARGETS=$WORK/targets.md
@@ -361,6 +373,7 @@ FLOOR_TXT=$WORK/floor.md
   echo "| floor_exact16 | $F_EX16 | the same keyed by a 16-frame walk |"
   echo "| floor_async | $F_AS | floor_exact's bookkeeping in a consumer process, events through a shared ring |"
   echo "| floor_async16 | $F_AS16 | the same with the 16-frame walk |"
+  echo "| leaklab's engine alone (bench/engine_rate) | >= $ER_B1 / >= $ER_B16 | applies churn's $ER_EVENTS events at $ER_NS1 ns (1 frame) / $ER_NS16 ns (16 frames) each, no hooks: an async leaklab's consumer can go no faster |"
   echo "| leaklab_line | $R_LINE | leaklab run --frames 1: $(above "$C_LINE" "${MED[churn.floor_exact]:--}")x the added time of floor_exact |"
   echo "| leaklab_16 | $R_16 | leaklab run --frames 16: $(above "$C_16" "${MED[churn.floor_exact16]:--}")x the added time of floor_exact16 |"
 } >"$FLOOR_TXT"
