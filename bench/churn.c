@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_rand.h"
+
 #define RING 1024 /* power of two */
 #define MAX_THREADS 64
 
@@ -39,17 +41,7 @@ typedef struct worker {
   uint64_t checksum;
 } worker_t;
 
-
-static uint64_t next_rand(uint64_t *s) {
-  uint64_t x = *s;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  *s = x;
-  return x * 0x2545F4914F6CDD1DULL;
-}
-
-static size_t next_size(uint64_t *s) { return 16 + (size_t)(next_rand(s) % 241); }
+static size_t next_size(uint64_t *s) { return 16 + (size_t)(ll_bench_rand(s) % 241); }
 
 /* Touch the block so the compiler cannot elide the malloc/free pair. */
 static void *take(size_t size, uint64_t *checksum) {
@@ -96,7 +88,7 @@ static int run_single(uint64_t pairs, size_t nslots) {
     if (live > peak) peak = live;
   }
   for (uint64_t i = 0; i < pairs; i++) {
-    size_t j = (size_t)(next_rand(&s) % nslots);
+    size_t j = (size_t)(ll_bench_rand(&s) % nslots);
     free(slot[j]);
     live -= sizes[j];
     sizes[j] = next_size(&s);
@@ -121,7 +113,7 @@ static void *worker_main(void *arg) {
   uint64_t s = w->seed;
   for (size_t i = 0; i < w->slots; i++) slot[i] = take(next_size(&s), &w->checksum);
   for (uint64_t i = 0; i < w->pairs; i++) {
-    size_t j = (size_t)(next_rand(&s) % w->slots);
+    size_t j = (size_t)(ll_bench_rand(&s) % w->slots);
     if (!ring_push(w->out, slot[j])) free(slot[j]);
     slot[j] = take(next_size(&s), &w->checksum);
     void *p = ring_pop(w->in);

@@ -23,6 +23,8 @@
 
 #include <leaklab/leaklab.h>
 
+#include "bench_rand.h"
+
 #include "engine.h"
 
 typedef struct event {
@@ -30,15 +32,6 @@ typedef struct event {
   uint32_t size;     /* malloc only */
   uint32_t usable;   /* malloc only */
 } event_t;
-
-static uint64_t next_rand(uint64_t *s) {
-  uint64_t x = *s;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  *s = x;
-  return x * 0x2545F4914F6CDD1DULL;
-}
 
 static double now_s(void) {
   struct timespec ts;
@@ -101,13 +94,13 @@ int main(int argc, char **argv) {
   size_t k = 0;
   uint64_t s = 0x9E3779B97F4A7C15ULL, live = 0, peak = 0;
   for (unsigned long long i = 0; i < slots + pairs; i++) {
-    size_t j = i < slots ? (size_t)i : (size_t)(next_rand(&s) % slots);
+    size_t j = i < slots ? (size_t)i : (size_t)(ll_bench_rand(&s) % slots);
     if (slot[j] != NULL) {
       ev[k++] = (event_t){(uintptr_t)slot[j] | 1, 0, 0};
       live -= sizes[j];
       free(slot[j]);
     }
-    uint32_t size = 16 + (uint32_t)(next_rand(&s) % 241);
+    uint32_t size = 16 + (uint32_t)(ll_bench_rand(&s) % 241);
     unsigned char *p = malloc(size);
     if (p == NULL) {
       fprintf(stderr, "engine_rate: out of memory\n");

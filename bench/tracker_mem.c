@@ -19,14 +19,7 @@
 #define LL_HOOKS_NO_MACROS
 #include <leaklab/hooks.h>
 
-static uint64_t next_rand(uint64_t *s) {
-  uint64_t x = *s;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  *s = x;
-  return x * 0x2545F4914F6CDD1DULL;
-}
+#include "bench_rand.h"
 
 static int measure(size_t n) {
   /* The pointer array comes from the real malloc: it must not count as a live block. */
@@ -35,7 +28,7 @@ static int measure(size_t n) {
   size_t before = ll_get_tracker_memory();
   uint64_t s = 0x9E3779B97F4A7C15ULL;
   for (size_t i = 0; i < n; i++) {
-    size_t size = 16 + (size_t)(next_rand(&s) % 241);
+    size_t size = 16 + (size_t)(ll_bench_rand(&s) % 241);
     blocks[i] = ll_malloc_at(size, __FILE__, __LINE__, __func__);
     if (blocks[i] == NULL) return 1;
     memset(blocks[i], 1, 1);
