@@ -24,13 +24,12 @@
 #include <leaklab/leaklab.h>
 
 #include "bench_rand.h"
-
 #include "engine.h"
 
 typedef struct event {
-  uintptr_t ptr;     /* low bit set: a free */
-  uint32_t size;     /* malloc only */
-  uint32_t usable;   /* malloc only */
+  uintptr_t ptr;   /* low bit set: a free */
+  uint32_t size;   /* malloc only */
+  uint32_t usable; /* malloc only */
 } event_t;
 
 static double now_s(void) {
