@@ -14,14 +14,6 @@
 
 /* The link wraps malloc and free for the lesson's own objects only (-Wl,--wrap=...): while
  * `tallying`, calls, live bytes and the highest live bytes are counted here. */
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t count, size_t size);
-void *__real_realloc(void *ptr, size_t size);
-void __real_free(void *ptr);
-void *__wrap_malloc(size_t size);
-void *__wrap_calloc(size_t count, size_t size);
-void *__wrap_realloc(void *ptr, size_t size);
-void __wrap_free(void *ptr);
 
 #define MAX_BLOCKS 8
 
@@ -64,33 +56,7 @@ static void tally_remove(void *p)
   fail_msg("free of a block the tally never saw");
 }
 
-void *__wrap_malloc(size_t size)
-{
-  void *p = __real_malloc(size);
-  tally_add(p, size);
-  return p;
-}
-
-void *__wrap_calloc(size_t count, size_t size)
-{
-  void *p = __real_calloc(count, size);
-  tally_add(p, count * size);
-  return p;
-}
-
-void *__wrap_realloc(void *ptr, size_t size)
-{
-  tally_remove(ptr);
-  void *p = __real_realloc(ptr, size);
-  tally_add(p, size);
-  return p;
-}
-
-void __wrap_free(void *ptr)
-{
-  tally_remove(ptr);
-  __real_free(ptr);
-}
+#include "wrap_tally.h"
 
 static double tallied_basel(enum ck_variant v, size_t n, size_t chunk)
 {

@@ -12,14 +12,6 @@
 
 /* The link wraps malloc, calloc, realloc and free for the lesson's own objects only
  * (-Wl,--wrap=...): while `tallying`, every block they hand out or take back is recorded here. */
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t count, size_t size);
-void *__real_realloc(void *ptr, size_t size);
-void __real_free(void *ptr);
-void *__wrap_malloc(size_t size);
-void *__wrap_calloc(size_t count, size_t size);
-void *__wrap_realloc(void *ptr, size_t size);
-void __wrap_free(void *ptr);
 
 #define MAX_BLOCKS 64
 
@@ -64,33 +56,7 @@ static void tally_remove(void *p)
   tally.foreign_frees++;
 }
 
-void *__wrap_malloc(size_t size)
-{
-  void *p = __real_malloc(size);
-  tally_add(p, size);
-  return p;
-}
-
-void *__wrap_calloc(size_t count, size_t size)
-{
-  void *p = __real_calloc(count, size);
-  tally_add(p, count * size);
-  return p;
-}
-
-void *__wrap_realloc(void *ptr, size_t size)
-{
-  tally_remove(ptr);
-  void *p = __real_realloc(ptr, size);
-  tally_add(p, size);
-  return p;
-}
-
-void __wrap_free(void *ptr)
-{
-  tally_remove(ptr);
-  __real_free(ptr);
-}
+#include "wrap_tally.h"
 
 static void tally_start(void)
 {

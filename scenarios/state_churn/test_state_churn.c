@@ -13,22 +13,15 @@
 
 /* The link wraps the allocator for the lesson's objects only (-Wl,--wrap=...): while
  * `tallying`, allocation calls, frees and the most blocks live at once are counted. */
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t count, size_t size);
-void *__real_realloc(void *ptr, size_t size);
-void __real_free(void *ptr);
-void *__wrap_malloc(size_t size);
-void *__wrap_calloc(size_t count, size_t size);
-void *__wrap_realloc(void *ptr, size_t size);
-void __wrap_free(void *ptr);
 
 static bool tallying;
 static struct {
   uint64_t calls, frees, live, peak_live;
 } tally;
 
-static void tally_add(void *p)
+static void tally_add(void *p, size_t size)
 {
+  (void)size; /* counts blocks, not bytes */
   if (!tallying || !p)
     return;
   tally.calls++;
@@ -44,33 +37,7 @@ static void tally_remove(void *p)
   tally.live--;
 }
 
-void *__wrap_malloc(size_t size)
-{
-  void *p = __real_malloc(size);
-  tally_add(p);
-  return p;
-}
-
-void *__wrap_calloc(size_t count, size_t size)
-{
-  void *p = __real_calloc(count, size);
-  tally_add(p);
-  return p;
-}
-
-void *__wrap_realloc(void *ptr, size_t size)
-{
-  tally_remove(ptr);
-  void *p = __real_realloc(ptr, size);
-  tally_add(p);
-  return p;
-}
-
-void __wrap_free(void *ptr)
-{
-  tally_remove(ptr);
-  __real_free(ptr);
-}
+#include "wrap_tally.h"
 
 /* ---- an oracle that shares nothing with the lesson's code --------------------------------- */
 
