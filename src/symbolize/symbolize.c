@@ -424,8 +424,25 @@ static int convert_tb(sctx_t *c, const ll_traceback_t *in, const ll_traceback_t 
   }
   size_t n = 0;
   int rc, any_own = 0;
+  /* Without --native, a traceback with own-code frames shows only those: library frames are
+   * then never resolved at all (resolving one libc frame can mean decompressing all of libc's
+   * debug info, tens of milliseconds). Own-ness comes from the module map alone. */
+  int own_only = 0;
+  if (!c->native) {
+    for (uint32_t i = 0; i < in->nframe && !own_only; i++) {
+      size_t mi;
+      const ll_cap_module_t *cm;
+      own_only = in->frames[i].ip == 0 ||
+                 ((cm = module_of(c->s, in->frames[i].ip, &mi)) != NULL && own_flags(cm->flags));
+    }
+  }
   for (uint32_t i = 0; i < in->nframe; i++) {
     const ll_frame_t *f = &in->frames[i];
+    if (own_only && f->ip != 0) {
+      size_t mi;
+      const ll_cap_module_t *cm = module_of(c->s, f->ip, &mi);
+      if (cm == NULL || !own_flags(cm->flags)) continue; /* dropped below anyway */
+    }
     if (f->ip == 0) { /* symbolic already: the program's own source */
       if ((rc = reserve(c, n + 1)) != 0) return rc;
       c->scratch[n] = *f;
