@@ -14,6 +14,7 @@ typedef struct ll__chunk {
 } ll__chunk_t;
 
 struct ll__arena {
+  const ll__arena_mem_t *mem;
   ll__chunk_t *chunks; /* the first chunk holds the arena itself */
   char *cur;
   char *end;
@@ -37,13 +38,27 @@ void ll__mmap_free(void *p, size_t size) {
   if (p != NULL) munmap(p, page_round(size));
 }
 
-static ll__chunk_t *chunk_new(size_t need) {
+int ll__mmap_share(void *obj, size_t len) {
+  void *sh = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (sh == MAP_FAILED) return -1;
+  memcpy(sh, obj, len);
+  /* Moving the shared pages over obj replaces its private pages in one step. */
+  if (mremap(sh, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, obj) != obj) {
+    munmap(sh, len);
+    return -1;
+  }
+  return 0;
+}
+
+static const ll__arena_mem_t default_mem = {ll__mmap_alloc, ll__mmap_free};
+
+static ll__chunk_t *chunk_new(const ll__arena_mem_t *mem, size_t need) {
   size_t want = need + sizeof(ll__chunk_t) + 16;
   if (want < need) return NULL;
   if (want < LL__CHUNK_MIN) want = LL__CHUNK_MIN;
   want = page_round(want);
   if (want == 0) return NULL;
-  ll__chunk_t *c = ll__mmap_alloc(want);
+  ll__chunk_t *c = mem->map(want);
   if (c == NULL) return NULL;
   c->next = NULL;
   c->size = want;
@@ -52,10 +67,13 @@ static ll__chunk_t *chunk_new(size_t need) {
 
 static char *align16(char *p) { return (char *)(((uintptr_t)p + 15) & ~(uintptr_t)15); }
 
-ll__arena_t *ll__arena_new(void) {
-  ll__chunk_t *c = chunk_new(sizeof(ll__arena_t));
+ll__arena_t *ll__arena_new(void) { return ll__arena_new_with(&default_mem); }
+
+ll__arena_t *ll__arena_new_with(const ll__arena_mem_t *mem) {
+  ll__chunk_t *c = chunk_new(mem, sizeof(ll__arena_t));
   if (c == NULL) return NULL;
   ll__arena_t *a = (ll__arena_t *)align16((char *)(c + 1));
+  a->mem = mem;
   a->chunks = c;
   a->cur = align16((char *)(a + 1));
   a->end = (char *)c + c->size;
@@ -67,7 +85,7 @@ void *ll__arena_alloc(ll__arena_t *a, size_t n) {
   if (n == 0) n = 1;
   char *p = align16(a->cur);
   if (p > a->end || (size_t)(a->end - p) < n) {
-    ll__chunk_t *c = chunk_new(n);
+    ll__chunk_t *c = chunk_new(a->mem, n);
     if (c == NULL) return NULL;
     c->next = a->chunks->next; /* keep the arena's own chunk first */
     a->chunks->next = c;
@@ -90,12 +108,13 @@ size_t ll__arena_bytes(const ll__arena_t *a) { return a->mapped; }
 
 void ll__arena_free(ll__arena_t *a) {
   if (a == NULL) return;
+  const ll__arena_mem_t *mem = a->mem;
   ll__chunk_t *c = a->chunks->next;
   while (c != NULL) {
     ll__chunk_t *next = c->next;
-    ll__mmap_free(c, c->size);
+    mem->unmap(c, c->size);
     c = next;
   }
   c = a->chunks;
-  ll__mmap_free(c, c->size);
+  mem->unmap(c, c->size);
 }

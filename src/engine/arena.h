@@ -11,7 +11,15 @@
 
 typedef struct ll__arena ll__arena_t;
 
+/* Where an arena's chunks come from: map returns whole zeroed pages (NULL on failure). */
+typedef struct ll__arena_mem {
+  void *(*map)(size_t size);
+  void (*unmap)(void *p, size_t size);
+} ll__arena_mem_t;
+
 ll__arena_t *ll__arena_new(void);
+/* The same with chunks from mem (which must outlive the arena). */
+ll__arena_t *ll__arena_new_with(const ll__arena_mem_t *mem);
 void ll__arena_free(ll__arena_t *a);
 void *ll__arena_alloc(ll__arena_t *a, size_t n);
 char *ll__arena_strdup(ll__arena_t *a, const char *s);
@@ -21,5 +29,8 @@ size_t ll__arena_bytes(const ll__arena_t *a);
 /* Whole pages, zeroed; size is rounded up to pages by the callee. NULL on failure. */
 void *ll__mmap_alloc(size_t size);
 void ll__mmap_free(void *p, size_t size);
+/* Make the whole pages at obj (page-aligned, len a multiple of the page size) shared with
+ * processes forked afterwards, keeping their contents. 0, or -1 (nothing changed). */
+int ll__mmap_share(void *obj, size_t len);
 
 #endif

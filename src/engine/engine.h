@@ -40,6 +40,15 @@ void ll__track_realloc_end_ips_c(ll_realloc_token_t *tok, void *new_ptr, size_t 
 int ll__tracker_freeze(int wait_ms);
 void ll__tracker_thaw(void);
 
+/* Asynchronous recording (the preload): put the tracker's whole state (its variables and every
+ * table it will map, carved from `reserve` bytes of address space) in memory shared with
+ * processes forked afterwards. A helper process forked then can apply the events, and once it
+ * has stopped, this process owns the state again and reads it as usual. Only before ll_start,
+ * while single-threaded. 0; LL_EINVAL when tracing or tables already exist; LL_ENOMEM when the
+ * memory could not be mapped (nothing changed unless the tables' region was reserved; the
+ * tracker works as before either way). */
+int ll__tracker_share(size_t reserve);
+
 /* Temporary allocations (freed before any other allocation was made; memray's definition with
  * N = 1), aggregated per traceback since start: as a snapshot with at = LL_AT_TEMPORARY, whose
  * count/size are the number and bytes of such allocations. */

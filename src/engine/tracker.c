@@ -12,13 +12,14 @@
 #include "engine.h"
 #include "tracker_internal.h"
 
-/* Everything below is guarded by `lock`, except `tracing`, which is also read without it so
- * that untraced calls cost one relaxed load (they re-check under the lock). */
+/* Everything in T is guarded by `lock`, except `tracing`, which is also read without it so
+ * that untraced calls cost one relaxed load (they re-check under the lock). T is page-aligned
+ * and page-sized so that ll__tracker_share can hand exactly its pages to a helper process. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-static atomic_int tracing;
 
-static struct {
+static struct __attribute__((aligned(4096))) {
+  atomic_int tracing;
   int limit; /* traceback limit */
   uint64_t current, peak;
   /* Peak generation: bumped whenever the peak moves (and at start, reset_peak, clear). A
@@ -48,8 +49,8 @@ static void fork_parent(void) { pthread_mutex_unlock(&lock); }
 static void fork_child(void) { pthread_mutex_unlock(&lock); }
 static void register_atfork(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
 
-static int is_tracing_fast(void) { return atomic_load_explicit(&tracing, memory_order_relaxed); }
-static int is_tracing_locked(void) { return atomic_load_explicit(&tracing, memory_order_relaxed); }
+static int is_tracing_fast(void) { return atomic_load_explicit(&T.tracing, memory_order_relaxed); }
+static int is_tracing_locked(void) { return atomic_load_explicit(&T.tracing, memory_order_relaxed); }
 
 /* The recording paths' lock. While the process has one thread nobody can race with it, and
  * the lock is skipped, as glibc's malloc skips its arena locks then: glibc clears
@@ -407,6 +408,15 @@ static void forget_all_locked(void) {
   T.tbgen++;
 }
 
+int ll__tracker_share(size_t reserve) {
+  int locked = q_lock();
+  int rc = LL_EINVAL;
+  if (!is_tracing_locked() && ll__tmem_share(reserve) == 0)
+    rc = ll__mmap_share(&T, sizeof T) == 0 ? 0 : LL_ENOMEM;
+  q_unlock(locked);
+  return rc;
+}
+
 int ll_start(int nframe) {
   if (nframe < 1 || nframe > LL_MAX_NFRAME) return LL_EINVAL;
   pthread_once(&atfork_once, register_atfork);
@@ -414,7 +424,7 @@ int ll_start(int nframe) {
   T.limit = nframe;
   if (!is_tracing_locked()) {
     forget_all_locked();
-    atomic_store_explicit(&tracing, 1, memory_order_release);
+    atomic_store_explicit(&T.tracing, 1, memory_order_release);
   }
   q_unlock(locked);
   return 0;
@@ -422,12 +432,12 @@ int ll_start(int nframe) {
 
 void ll_stop(void) {
   int locked = q_lock();
-  atomic_store_explicit(&tracing, 0, memory_order_release);
+  atomic_store_explicit(&T.tracing, 0, memory_order_release);
   forget_all_locked();
   q_unlock(locked);
 }
 
-int ll_is_tracing(void) { return atomic_load_explicit(&tracing, memory_order_acquire); }
+int ll_is_tracing(void) { return atomic_load_explicit(&T.tracing, memory_order_acquire); }
 
 int ll_get_traceback_limit(void) {
   int locked = q_lock();

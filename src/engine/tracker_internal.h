@@ -23,6 +23,10 @@ void *ll__tmem_arena_alloc(size_t n);
 size_t ll__tmem_bytes(void);
 /* Drop the intern arena (everything allocated from it). Tables are unmapped by their owners. */
 void ll__tmem_arena_reset(void);
+/* Carve every later mapping from one region of `reserve` bytes of address space shared with
+ * processes forked afterwards, and share this bookkeeping too (ll__tracker_share). Only before
+ * anything is mapped: 0, or -1 (nothing changed). */
+int ll__tmem_share(size_t reserve);
 /* Test hook: when nonzero, every ll__tmem_* request fails as if mmap had. */
 extern int ll__tmem_fail;
 
