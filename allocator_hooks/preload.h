@@ -105,6 +105,29 @@ int ll__pl_chain_encode_next(char *buf, size_t len, long pid, const char *next_p
  * Returns 0 or a negative LL_E* code. */
 int ll__pl_write_capture(int how, int sig, int partial);
 
+/* ---- asynchronous recording (preload_async.c) ----------------------------------------------- */
+/* Nonzero while events go to the helper process (only ever while the process has one thread). */
+extern int ll__pl_async_on;
+static inline int ll__pl_async_active(void) { return __atomic_load_n(&ll__pl_async_on, __ATOMIC_RELAXED); }
+/* After ll__tracker_share and ll_start: fork the helper; 0, or -1 (record synchronously). */
+int ll__pl_async_start(void);
+/* Hand an event to the helper: 1 when done (or dropped because recording just stopped), 0 when
+ * the helper was stopped instead (a second thread exists, or a pointer the allocator cannot
+ * have made) and the caller records in-thread. */
+int ll__pl_async_alloc(void *p, size_t size, size_t usable, const uintptr_t *ips, int n);
+int ll__pl_async_free(void *p);
+/* After the real realloc, only while the process has one thread (checked before the call). */
+void ll__pl_async_realloc(void *old, void *q, size_t size, size_t usable, const uintptr_t *ips, int n);
+/* Have the helper apply everything queued and exit; the tracker is this process's again. bounded:
+ * from a fatal signal (give up after 2 s). 0, or -1 when the helper died first (the tracker
+ * cannot be trusted; recording has stopped and the state is LL__PL_DONE). No-op when not async
+ * or in a forked child. */
+int ll__pl_async_stop(int bounded);
+/* A forked child: its parent's ring is not its own. */
+void ll__pl_async_forget(void);
+int ll__pl_async_used(void); /* this image recorded through a helper */
+int ll__pl_async_lost(void); /* the helper died before it drained */
+
 /* ---- processes (preload_process.c) --------------------------------------------------------- */
 void ll__pl_init(void);
 /* 1 when another library's malloc comes first in the lookup order (LD_PRELOAD order): our hooks

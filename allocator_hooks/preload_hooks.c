@@ -6,6 +6,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -77,16 +78,21 @@ static __thread ll__tbcache_t t_tbcache __attribute__((tls_model("initial-exec")
 __attribute__((noinline)) static void record_alloc_deep(void *p, size_t size, void *fp) {
   uintptr_t ips[ll__pl_stack_frames()];
   int n = ll__pl_capture_stack(fp, ips);
-  ll__track_alloc_ips_c(p, size, R.malloc_usable_size(p), ips, n, &t_tbcache);
+  size_t usable = R.malloc_usable_size(p);
+  if (ll__pl_async_active() && ll__pl_async_alloc(p, size, usable, ips, n)) return;
+  ll__track_alloc_ips_c(p, size, usable, ips, n, &t_tbcache);
 }
 
-/* Inlined into the hooks (one call less per event); `fp` is the hook's frame. */
+/* Inlined into the hooks (one call less per event); `fp` is the hook's frame. Events go to the
+ * helper process while there is one (preload_async.c), else to the tracker in this thread. */
 static inline void record_alloc(void *p, size_t size, void *fp) {
   int saved = errno;
   if (enter()) {
     if (ll__pl_stack_is_one()) { /* --frames 1: the caller's address, no walk, no VLA */
       uintptr_t ip = ((uintptr_t *)fp)[1];
-      ll__track_alloc_ips_c(p, size, R.malloc_usable_size(p), &ip, 1, &t_tbcache);
+      size_t usable = R.malloc_usable_size(p);
+      if (!ll__pl_async_active() || !ll__pl_async_alloc(p, size, usable, &ip, 1))
+        ll__track_alloc_ips_c(p, size, usable, &ip, 1, &t_tbcache);
     } else {
       record_alloc_deep(p, size, fp);
     }
@@ -99,11 +105,26 @@ static inline void record_alloc(void *p, size_t size, void *fp) {
 static inline void record_free(void *p) {
   int saved = errno;
   if (enter()) {
-    ll_track_free(p);
+    if (!ll__pl_async_active() || !ll__pl_async_free(p)) ll_track_free(p);
     ll__pl_timeline_tick();
   }
   leave();
   errno = saved;
+}
+
+/* realloc through the helper: the event goes after the real call, which is safe because only
+ * this thread exists (a second one would have stopped the helper before the call). */
+__attribute__((noinline)) static void *record_realloc_async(void *old, size_t size, void *fp) {
+  ll__pl_guard = 1;
+  void *q = R.realloc(old, size);
+  int saved = errno;
+  uintptr_t ips[ll__pl_stack_frames()];
+  int n = q != NULL ? ll__pl_capture_stack(fp, ips) : 0;
+  ll__pl_async_realloc(old, q, size, q != NULL ? R.malloc_usable_size(q) : 0, ips, n);
+  ll__pl_timeline_tick();
+  leave();
+  errno = saved;
+  return q;
 }
 
 /* realloc under the begin/end protocol: the old record comes out before the real call so a
@@ -111,6 +132,13 @@ static inline void record_free(void *p) {
 __attribute__((noinline)) static void *record_realloc(void *old, size_t size, void *fp) {
   int saved = errno;
   ll_realloc_token_t tok;
+  if (ll__pl_async_active()) {
+    if (__libc_single_threaded) return record_realloc_async(old, size, fp);
+    ll__pl_guard = 1;
+    ll__pl_async_stop(0); /* a second thread exists: record in-thread from now on */
+    ll__pl_guard = 0;
+    errno = saved;
+  }
   int rec = enter();
   if (rec) ll_track_realloc_begin(old, &tok);
   errno = saved;

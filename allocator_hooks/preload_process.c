@@ -4,12 +4,14 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +31,9 @@
  *   is left alone and every child records into CAPTURE.<pid>.
  * The capture is written once: at exit (a destructor; ours runs after the program's own), at
  * _exit/_Exit, or from the handler of a fatal signal, which then re-raises it.
+ * With a helper process (preload_async.c, LEAKLAB_RECORDER), every one of those ends, an exec
+ * that keeps recording, and the program's second thread first have the helper drain and exit:
+ * from then on the tracker is this process's, as without a helper.
  */
 
 extern char **environ;
@@ -41,9 +46,10 @@ static int g_written;      /* the capture was written (or is being written) */
 static volatile int g_crash_done;
 
 /* The leaklab variables as they were ("NAME=value"), to give back to an exec'd image. */
-#define NSAVED 6
+#define NSAVED 7
 static const char *const saved_names[NSAVED] = {LL_ENV_CAPTURE, LL_ENV_ROOT_PID, LL_ENV_FRAMES,
-                                                LL_ENV_UNWIND, LL_ENV_NATIVE, LL_ENV_FOLLOW_FORK};
+                                                LL_ENV_UNWIND, LL_ENV_NATIVE, LL_ENV_FOLLOW_FORK,
+                                                LL_ENV_RECORDER};
 static char saved_env[NSAVED][4200];
 
 const char *ll__pl_self_path(void) { return g_self; }
@@ -81,10 +87,18 @@ static size_t preload_without_self(const char *v, char *out, size_t cap) {
 
 enum { ENV_PASS, ENV_STRIP, ENV_CONTINUE };
 
+static int recording_here(void) {
+  return getpid() == g_pid && __atomic_load_n(&ll__pl_state, __ATOMIC_SEQ_CST) == LL__PL_RECORDING;
+}
+
 static int exec_mode(void) {
   if (!g_run_active) return ENV_PASS;
-  if (getpid() == g_pid && __atomic_load_n(&ll__pl_state, __ATOMIC_SEQ_CST) == LL__PL_RECORDING)
-    return ENV_CONTINUE;
+  if (recording_here()) {
+    /* The chain's summary of this image reads the tracker, and the next image starts its own
+     * helper: this one's has to finish first. */
+    ll__pl_async_stop(0);
+    if (recording_here()) return ENV_CONTINUE;
+  }
   return g_follow ? ENV_PASS : ENV_STRIP;
 }
 
@@ -278,10 +292,15 @@ static int quiesce(int self_inside) {
 }
 
 static void finish(int how, int sig) {
-  if (getpid() != g_pid || __atomic_load_n(&ll__pl_state, __ATOMIC_SEQ_CST) != LL__PL_RECORDING)
+  if (getpid() != g_pid) return;
+  if (__atomic_load_n(&ll__pl_state, __ATOMIC_SEQ_CST) != LL__PL_RECORDING && !ll__pl_async_lost())
     return;
   if (__atomic_exchange_n(&g_written, 1, __ATOMIC_SEQ_CST)) return;
-  int inside = ll__pl_guard;
+  /* With a helper, this thread was never inside the tracker (only queueing events), and once
+   * the helper has drained, the tracker is whole; if the helper died, it cannot be trusted. */
+  int was_async = ll__pl_async_active();
+  int lost = ll__pl_async_stop(how == LL_CAP_END_SIGNAL) != 0;
+  int inside = lost || (ll__pl_guard && !was_async);
   int consistent = quiesce(inside);
   ll__pl_guard = 1;
   ll__pl_write_capture(how, sig, !consistent);
@@ -350,6 +369,7 @@ static void install_signal_handlers(void) {
 /* ---- fork ------------------------------------------------------------------------------------ */
 
 static void atfork_child(void) {
+  ll__pl_async_forget(); /* the ring and its helper are the parent's */
   if (__atomic_load_n(&ll__pl_state, __ATOMIC_SEQ_CST) != LL__PL_RECORDING) return;
   if (!g_follow) {
     __atomic_store_n(&ll__pl_state, LL__PL_DONE, __ATOMIC_SEQ_CST);
@@ -408,6 +428,42 @@ static void say(const char *msg) {
   (void)w;
 }
 
+/* Address space for the tracker's tables when a helper applies the events: reserved, not
+ * committed (pages exist once written), so this only bounds the largest recording. */
+#define TRACKER_RESERVE ((size_t)64 << 30)
+
+/* LEAKLAB_RECORDER as it was at start (the environment itself may be stripped by then). */
+static const char *recorder_env(void) {
+  const char *e = saved_env[NSAVED - 1];
+  return e[0] != '\0' ? e + strlen(LL_ENV_RECORDER) + 1 : NULL;
+}
+
+static int async_forced(void) {
+  const char *v = recorder_env();
+  return v != NULL && strcmp(v, "async") == 0;
+}
+
+/* LEAKLAB_RECORDER: sync records in the program's threads; async in a helper process; auto (the
+ * default) in a helper when this process may use two CPUs. Either way a helper is used only
+ * while the process has one thread, and never with --follow-fork (a followed child would share
+ * its parent's tracker). */
+static int choose_recorder(void) {
+  const char *v = recorder_env();
+  int forced = async_forced();
+  if (v != NULL && strcmp(v, "sync") == 0) return 0;
+  if (v != NULL && v[0] != '\0' && !forced && strcmp(v, "auto") != 0)
+    say("leaklab: " LL_ENV_RECORDER " takes auto, async or sync; using auto\n");
+  if (g_follow || !__libc_single_threaded) {
+    if (forced)
+      say(g_follow ? "leaklab: --recorder async does not combine with --follow-fork; recording in the program's threads\n"
+                   : "leaklab: --recorder async: the program already has several threads; recording in them\n");
+    return 0;
+  }
+  if (forced) return 1;
+  cpu_set_t cpus;
+  return sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) >= 2;
+}
+
 void ll__pl_init(void) {
   Dl_info info;
   char program[1024], path[4200];
@@ -464,12 +520,19 @@ void ll__pl_init(void) {
   ll__pl_chain_load(getenv(LL_ENV_CHAIN), pid);
   if (!g_follow) strip_environ();
 
+  int async = choose_recorder();
+  if (async && ll__tracker_share(TRACKER_RESERVE) != 0) {
+    async = 0;
+    if (async_forced()) say("leaklab: --recorder async: no shared memory for the tracker; recording in the program's threads\n");
+  }
   ll_set_program(program);
   int rc = ll_start(ll__pl_stack_frames());
   if (rc != 0) {
     say("leaklab: the tracker could not start; nothing is recorded\n");
     goto out;
   }
+  if (async && ll__pl_async_start() != 0 && async_forced())
+    say("leaklab: --recorder async: the helper process could not start; recording in the program's threads\n");
   pthread_atfork(NULL, NULL, atfork_child);
   install_signal_handlers();
   ll__pl_timeline_reset();

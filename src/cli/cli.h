@@ -154,6 +154,7 @@ typedef struct ll__record_opts {
   int native, follow;    /* --native, --follow-fork */
   const char *unwind;    /* "auto", "fp" or "libunwind" */
   const char *allocator; /* a library preloaded after ours (ll__allocator_library), NULL: none */
+  const char *recorder;  /* "auto", "async" or "sync" (--recorder); NULL: $LEAKLAB_RECORDER or auto */
 } ll__record_opts_t;
 /* run's defaults, which check records with too. */
 #define LL__RECORD_OPTS_DEFAULT {.frames = 16, .unwind = "auto"}

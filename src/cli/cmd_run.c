@@ -5,6 +5,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <leaklab/report.h>
 
 #include "arena.h"
 #include "capture_format.h"
@@ -24,20 +27,23 @@
 #define LL_PRELOAD_BUILD_PATH ""
 #endif
 
-enum { OPT_OUTPUT, OPT_FRAMES, OPT_NATIVE, OPT_FOLLOW, OPT_UNWIND, OPT_TOP, OPT_SCALE, OPT_ALLOCATOR };
+enum { OPT_OUTPUT, OPT_FRAMES, OPT_NATIVE, OPT_FOLLOW, OPT_UNWIND, OPT_TOP, OPT_SCALE, OPT_ALLOCATOR,
+       OPT_RECORDER, OPT_NO_REPORT };
 
 static const ll__opt_t run_opts[] = {
     {"output", 'o', 1, OPT_OUTPUT},   {"frames", 0, 1, OPT_FRAMES},
     {"native", 0, 0, OPT_NATIVE},     {"follow-fork", 0, 0, OPT_FOLLOW},
     {"unwind", 0, 1, OPT_UNWIND},     {"top", 0, 1, OPT_TOP},
     {"scale", 0, 1, OPT_SCALE},       {"allocator", 0, 1, OPT_ALLOCATOR},
+    {"recorder", 0, 1, OPT_RECORDER}, {"no-report", 0, 0, OPT_NO_REPORT},
     {NULL, 0, 0, 0},
 };
 
 typedef struct run_args {
   ll__record_opts_t rec;
   uint64_t top;
-  char **argv; /* the program and its arguments */
+  int no_report; /* --no-report: the totals only, nothing symbolised */
+  char **argv;   /* the program and its arguments */
 } run_args_t;
 
 /* Where Debian (and most distributions) keep jemalloc's shared library. */
@@ -200,6 +206,8 @@ static void child_exec(char **argv, const ll__record_opts_t *o, const char *prog
   setenv(LL_ENV_UNWIND, o->unwind, 1);
   if (o->native) setenv(LL_ENV_NATIVE, "1", 1); else unsetenv(LL_ENV_NATIVE);
   if (o->follow) setenv(LL_ENV_FOLLOW_FORK, "1", 1); else unsetenv(LL_ENV_FOLLOW_FORK);
+  /* No --recorder: LEAKLAB_RECORDER from the environment, else the preload's auto. */
+  if (o->recorder != NULL) setenv(LL_ENV_RECORDER, o->recorder, 1);
   unsetenv(LL_ENV_CHAIN);
   signal(SIGINT, SIG_DFL);
   signal(SIGQUIT, SIG_DFL);
@@ -251,6 +259,25 @@ static void list_child_captures(const char *cap, time_t since) {
   closedir(d);
 }
 
+/* --no-report: the capture's totals, read without symbolising anything. */
+static int print_totals(const char *cap, const char *program) {
+  ll__snapfile_t *f = NULL;
+  ll_snapshot_t *end = NULL;
+  char peak[32], cur[32], total[32];
+  int rc = ll__snapfile_open(cap, &f);
+  if (rc == 0) rc = ll__snapfile_load(f, LL_AT_END, &end);
+  if (rc == 0) {
+    ll_format_size(peak, sizeof peak, (double)end->peak_bytes, 0);
+    ll_format_size(cur, sizeof cur, (double)end->current_bytes, 0);
+    ll_format_size(total, sizeof total, (double)end->total_bytes, 0);
+    fprintf(stderr, "leaklab: %s: peak=%s, end=%s, %" PRIu64 " allocations totalling %s\n", program,
+            peak, cur, end->total_allocations, total);
+  }
+  ll_snapshot_free(end);
+  ll__snapfile_close(f);
+  return rc;
+}
+
 static int summarize(const char *cap, const run_args_t *ra, int status, time_t started) {
   ll__arena_t *arena = ll__arena_new();
   ll_cap_process_t proc;
@@ -271,9 +298,21 @@ static int summarize(const char *cap, const run_args_t *ra, int status, time_t s
   if (proc.how == LL_CAP_END_SIGNAL)
     fprintf(stderr, "leaklab: %s was killed by SIG%s; the capture holds what was live up to it\n",
             ra->argv[0], signal_name(proc.signal));
+  if (proc.flags & LL_CAP_F_HELPER_LOST) {
+    fprintf(stderr, "leaklab: %s: partial capture: the recording helper process died, so only "
+            "memory over time was saved, no snapshot\n", cap);
+    goto done;
+  }
   if (proc.flags & LL_CAP_F_PARTIAL) {
     fprintf(stderr, "leaklab: %s: partial capture: the program crashed while leaklab's tracker "
             "was busy, so only memory over time was saved, no snapshot\n", cap);
+    goto done;
+  }
+  if (ra->no_report) {
+    if ((rc = print_totals(cap, ra->argv[0])) != 0) {
+      exit_status = ll__runtime_error(cap, rc, NULL);
+      goto cleanup;
+    }
     goto done;
   }
   rc = ll_symbolize_load(cap, LL_AT_PEAK, ra->rec.native, &snap);
@@ -437,6 +476,12 @@ static int run(int argc, char **argv) {
     case OPT_ALLOCATOR:
       if ((rc = ll__allocator_library(verb, arg, &ra.rec.allocator)) != 0) return rc;
       break;
+    case OPT_RECORDER:
+      if (strcmp(arg, "auto") != 0 && strcmp(arg, "async") != 0 && strcmp(arg, "sync") != 0)
+        return ll__usage_error(verb, "--recorder takes auto, async or sync, not '%s'", arg);
+      ra.rec.recorder = arg;
+      break;
+    case OPT_NO_REPORT: ra.no_report = 1; break;
     default: return ll__usage_error(verb, "unexpected option");
     }
   }
@@ -478,6 +523,15 @@ const ll__verb_t ll__verb_run = {
     "  --unwind HOW         auto (default: frame pointers from the program's own code,\n"
     "                       libunwind from libraries), fp, or libunwind\n"
     "  --top N              lines to show (default 10, 0: all)\n"
+    "  --no-report          record only: print the totals (peak, end, allocations) and the\n"
+    "                       capture's path, symbolise nothing ('leaklab report' does it later)\n"
+    "  --recorder HOW       auto (default), async or sync. async: the program's thread only\n"
+    "                       queues each event, and a helper process (leaklab-helper, not the\n"
+    "                       program's child) applies it to the tracker on another CPU, until the\n"
+    "                       program starts its second thread or ends; then the program's\n"
+    "                       threads record in turn, as with sync. Same figures either way.\n"
+    "                       auto: async when the program may use two CPUs, not with\n"
+    "                       --follow-fork. Default: $LEAKLAB_RECORDER, else auto\n"
     "  --scale F            run a lesson at scale F (0 < F <= 1), e.g. smaller for valgrind\n"
     "  --allocator NAME     glibc (default) or jemalloc: the program allocates from jemalloc\n"
     "                       (preloaded after leaklab), so usable sizes are jemalloc's classes\n"

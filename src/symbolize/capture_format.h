@@ -57,6 +57,8 @@ enum {
 #define LL_CAP_F_PARTIAL 1u /* the tracker could not be read at the crash: no snapshots */
 #define LL_CAP_F_NATIVE 2u  /* recorded with --native: reports show library frames by default */
 #define LL_CAP_F_CHILD 4u   /* a followed child process (--follow-fork) */
+#define LL_CAP_F_ASYNC 8u   /* recorded through a helper process (--recorder async or auto) */
+#define LL_CAP_F_HELPER_LOST 16u /* with PARTIAL: the helper process died before it drained */
 
 #define LL_CAP_HIST_BUCKETS 65
 
@@ -68,6 +70,7 @@ enum {
 #define LL_ENV_NATIVE "LEAKLAB_NATIVE"           /* 1: reports show library frames */
 #define LL_ENV_FOLLOW_FORK "LEAKLAB_FOLLOW_FORK" /* 1: children get CAPTURE.<pid> */
 #define LL_ENV_CHAIN "LEAKLAB_CHAIN"             /* earlier images of an exec chain */
+#define LL_ENV_RECORDER "LEAKLAB_RECORDER"       /* auto (default), async, sync */
 #define LL_PRELOAD_NAME "libleaklab-preload.so"
 
 static inline void ll__put_u16(unsigned char *p, uint16_t v) {
