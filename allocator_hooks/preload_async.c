@@ -114,21 +114,30 @@ static int h_nlast;
 static inline uint64_t rd(uint64_t at) { return g_ring->w[at & RING_MASK]; }
 
 /* The stack of an ALLOCN or REALLOC event at `at` (its header word): new frames, then the
- * previous stack's last `keep`. Returns the words it took. */
-static uint64_t read_stack(uint64_t at, uintptr_t *ips, int *n) {
+ * previous stack's last `keep`. It becomes h_last (*ips points there); when the depth is the
+ * same, the kept frames are already in place and only the new ones are written. Returns the
+ * words it took. */
+static uint64_t read_stack(uint64_t at, const uintptr_t **ips, int *n) {
   uint64_t hdr = rd(at);
   int total = (int)(hdr & 0xffff), keep = (int)(hdr >> 16), fresh = total - keep;
-  for (int i = 0; i < fresh; i++) ips[i] = (uintptr_t)rd(at + 1 + (uint64_t)i);
-  for (int i = 0; i < keep; i++) ips[fresh + i] = h_last[h_nlast - keep + i];
-  memcpy(h_last, ips, (size_t)total * sizeof *ips);
-  h_nlast = total;
+  if (total == h_nlast) {
+    for (int i = 0; i < fresh; i++) h_last[i] = (uintptr_t)rd(at + 1 + (uint64_t)i);
+  } else {
+    uintptr_t tmp[LL__PL_MAX_FRAMES];
+    for (int i = 0; i < fresh; i++) tmp[i] = (uintptr_t)rd(at + 1 + (uint64_t)i);
+    for (int i = 0; i < keep; i++) tmp[fresh + i] = h_last[h_nlast - keep + i];
+    memcpy(h_last, tmp, (size_t)total * sizeof *tmp);
+    h_nlast = total;
+  }
+  *ips = h_last;
   *n = total;
   return 1 + (uint64_t)fresh;
 }
 
 /* Apply the events in [tail, head); returns the new tail. */
 static uint64_t apply(uint64_t tail, uint64_t head) {
-  uintptr_t ips[LL__PL_MAX_FRAMES];
+  uintptr_t ip;
+  const uintptr_t *ips;
   int n;
   uint64_t published = tail;
   while (tail != head) {
@@ -140,13 +149,13 @@ static uint64_t apply(uint64_t tail, uint64_t head) {
       tail += 1;
       break;
     case EV_ALLOC1:
-      ips[0] = (uintptr_t)rd(tail + 3);
-      ll__track_alloc_ips_c(p, (size_t)rd(tail + 1), (size_t)rd(tail + 2), ips, 1, &h_cache);
+      ip = (uintptr_t)rd(tail + 3);
+      ll__track_alloc_ips_c(p, (size_t)rd(tail + 1), (size_t)rd(tail + 2), &ip, 1, &h_cache);
       tail += 4;
       break;
     case EV_ALLOCN: {
       size_t size = (size_t)rd(tail + 1), usable = (size_t)rd(tail + 2);
-      tail += 3 + read_stack(tail + 3, ips, &n);
+      tail += 3 + read_stack(tail + 3, &ips, &n);
       ll__track_alloc_ips_c(p, size, usable, ips, n, &h_cache);
       break;
     }
@@ -154,7 +163,7 @@ static uint64_t apply(uint64_t tail, uint64_t head) {
       ll_realloc_token_t tok;
       void *q = (void *)(uintptr_t)rd(tail + 1);
       size_t size = (size_t)rd(tail + 2), usable = (size_t)rd(tail + 3);
-      uint64_t used = read_stack(tail + 4, ips, &n);
+      uint64_t used = read_stack(tail + 4, &ips, &n);
       ll_track_realloc_begin(p, &tok);
       ll__track_realloc_end_ips_c(&tok, q, size, usable, ips, n, &h_cache);
       tail += 4 + used;
@@ -343,8 +352,12 @@ static inline void put_stack(const uintptr_t *ips, int n) {
   while (keep < n && keep < p_nlast && ips[n - 1 - keep] == p_last[p_nlast - 1 - keep]) keep++;
   put((uint64_t)n | ((uint64_t)keep << 16));
   for (int i = 0; i < n - keep; i++) put(ips[i]);
-  memcpy(p_last, ips, (size_t)n * sizeof *ips);
-  p_nlast = n;
+  if (n == p_nlast) { /* the kept frames are in place already */
+    for (int i = 0; i < n - keep; i++) p_last[i] = ips[i];
+  } else {
+    memcpy(p_last, ips, (size_t)n * sizeof *ips);
+    p_nlast = n;
+  }
 }
 
 int ll__pl_async_alloc(void *p, size_t size, size_t usable, const uintptr_t *ips, int n) {
