@@ -83,6 +83,15 @@ static void say(const char *msg) {
 
 static void nap(long ns) { nanosleep(&(struct timespec){0, ns}, NULL); }
 
+/* A spin-wait hint to the CPU (the other hyperthread, or the hypervisor, gets the cycles). */
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
+
 static uint64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -279,7 +288,7 @@ static int wait_room(uint64_t need) {
     p_tail = __atomic_load_n(&g_ring->tail, __ATOMIC_ACQUIRE);
     if (p_head + need - p_tail <= RING_WORDS) return 0;
     if (spins < 64) {
-      __builtin_ia32_pause();
+      cpu_relax();
       continue;
     }
     nap(SLEEP_NS);
