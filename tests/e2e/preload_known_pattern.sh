@@ -26,6 +26,15 @@ for s in d["sites"]:
 grep -q "peak=107 KiB" "$T/err" || fail "summary lacks the peak: $(cat "$T/err")"
 grep -q "known_pattern.c:$(line big): size=97.7 KiB, count=1" "$T/err" || fail "summary lacks @big"
 
+# ---- --no-report: the totals and the capture, nothing symbolised; the same capture -------------
+"$LEAKLAB" run --no-report -o "$T/nr.llcap" -- "$PROG" >"$T/nr.out" 2>"$T/nr.err" || fail "--no-report run"
+[ "$(cat "$T/nr.out")" = "known_pattern done" ] || fail "--no-report: stdout changed"
+grep -qx "leaklab: $PROG: peak=107 KiB, end=6349 B, [0-9]* allocations totalling [0-9.]* KiB" "$T/nr.err" ||
+  fail "--no-report totals: $(cat "$T/nr.err")"
+grep -q "known_pattern.c:" "$T/nr.err" && fail "--no-report printed lines"
+grep -q "^leaklab: capture written to $T/nr.llcap" "$T/nr.err" || fail "--no-report: no capture line"
+"$LEAKLAB" report "$T/nr.llcap" >/dev/null || fail "--no-report capture unreadable"
+
 # ---- exact peak and per-line sizes at the peak ---------------------------------------------------
 "$LEAKLAB" report "$T/kp.llcap" --at peak --format json >"$T/peak.json"
 sites "$T/peak.json" >"$T/peak.txt"
