@@ -106,14 +106,17 @@ if [ -n "${BENCH_WORKLOADS:-}" ]; then
 fi
 
 # ---- tools ----------------------------------------------------------------------------------------
-ALL_TOOLS=(untracked jemalloc leaklab_line leaklab_16 heaptrack massif memcheck jeprof
-  floor_interpose floor_emit floor_emit16 floor_exact floor_exact16 floor_async floor_async16)
+ALL_TOOLS=(untracked jemalloc leaklab_line leaklab_16 leaklab_sync_line leaklab_sync_16
+  leaklab_report heaptrack massif memcheck jeprof floor_interpose floor_emit floor_emit16 floor_exact floor_exact16 floor_async floor_async16)
 TOOLS=(${BENCH_TOOLS:-${ALL_TOOLS[@]}})
 declare -A TDESC=(
   [untracked]="the program alone (glibc malloc)"
   [jemalloc]="the program with libjemalloc preloaded, no profiling (the jeprof row's own baseline)"
-  [leaklab_line]="leaklab run --frames 1 (line-level attribution)"
-  [leaklab_16]="leaklab run --frames 16 (full 16-frame stacks)"
+  [leaklab_line]="leaklab run --no-report --frames 1 (line-level attribution; the default recorder, auto: a helper process applies the events when the program may use 2 CPUs, as here)"
+  [leaklab_16]="leaklab run --no-report --frames 16 (full 16-frame stacks, default recorder)"
+  [leaklab_sync_line]="leaklab run --no-report --recorder sync --frames 1 (every event applied in the program's thread)"
+  [leaklab_sync_16]="leaklab run --no-report --recorder sync --frames 16"
+  [leaklab_report]="leaklab run --frames 16 with its report (symbolised top lines): what a user waits for (churn only)"
   [heaptrack]="heaptrack -o FILE (Debian heaptrack $(dpkg-query -W -f='${Version}' heaptrack 2>/dev/null || echo '?'))"
   [massif]="valgrind --tool=massif --peak-inaccuracy=0 --heap-admin=0 (exact peak)"
   [memcheck]="valgrind --tool=memcheck --leak-check=full"
@@ -129,6 +132,7 @@ declare -A TDESC=(
 # The floor probes are yardsticks for the churn workloads, where the targets are set.
 FLOOR_WORKLOADS=" churn churn_mt "
 is_floor() { case $1 in floor_*) return 0 ;; *) return 1 ;; esac; }
+REPORT_WORKLOADS=" churn "
 is_slow() { case $1 in massif | memcheck | jeprof) return 0 ;; *) return 1 ;; esac; }
 
 # tool_cmd TOOL WORKLOAD ROUND: sets CMD (the words to run) and ART (the tool's output file or
@@ -140,14 +144,19 @@ tool_cmd() {
   env=(${WENV[$w]})
   ART=""
   case $tool in
-  leaklab_line | leaklab_16) ART=$base.llcap ;;
+  leaklab_*) ART=$base.llcap ;;
   heaptrack | massif | memcheck | jeprof) ART=$base.$tool ;;
   esac
   case $tool in
   untracked) CMD=(env "${env[@]}" "${prog[@]}") ;;
   jemalloc) CMD=(env "${env[@]}" LD_PRELOAD="$JEMALLOC" "${prog[@]}") ;;
-  leaklab_line) CMD=(env "${env[@]}" "$LEAKLAB" run --frames 1 -o "$ART" -- "${prog[@]}") ;;
-  leaklab_16) CMD=(env "${env[@]}" "$LEAKLAB" run --frames 16 -o "$ART" -- "${prog[@]}") ;;
+  # --no-report: recording, the capture written and its totals, as heaptrack -o and massif
+  # record without heaptrack_print or ms_print; the report's own time is measured below.
+  leaklab_line) CMD=(env "${env[@]}" "$LEAKLAB" run --no-report --frames 1 -o "$ART" -- "${prog[@]}") ;;
+  leaklab_16) CMD=(env "${env[@]}" "$LEAKLAB" run --no-report --frames 16 -o "$ART" -- "${prog[@]}") ;;
+  leaklab_sync_line) CMD=(env "${env[@]}" "$LEAKLAB" run --no-report --recorder sync --frames 1 -o "$ART" -- "${prog[@]}") ;;
+  leaklab_sync_16) CMD=(env "${env[@]}" "$LEAKLAB" run --no-report --recorder sync --frames 16 -o "$ART" -- "${prog[@]}") ;;
+  leaklab_report) CMD=(env "${env[@]}" "$LEAKLAB" run --frames 16 -o "$ART" -- "${prog[@]}") ;;
   heaptrack) CMD=(env "${env[@]}" heaptrack -o "$ART" "${prog[@]}") ;;
   massif) CMD=(env "${env[@]}" valgrind --tool=massif --peak-inaccuracy=0 --heap-admin=0
     --massif-out-file="$ART" "${prog[@]}") ;;
@@ -177,7 +186,7 @@ tool_figures() {
   PEAK=- ALLOCS=-
   case $tool in
   untracked) PEAK=$(sed -n 's/.*peak_bytes=\([0-9]*\).*/\1/p' "$out" | head -n1) ;;
-  leaklab_line | leaklab_16)
+  leaklab_*)
     if json=$("$LEAKLAB" report "$art" --format json 2>/dev/null); then
       PEAK=$(sed -n 's/^ *"peak_bytes": *\([0-9]*\).*/\1/p' <<<"$json" | head -n1)
       ALLOCS=$(sed -n 's/^ *"total_allocations": *\([0-9]*\).*/\1/p' <<<"$json" | head -n1)
@@ -218,6 +227,7 @@ for ((r = 0; r < ROUNDS; r++)); do
     for ((k = 0; k < n; k++)); do
       tool=${TOOLS[$(((k + r) % n))]}
       if is_floor "$tool"; then [[ $FLOOR_WORKLOADS == *" $w "* ]] || continue; fi
+      if [ "$tool" = leaklab_report ]; then [[ $REPORT_WORKLOADS == *" $w "* ]] || continue; fi
       if is_slow "$tool"; then [ "$r" -lt "$SLOW_RUNS" ] || continue; else [ "$r" -lt "$FAST_RUNS" ] || continue; fi
       tool_cmd "$tool" "$w" "$r"
       out=$WORK/$w.$tool.$r.out err=$WORK/$w.$tool.$r.err
@@ -258,7 +268,7 @@ TM_PER_BLOCK=$(sed -n 's/.*[[:space:]]per_block=\([0-9.]*\).*/\1/p' <<<"$TM_LINE
 rss_of() { "$MEASURE" -t 600 -o /dev/null -e /dev/null -- "$@" | sed 's/.*maxrss_kb=\([0-9]*\).*/\1/'; }
 LIVE_CAP=$WORK/live.llcap
 RSS_PLAIN=$(for i in 1 2 3; do rss_of "$CHURN" --pairs 1 --slots "$LIVE_BLOCKS"; done | median)
-RSS_LL=$(for i in 1 2 3; do rss_of "$LEAKLAB" run --frames 1 -o "$LIVE_CAP" -- "$CHURN" --pairs 1 --slots "$LIVE_BLOCKS"; done | median)
+RSS_LL=$(for i in 1 2 3; do rss_of "$LEAKLAB" run --recorder sync --frames 1 -o "$LIVE_CAP" -- "$CHURN" --pairs 1 --slots "$LIVE_BLOCKS"; done | median)
 RSS_PER_BLOCK=$(awk -v a="$RSS_LL" -v b="$RSS_PLAIN" -v n="$LIVE_BLOCKS" 'BEGIN { printf "%.1f", (a - b) * 1024 / n }')
 REPORT_LIVE=-
 [ -f "$LIVE_CAP" ] && REPORT_LIVE=$(for i in 1 2 3; do wall_of "$LEAKLAB" report "$LIVE_CAP"; done | median)
@@ -338,6 +348,8 @@ verdict() { awk -v v="$1" -v lim="$2" -v op="$3" 'BEGIN { if (v == "-" || v == "
 C_BASE=${MED[churn.untracked]:--} C_LINE=${MED[churn.leaklab_line]:--} C_16=${MED[churn.leaklab_16]:--}
 C_HT=${MED[churn.heaptrack]:--} C_MS=${MED[churn.massif]:--}
 R_LINE=$(ratio "$C_LINE" "$C_BASE") R_16=$(ratio "$C_16" "$C_BASE")
+C_SLINE=${MED[churn.leaklab_sync_line]:--} C_S16=${MED[churn.leaklab_sync_16]:--} C_REP=${MED[churn.leaklab_report]:--}
+R_SLINE=$(ratio "$C_SLINE" "$C_BASE") R_S16=$(ratio "$C_S16" "$C_BASE") R_REP=$(ratio "$C_REP" "$C_BASE")
 S_HT=$(ratio "$C_HT" "$C_16") S_MS=$(ratio "$C_MS" "$C_16")
 S_HT1=$(ratio "$C_HT" "$C_LINE") S_MS1=$(ratio "$C_MS" "$C_LINE")
 F_INT=$(ratio "${MED[churn.floor_interpose]:--}" "$C_BASE") F_EMIT=$(ratio "${MED[churn.floor_emit]:--}" "$C_BASE")
@@ -354,8 +366,8 @@ TARGETS=$WORK/targets.md
 {
   echo "| target (churn workload) | measured | floor, same session (bench/floor_preload.c) | verdict |"
   echo "| --- | --- | --- | --- |"
-  echo "| line-level recording <= 1.5x untracked | ${R_LINE}x ($C_LINE s / $C_BASE s) | forwarding only ${F_INT}x; events stored, never read ${F_EMIT}x; minimal exact: in-thread ${F_EX}x, async ${F_AS}x | $(verdict "$R_LINE" 1.5 le) |"
-  echo "| 16-frame stacks <= 2.5x untracked | ${R_16}x ($C_16 s / $C_BASE s) | events stored, never read ${F_EMIT16}x; minimal exact: in-thread ${F_EX16}x, async ${F_AS16}x | $(verdict "$R_16" 2.5 le) |"
+  echo "| line-level recording <= 1.5x untracked | ${R_LINE}x ($C_LINE s / $C_BASE s; --recorder sync ${R_SLINE}x) | forwarding only ${F_INT}x; events stored, never read ${F_EMIT}x; minimal exact: in-thread ${F_EX}x, async ${F_AS}x | $(verdict "$R_LINE" 1.5 le) |"
+  echo "| 16-frame stacks <= 2.5x untracked | ${R_16}x ($C_16 s / $C_BASE s; --recorder sync ${R_S16}x; with the report printed ${R_REP}x) | events stored, never read ${F_EMIT16}x; minimal exact: in-thread ${F_EX16}x, async ${F_AS16}x | $(verdict "$R_16" 2.5 le) |"
   echo "| >= 10x faster than heaptrack (vs 16 frames) | ${S_HT}x (line-level: ${S_HT1}x) | minimal exact 16 frames: in-thread $(ratio "$C_HT" "${MED[churn.floor_exact16]:--}")x, async $(ratio "$C_HT" "${MED[churn.floor_async16]:--}")x | $(verdict "$S_HT" 10 ge) |"
   echo "| >= 10x faster than massif (vs 16 frames) | ${S_MS}x (line-level: ${S_MS1}x) | minimal exact 16 frames: in-thread $(ratio "$C_MS" "${MED[churn.floor_exact16]:--}")x, async $(ratio "$C_MS" "${MED[churn.floor_async16]:--}")x | $(verdict "$S_MS" 10 ge) |"
   echo "| tracker memory <= 32 B per live block ($LIVE_BLOCKS blocks) | ${TM_PER_BLOCK:--} B (preload RSS cross-check: $RSS_PER_BLOCK B) | 16 B (a bare pointer and size) | $(verdict "${TM_PER_BLOCK:--}" 32 le) |"
@@ -374,8 +386,10 @@ FLOOR_TXT=$WORK/floor.md
   echo "| floor_async | $F_AS | floor_exact's bookkeeping in a consumer process, events through a shared ring |"
   echo "| floor_async16 | $F_AS16 | the same with the 16-frame walk |"
   echo "| leaklab's engine alone (bench/engine_rate) | >= $ER_B1 / >= $ER_B16 | applies churn's $ER_EVENTS events at $ER_NS1 ns (1 frame) / $ER_NS16 ns (16 frames) each, no hooks: an async leaklab's consumer can go no faster |"
-  echo "| leaklab_line | $R_LINE | leaklab run --frames 1: $(above "$C_LINE" "${MED[churn.floor_exact]:--}")x the added time of floor_exact |"
-  echo "| leaklab_16 | $R_16 | leaklab run --frames 16: $(above "$C_16" "${MED[churn.floor_exact16]:--}")x the added time of floor_exact16 |"
+  echo "| leaklab_line | $R_LINE | default recorder (a helper process here), --frames 1: $(above "$C_LINE" "${MED[churn.floor_async]:--}")x the added time of floor_async |"
+  echo "| leaklab_16 | $R_16 | default recorder, --frames 16: $(above "$C_16" "${MED[churn.floor_async16]:--}")x the added time of floor_async16 |"
+  echo "| leaklab_sync_line | $R_SLINE | --recorder sync --frames 1: $(above "$C_SLINE" "${MED[churn.floor_exact]:--}")x the added time of floor_exact |"
+  echo "| leaklab_sync_16 | $R_S16 | --recorder sync --frames 16: $(above "$C_S16" "${MED[churn.floor_exact16]:--}")x the added time of floor_exact16 |"
 } >"$FLOOR_TXT"
 
 # ---- write reports/bench.md and print ---------------------------------------------------------------
