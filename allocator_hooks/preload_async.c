@@ -60,7 +60,7 @@ typedef struct ring {
   _Alignas(64) int stop;        /* the program asks: drain, then exit */
   int acked;                    /* the helper: drained and gone; the tracker is the program's */
   int ready;                    /* the helper is running */
-  int helper_pid, owner_pid;
+  int helper_pid;
   _Alignas(64) uint64_t w[RING_WORDS];
 } ring_t;
 
@@ -243,7 +243,6 @@ int ll__pl_async_start(void) {
     return -1;
   }
   g_owner = getpid();
-  g_ring->owner_pid = (int)g_owner;
   pid_t mid = _Fork();
   if (mid == 0) {
     if (_Fork() == 0) helper_main();
