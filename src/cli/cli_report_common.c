@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const ll__opt_t ll__report_opts[] = {
     {"at", 0, 1, LL__RO_AT},
@@ -128,6 +129,13 @@ int ll__report_args_parse(ll__report_args_t *ra, const char *verb, const char *h
     if ((status = ll__report_args_apply(ra, verb, id, arg)) != 0) return status;
   }
   if (got < nfile) return ll__usage_error(verb, "%s", missing[got]);
+  /* -o onto a file being read would truncate it before (or while) it is read. */
+  struct stat out, in;
+  if (ra->output != NULL && strcmp(ra->output, "-") != 0 && stat(ra->output, &out) == 0)
+    for (size_t i = 0; i < nfile; i++)
+      if (stat(files[i], &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+        return ll__usage_error(verb, "-o %s is the file being read (%s): it would be overwritten; "
+                               "write the report elsewhere", ra->output, files[i]);
   return ll__report_args_check(ra, verb);
 }
 

@@ -121,6 +121,15 @@ expect_error "no output for a bad input" 3 "$tmp/random.llsnap:" \
   "$LEAKLAB" report "$tmp/random.llsnap" -o "$tmp/never.txt"
 [[ -e $tmp/never.txt ]] && fail "an output file was created for a failed report"
 
+# -o onto a file being read (by name or through a link) is refused before anything is opened.
+cp "$base" "$tmp/self.llsnap"
+ln -s "$tmp/self.llsnap" "$tmp/link.llsnap"
+expect_error "report -o onto its input" 2 "-o $tmp/link.llsnap is the file being read" \
+  "$LEAKLAB" report "$tmp/self.llsnap" -o "$tmp/link.llsnap"
+expect_error "diff -o onto an input" 2 "-o $tmp/self.llsnap is the file being read" \
+  "$LEAKLAB" diff "$base" "$tmp/self.llsnap" -o "$tmp/self.llsnap"
+cmp -s "$base" "$tmp/self.llsnap" || fail "the input was changed by a refused -o"
+
 if [[ $failures -ne 0 ]]; then
   echo "$failures check(s) failed" >&2
   exit 1
