@@ -251,8 +251,11 @@ int ll__pl_async_start(void) {
   if (mid < 0) goto fail;
   while (waitpid(mid, NULL, 0) < 0 && errno == EINTR) {
   }
-  for (int i = 0; i < 20000 && !__atomic_load_n(&g_ring->ready, __ATOMIC_ACQUIRE); i++) nap(100000);
-  if (!__atomic_load_n(&g_ring->ready, __ATOMIC_ACQUIRE)) goto fail; /* 2 s: no helper */
+  /* Usually ready within a few microseconds; give up after 2 s (no helper). */
+  for (uint64_t t0 = now_ns(); !__atomic_load_n(&g_ring->ready, __ATOMIC_ACQUIRE);) {
+    if (now_ns() - t0 > 2000000000u) goto fail;
+    nap(SLEEP_NS);
+  }
   p_head = p_published = p_tail = 0;
   p_nlast = 0;
   g_used = 1;
