@@ -1,6 +1,7 @@
 /* symbolize.c - native frames to function (file:line) with libdw, inlined frames expanded, then attributed. */
 #include "symbolize.h"
 
+#include <dlfcn.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
@@ -267,11 +268,37 @@ typedef struct emit {
   uint32_t n;
 } emit_t;
 
+/* C++ names from a symbol table (no DWARF: libstdc++ itself, most system libraries) are
+ * mangled; libstdc++'s own demangler turns them back, found at run time so that leaklab does not
+ * link the C++ runtime. NULL when the name is not mangled or no demangler is there; else a
+ * malloc'd string. */
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+
+static char *demangle(const char *name) {
+  static demangle_fn fn;
+  static int looked;
+  if (name == NULL || name[0] != '_' || name[1] != 'Z') return NULL;
+  if (!looked) {
+    looked = 1;
+    void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+    if (h != NULL) fn = (demangle_fn)dlsym(h, "__cxa_demangle"); /* kept open: fn lives in it */
+  }
+  int status = -1;
+  char *out = fn != NULL ? fn(name, NULL, NULL, &status) : NULL;
+  if (status != 0) {
+    free(out);
+    return NULL;
+  }
+  return out;
+}
+
 static int emit(emit_t *e, const char *file, int line, const char *func, uint64_t ip) {
   if (e->n == sizeof e->tmp / sizeof e->tmp[0]) return 0;
   ll_frame_t *f = &e->tmp[e->n];
+  char *plain = demangle(func);
   f->filename = ll__arena_strdup(e->arena, file != NULL ? file : "<unknown>");
-  f->function = ll__arena_strdup(e->arena, func != NULL ? func : "");
+  f->function = ll__arena_strdup(e->arena, plain != NULL ? plain : func != NULL ? func : "");
+  free(plain);
   if (f->filename == NULL || f->function == NULL) return LL_ENOMEM;
   f->lineno = line > 0 ? (uint32_t)line : 0;
   f->ip = ip;
