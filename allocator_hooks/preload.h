@@ -125,7 +125,6 @@ void ll__pl_async_realloc(void *old, void *q, size_t size, size_t usable, const 
 int ll__pl_async_stop(int bounded);
 /* A forked child: its parent's ring is not its own. */
 void ll__pl_async_forget(void);
-int ll__pl_async_used(void); /* this image recorded through a helper */
 int ll__pl_async_lost(void); /* the helper died before it drained */
 
 /* ---- processes (preload_process.c) --------------------------------------------------------- */

@@ -66,7 +66,6 @@ typedef struct ring {
 
 int ll__pl_async_on;          /* events go to the ring (read by the hooks) */
 static ring_t *g_ring;
-static int g_used;            /* this image recorded through a helper */
 static int g_lost;            /* the helper died before it drained */
 static pid_t g_owner;         /* the process whose events the ring carries */
 static pthread_mutex_t g_stop_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -258,7 +257,6 @@ int ll__pl_async_start(void) {
   }
   p_head = p_published = p_tail = 0;
   p_nlast = 0;
-  g_used = 1;
   __atomic_store_n(&ll__pl_async_on, 1, __ATOMIC_RELEASE);
   return 0;
 fail:
@@ -267,7 +265,6 @@ fail:
   return -1;
 }
 
-int ll__pl_async_used(void) { return g_used; }
 int ll__pl_async_lost(void) { return g_lost; }
 
 static void helper_lost(void) {

@@ -246,7 +246,6 @@ static size_t process_encode(unsigned char *buf, size_t len, int how, int sig, i
   ll__put_u32(buf + 12, (uint32_t)how);
   ll__put_u32(buf + 16, (uint32_t)sig);
   ll__put_u32(buf + 20, g_flags | (partial ? LL_CAP_F_PARTIAL : 0) |
-                            (ll__pl_async_used() ? LL_CAP_F_ASYNC : 0) |
                             (ll__pl_async_lost() ? LL_CAP_F_HELPER_LOST | LL_CAP_F_PARTIAL : 0));
   ll__put_u32(buf + 24, (uint32_t)ll__pl_stack_frames());
   ll__put_u32(buf + 28, (uint32_t)ll__pl_unwind_mode());

@@ -57,8 +57,7 @@ enum {
 #define LL_CAP_F_PARTIAL 1u /* the tracker could not be read at the crash: no snapshots */
 #define LL_CAP_F_NATIVE 2u  /* recorded with --native: reports show library frames by default */
 #define LL_CAP_F_CHILD 4u   /* a followed child process (--follow-fork) */
-#define LL_CAP_F_ASYNC 8u   /* recorded through a helper process (--recorder async or auto) */
-#define LL_CAP_F_HELPER_LOST 16u /* with PARTIAL: the helper process died before it drained */
+#define LL_CAP_F_HELPER_LOST 8u /* with PARTIAL: the recording helper process died before it drained */
 
 #define LL_CAP_HIST_BUCKETS 65
 
