@@ -145,28 +145,6 @@ int ll__emit_report(const ll__report_args_t *ra, const ll_snapshot_t *snap,
  * jemalloc, or not a capture), or an exit status (> 1) after an error line (a corrupt section). */
 int ll__load_jemalloc(const char *path, ll_jemalloc_stats_t *out);
 
-/* ---- recording a program under the preload (cmd_run.c) -------------------------------------- */
-
-/* How `run` and `check` record: run's options of the same names. */
-typedef struct ll__record_opts {
-  const char *output;    /* -o: the capture, NULL: reports/PROGRAM.PID.llcap or ./leaklab-... */
-  uint64_t frames;       /* call stack depth kept, 1..256 */
-  int native, follow;    /* --native, --follow-fork */
-  const char *unwind;    /* "auto", "fp" or "libunwind" */
-  const char *allocator; /* a library preloaded after ours (ll__allocator_library), NULL: none */
-  const char *recorder;  /* "auto", "async" or "sync" (--recorder); NULL: $LEAKLAB_RECORDER or auto */
-} ll__record_opts_t;
-/* run's defaults, which check records with too. */
-#define LL__RECORD_OPTS_DEFAULT {.frames = 16, .unwind = "auto"}
-
-/* --allocator NAME: glibc (*out NULL: nothing preloaded) or jemalloc (its library's path); 0, or
- * an exit status after an error line (an unknown name, jemalloc not installed). */
-int ll__allocator_library(const char *verb, const char *name, const char **out);
-/* Run argv (argv[0] looked up in PATH) under the preload and wait for it as a shell waits for
- * its job (SIGINT and SIGQUIT ignored meanwhile). 0 when it left a capture: its path (made
- * absolute) in cap, the program's wait status in *wait_status, when it started in *started (may
- * be NULL). Else an exit status after one error line (not found, statically linked, no capture). */
-int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen,
-               int *wait_status, time_t *started);
+/* Recording a program under the preload (run, check, massif, memcheck): record.h. */
 
 #endif

@@ -1,18 +1,14 @@
-/* cmd_check.c - `leaklab check`: record a program as `leaklab run` does (ll__record), then hold its peak and per-line leaks to limits (pytest-memray's limit_memory / limit_leaks). */
+/* cmd_check.c - `leaklab check`: record a program as `leaklab run` does (record.h), then hold its peak and per-line leaks to limits (pytest-memray's limit_memory / limit_leaks). */
 #include "cli.h"
 
 #include <limits.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <leaklab/budget.h>
 
-#include "arena.h"
-#include "capture_format.h"
+#include "record.h"
 #include "scenario.h"
-#include "snapfile.h"
 #include "symbolize.h"
 
 enum { OPT_LIMIT_MEMORY, OPT_LIMIT_LEAKS, OPT_SCALE, OPT_OUTPUT, OPT_ALLOCATOR };
@@ -37,20 +33,6 @@ typedef struct check_args {
   char label[160];         /* how messages name what ran: the lesson or the program */
 } check_args_t;
 
-/* reports/<program>.check.<pid>.llcap when ./reports is a directory (the repository's layout),
- * else ./leaklab-<program>.check.<pid>.llcap: kept, for `leaklab report` after a failure. */
-static void capture_path(const check_args_t *ca, char *out, size_t len) {
-  struct stat st;
-  const char *slash = strrchr(ca->argv[0], '/');
-  const char *base = slash != NULL ? slash + 1 : ca->argv[0];
-  if (ca->output != NULL)
-    snprintf(out, len, "%s", ca->output);
-  else if (stat("reports", &st) == 0 && S_ISDIR(st.st_mode))
-    snprintf(out, len, "reports/%.200s.check.%ld.llcap", base, (long)getpid());
-  else
-    snprintf(out, len, "leaklab-%.200s.check.%ld.llcap", base, (long)getpid());
-}
-
 /* The leaks of a capture: blocks never freed when it has them, else what was live at the end. */
 static int load_leaks(const char *cap, ll_snapshot_t **out) {
   unsigned mask = 0;
@@ -63,20 +45,14 @@ static int load_leaks(const char *cap, ll_snapshot_t **out) {
 /* How a recorded program that failed ended, from the capture (program_status alone cannot tell
  * "killed by signal 6" from "exited with 134"). */
 static void print_program_failure(const check_args_t *ca, const char *cap, int program_status) {
+  static const char failed[] = ": the program failed, so the check does not pass\n";
   ll__arena_t *arena = ll__arena_new();
   ll_cap_process_t proc;
-  const void *data;
-  size_t len;
-  int killed = 0;
 
-  if (arena != NULL && ll__snapfile_read_section(cap, LL_CAP_SEC_PROCESS, arena, &data, &len) == 0 &&
-      ll_cap_decode_process(data, len, arena, &proc) == 0 && proc.how == LL_CAP_END_SIGNAL) {
-    const char *name = sigabbrev_np(proc.signal);
-    fprintf(stderr, "leaklab: %s was killed by SIG%s", ca->label, name != NULL ? name : "?");
-    killed = 1;
-  }
-  if (!killed) fprintf(stderr, "leaklab: %s exited with status %d", ca->label, program_status);
-  fputs(": the program failed, so the check does not pass\n", stderr);
+  if (arena != NULL && ll__record_process(cap, arena, &proc) == 0 && proc.how == LL_CAP_END_SIGNAL)
+    ll__print_killed(ca->label, proc.signal, failed);
+  else
+    fprintf(stderr, "leaklab: %s exited with status %d%s", ca->label, program_status, failed);
   ll__arena_free(arena);
 }
 
@@ -95,14 +71,16 @@ static int check_program(const check_args_t *ca) {
   int status = 0, rc, exit_status = LL__EXIT_RUNTIME;
   ll__record_opts_t rec = LL__RECORD_OPTS_DEFAULT;
 
-  capture_path(ca, path, sizeof path);
+  /* Kept, for `leaklab report` after a failure: reports/<program>.check.<pid>.llcap or
+   * ./leaklab-<program>.check.<pid>.llcap. */
+  ll__record_capture_path(ca->output, ca->argv[0], ".check", (long)getpid(), path, sizeof path);
   rec.output = path; /* ll__record removes a capture an earlier check left there */
   rec.allocator = ca->allocator;
   if ((rc = ll__record(ca->argv, &rec, cap, sizeof cap, &status, NULL)) != 0) return rc;
   /* Said first, so that it is there for `leaklab report` whatever the verdicts. */
   fprintf(stderr, "leaklab: capture written to %s (leaklab report %s --at peak|end|leaks|temporary)\n",
           cap, cap);
-  int program_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  int program_status = ll__program_status(status);
 
   if ((rc = ll_symbolize_load(cap, LL_AT_PEAK, -1, &peak)) != 0) {
     exit_status = ll__runtime_error(cap, rc, " (the capture holds no peak to check)");

@@ -2,30 +2,17 @@
 #include "cli.h"
 
 #include <dirent.h>
-#include <elf.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <leaklab/report.h>
 
-#include "arena.h"
-#include "capture_format.h"
+#include "record.h"
 #include "scenario.h"
 #include "snapfile.h"
 #include "symbolize.h"
-
-#ifndef LL_PRELOAD_BUILD_PATH
-#define LL_PRELOAD_BUILD_PATH ""
-#endif
 
 enum { OPT_OUTPUT, OPT_FRAMES, OPT_NATIVE, OPT_FOLLOW, OPT_UNWIND, OPT_TOP, OPT_SCALE, OPT_ALLOCATOR,
        OPT_RECORDER, OPT_NO_REPORT };
@@ -45,183 +32,6 @@ typedef struct run_args {
   int no_report; /* --no-report: the totals only, nothing symbolised */
   char **argv;   /* the program and its arguments */
 } run_args_t;
-
-/* Where Debian (and most distributions) keep jemalloc's shared library. */
-static const char *const jemalloc_paths[] = {
-    "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2",
-    "/usr/lib64/libjemalloc.so.2", "/usr/lib/libjemalloc.so.2", "/usr/local/lib/libjemalloc.so.2",
-};
-
-int ll__allocator_library(const char *verb, const char *name, const char **out) {
-  if (strcmp(name, "glibc") == 0) {
-    *out = NULL;
-    return 0;
-  }
-  if (strcmp(name, "jemalloc") != 0)
-    return ll__usage_error(verb, "--allocator takes glibc or jemalloc, not '%s'", name);
-  for (size_t i = 0; i < sizeof jemalloc_paths / sizeof jemalloc_paths[0]; i++)
-    if (access(jemalloc_paths[i], R_OK) == 0) {
-      *out = jemalloc_paths[i];
-      return 0;
-    }
-  fprintf(stderr, "leaklab: jemalloc is not installed (libjemalloc.so.2 not found); install it "
-                  "with: apt-get install libjemalloc2\n");
-  return LL__EXIT_RUNTIME;
-}
-
-/* ---- finding the program and the preload ----------------------------------------------------- */
-
-static int executable(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-/* PATH search as execvp does it; 0 or -1. */
-static int find_program(const char *name, char *out, size_t len) {
-  if (strchr(name, '/') != NULL) {
-    if (!executable(name)) return -1;
-    snprintf(out, len, "%s", name);
-    return 0;
-  }
-  const char *path = getenv("PATH");
-  if (path == NULL) path = "/usr/local/bin:/usr/bin:/bin";
-  while (*path != '\0') {
-    size_t n = strcspn(path, ":");
-    int w = snprintf(out, len, "%.*s%s%s", (int)n, path, n ? "/" : "./", name);
-    if (w > 0 && (size_t)w < len && executable(out)) return 0;
-    path += n;
-    if (*path == ':') path++;
-  }
-  return -1;
-}
-
-/* 1: an ELF file without an interpreter (statically linked: no preload can load into it);
- * 0: anything else (dynamic ELF, a script, unreadable: the run will tell). */
-static int is_static_elf(const char *path) {
-  unsigned char buf[4096];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf);
-  int result = 0;
-  if (n < (ssize_t)sizeof(Elf64_Ehdr) || memcmp(buf, ELFMAG, SELFMAG) != 0 ||
-      buf[EI_CLASS] != ELFCLASS64)
-    goto cleanup;
-  Elf64_Ehdr eh;
-  memcpy(&eh, buf, sizeof eh);
-  if (eh.e_phentsize != sizeof(Elf64_Phdr)) goto cleanup;
-  result = 1;
-  for (int i = 0; i < eh.e_phnum; i++) {
-    Elf64_Phdr ph;
-    if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) != sizeof ph) {
-      result = 0; /* unreadable headers: let exec decide */
-      break;
-    }
-    if (ph.p_type == PT_INTERP) {
-      result = 0;
-      break;
-    }
-  }
-cleanup:
-  close(fd);
-  return result;
-}
-
-/* The interpreter of a "#!" script, when the program is one; 0 or -1. */
-static int script_interpreter(const char *path, char *out, size_t len) {
-  char buf[512];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n < 3 || buf[0] != '#' || buf[1] != '!') return -1;
-  buf[n] = '\0';
-  char *p = buf + 2;
-  while (*p == ' ' || *p == '\t') p++;
-  size_t k = strcspn(p, " \t\n");
-  if (k == 0 || k >= len) return -1;
-  memcpy(out, p, k);
-  out[k] = '\0';
-  return 0;
-}
-
-static int find_preload(char *out, size_t len) {
-  const char *env = getenv("LEAKLAB_PRELOAD_LIB");
-  if (env != NULL && env[0] != '\0') {
-    snprintf(out, len, "%s", env);
-    return access(out, R_OK) == 0 ? 0 : -1;
-  }
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0) {
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash != NULL) *slash = '\0';
-    static const char *const rel[] = {"/" LL_PRELOAD_NAME, "/../lib/leaklab/" LL_PRELOAD_NAME};
-    for (size_t i = 0; i < 2; i++) {
-      char cand[PATH_MAX + 64];
-      snprintf(cand, sizeof cand, "%s%s", self, rel[i]);
-      if (access(cand, R_OK) == 0 && realpath(cand, out) != NULL) return 0;
-    }
-  }
-  snprintf(out, len, "%s", LL_PRELOAD_BUILD_PATH);
-  return out[0] != '\0' && access(out, R_OK) == 0 ? 0 : -1;
-}
-
-/* reports/<program>.<pid>.llcap when ./reports is a directory (the repository's layout), else
- * ./leaklab-<program>.<pid>.llcap; then made absolute (the program may chdir). */
-static void capture_path(const char *output, const char *program, long pid, char *out, size_t len) {
-  char rel[PATH_MAX], cwd[PATH_MAX];
-  struct stat st;
-  const char *base = strrchr(program, '/') != NULL ? strrchr(program, '/') + 1 : program;
-  if (output != NULL)
-    snprintf(rel, sizeof rel, "%s", output);
-  else if (stat("reports", &st) == 0 && S_ISDIR(st.st_mode))
-    snprintf(rel, sizeof rel, "reports/%.200s.%ld.llcap", base, pid);
-  else
-    snprintf(rel, sizeof rel, "leaklab-%.200s.%ld.llcap", base, pid);
-  if (rel[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
-    snprintf(out, len, "%s", rel);
-  else
-    snprintf(out, len, "%.2000s/%.2000s", cwd, rel);
-}
-
-/* ---- running it -------------------------------------------------------------------------------- */
-
-static void child_exec(char **argv, const ll__record_opts_t *o, const char *program,
-                       const char *preload, int errpipe) {
-  char cap[PATH_MAX * 2], num[32], ld[PATH_MAX * 4];
-  capture_path(o->output, argv[0], (long)getpid(), cap, sizeof cap);
-  /* Ours first: the first malloc in lookup order is the one programs call, and ours passes
-   * each call on to the next one (jemalloc when it was preloaded too). */
-  const char *old = getenv("LD_PRELOAD");
-  snprintf(ld, sizeof ld, "%s%s%s%s%s", preload, o->allocator != NULL ? ":" : "",
-           o->allocator != NULL ? o->allocator : "", old != NULL && old[0] ? ":" : "",
-           old != NULL ? old : "");
-  setenv("LD_PRELOAD", ld, 1);
-  setenv(LL_ENV_CAPTURE, cap, 1);
-  snprintf(num, sizeof num, "%ld", (long)getpid());
-  setenv(LL_ENV_ROOT_PID, num, 1);
-  snprintf(num, sizeof num, "%u", (unsigned)o->frames);
-  setenv(LL_ENV_FRAMES, num, 1);
-  setenv(LL_ENV_UNWIND, o->unwind, 1);
-  if (o->native) setenv(LL_ENV_NATIVE, "1", 1); else unsetenv(LL_ENV_NATIVE);
-  if (o->follow) setenv(LL_ENV_FOLLOW_FORK, "1", 1); else unsetenv(LL_ENV_FOLLOW_FORK);
-  /* No --recorder: LEAKLAB_RECORDER from the environment, else the preload's auto. */
-  if (o->recorder != NULL) setenv(LL_ENV_RECORDER, o->recorder, 1);
-  unsetenv(LL_ENV_CHAIN);
-  signal(SIGINT, SIG_DFL);
-  signal(SIGQUIT, SIG_DFL);
-  execv(program, argv);
-  int e = errno;
-  ssize_t w = write(errpipe, &e, sizeof e);
-  (void)w;
-  _exit(127);
-}
-
-static const char *signal_name(int sig) {
-  const char *d = sigabbrev_np(sig);
-  return d != NULL ? d : "?";
-}
 
 /* ---- after it ran ------------------------------------------------------------------------------ */
 
@@ -281,23 +91,18 @@ static int print_totals(const char *cap, const char *program) {
 static int summarize(const char *cap, const run_args_t *ra, int status, time_t started) {
   ll__arena_t *arena = ll__arena_new();
   ll_cap_process_t proc;
-  const void *data;
-  size_t len;
   ll_snapshot_t *snap = NULL;
   ll_stats_t *stats = NULL;
   int rc, exit_status = LL__EXIT_RUNTIME;
 
   if (arena == NULL) return ll__runtime_error(cap, LL_ENOMEM, NULL);
-  rc = ll__snapfile_read_section(cap, LL_CAP_SEC_PROCESS, arena, &data, &len);
-  if (rc == 0) rc = ll_cap_decode_process(data, len, arena, &proc);
-  if (rc != 0) {
+  if ((rc = ll__record_process(cap, arena, &proc)) != 0) {
     exit_status = ll__runtime_error(cap, rc, " (the capture is unreadable)");
     goto cleanup;
   }
   print_chain(&proc);
   if (proc.how == LL_CAP_END_SIGNAL)
-    fprintf(stderr, "leaklab: %s was killed by SIG%s; the capture holds what was live up to it\n",
-            ra->argv[0], signal_name(proc.signal));
+    ll__print_killed(ra->argv[0], proc.signal, "; the capture holds what was live up to it\n");
   if (proc.flags & LL_CAP_F_HELPER_LOST) {
     fprintf(stderr, "leaklab: %s: partial capture: the recording helper process died, so only "
             "memory over time was saved, no snapshot\n", cap);
@@ -338,89 +143,12 @@ done:
   if (ra->rec.follow) list_child_captures(cap, started);
   fprintf(stderr, "leaklab: capture written to %s (leaklab report %s --at peak|end|leaks|temporary)\n",
           cap, cap);
-  exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  exit_status = ll__program_status(status);
 cleanup:
   ll_stats_free(stats);
   ll_snapshot_free(snap);
   ll__arena_free(arena);
   return exit_status;
-}
-
-int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen,
-               int *wait_status, time_t *started) {
-  char program[PATH_MAX], preload[PATH_MAX], interp[PATH_MAX];
-  int pipefd[2];
-
-  if (find_program(argv[0], program, sizeof program) != 0) {
-    fprintf(stderr, "leaklab: %s: program not found or not executable%s\n", argv[0],
-            strchr(argv[0], '/') ? "" : " (not in PATH)");
-    return LL__EXIT_RUNTIME;
-  }
-  if (is_static_elf(program) ||
-      (script_interpreter(program, interp, sizeof interp) == 0 && is_static_elf(interp))) {
-    fprintf(stderr, "leaklab: %s is statically linked: the preload library cannot load into it, so "
-            "nothing can be recorded (link it dynamically)\n", program);
-    return LL__EXIT_RUNTIME;
-  }
-  if (find_preload(preload, sizeof preload) != 0) {
-    fprintf(stderr, "leaklab: cannot find %s (beside the leaklab binary, or set "
-            "LEAKLAB_PRELOAD_LIB)\n", LL_PRELOAD_NAME);
-    return LL__EXIT_RUNTIME;
-  }
-  /* A stale file at -o would pass for this run's capture: remove it first. */
-  if (o->output != NULL) {
-    capture_path(o->output, argv[0], 0, cap, caplen);
-    if (unlink(cap) != 0 && errno != ENOENT)
-      return ll__runtime_error(cap, -errno, " (cannot replace the old capture)");
-  }
-  if (pipe2(pipefd, O_CLOEXEC) != 0) return ll__runtime_error("pipe", -errno, NULL);
-
-  if (started != NULL) *started = time(NULL);
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(pipefd[0]);
-    close(pipefd[1]);
-    return ll__runtime_error("fork", -errno, NULL);
-  }
-  if (pid == 0) {
-    close(pipefd[0]);
-    child_exec(argv, o, program, preload, pipefd[1]);
-  }
-  close(pipefd[1]);
-  /* Like a shell waiting for its job: ^C goes to the program, and we report after it. */
-  struct sigaction ign, old_int, old_quit;
-  memset(&ign, 0, sizeof ign);
-  ign.sa_handler = SIG_IGN;
-  sigaction(SIGINT, &ign, &old_int);
-  sigaction(SIGQUIT, &ign, &old_quit);
-  int exec_errno = 0, status = 0;
-  ssize_t got;
-  while ((got = read(pipefd[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
-  }
-  close(pipefd[0]);
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGQUIT, &old_quit, NULL);
-  if (got == sizeof exec_errno) {
-    fprintf(stderr, "leaklab: cannot start %s: %s\n", program, strerror(exec_errno));
-    return LL__EXIT_RUNTIME;
-  }
-
-  capture_path(o->output, argv[0], (long)pid, cap, caplen);
-  if (access(cap, F_OK) != 0) {
-    if (WIFSIGNALED(status))
-      fprintf(stderr, "leaklab: %s was killed by SIG%s before it could write its capture; "
-              "nothing was recorded\n", argv[0], signal_name(WTERMSIG(status)));
-    else
-      fprintf(stderr, "leaklab: %s wrote no capture (%s): the preload did not load into the "
-              "program that ran - it, or a program it exec'd, is statically linked or setuid; "
-              "nothing was recorded\n", argv[0], cap);
-    return LL__EXIT_RUNTIME;
-  }
-  *wait_status = status;
-  return 0;
 }
 
 static int run_program(const run_args_t *ra) {
