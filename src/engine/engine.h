@@ -59,4 +59,29 @@ int ll__take_temporary_snapshot(ll_snapshot_t **out);
 #define LL__HIST_BUCKETS 65
 void ll__get_size_histogram(uint64_t counts[LL__HIST_BUCKETS], uint64_t bytes[LL__HIST_BUCKETS]);
 
+/* Memory over time per traceback (series.h has the rules: points on the allocation clock, a
+ * column per traceback that held more than 1/200 of the peak so far, the peak moment always a
+ * point). A copy taken with a final point at the moment of the call, in one arena. */
+typedef struct ll__series_point {
+  uint64_t t_ns;  /* CLOCK_MONOTONIC */
+  uint64_t clock; /* allocations made so far */
+  uint64_t total; /* live bytes */
+} ll__series_point_t;
+typedef struct ll__series_col {
+  uint32_t nframe, total_nframe;
+  const uint64_t *ips; /* return addresses, innermost first (0: a symbolic frame) */
+} ll__series_col_t;
+typedef struct ll__series_copy {
+  uint64_t stride;    /* allocations between points at the end */
+  uint32_t npts, ncols;
+  uint32_t peak_pt;   /* index of the peak's point; UINT32_MAX when the peak is 0 */
+  const ll__series_point_t *pts;
+  const uint64_t *val; /* npts x ncols live bytes, row by row */
+  const ll__series_col_t *cols;
+  struct ll__arena *arena;
+} ll__series_copy_t;
+/* 0, LL_ENOTRACING, LL_ENOVIEW (no series: it could not be mapped), or LL_ENOMEM. */
+int ll__take_series(ll__series_copy_t *out);
+void ll__series_copy_free(ll__series_copy_t *c);
+
 #endif

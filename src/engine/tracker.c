@@ -11,6 +11,7 @@
 #include "arena.h"
 #include "engine.h"
 #include "tracker_internal.h"
+#include "series.h"
 
 /* Everything in T is guarded by `lock`, except `tracing`, which is also read without it so
  * that untraced calls cost one relaxed load (they re-check under the lock). T is page-aligned
@@ -37,6 +38,10 @@ static struct __attribute__((aligned(4096))) {
   ll__intern_t in;
   uint64_t *scratch; /* location keys of the traceback being recorded */
   size_t scratch_cap, scratch_bytes;
+  /* Memory over time per traceback (series.h): sampled every series->stride allocations; a
+   * traceback whose bytes pass series_thr (peak / LL__SERIES_SHARE) becomes a column. */
+  ll__series_t *series;
+  uint64_t series_thr, series_next, peak_clock;
   char *program; /* mmap'd copy, survives stop */
   size_t program_bytes;
 } T = {.limit = 1, .gen = 1, .epoch = 1, .tbgen = 1};
@@ -133,7 +138,11 @@ HOT void account_add(uint32_t id, uint64_t size, uint64_t usable) {
   if (__builtin_expect(T.current > T.peak, 0)) {
     T.peak = T.current;
     T.gen++; /* every traceback's current values are now its peak values */
+    T.peak_clock = T.total_allocs;
+    T.series_thr = T.peak / LL__SERIES_SHARE;
   }
+  if (__builtin_expect(tb->cur_size > T.series_thr && tb->col == 0, 0))
+    ll__series_add_col(T.series, &T.in, id);
 }
 
 HOT void account_sub(uint32_t id, uint64_t size, uint64_t usable) {
@@ -228,6 +237,13 @@ HOT int intern_frames(const frames_src_t *src, uint32_t *id) {
   return intern_frames_slow(src, id);
 }
 
+/* A point of memory over time (series.h), due or final; the next one is due a stride later. */
+static void series_sample_locked(int final) {
+  ll__series_now_t now = {T.total_allocs, T.current, T.peak, T.peak_clock, T.gen};
+  ll__series_sample(T.series, &T.in, &now, final);
+  T.series_next = T.series != NULL ? T.series->next : UINT64_MAX;
+}
+
 /* Record a new block (also the result of a realloc). Never fails the program: a block that
  * cannot be recorded is counted untracked. rc and id: what interning its traceback gave. */
 HOT void alloc_rec_locked(uintptr_t p, size_t size, size_t usable, int rc, uint32_t id) {
@@ -249,6 +265,7 @@ HOT void alloc_rec_locked(uintptr_t p, size_t size, size_t usable, int rc, uint3
   T.total_allocs++;
   T.total_bytes += size;
   account_add(id, size, usable_of(size, usable));
+  if (__builtin_expect(T.total_allocs >= T.series_next, 0)) series_sample_locked(0);
 }
 
 /* The same, interning the traceback first. */
@@ -388,10 +405,17 @@ static void clear_locked(void) {
   T.gen++;
   T.epoch++;
   T.last_alloc = 0;
+  ll__series_clear(T.series, &T.in);
+  T.series_thr = T.peak_clock = 0;
+  T.series_next = T.series != NULL ? T.series->next : UINT64_MAX;
 }
 
 /* Release every byte of tracking state and zero the counters (the program name stays). */
 static void forget_all_locked(void) {
+  ll__series_free(T.series);
+  T.series = NULL;
+  T.series_thr = T.peak_clock = 0;
+  T.series_next = UINT64_MAX;
   ll__live_reset(&T.live);
   ll__intern_reset(&T.in);
   ll__tmem_arena_reset();
@@ -424,6 +448,9 @@ int ll_start(int nframe) {
   T.limit = nframe;
   if (!is_tracing_locked()) {
     forget_all_locked();
+    /* No series when it cannot be mapped: everything else records as usual. */
+    T.series = ll__series_new();
+    T.series_next = T.series != NULL ? T.series->next : UINT64_MAX;
     atomic_store_explicit(&T.tracing, 1, memory_order_release);
   }
   q_unlock(locked);
@@ -663,4 +690,58 @@ int ll_take_snapshot(ll_snapshot_t **out) { return take(VIEW_CURRENT, LL_AT_CURR
 int ll_take_peak_snapshot(ll_snapshot_t **out) { return take(VIEW_PEAK, LL_AT_PEAK, out); }
 int ll__take_temporary_snapshot(ll_snapshot_t **out) {
   return take(VIEW_TEMPORARY, LL_AT_TEMPORARY, out);
+}
+
+/* ---- memory over time ---------------------------------------------------------------------- */
+
+static int series_copy_locked(ll__arena_t *a, ll__series_copy_t *out) {
+  const ll__series_t *s = T.series;
+  ll__series_point_t *pts = ll__arena_alloc(a, (s->npts + 1) * sizeof *pts);
+  uint64_t *val = ll__arena_alloc(a, ((size_t)s->npts * s->ncols + 1) * sizeof *val);
+  ll__series_col_t *cols = ll__arena_alloc(a, (s->ncols + 1) * sizeof *cols);
+  if (pts == NULL || val == NULL || cols == NULL) return LL_ENOMEM;
+  for (uint32_t p = 0; p < s->npts; p++) {
+    pts[p] = (ll__series_point_t){s->pt[p].t_ns, s->pt[p].clock, s->pt[p].total};
+    memcpy(&val[(size_t)p * s->ncols], s->val[p], s->ncols * sizeof *val);
+  }
+  for (uint32_t c = 0; c < s->ncols; c++) {
+    const ll__tb_t *tb = &T.in.tbs[s->col_tb[c]];
+    uint64_t *ips = ll__arena_alloc(a, (tb->nframe + 1) * sizeof *ips);
+    if (ips == NULL) return LL_ENOMEM;
+    for (uint32_t j = 0; j < tb->nframe; j++)
+      ips[j] = tb->keys[j] & LL__KEY_SYM ? 0 : tb->keys[j];
+    cols[c] = (ll__series_col_t){tb->nframe, tb->total_nframe, ips};
+  }
+  *out = (ll__series_copy_t){s->stride, s->npts, s->ncols, s->peak_pt, pts, val, cols, a};
+  return 0;
+}
+
+int ll__take_series(ll__series_copy_t *out) {
+  if (out == NULL) return LL_EINVAL;
+  memset(out, 0, sizeof *out);
+  if (!is_tracing_fast()) return LL_ENOTRACING;
+  ll__arena_t *a = ll__arena_new();
+  if (a == NULL) return LL_ENOMEM;
+  int rc;
+  int locked = q_lock();
+  if (!is_tracing_locked()) {
+    rc = LL_ENOTRACING;
+  } else if (T.series == NULL) {
+    rc = LL_ENOVIEW;
+  } else {
+    series_sample_locked(1);
+    rc = series_copy_locked(a, out);
+  }
+  q_unlock(locked);
+  if (rc != 0) {
+    ll__arena_free(a);
+    memset(out, 0, sizeof *out);
+  }
+  return rc;
+}
+
+void ll__series_copy_free(ll__series_copy_t *c) {
+  if (c == NULL) return;
+  ll__arena_free(c->arena);
+  memset(c, 0, sizeof *c);
 }

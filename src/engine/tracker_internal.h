@@ -244,11 +244,13 @@ typedef struct ll__tb {
   uint32_t nframe;
   uint32_t total_nframe;
   uint32_t hash;
-  uint32_t pad_;
+  uint32_t col; /* its column in the series + 1 (series.h); 0: none; LL__TB_NO_COL: no room */
   uint64_t cur_size, cur_usable, cur_count;
   uint64_t pk_size, pk_usable, pk_count, pk_gen;
   uint64_t tmp_size, tmp_usable, tmp_count;
 } ll__tb_t;
+
+#define LL__TB_NO_COL UINT32_MAX
 
 /* (a, b, line) -> value, for the site cache (raw pointers) and the location table (interned
  * strings). */

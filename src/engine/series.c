@@ -1,0 +1,106 @@
+/* series.c - per-traceback memory over time on the allocation clock, bounded, the peak always kept. */
+#include "series.h"
+
+#include <string.h>
+#include <time.h>
+
+#define NO_POINT UINT32_MAX
+
+ll__series_t *ll__series_new(void) {
+  size_t got;
+  ll__series_t *s = ll__tmem_map(sizeof *s, &got);
+  if (s == NULL) return NULL;
+  s->bytes = got;
+  s->stride = s->next = 1;
+  s->peak_pt = NO_POINT;
+  return s;
+}
+
+void ll__series_free(ll__series_t *s) {
+  if (s != NULL) ll__tmem_unmap(s, s->bytes);
+}
+
+void ll__series_clear(ll__series_t *s, ll__intern_t *in) {
+  if (s == NULL) return;
+  for (uint32_t c = 0; c < s->ncols; c++)
+    if (s->col_tb[c] < in->ntb) in->tbs[s->col_tb[c]].col = 0;
+  s->npts = s->ncols = 0;
+  s->stride = s->next = 1;
+  s->seen_peak = 0;
+  s->peak_pt = NO_POINT;
+}
+
+void ll__series_add_col(ll__series_t *s, ll__intern_t *in, uint32_t id) {
+  ll__tb_t *tb = &in->tbs[id];
+  if (s == NULL || tb->col != 0) return;
+  if (s->ncols == LL__SERIES_COLS) {
+    tb->col = LL__TB_NO_COL; /* stays in "other"; never asks again */
+    return;
+  }
+  s->col_tb[s->ncols] = id;
+  /* Earlier points knew it below the threshold: it was part of "other" there. */
+  for (uint32_t p = 0; p < s->npts; p++) s->val[p][s->ncols] = 0;
+  tb->col = ++s->ncols;
+}
+
+/* Every second point goes (the later of each pair stays), except the peak's point, which
+ * stays in place of its partner: the peak is never lost. */
+static void keep(ll__series_t *s, uint32_t from, uint32_t to) {
+  if (from == to) return;
+  s->pt[to] = s->pt[from];
+  memcpy(s->val[to], s->val[from], s->ncols * sizeof s->val[0][0]);
+}
+
+static void halve(ll__series_t *s) {
+  uint32_t peak = s->peak_pt, k = 0;
+  s->peak_pt = NO_POINT;
+  for (uint32_t i = 0; i < s->npts; i += 2) {
+    /* The pair (i, i + 1), or the odd last point alone (the newest: kept). */
+    uint32_t from = i + 1 < s->npts && i != peak ? i + 1 : i;
+    keep(s, from, k);
+    if (from == peak) s->peak_pt = k;
+    k++;
+  }
+  s->npts = k;
+  s->stride *= 2;
+}
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A traceback's bytes at the peak: tb_value's rule (pk values when it changed since). */
+static uint64_t at_peak(const ll__tb_t *tb, uint64_t gen) {
+  return tb->pk_gen == gen ? tb->pk_size : tb->cur_size;
+}
+
+void ll__series_sample(ll__series_t *s, const ll__intern_t *in, const ll__series_now_t *now,
+                       int final) {
+  if (s == NULL || (!final && now->clock < s->next)) return;
+  uint64_t t = now_ns();
+  int new_peak = now->peak > s->seen_peak && now->peak > 0;
+  /* Room for the peak's point and this one. */
+  while (s->npts + 2 > LL__SERIES_POINTS) halve(s);
+  if (new_peak && now->peak != now->current) {
+    uint32_t p = s->npts++;
+    const ll__series_pt_t *prev = p > 0 ? &s->pt[p - 1] : NULL;
+    uint64_t pt_t = t;
+    /* When it was reached: between the last point and now, in proportion of the clock. */
+    if (prev != NULL && now->clock > prev->clock && now->peak_clock >= prev->clock)
+      pt_t = prev->t_ns + (uint64_t)((double)(t - prev->t_ns) *
+                                     (double)(now->peak_clock - prev->clock) /
+                                     (double)(now->clock - prev->clock));
+    s->pt[p] = (ll__series_pt_t){pt_t, now->peak_clock, now->peak};
+    for (uint32_t c = 0; c < s->ncols; c++)
+      s->val[p][c] = at_peak(&in->tbs[s->col_tb[c]], now->gen);
+    s->peak_pt = p;
+  }
+  uint32_t p = s->npts++;
+  s->pt[p] = (ll__series_pt_t){t, now->clock, now->current};
+  for (uint32_t c = 0; c < s->ncols; c++) s->val[p][c] = in->tbs[s->col_tb[c]].cur_size;
+  if (new_peak && now->peak == now->current) s->peak_pt = p;
+  if (new_peak) s->seen_peak = now->peak;
+  s->next = now->clock + s->stride;
+}
