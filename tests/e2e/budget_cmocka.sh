@@ -1,25 +1,16 @@
 #!/usr/bin/env bash
 # budget_cmocka.sh - the cmocka budget assertions fail as they must: test_budget --failing fails exactly its four failing tests, each with pytest-memray's message.
-set -euo pipefail
-
-: "${LL_BUILD_DIR:?LL_BUILD_DIR must name the build directory}"
-: "${LL_SOURCE_DIR:?LL_SOURCE_DIR must name the source directory}"
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 bin=$LL_BUILD_DIR/tests/test_budget
 src=$LL_SOURCE_DIR/tests/unit/test_budget.c
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
 
 # The lines the messages must name, read from the source rather than written down twice.
 line_of() {
   local n
   n=$(grep -n -m1 -- "$1" "$src" | cut -d: -f1) || true
-  [[ -n $n ]] || { echo "FAIL: no line matching '$1' in $src" >&2; exit 1; }
+  [[ -n $n ]] || die "no line matching '$1' in $src"
   echo "$n"
 }
 big=$(line_of 'static void \*alloc_big')
@@ -60,8 +51,4 @@ List of leaks:
 "
 expect_block bad-size "leaklab: bad SIZE '24 MB of RAM'"
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "budget_cmocka: ok"
+finish "budget_cmocka: ok"

@@ -1,18 +1,9 @@
 #!/usr/bin/env bash
 # check_exact.sh - `leaklab check` is exact: three consecutive checks give the same peak to the byte, and a limit one byte above the known peak passes while the peak itself fails.
-set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
 
-: "${LEAKLAB:?LEAKLAB must name the leaklab binary}"
-: "${LL_PROGRAMS:?LL_PROGRAMS must name the test programs directory}"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
 
 # peak_of ARGS...: the exact peak in bytes from the PASS/FAIL line of `leaklab check ARGS`.
 peak_of() {
@@ -52,8 +43,4 @@ grep -qx "FAIL: $prog: peak 106.6KiB (109120 B) is not below the limit 106.6KiB"
 [[ $(grep -m1 'allocated here:' "$tmp/err") == '    - 97.7 KiB allocated here:' ]] ||
   fail "known_pattern: @big (100000 B) not listed first: $(cat "$tmp/err")"
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "check_exact: ok"
+finish "check_exact: ok"

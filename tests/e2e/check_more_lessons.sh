@@ -1,61 +1,9 @@
 #!/usr/bin/env bash
 # check_more_lessons.sh - budgets of chunked, memo_tables and state_churn: over-budget variants fail `leaklab check` (exit 1), fixes pass (exit 0), peaks repeat exactly.
-set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
 
-: "${LEAKLAB:?LEAKLAB must name the leaklab binary}"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" # captures land here
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-# json_field CAPTURE KEY [REPORT OPTIONS...]: one top-level number of `report --format json`.
-json_field() {
-  local capture=$1 key=$2
-  shift 2
-  "$LEAKLAB" report "$capture" --format json "$@" | sed -n "s/^  \"$key\": \\([0-9]*\\),\$/\\1/p"
-}
-
-# check_lesson SPEC WANT_STATUS: checks SPEC against its budget into $tmp/SPEC.llcap; the
-# program's stdout is in $tmp/out, leaklab's stderr in $tmp/err.
-check_lesson() {
-  local spec=$1 want=$2
-  set +e
-  "$LEAKLAB" check -o "$tmp/${spec/:/-}.llcap" "$spec" >"$tmp/out" 2>"$tmp/err"
-  status=$?
-  set -e
-  [[ $status -eq $want ]] || fail "$spec: exit $status, want $want; stderr: $(tail -20 "$tmp/err")"
-  [[ -s $tmp/out ]] || fail "$spec: the program's stdout is missing"
-  grep -q '^PASS: \|^FAIL: ' "$tmp/out" && fail "$spec: a verdict went to stdout"
-  return 0
-}
-
-expect_pass() {
-  local spec=$1 limit=$2
-  check_lesson "$spec" 0
-  grep -Eq "^PASS: $spec: peak [0-9.]+(B|KiB|MiB) \([0-9]+ B\) is below the limit $limit$" "$tmp/err" ||
-    fail "$spec: no PASS line: $(grep -E '^(PASS|FAIL)' "$tmp/err")"
-}
-
-# expect_fail SPEC LIMIT FUNCTION: FAIL, pytest-memray's text, FUNCTION first in the top frames.
-expect_fail() {
-  local spec=$1 limit=$2 func=$3
-  check_lesson "$spec" 1
-  local first nl=$'\n'
-  first=$(grep -A4 '^FAIL: ' "$tmp/err" | head -5) || true
-  local re="^FAIL: $spec: peak ([0-9.]+MiB) \(([0-9]+) B\) is not below the limit $limit$nl"
-  re+="Test was limited to $limit but allocated ([0-9.]+MiB)${nl}List of allocations:$nl"
-  re+="    - [0-9.]+ (B|KiB|MiB) allocated here:$nl        $func at /[^ ]*\.c:[0-9]+$"
-  if [[ ! $first =~ $re ]]; then
-    fail "$spec: pytest-memray text not found: $first"
-  elif [[ ${BASH_REMATCH[1]} != "${BASH_REMATCH[3]}" ]]; then
-    fail "$spec: the FAIL line and the text disagree on the peak: $first"
-  fi
-}
 
 # same_peak_twice SPEC: a second recording of the last checked SPEC has the same peak, to the byte.
 same_peak_twice() {
@@ -124,8 +72,4 @@ delay=$(sed -n 's/^first safe delay: \([0-9]*\)$/\1/p' "$tmp/out")
   grep -q "state_churn\.c:[0-9]*: size=12 B, count=1, average=12 B$" ||
   fail "in_place: not exactly one temporary: $("$LEAKLAB" report state_churn-in_place.llcap --at temporary)"
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "check_more_lessons: ok"
+finish "check_more_lessons: ok"

@@ -1,24 +1,11 @@
 #!/usr/bin/env bash
 # check_program.sh - `leaklab check -- PROGRAM`: per-line leak limits on a known pattern, a failing or crashing program never passes (exit 3), and misuse exits 2 naming the bad text.
-set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
 
-: "${LEAKLAB:?LEAKLAB must name the leaklab binary}"
-: "${LL_PROGRAMS:?LL_PROGRAMS must name the test programs directory}"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-run() {
-  set +e
-  "$LEAKLAB" check "$@" >"$tmp/out" 2>"$tmp/err"
-  status=$?
-  set -e
-}
+
+# want_status STATUS WHAT, has_line LINE WHAT: of the last run.
 want_status() {
   [[ $status -eq $1 ]] || fail "$2: exit $status, want $1; stderr: $(tail -15 "$tmp/err")"
 }
@@ -27,56 +14,51 @@ has_line() {
 }
 
 prog=$LL_PROGRAMS/known_pattern
-src_line() { grep -n "/\* @$1 \*/" "$LL_SOURCE_DIR/tests/programs/known_pattern.c" | cut -d: -f1; }
 
 # ---- leaks per line: @realloc 3000, @loop 5 x 512, @helper 777, @strdup 12 never freed --------
-run --limit-leaks 3001B -- "$prog"
+run "$LEAKLAB" check --limit-leaks 3001B -- "$prog"
 want_status 0 "leaks under 3001B"
 has_line "PASS: $prog: no line leaked 2.9KiB or more (largest: 2.9KiB)" "leaks under 3001B"
 
-run --limit-leaks 3000B -- "$prog"
+run "$LEAKLAB" check --limit-leaks 3000B -- "$prog"
 want_status 1 "leaks under 3000B"
 has_line "FAIL: $prog: a line leaked 2.9KiB (3000 B), the limit is 2.9KiB per line" "leaks 3000B"
 has_line "Test was limited to leaking 2.9KiB per line but leaked 2.9KiB at 1 line" "leaks 3000B"
 has_line "    - 3000 B leaked here:" "leaks 3000B"
-has_line "        main at $LL_SOURCE_DIR/tests/programs/known_pattern.c:$(src_line realloc)" "leaks 3000B"
+has_line "        main at $LL_SOURCE_DIR/tests/programs/known_pattern.c:$(line known_pattern.c realloc)" "leaks 3000B"
 
 # 2560 B at @loop reaches a 2560 B limit too: two lines, 5560 B between them; @helper does not.
-run --limit-leaks 2560B -- "$prog"
+run "$LEAKLAB" check --limit-leaks 2560B -- "$prog"
 want_status 1 "leaks under 2560B"
 has_line "Test was limited to leaking 2.5KiB per line but leaked 5.4KiB at 2 lines" "leaks 2560B"
 has_line "    - 2560 B leaked here:" "leaks 2560B"
 grep -q "leaked here:" "$tmp/err" && [[ $(grep -c "leaked here:" "$tmp/err") -eq 2 ]] ||
   fail "leaks 2560B: want 2 lines listed: $(cat "$tmp/err")"
 # Both limits at once: each gets its verdict; one failure fails the check.
-run --limit-memory 1MB --limit-leaks 2560B -- "$prog"
+run "$LEAKLAB" check --limit-memory 1MB --limit-leaks 2560B -- "$prog"
 want_status 1 "both limits"
 has_line "PASS: $prog: peak 106.6KiB (109120 B) is below the limit 1.0MiB" "both limits"
 grep -q "^FAIL: $prog: a line leaked" "$tmp/err" || fail "both limits: no leak FAIL line"
 
 # ---- the program's own failure: its figures are printed, but it never passes ------------------
-run --limit-memory 1GB -- "$LL_PROGRAMS/crash" abort
+run "$LEAKLAB" check --limit-memory 1GB -- "$LL_PROGRAMS/crash" abort
 want_status 3 "crash abort"
 has_line "PASS: $LL_PROGRAMS/crash: peak 4.2KiB (4300 B) is below the limit 1.0GiB" "crash abort"
 grep -q "^leaklab: $LL_PROGRAMS/crash was killed by SIGABRT: the program failed, so the check does not pass$" "$tmp/err" ||
   fail "crash abort: no failure line: $(cat "$tmp/err")"
-run --limit-memory 1GB -- /bin/sh -c 'exit 4'
+run "$LEAKLAB" check --limit-memory 1GB -- /bin/sh -c 'exit 4'
 want_status 3 "exit 4"
 grep -q "^leaklab: /bin/sh exited with status 4: the program failed, so the check does not pass$" "$tmp/err" ||
   fail "exit 4: no failure line: $(cat "$tmp/err")"
-run --limit-memory 1GB -- "$tmp/no-such-program"
+run "$LEAKLAB" check --limit-memory 1GB -- "$tmp/no-such-program"
 want_status 3 "missing program"
 grep -q "no-such-program" "$tmp/err" || fail "missing program not named: $(cat "$tmp/err")"
 
 # ---- misuse: exit 2, one line naming the bad text ----------------------------------------------
-expect_usage() {
+expect_usage() { # NEEDLE ARGS...
   local needle=$1
   shift
-  run "$@"
-  want_status 2 "$*"
-  [[ $(wc -l <"$tmp/err") -eq 1 ]] || fail "$*: want one line: $(cat "$tmp/err")"
-  grep -qF -- "$needle" "$tmp/err" || fail "$*: '$needle' not named: $(cat "$tmp/err")"
-  [[ ! -s $tmp/out ]] || fail "$*: stdout not empty"
+  expect_error "$*" 2 "$needle" "$LEAKLAB" check "$@"
 }
 expect_usage "'70 megs'" --limit-memory "70 megs" -- "$prog"
 expect_usage "'1.MB'" --limit-leaks 1.MB -- "$prog"
@@ -87,12 +69,8 @@ expect_usage "'2'" --scale 2 method_cache:lru
 expect_usage "--scale is for lessons" --scale 0.5 --limit-memory 1MB -- "$prog"
 expect_usage "'nope'" method_cache:nope
 expect_usage "'extra'" method_cache:lru extra
-run --help
+run "$LEAKLAB" check --help
 want_status 0 "--help"
 grep -q "^exit status: 0 every limit passed" "$tmp/out" || fail "--help: no exit status text"
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "check_program: ok"
+finish "check_program: ok"

@@ -1,42 +1,7 @@
 #!/usr/bin/env bash
 # cli_errors.sh - every `leaklab` misuse exits 2 and every bad file exits 3, with one line naming the bad input; never a crash.
-set -euo pipefail
-
-: "${LEAKLAB:?LEAKLAB must name the leaklab binary}"
-: "${LL_PROGRAMS:?LL_PROGRAMS must name the test programs directory}"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-run() {
-  set +e
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  status=$?
-  set -e
-}
-
-# expect_error NAME STATUS NEEDLE CMD...: exits STATUS, prints nothing on stdout and exactly one
-# line on stderr, starting "leaklab: " and containing NEEDLE (the bad input, named).
-expect_error() {
-  local name=$1 want=$2 needle=$3
-  shift 3
-  run "$@"
-  local err
-  err=$(cat "$tmp/err")
-  [[ $status -eq $want ]] || fail "$name: exit $status, want $want; stderr: $err"
-  [[ -s $tmp/out ]] && fail "$name: unexpected stdout: $(head -c 200 "$tmp/out")"
-  [[ $(wc -l <"$tmp/err") -eq 1 ]] || fail "$name: want one line on stderr, got: $err"
-  [[ $err == "leaklab: "* ]] || fail "$name: stderr does not start with 'leaklab: ': $err"
-  [[ $err == *"$needle"* ]] || fail "$name: stderr does not name '$needle': $err"
-  if [[ $want -eq 2 && $err != *"--help')" ]]; then fail "$name: usage error without a hint: $err"; fi
-  return 0
-}
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 "$LL_PROGRAMS/snapshot_maker" "$tmp/base.llsnap" base
 "$LL_PROGRAMS/snapshot_maker" "$tmp/current.llsnap" current
@@ -130,8 +95,4 @@ expect_error "diff -o onto an input" 2 "-o $tmp/self.llsnap is the file being re
   "$LEAKLAB" diff "$base" "$tmp/self.llsnap" -o "$tmp/self.llsnap"
 cmp -s "$base" "$tmp/self.llsnap" || fail "the input was changed by a refused -o"
 
-if [[ $failures -ne 0 ]]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "cli_errors: all checks passed"
+finish "cli_errors: all checks passed"

@@ -1,26 +1,7 @@
 #!/usr/bin/env bash
 # cli_report.sh - `leaklab report` and `leaklab diff` on snapshot files of known contents: exact text, valid JSON, options.
-set -euo pipefail
-
-: "${LEAKLAB:?LEAKLAB must name the leaklab binary}"
-: "${LL_PROGRAMS:?LL_PROGRAMS must name the test programs directory}"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-# run CMD...: stdout in $tmp/out, stderr in $tmp/err, exit status in $status.
-run() {
-  set +e
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  status=$?
-  set -e
-}
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 # expect_ok NAME WANT_STDOUT CMD...: exit 0, nothing on stderr, stdout exactly WANT_STDOUT.
 expect_ok() {
@@ -245,8 +226,4 @@ for verb in report diff; do
   done
 done
 
-if [[ $failures -ne 0 ]]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "cli_report: all checks passed"
+finish "cli_report: all checks passed"

@@ -1,32 +1,22 @@
 #!/usr/bin/env bash
 # install_example.sh - `cmake --install` into a temporary prefix, then examples/ci_project builds against it (find_package), its ctest --output-junit passes, and pkg-config works.
-set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
 
-: "${LL_BUILD_DIR:?LL_BUILD_DIR must name the build directory}"
-: "${LL_SOURCE_DIR:?LL_SOURCE_DIR must name the source directory}"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
 # step NAME CMD...: run a command, its output kept in $tmp/NAME.log and shown when it fails.
 step() {
   local name=$1
   shift
   if ! "$@" >"$tmp/$name.log" 2>&1; then
     cat "$tmp/$name.log" >&2
-    echo "FAIL: $name: $*" >&2
-    exit 1
+    die "$name: $*"
   fi
 }
 
 # A sanitized leaklab needs the sanitizer runtime in whatever links it.
 san_flags=""
-if [[ ${LL_SANITIZE:-0} == 1 ]]; then san_flags="-fsanitize=address,undefined"; fi
+if [[ $LL_SANITIZE == 1 ]]; then san_flags="-fsanitize=address,undefined"; fi
 
 step install cmake --install "$LL_BUILD_DIR" --prefix "$prefix"
 for f in include/leaklab/leaklab.h include/leaklab/hooks.h include/leaklab/budget.h \
@@ -114,8 +104,4 @@ grep -q "^Test was limited to leaking 4.0KiB per line but leaked 7.8KiB at 1 lin
   fail "leaky: message: $(cat "$tmp/leaky.log")"
 grep -q "^        remember at .*leaky.c:8$" "$tmp/leaky.log" || fail "leaky: no frame: $(cat "$tmp/leaky.log")"
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "install_example: ok"
+finish "install_example: ok"

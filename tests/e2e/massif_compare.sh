@@ -1,31 +1,15 @@
 #!/usr/bin/env bash
 # massif_compare.sh - a known program and a lesson under `leaklab massif` / `memcheck`: massif's peak equals leaklab's, ms_print reads both files.
-set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
 
-: "${LEAKLAB:?LEAKLAB must name the leaklab binary}"
-: "${LL_PROGRAMS:?LL_PROGRAMS must name the test programs directory}"
-: "${LL_BUILD_DIR:?LL_BUILD_DIR must name the build directory}"
-
-command -v valgrind >/dev/null || { echo "FAIL: valgrind is not installed" >&2; exit 1; }
-command -v ms_print >/dev/null || { echo "FAIL: ms_print is not installed" >&2; exit 1; }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
+need valgrind
+need ms_print
 
 # The largest mem_heap_B of a massif.out. Not just the heap_tree=peak snapshot's: massif marks a
 # peak only when a free follows it, so a heap that grows after its last free peaks later.
 massif_peak() {
   awk -F= '/^mem_heap_B=/ { if ($2 + 0 > max + 0) max = $2 } END { print max + 0 }' "$1"
-}
-
-# leaklab's peak from its capture, as `leaklab report --format json` gives it.
-leaklab_peak() {
-  "$LEAKLAB" report "$1" --at peak --format json | grep -o '"peak_bytes": *[0-9]*' | grep -o '[0-9]*$'
 }
 
 # ms_print's useful-heap column of snapshot N.
@@ -77,7 +61,7 @@ else
 fi
 
 # ---- a lesson: the method cache, leaky, at a small scale ---------------------------------------
-if [ -x "$LL_BUILD_DIR/scenarios/method_cache" ]; then
+if lesson_built method_cache; then
   out="$tmp/lesson"
   if ! "$LEAKLAB" massif method_cache:leaky --scale 0.05 -o "$out" >"$tmp/stdout" 2>"$tmp/stderr"; then
     fail "massif on method_cache:leaky: $(tail -3 "$tmp/stderr")"
@@ -98,12 +82,6 @@ if [ -x "$LL_BUILD_DIR/scenarios/method_cache" ]; then
     grep -q "Why memcheck finds no leak" "$tmp/stdout" || fail "lesson: no explanation"
     grep -q "memcheck's four kinds add up to leaklab's leaks" "$tmp/stdout" || fail "lesson: totals differ"
   fi
-else
-  fail "no method_cache lesson in $LL_BUILD_DIR/scenarios"
 fi
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "massif_compare: all passed"
+finish "massif_compare: all passed"

@@ -1,24 +1,9 @@
 #!/usr/bin/env bash
 # massif_slop_peak.sh - why massif's marked peak can sit a few bytes below leaklab's: valgrind's own event stream reaches leaklab's peak, massif marks peaks by useful + extra heap.
-set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
 
-: "${LEAKLAB:?LEAKLAB must name the leaklab binary}"
-: "${LL_PROGRAMS:?LL_PROGRAMS must name the test programs directory}"
-: "${LL_BUILD_DIR:?LL_BUILD_DIR must name the build directory}"
-
-command -v valgrind >/dev/null || { echo "FAIL: valgrind is not installed" >&2; exit 1; }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-leaklab_peak() {
-  "$LEAKLAB" report "$1" --at peak --format json | grep -o '"peak_bytes": *[0-9]*' | grep -o '[0-9]*$'
-}
+need valgrind
 
 # The highest useful heap (requested bytes live) over every malloc, calloc, realloc and free
 # valgrind performed for the program, from its --trace-malloc lines: the exact figure massif's
@@ -59,7 +44,7 @@ fi
 [ "$(valgrind_useful_max "$prog")" = 80 ] || fail "valgrind's trace: useful max $(valgrind_useful_max "$prog"), expected 80"
 
 # ---- the lesson where it was seen: valgrind's own events reach leaklab's peak exactly -------------
-if [ -x "$LL_BUILD_DIR/scenarios/method_cache" ]; then
+if lesson_built method_cache; then
   out="$tmp/mc"
   if ! "$LEAKLAB" massif method_cache:per_instance --scale 0.05 -o "$out" >"$tmp/stdout" 2>"$tmp/stderr"; then
     fail "massif on method_cache:per_instance: $(tail -3 "$tmp/stderr")"
@@ -76,12 +61,6 @@ if [ -x "$LL_BUILD_DIR/scenarios/method_cache" ]; then
       [ "$lp" -gt "$mh" ] && [ "$lp" -le $((mh + me)) ] || fail "per_instance: leaklab $lp outside massif's $mh..$((mh + me))"
     fi
   fi
-else
-  fail "no method_cache lesson in $LL_BUILD_DIR/scenarios"
 fi
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "massif_slop_peak: all passed"
+finish "massif_slop_peak: all passed"

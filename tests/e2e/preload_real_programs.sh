@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
 # preload_real_programs.sh - Debian programs nobody here wrote, under leaklab run: same stdout and status, a plausible peak.
-set -euo pipefail
-: "${LEAKLAB:?}"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-cd "$T"
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+cd "$tmp"
 
 # Inputs.
 seq 1 200000 >nums.txt
@@ -31,10 +29,10 @@ check() {
   shift 2
   local rc_plain=0 rc_traced=0
   "$@" >"$name.plain" 2>/dev/null || rc_plain=$?
-  "$LEAKLAB" run -o "$T/$name.llcap" -- "$@" >"$name.traced" 2>"$name.err" || rc_traced=$?
+  "$LEAKLAB" run -o "$tmp/$name.llcap" -- "$@" >"$name.traced" 2>"$name.err" || rc_traced=$?
   [ "$rc_plain" = "$rc_traced" ] || fail "$name: status $rc_traced under leaklab, $rc_plain without"
   cmp -s "$name.plain" "$name.traced" || fail "$name: stdout differs under leaklab"
-  peak=$("$LEAKLAB" report "$T/$name.llcap" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["peak_bytes"])')
+  peak=$("$LEAKLAB" report "$tmp/$name.llcap" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["peak_bytes"])')
   [ "$peak" -ge "$min" ] || fail "$name: peak $peak < $min"
   echo "$name: status $rc_plain, peak $peak bytes"
 }
@@ -43,11 +41,11 @@ check python3 100000 /usr/bin/python3 alloc.py
 check perl 100000 perl -e 'my %h; $h{$_} = "x" x 100 for 1..10000; print scalar(keys %h), "\n"'
 check gzip 1024 gzip -dc nums.gz
 check xz 1000000 xz -c nums.txt
-command -v sqlite3 >/dev/null || fail "sqlite3 is not installed (apt-get install sqlite3)"
+need sqlite3 "apt-get install sqlite3"
 check sqlite3 100000 sqlite3 :memory: -init /dev/null -bail ".read script.sql"
 check git 10000 git -C repo log --stat --format=%s
 check git_status 10000 git -C repo status --porcelain
 check gcc 10000 gcc -O1 -c prog.c -o prog.o
 # A failing program keeps its status too.
 check false_cat 1 cat /nonexistent/file
-echo "preload_real_programs: ok"
+finish "preload_real_programs: ok"

@@ -1,39 +1,37 @@
 #!/usr/bin/env bash
 # preload_recorders.sh - --recorder async gives sync's figures exactly; its helper is invisible to the program; a dead helper is reported, never hidden.
-set -euo pipefail
-: "${LEAKLAB:?}" "${LL_PROGRAMS:?}" "${LL_SOURCE_DIR:?}"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+
 P=$LL_PROGRAMS/recorder_probe
 NOT_ASYNC="recording in the program's threads"
 
 # ---- the option ---------------------------------------------------------------------------------
 set +e
-"$LEAKLAB" run --recorder fast -- "$P" mix 1 >/dev/null 2>"$T/err"; rc=$?
+"$LEAKLAB" run --recorder fast -- "$P" mix 1 >/dev/null 2>"$tmp/err"; rc=$?
 set -e
 [ $rc = 2 ] || fail "--recorder fast: exit $rc, want 2"
-grep -q "^leaklab: --recorder takes auto, async or sync, not 'fast'" "$T/err" || fail "bad value: $(cat "$T/err")"
+grep -q "^leaklab: --recorder takes auto, async or sync, not 'fast'" "$tmp/err" || fail "bad value: $(cat "$tmp/err")"
 
 # ---- the same figures, moment by moment, grouping by grouping, at several depths ----------------
 for frames in 1 16 64; do
   for rec in sync async; do
-    "$LEAKLAB" run --recorder $rec --frames $frames -o "$T/$rec.llcap" -- "$P" mix 3000 \
-      >"$T/$rec.out" 2>"$T/$rec.err" || fail "$rec run (frames $frames)"
+    "$LEAKLAB" run --recorder $rec --frames $frames -o "$tmp/$rec.llcap" -- "$P" mix 3000 \
+      >"$tmp/$rec.out" 2>"$tmp/$rec.err" || fail "$rec run (frames $frames)"
   done
-  grep -q "$NOT_ASYNC" "$T/async.err" && fail "frames $frames: async was not used: $(cat "$T/async.err")"
-  cmp -s "$T/sync.out" "$T/async.out" || fail "frames $frames: the program's output differs"
+  grep -q "$NOT_ASYNC" "$tmp/async.err" && fail "frames $frames: async was not used: $(cat "$tmp/async.err")"
+  cmp -s "$tmp/sync.out" "$tmp/async.out" || fail "frames $frames: the program's output differs"
   for at in peak end leaks temporary; do
     for by in lineno traceback; do
       for rec in sync async; do
-        "$LEAKLAB" report "$T/$rec.llcap" --at $at --group-by $by --top 0 --format json >"$T/$rec.json"
+        "$LEAKLAB" report "$tmp/$rec.llcap" --at $at --group-by $by --top 0 --format json >"$tmp/$rec.json"
       done
-      cmp -s "$T/sync.json" "$T/async.json" || fail "frames $frames, $at by $by: async differs from sync"
+      cmp -s "$tmp/sync.json" "$tmp/async.json" || fail "frames $frames, $at by $by: async differs from sync"
     done
   done
 done
 # The counts are the program's own (so "the same" is not "the same and both wrong").
-"$LEAKLAB" report "$T/async.llcap" --at end --format json | python3 -c '
+"$LEAKLAB" report "$tmp/async.llcap" --at end --format json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 sites = {s["line"]: s["count"] for s in d["sites"] if s["file"].endswith("recorder_probe.c")}
@@ -46,17 +44,17 @@ assert sites.get(at("mix_shrink")) == kept and sites.get(at("mix_strdup")) == ke
 
 # ---- threads: the helper stops at the second thread, the figures stay exact ---------------------
 for rec in sync async; do
-  "$LEAKLAB" run --recorder $rec -o "$T/th_$rec.llcap" -- "$LL_PROGRAMS/threads_churn" 100000 \
+  "$LEAKLAB" run --recorder $rec -o "$tmp/th_$rec.llcap" -- "$LL_PROGRAMS/threads_churn" 100000 \
     >/dev/null 2>&1 || fail "threads $rec"
-  "$LEAKLAB" report "$T/th_$rec.llcap" --at end --format json |
+  "$LEAKLAB" report "$tmp/th_$rec.llcap" --at end --format json |
     python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["total_allocations"], d["end_bytes"])' \
-      >"$T/th_$rec.txt"
+      >"$tmp/th_$rec.txt"
 done
-cmp -s "$T/th_sync.txt" "$T/th_async.txt" ||
-  fail "threads: async $(cat "$T/th_async.txt") vs sync $(cat "$T/th_sync.txt")"
+cmp -s "$tmp/th_sync.txt" "$tmp/th_async.txt" ||
+  fail "threads: async $(cat "$tmp/th_async.txt") vs sync $(cat "$tmp/th_sync.txt")"
 
 # ---- the program sees no child: wait() says ECHILD ----------------------------------------------
-out=$("$LEAKLAB" run --recorder async -o "$T/w.llcap" -- "$P" wait 2>/dev/null) || fail "wait run"
+out=$("$LEAKLAB" run --recorder async -o "$tmp/w.llcap" -- "$P" wait 2>/dev/null) || fail "wait run"
 [ "$out" = "wait: ECHILD" ] || fail "under async the program has a child: $out"
 
 # ---- the helper: not the program's child, its own session, no file descriptor, gone at the end --
@@ -66,61 +64,60 @@ helper_of() { # the leaklab-helper forked from the process $1 (same command line
     if cmp -s "/proc/$h/cmdline" "/proc/$1/cmdline" 2>/dev/null; then echo "$h"; return; fi
   done
 }
-"$LEAKLAB" run --recorder async -o "$T/h.llcap" -- "$P" pause 1500 >"$T/h.out" 2>"$T/h.err" &
+"$LEAKLAB" run --recorder async -o "$tmp/h.llcap" -- "$P" pause 1500 >"$tmp/h.out" 2>"$tmp/h.err" &
 run=$!
-for _ in $(seq 100); do grep -q "^pid" "$T/h.out" 2>/dev/null && break; sleep 0.02; done
-prog=$(sed -n 's/^pid //p' "$T/h.out")
-[ -n "$prog" ] || fail "the probe did not start"
+for _ in $(seq 100); do grep -q "^pid" "$tmp/h.out" 2>/dev/null && break; sleep 0.02; done
+prog=$(sed -n 's/^pid //p' "$tmp/h.out")
+[ -n "$prog" ] || die "the probe did not start"
 h=$(helper_of "$prog")
-[ -n "$h" ] || fail "no leaklab-helper for the program"
+[ -n "$h" ] || die "no leaklab-helper for the program"
 [ "$(ps -o ppid= -p "$h" | tr -d ' ')" != "$prog" ] || fail "the helper is the program's child"
 [ "$(ps -o sid= -p "$h" | tr -d ' ')" != "$(ps -o sid= -p "$prog" | tr -d ' ')" ] ||
   fail "the helper shares the program's session (terminal signals would reach it)"
 [ -z "$(ls "/proc/$h/fd")" ] || fail "the helper holds file descriptors: $(ls -l "/proc/$h/fd")"
 wait $run || fail "pause run"
-[ "$(cat "$T/h.out")" = "$(printf 'pid %s\ndone' "$prog")" ] || fail "pause output: $(cat "$T/h.out")"
+[ "$(cat "$tmp/h.out")" = "$(printf 'pid %s\ndone' "$prog")" ] || fail "pause output: $(cat "$tmp/h.out")"
 # Gone, or a zombie waiting for init to reap it (a double-forked process's end).
 alive() { [ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^[ZX]'; }
 for _ in $(seq 100); do alive "$h" || break; sleep 0.02; done
 alive "$h" && fail "the helper outlived the program"
-"$LEAKLAB" report "$T/h.llcap" --at end --format json |
+"$LEAKLAB" report "$tmp/h.llcap" --at end --format json |
   python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["end_bytes"] >= 80000, d["end_bytes"]' ||
   fail "pause capture lacks the program's blocks"
 
 # sync: no helper at all
-"$LEAKLAB" run --recorder sync -o "$T/s.llcap" -- "$P" pause 600 >"$T/s.out" 2>/dev/null &
+"$LEAKLAB" run --recorder sync -o "$tmp/s.llcap" -- "$P" pause 600 >"$tmp/s.out" 2>/dev/null &
 run=$!
-for _ in $(seq 100); do grep -q "^pid" "$T/s.out" 2>/dev/null && break; sleep 0.02; done
+for _ in $(seq 100); do grep -q "^pid" "$tmp/s.out" 2>/dev/null && break; sleep 0.02; done
 sleep 0.1
-[ -z "$(helper_of "$(sed -n 's/^pid //p' "$T/s.out")")" ] || fail "--recorder sync started a helper"
+[ -z "$(helper_of "$(sed -n 's/^pid //p' "$tmp/s.out")")" ] || fail "--recorder sync started a helper"
 wait $run || fail "sync pause run"
 
 # ---- a helper killed mid-run: the program goes on unharmed, leaklab says what happened ----------
-"$LEAKLAB" run --recorder async -o "$T/k.llcap" -- "$P" pause 1000 >"$T/k.out" 2>"$T/k.err" &
+"$LEAKLAB" run --recorder async -o "$tmp/k.llcap" -- "$P" pause 1000 >"$tmp/k.out" 2>"$tmp/k.err" &
 run=$!
-for _ in $(seq 100); do grep -q "^pid" "$T/k.out" 2>/dev/null && break; sleep 0.02; done
-prog=$(sed -n 's/^pid //p' "$T/k.out")
+for _ in $(seq 100); do grep -q "^pid" "$tmp/k.out" 2>/dev/null && break; sleep 0.02; done
+prog=$(sed -n 's/^pid //p' "$tmp/k.out")
 h=$(helper_of "$prog")
-[ -n "$h" ] || fail "no helper to kill"
+[ -n "$h" ] || die "no helper to kill"
 kill -KILL "$h"
 set +e
 wait $run; rc=$?
 set -e
 [ $rc = 0 ] || fail "the program's status changed when the helper died: $rc"
-[ "$(cat "$T/k.out")" = "$(printf 'pid %s\ndone' "$prog")" ] || fail "output changed: $(cat "$T/k.out")"
-grep -q "^leaklab: the recording helper process died" "$T/k.err" || fail "no word of the dead helper: $(cat "$T/k.err")"
-grep -q "partial capture: the recording helper process died" "$T/k.err" || fail "capture not marked: $(cat "$T/k.err")"
+[ "$(cat "$tmp/k.out")" = "$(printf 'pid %s\ndone' "$prog")" ] || fail "output changed: $(cat "$tmp/k.out")"
+grep -q "^leaklab: the recording helper process died" "$tmp/k.err" || fail "no word of the dead helper: $(cat "$tmp/k.err")"
+grep -q "partial capture: the recording helper process died" "$tmp/k.err" || fail "capture not marked: $(cat "$tmp/k.err")"
 
 # ---- a crash with a helper running: the capture is whole (the helper drains first) --------------
-line() { grep -n "/\* @$2 \*/" "$LL_SOURCE_DIR/tests/programs/$1" | head -1 | cut -d: -f1; }
 for how in segv:139 abort:134; do
   mode=${how%%:*} want=${how##*:}
   set +e
-  "$LEAKLAB" run --recorder async -o "$T/c.llcap" -- "$LL_PROGRAMS/crash" "$mode" >/dev/null 2>"$T/c.err"; rc=$?
+  "$LEAKLAB" run --recorder async -o "$tmp/c.llcap" -- "$LL_PROGRAMS/crash" "$mode" >/dev/null 2>"$tmp/c.err"; rc=$?
   set -e
   [ $rc = "$want" ] || fail "crash $mode: exit $rc, want $want"
-  grep -q "partial" "$T/c.err" && fail "crash $mode: partial capture: $(cat "$T/c.err")"
-  got=$("$LEAKLAB" report "$T/c.llcap" --at end --format json | python3 -c '
+  grep -q "partial" "$tmp/c.err" && fail "crash $mode: partial capture: $(cat "$tmp/c.err")"
+  got=$("$LEAKLAB" report "$tmp/c.llcap" --at end --format json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 print(" ".join("%d:%d:%d" % (s["line"], s["size"], s["count"]) for s in sorted(d["sites"], key=lambda s: s["line"]) if s["file"].endswith("crash.c")))')
@@ -128,7 +125,7 @@ print(" ".join("%d:%d:%d" % (s["line"], s["size"], s["count"]) for s in sorted(d
 done
 
 # ---- async does not combine with --follow-fork: said once, recorded in-thread -------------------
-"$LEAKLAB" run --recorder async --follow-fork -o "$T/ff.llcap" -- "$P" mix 10 >/dev/null 2>"$T/ff.err" ||
+"$LEAKLAB" run --recorder async --follow-fork -o "$tmp/ff.llcap" -- "$P" mix 10 >/dev/null 2>"$tmp/ff.err" ||
   fail "follow-fork run"
-grep -q "does not combine with --follow-fork" "$T/ff.err" || fail "no word on --follow-fork: $(cat "$T/ff.err")"
-echo "preload_recorders: ok"
+grep -q "does not combine with --follow-fork" "$tmp/ff.err" || fail "no word on --follow-fork: $(cat "$tmp/ff.err")"
+finish "preload_recorders: ok"

@@ -1,24 +1,9 @@
 #!/usr/bin/env bash
 # report_massif.sh - `leaklab report CAPTURE --format massif`: ms_print reads the file, its peak is leaklab's peak_bytes; bad option mixes are usage errors.
-set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
 
-: "${LEAKLAB:?LEAKLAB must name the leaklab binary}"
-: "${LL_PROGRAMS:?LL_PROGRAMS must name the test programs directory}"
-: "${LL_BUILD_DIR:?LL_BUILD_DIR must name the build directory}"
-
-command -v ms_print >/dev/null || { echo "FAIL: ms_print is not installed (apt-get install valgrind)" >&2; exit 1; }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-json_num() { # KEY FILE: the first "KEY": NUMBER of a JSON report
-  grep -o "\"$1\": *[0-9]*" "$2" | head -1 | grep -o '[0-9]*$'
-}
+need ms_print "apt-get install valgrind"
 
 # ms_print's table row for the peak: the snapshot ms_print itself marks as the peak in its
 # list "Detailed snapshots: [1 (peak), 2]"; prints its useful-heap column.
@@ -55,12 +40,10 @@ check_export pattern "$tmp/pattern.llcap"
 ms_print "$tmp/pattern.massif" | grep -q "big_block (.*massif_pattern.c:41)" || fail "export lacks big_block's node"
 
 # ---- a lesson run --------------------------------------------------------------------------------
-if [ -x "$LL_BUILD_DIR/scenarios/method_cache" ]; then
+if lesson_built method_cache; then
   "$LEAKLAB" run -o "$tmp/lesson.llcap" method_cache:per_instance --scale 0.05 >/dev/null 2>"$tmp/run_err" ||
     fail "run method_cache: $(tail -3 "$tmp/run_err")"
   check_export lesson "$tmp/lesson.llcap"
-else
-  fail "no method_cache lesson in $LL_BUILD_DIR/scenarios"
 fi
 
 # ---- options that make no sense with a massif.out are usage errors naming the option ------------
@@ -80,8 +63,4 @@ rc=$?
 set -e
 [ "$rc" = 2 ] || fail "diff --format massif: exit $rc, not 2"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "report_massif: all passed"
+finish "report_massif: all passed"
