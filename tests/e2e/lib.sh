@@ -1,4 +1,5 @@
 # lib.sh - what every tests/e2e script shares: strict mode, CTest's environment, a temporary directory, fail/die/finish, and the helpers several scripts use.
+# shellcheck shell=bash
 # Sourced, never run: each script starts `source "$(dirname "$0")/lib.sh"`, and tests/CMakeLists.txt
 # leaves this file out of the CTest entries.
 set -euo pipefail
