@@ -1,5 +1,5 @@
 /* preload_async.c - asynchronous recording: the program's thread queues events, a helper process applies them to the tracker. */
-#include "preload.h"
+#include "preload_async.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "preload_state.h"
 
 /*
  * Why: applying an event to the tracker (live table, interning, per-site sums, peak) is most of
@@ -74,11 +75,6 @@ static pthread_mutex_t g_stop_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t p_head, p_published, p_tail;
 static uintptr_t p_last[LL__PL_MAX_FRAMES];
 static int p_nlast;
-
-static void say(const char *msg) {
-  ssize_t w = write(2, msg, strlen(msg));
-  (void)w;
-}
 
 static void nap(long ns) { nanosleep(&(struct timespec){0, ns}, NULL); }
 
@@ -195,7 +191,8 @@ static void helper_exit(void) {
 
 static void helper_main(void) __attribute__((noreturn));
 static void helper_main(void) {
-  ll__pl_guard = 1; /* nothing this process does is recorded (it allocates nothing anyway) */
+  /* Never left: nothing this process does is recorded (it allocates nothing anyway). */
+  (void)ll__pl_guard_enter();
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);
@@ -270,7 +267,7 @@ int ll__pl_async_lost(void) { return g_lost; }
 static void helper_lost(void) {
   if (__atomic_exchange_n(&g_lost, 1, __ATOMIC_SEQ_CST)) return;
   __atomic_store_n(&ll__pl_state, LL__PL_DONE, __ATOMIC_SEQ_CST);
-  say("leaklab: the recording helper process died; recording stops here, and the capture will "
+  ll__pl_say("leaklab: the recording helper process died; recording stops here, and the capture will "
       "hold the process facts only\n");
 }
 

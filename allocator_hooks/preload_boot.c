@@ -1,7 +1,8 @@
 /* preload_boot.c - a static pool serving the allocations dlsym makes before the real malloc is known. */
-#include "preload.h"
+#include "preload_boot.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 
 /* dlsym needs a few hundred bytes (its error buffer); 64 KiB leaves a wide margin. */
 #define BOOT_POOL_SIZE (64 * 1024)

@@ -1,5 +1,5 @@
 /* preload_hooks.c - the interposed allocation functions: call the real allocator, then record. */
-#include "preload.h"
+#include "preload_hooks.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -10,6 +10,11 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "preload_async.h"
+#include "preload_boot.h"
+#include "preload_stack.h"
+#include "preload_state.h"
+#include "preload_timeline.h"
 
 /*
  * Every hook has one shape: make sure the real function is known (dlsym(RTLD_NEXT) once; while
@@ -19,56 +24,15 @@
  * block. errno is what the real function left: recording saves and restores it.
  */
 
-__thread int ll__pl_guard __attribute__((tls_model("initial-exec")));
-/* Set while this thread runs dlsym for the real functions: allocations go to the boot pool. */
-static __thread int t_resolving __attribute__((tls_model("initial-exec")));
+/* ll__pl_is_shadowed's probe: set while it calls the first malloc in lookup order, and by our
+ * malloc when that call reached it. */
+static __thread int t_probing __attribute__((tls_model("initial-exec")));
 static __thread int t_probe_hit __attribute__((tls_model("initial-exec")));
 
-volatile int ll__pl_state;
-ll__pl_real_t ll__pl_real;
 #define R ll__pl_real
+#define RESOLVED() ll__pl_resolved()
 
-static void die(const char *msg) {
-  /* No stdio: this runs before anything is set up. */
-  ssize_t w = write(2, msg, strlen(msg));
-  (void)w;
-  abort();
-}
-
-void ll__pl_resolve(void) {
-  if (__atomic_load_n(&R.malloc, __ATOMIC_ACQUIRE) != NULL) return;
-  t_resolving = 1;
-  R.free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
-  R.calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
-  R.realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
-  R.posix_memalign = (int (*)(void **, size_t, size_t))dlsym(RTLD_NEXT, "posix_memalign");
-  R.aligned_alloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "aligned_alloc");
-  R.memalign = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "memalign");
-  R.malloc_usable_size = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
-  void *(*m)(size_t) = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
-  t_resolving = 0;
-  if (m == NULL || R.free == NULL || R.calloc == NULL || R.realloc == NULL ||
-      R.posix_memalign == NULL || R.memalign == NULL || R.malloc_usable_size == NULL)
-    die("leaklab: libleaklab-preload.so cannot find the real allocator (dlsym RTLD_NEXT)\n");
-  /* malloc last: its being set tells every thread the table is complete. */
-  __atomic_store_n(&R.malloc, m, __ATOMIC_RELEASE);
-}
-
-#define RESOLVED() (__builtin_expect(__atomic_load_n(&R.malloc, __ATOMIC_ACQUIRE) != NULL, 1))
-
-static inline int should_record(void) {
-  return __atomic_load_n(&ll__pl_state, __ATOMIC_RELAXED) == LL__PL_RECORDING && !ll__pl_guard;
-}
-
-/* Enter leaklab's code on this thread: 1 when recording may proceed. No shared counter: the
- * exit and crash path learns that no thread is inside the tracker by holding the tracker's lock
- * (ll__tracker_freeze), and that the crashing thread itself was inside from its guard. */
-static inline int enter(void) {
-  ll__pl_guard = 1;
-  return __atomic_load_n(&ll__pl_state, __ATOMIC_RELAXED) == LL__PL_RECORDING;
-}
-
-static inline void leave(void) { ll__pl_guard = 0; }
+static inline int should_record(void) { return ll__pl_recording() && !ll__pl_guard; }
 
 /* This thread's last stack and its traceback id: a hot allocation site skips interning. */
 static __thread ll__tbcache_t t_tbcache __attribute__((tls_model("initial-exec")));
@@ -87,7 +51,8 @@ __attribute__((noinline)) static void record_alloc_deep(void *p, size_t size, vo
  * helper process while there is one (preload_async.c), else to the tracker in this thread. */
 static inline void record_alloc(void *p, size_t size, void *fp) {
   int saved = errno;
-  if (enter()) {
+  int g = ll__pl_guard_enter();
+  if (ll__pl_recording()) {
     if (ll__pl_stack_is_one()) { /* --frames 1: the caller's address, no walk, no VLA */
       uintptr_t ip = ((uintptr_t *)fp)[1];
       size_t usable = R.malloc_usable_size(p);
@@ -98,31 +63,32 @@ static inline void record_alloc(void *p, size_t size, void *fp) {
     }
     ll__pl_timeline_tick();
   }
-  leave();
+  ll__pl_guard_leave(g);
   errno = saved;
 }
 
 static inline void record_free(void *p) {
   int saved = errno;
-  if (enter()) {
+  int g = ll__pl_guard_enter();
+  if (ll__pl_recording()) {
     if (!ll__pl_async_active() || !ll__pl_async_free(p)) ll_track_free(p);
     ll__pl_timeline_tick();
   }
-  leave();
+  ll__pl_guard_leave(g);
   errno = saved;
 }
 
 /* realloc through the helper: the event goes after the real call, which is safe because only
  * this thread exists (a second one would have stopped the helper before the call). */
 __attribute__((noinline)) static void *record_realloc_async(void *old, size_t size, void *fp) {
-  ll__pl_guard = 1;
+  int g = ll__pl_guard_enter();
   void *q = R.realloc(old, size);
   int saved = errno;
   uintptr_t ips[ll__pl_stack_frames()];
   int n = q != NULL ? ll__pl_capture_stack(fp, ips) : 0;
   ll__pl_async_realloc(old, q, size, q != NULL ? R.malloc_usable_size(q) : 0, ips, n);
   ll__pl_timeline_tick();
-  leave();
+  ll__pl_guard_leave(g);
   errno = saved;
   return q;
 }
@@ -134,12 +100,13 @@ __attribute__((noinline)) static void *record_realloc(void *old, size_t size, vo
   ll_realloc_token_t tok;
   if (ll__pl_async_active()) {
     if (__libc_single_threaded) return record_realloc_async(old, size, fp);
-    ll__pl_guard = 1;
+    int g = ll__pl_guard_enter();
     ll__pl_async_stop(0); /* a second thread exists: record in-thread from now on */
-    ll__pl_guard = 0;
+    ll__pl_guard_leave(g);
     errno = saved;
   }
-  int rec = enter();
+  int g = ll__pl_guard_enter();
+  int rec = ll__pl_recording();
   if (rec) ll_track_realloc_begin(old, &tok);
   errno = saved;
   void *q = R.realloc(old, size);
@@ -151,7 +118,7 @@ __attribute__((noinline)) static void *record_realloc(void *old, size_t size, vo
                                 &t_tbcache);
     ll__pl_timeline_tick();
   }
-  leave();
+  ll__pl_guard_leave(g);
   errno = saved;
   return q;
 }
@@ -160,13 +127,13 @@ __attribute__((noinline)) static void *record_realloc(void *old, size_t size, vo
 
 LL__PL_EXPORT void *malloc(size_t size) {
   if (!RESOLVED()) {
-    if (t_resolving) return ll__pl_boot_alloc(size, 16);
+    if (ll__pl_resolving()) return ll__pl_boot_alloc(size, 16);
     ll__pl_resolve();
   }
   void *p = R.malloc(size);
   if (p != NULL && should_record())
     record_alloc(p, size, HOOK_FP);
-  else if (ll__pl_guard == 2)
+  else if (t_probing)
     t_probe_hit = 1; /* ll__pl_is_shadowed's probe reached us */
   return p;
 }
@@ -181,7 +148,7 @@ LL__PL_EXPORT void free(void *ptr) {
 LL__PL_EXPORT void *calloc(size_t n, size_t size) {
   if (!RESOLVED()) {
     size_t total;
-    if (t_resolving) {
+    if (ll__pl_resolving()) {
       if (__builtin_mul_overflow(n, size, &total)) return NULL;
       return ll__pl_boot_alloc(total, 16);
     }
@@ -195,7 +162,7 @@ LL__PL_EXPORT void *calloc(size_t n, size_t size) {
 
 /* realloc of a boot-pool block: move it to the real allocator (the pool keeps the old bytes). */
 static void *boot_realloc(void *old, size_t size, void *fp) {
-  void *p = t_resolving || !RESOLVED() ? ll__pl_boot_alloc(size, 16) : R.malloc(size);
+  void *p = ll__pl_resolving() || !RESOLVED() ? ll__pl_boot_alloc(size, 16) : R.malloc(size);
   if (p == NULL) {
     errno = ENOMEM;
     return NULL;
@@ -210,7 +177,7 @@ static void *boot_realloc(void *old, size_t size, void *fp) {
 
 LL__PL_EXPORT void *realloc(void *old, size_t size) {
   if (!RESOLVED()) {
-    if (t_resolving) return boot_realloc(old, size, HOOK_FP);
+    if (ll__pl_resolving()) return boot_realloc(old, size, HOOK_FP);
     ll__pl_resolve();
   }
   if (old != NULL && ll__pl_is_boot(old)) return boot_realloc(old, size, HOOK_FP);
@@ -227,7 +194,7 @@ LL__PL_EXPORT void *reallocarray(void *old, size_t n, size_t size) {
     return NULL;
   }
   if (!RESOLVED()) {
-    if (t_resolving) return boot_realloc(old, total, HOOK_FP);
+    if (ll__pl_resolving()) return boot_realloc(old, total, HOOK_FP);
     ll__pl_resolve();
   }
   if (old != NULL && ll__pl_is_boot(old)) return boot_realloc(old, total, HOOK_FP);
@@ -252,7 +219,7 @@ LL__PL_EXPORT void *aligned_alloc(size_t alignment, size_t size) {
 
 LL__PL_EXPORT void *memalign(size_t alignment, size_t size) {
   if (!RESOLVED()) {
-    if (t_resolving) return ll__pl_boot_alloc(size, alignment);
+    if (ll__pl_resolving()) return ll__pl_boot_alloc(size, alignment);
     ll__pl_resolve();
   }
   void *p = R.memalign(alignment, size);
@@ -291,18 +258,19 @@ LL__PL_EXPORT size_t malloc_usable_size(void *ptr) {
 }
 
 /* Whether a call to `malloc` from anywhere reaches our hook: call the first malloc in lookup
- * order with the guard at 2 and see whether our malloc noticed. (Comparing addresses is not
+ * order, probing and under the guard, and see whether our malloc noticed. (Comparing addresses is not
  * enough: a non-PIE executable that takes malloc's address exports a PLT stub for it, which
  * dlsym returns and which still leads here.) */
 int ll__pl_is_shadowed(void) {
   void *(*m)(size_t) = (void *(*)(size_t))dlsym(RTLD_DEFAULT, "malloc");
   void (*f)(void *) = (void (*)(void *))dlsym(RTLD_DEFAULT, "free");
   if (m == NULL || f == NULL) return 0;
-  int g = ll__pl_guard;
-  ll__pl_guard = 2;
+  int g = ll__pl_guard_enter();
+  t_probing = 1;
   t_probe_hit = 0;
   void *p = m(1);
-  ll__pl_guard = g;
+  t_probing = 0;
+  ll__pl_guard_leave(g);
   f(p);
   return !t_probe_hit;
 }

@@ -1,5 +1,5 @@
 /* preload_modules.c - the loaded modules: own-code lookup for the stack walk, and the map saved in the capture. */
-#include "preload.h"
+#include "preload_modules.h"
 
 #include <elf.h>
 #include <link.h>
@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "capture_format.h"
+#include "preload_state.h"
 #include <leaklab/leaklab.h>
 
 /*
@@ -18,7 +20,7 @@
  * - a sorted table of executable segments, read without a lock by the allocation hooks;
  * - the union of every module seen during the run (path, load bias, address range, build-id),
  *   encoded as the capture's MODULES section. A module dlclose'd before the end stays in it
- *   because dlclose (preload_process.c) refreshes first.
+ *   because the dlclose hook (preload_process.c) refreshes first.
  */
 
 typedef struct seg {
@@ -52,7 +54,8 @@ static __thread uintptr_t t_hit_lo __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t t_hit_hi __attribute__((tls_model("initial-exec")));
 static __thread int t_hit_own __attribute__((tls_model("initial-exec")));
 
-const char *ll__pl_exe_path(void) {
+/* Absolute path of the running executable (from /proc/self/exe), "" when unknown. */
+static const char *exe_path(void) {
   if (g_exe[0] == '\0') {
     ssize_t n = readlink("/proc/self/exe", g_exe, sizeof g_exe - 1);
     g_exe[n > 0 ? n : 0] = '\0';
@@ -122,7 +125,7 @@ static int on_module(struct dl_phdr_info *info, size_t size, void *arg) {
     sc->subs = info->dlpi_subs;
   }
   int is_main = info->dlpi_name == NULL || info->dlpi_name[0] == '\0';
-  const char *path = is_main ? ll__pl_exe_path() : info->dlpi_name;
+  const char *path = is_main ? exe_path() : info->dlpi_name;
   uint32_t flags = flags_of(path, is_main);
   uintptr_t lo = UINTPTR_MAX, hi = 0;
   for (int i = 0; i < info->dlpi_phnum; i++) {

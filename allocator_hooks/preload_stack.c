@@ -1,7 +1,9 @@
 /* preload_stack.c - call stacks at allocation time: a guarded frame-pointer walk, libunwind as the fallback. */
-#include "preload.h"
+#include "preload_stack.h"
 
 #include <pthread.h>
+
+#include "preload_modules.h"
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>

@@ -1,0 +1,17 @@
+/* preload_boot.h - a static pool serving the allocations dlsym makes before the real malloc is known. */
+#ifndef LEAKLAB_PRELOAD_BOOT_H
+#define LEAKLAB_PRELOAD_BOOT_H
+/*
+ * Contract: lock-free, never frees (a boot block lives as long as the process), zeroed memory.
+ * Calls nothing else of the preload (see preload_state.h for the modules' order).
+ */
+#include <stddef.h>
+
+/* A block of `size` bytes aligned to `align` (at least 16), or NULL when the pool is full. */
+void *ll__pl_boot_alloc(size_t size, size_t align);
+/* Whether p points into the pool. */
+int ll__pl_is_boot(const void *p);
+/* Requested size of a boot block (for realloc and malloc_usable_size). */
+size_t ll__pl_boot_size(const void *p);
+
+#endif

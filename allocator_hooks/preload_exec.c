@@ -1,0 +1,271 @@
+/* preload_exec.c - exec and spawn: the environment a new image or a child starts with. */
+#include "preload_exec.h"
+
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture_format.h"
+#include "preload_async.h"
+#include "preload_chain.h"
+#include "preload_state.h"
+
+/*
+ * Which processes record (preload_process.c decides at start):
+ * - an exec in the recording image keeps tracing: the exec hooks give the new image the preload
+ *   and the leaklab variables back, plus a summary of the images so far (LEAKLAB_CHAIN); the new
+ *   image records into the same capture and lists the chain in it;
+ * - children (fork, vfork, posix_spawn, system, popen) do not record. At start the preload
+ *   removes itself and the leaklab variables from the environment, so whatever a child execs,
+ *   by whatever path, starts untraced; the exec hooks strip them again from any environment a
+ *   program passes explicitly. With LEAKLAB_FOLLOW_FORK=1 the environment is left alone.
+ */
+
+extern char **environ;
+
+/* The leaklab variables as they were ("NAME=value"), to give back to an exec'd image. */
+#define NSAVED 7
+static const char *const saved_names[NSAVED] = {LL_ENV_CAPTURE, LL_ENV_ROOT_PID, LL_ENV_FRAMES,
+                                                LL_ENV_UNWIND, LL_ENV_NATIVE, LL_ENV_FOLLOW_FORK,
+                                                LL_ENV_RECORDER};
+static char saved_env[NSAVED][4200];
+
+/* ---- environment editing (no malloc: vfork children run this on the parent's memory) ----- */
+
+static int starts_with(const char *s, const char *prefix) {
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int is_self_entry(const char *e, size_t n) {
+  const char *self = ll__pl_self_path();
+  size_t sl = strlen(self), bl = strlen(LL_PRELOAD_NAME);
+  if (n == sl && memcmp(e, self, n) == 0) return 1;
+  /* Any path ending in our name: leaklab run may have named us through a symlink. */
+  return n >= bl && memcmp(e + n - bl, LL_PRELOAD_NAME, bl) == 0 &&
+         (n == bl || e[n - bl - 1] == '/');
+}
+
+/* LD_PRELOAD's value without our entries, into out (same separators); its length. */
+static size_t preload_without_self(const char *v, char *out, size_t cap) {
+  size_t at = 0;
+  while (*v != '\0') {
+    size_t n = strcspn(v, ": ");
+    if (n > 0 && !is_self_entry(v, n) && at + n + 2 <= cap) {
+      if (at > 0) out[at++] = ':';
+      memcpy(out + at, v, n);
+      at += n;
+    }
+    v += n;
+    while (*v == ':' || *v == ' ') v++;
+  }
+  out[at] = '\0';
+  return at;
+}
+
+enum { ENV_PASS, ENV_STRIP, ENV_CONTINUE };
+
+static int recording_here(void) {
+  return getpid() == ll__pl_pid && __atomic_load_n(&ll__pl_state, __ATOMIC_SEQ_CST) == LL__PL_RECORDING;
+}
+
+static int exec_mode(void) {
+  if (!ll__pl_run_active) return ENV_PASS;
+  if (recording_here()) {
+    /* The chain's summary of this image reads the tracker, and the next image starts its own
+     * helper: this one's has to finish first. */
+    ll__pl_async_stop(0);
+    if (recording_here()) return ENV_CONTINUE;
+  }
+  return ll__pl_follow ? ENV_PASS : ENV_STRIP;
+}
+
+static size_t env_count(char *const envp[]) {
+  size_t n = 0;
+  while (envp != NULL && envp[n] != NULL) n++;
+  return n;
+}
+
+static const char *env_get(char *const envp[], const char *name) {
+  size_t n = strlen(name);
+  for (size_t i = 0; envp != NULL && envp[i] != NULL; i++)
+    if (strncmp(envp[i], name, n) == 0 && envp[i][n] == '=') return envp[i] + n + 1;
+  return NULL;
+}
+
+/* Room a rewritten environment needs: the vector (entries + ours) and the strings we make. */
+#define ENV_EXTRA (NSAVED + 4)
+#define CHAIN_MAX 16384
+
+/* Rewrite envp into vec (cap >= count + ENV_EXTRA) using strbuf for the new strings. STRIP:
+ * no leaklab variables, no preload entry for us. CONTINUE: ours first in LD_PRELOAD, the
+ * leaklab variables as at start, and the chain with this image added. */
+static char **env_rewrite(int mode, char *const envp[], char **vec, char *strbuf, size_t strcap) {
+  size_t k = 0, at = 0;
+  const char *pre = env_get(envp, "LD_PRELOAD");
+  for (size_t i = 0; envp != NULL && envp[i] != NULL; i++)
+    if (!starts_with(envp[i], "LEAKLAB_") && !starts_with(envp[i], "LD_PRELOAD=")) vec[k++] = envp[i];
+
+  char *ld = strbuf;
+  memcpy(ld, "LD_PRELOAD=", 11);
+  at = 11;
+  if (mode == ENV_CONTINUE) {
+    const char *self = ll__pl_self_path();
+    size_t sl = strlen(self);
+    memcpy(ld + at, self, sl);
+    at += sl;
+    if (pre != NULL && pre[0] != '\0') ld[at++] = ':';
+  }
+  if (pre != NULL) at += preload_without_self(pre, ld + at, strcap / 2 - at);
+  ld[at] = '\0';
+  if (at > 11) vec[k++] = ld;
+  at++;
+
+  if (mode == ENV_CONTINUE) {
+    for (int i = 0; i < NSAVED; i++)
+      if (saved_env[i][0] != '\0') vec[k++] = saved_env[i];
+    char *chain = strbuf + at;
+    size_t name = strlen(LL_ENV_CHAIN) + 1;
+    memcpy(chain, LL_ENV_CHAIN "=", name);
+    if (ll__pl_chain_encode_next(chain + name, strcap - at - name, ll__pl_pid) > 0)
+      vec[k++] = chain;
+  }
+  vec[k] = NULL;
+  return vec;
+}
+
+/* Declares vec and strbuf sized for envp, then rewrites it: NEWENV is the env to pass. The
+ * strings buffer holds LD_PRELOAD (twice its old length plus our path) and the chain. */
+#define WITH_ENV(envp, NEWENV)                                                                  \
+  int mode_ = exec_mode();                                                                      \
+  size_t n_ = mode_ == ENV_PASS ? 1 : env_count(envp) + ENV_EXTRA;                              \
+  const char *pre_ = mode_ == ENV_PASS ? NULL : env_get(envp, "LD_PRELOAD");                    \
+  size_t cap_ = mode_ == ENV_PASS ? 1 : 2 * (strlen(pre_ ? pre_ : "") + LL__PL_SELF_MAX + 32) + CHAIN_MAX; \
+  char *vec_[n_];                                                                               \
+  char strbuf_[cap_];                                                                           \
+  char *const *NEWENV = mode_ == ENV_PASS ? (envp) : env_rewrite(mode_, envp, vec_, strbuf_, cap_)
+
+/* ---- exec and spawn ------------------------------------------------------------------------ */
+
+LL__PL_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
+  int (*real)(const char *, char *const[], char *const[]) =
+      (int (*)(const char *, char *const[], char *const[]))ll__pl_next("execve");
+  WITH_ENV(envp, env);
+  return real(path, argv, env);
+}
+
+LL__PL_EXPORT int execv(const char *path, char *const argv[]) { return execve(path, argv, environ); }
+
+LL__PL_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
+  int (*real)(const char *, char *const[], char *const[]) =
+      (int (*)(const char *, char *const[], char *const[]))ll__pl_next("execvpe");
+  WITH_ENV(envp, env);
+  return real(file, argv, env);
+}
+
+LL__PL_EXPORT int execvp(const char *file, char *const argv[]) { return execvpe(file, argv, environ); }
+
+LL__PL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
+  int (*real)(int, char *const[], char *const[]) =
+      (int (*)(int, char *const[], char *const[]))ll__pl_next("fexecve");
+  WITH_ENV(envp, env);
+  return real(fd, argv, env);
+}
+
+/* The execl family: gather the arguments, then as execve / execvpe. */
+#define GATHER_ARGS(arg0, ap, ARGV)                                                             \
+  size_t argc_ = 1;                                                                             \
+  va_start(ap, arg0);                                                                           \
+  while (va_arg(ap, char *) != NULL) argc_++;                                                   \
+  va_end(ap);                                                                                   \
+  char *ARGV[argc_ + 1];                                                                        \
+  va_start(ap, arg0);                                                                           \
+  ARGV[0] = (char *)arg0;                                                                       \
+  for (size_t i_ = 1; i_ <= argc_; i_++) ARGV[i_] = va_arg(ap, char *);
+
+LL__PL_EXPORT int execl(const char *path, const char *arg, ...) {
+  va_list ap;
+  GATHER_ARGS(arg, ap, argv);
+  va_end(ap);
+  return execve(path, argv, environ);
+}
+
+LL__PL_EXPORT int execlp(const char *file, const char *arg, ...) {
+  va_list ap;
+  GATHER_ARGS(arg, ap, argv);
+  va_end(ap);
+  return execvpe(file, argv, environ);
+}
+
+LL__PL_EXPORT int execle(const char *path, const char *arg, ...) {
+  va_list ap;
+  GATHER_ARGS(arg, ap, argv);
+  char *const *envp = va_arg(ap, char *const *);
+  va_end(ap);
+  return execve(path, argv, envp);
+}
+
+/* posix_spawn makes a child: never a continuation of this image. */
+static int spawn_mode(void) { return ll__pl_run_active && !ll__pl_follow ? ENV_STRIP : ENV_PASS; }
+
+LL__PL_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+  int (*real)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+              const posix_spawnattr_t *, char *const[], char *const[]) =
+      (int (*)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+               const posix_spawnattr_t *, char *const[], char *const[]))ll__pl_next("posix_spawn");
+  int mode = spawn_mode();
+  if (mode == ENV_PASS) return real(pid, path, fa, attr, argv, envp);
+  const char *pre = env_get(envp, "LD_PRELOAD");
+  size_t cap = 2 * (strlen(pre ? pre : "") + 32) + 64;
+  char *vec[env_count(envp) + ENV_EXTRA];
+  char buf[cap];
+  return real(pid, path, fa, attr, argv, env_rewrite(mode, envp, vec, buf, cap));
+}
+
+LL__PL_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                 const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+  int (*real)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+              const posix_spawnattr_t *, char *const[], char *const[]) =
+      (int (*)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+               const posix_spawnattr_t *, char *const[], char *const[]))ll__pl_next("posix_spawnp");
+  int mode = spawn_mode();
+  if (mode == ENV_PASS) return real(pid, file, fa, attr, argv, envp);
+  const char *pre = env_get(envp, "LD_PRELOAD");
+  size_t cap = 2 * (strlen(pre ? pre : "") + 32) + 64;
+  char *vec[env_count(envp) + ENV_EXTRA];
+  char buf[cap];
+  return real(pid, file, fa, attr, argv, env_rewrite(mode, envp, vec, buf, cap));
+}
+
+/* ---- this process's own environment ----------------------------------------------------------- */
+
+void ll__pl_env_save(void) {
+  for (int i = 0; i < NSAVED; i++) {
+    const char *v = getenv(saved_names[i]);
+    saved_env[i][0] = '\0';
+    if (v != NULL) snprintf(saved_env[i], sizeof saved_env[i], "%s=%s", saved_names[i], v);
+  }
+}
+
+const char *ll__pl_env_saved(const char *name) {
+  for (int i = 0; i < NSAVED; i++)
+    if (strcmp(saved_names[i], name) == 0)
+      return saved_env[i][0] != '\0' ? saved_env[i] + strlen(name) + 1 : NULL;
+  return NULL;
+}
+
+void ll__pl_env_strip(void) {
+  const char *pre = getenv("LD_PRELOAD");
+  if (pre != NULL) {
+    char rest[8192];
+    if (strlen(pre) < sizeof rest && preload_without_self(pre, rest, sizeof rest) > 0)
+      setenv("LD_PRELOAD", rest, 1);
+    else
+      unsetenv("LD_PRELOAD");
+  }
+  for (int i = 0; i < NSAVED; i++) unsetenv(saved_names[i]);
+  unsetenv(LL_ENV_CHAIN);
+}

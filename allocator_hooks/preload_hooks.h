@@ -1,0 +1,15 @@
+/* preload_hooks.h - the interposed allocation functions: call the real allocator, then record. */
+#ifndef LEAKLAB_PRELOAD_HOOKS_H
+#define LEAKLAB_PRELOAD_HOOKS_H
+/*
+ * Contract: malloc, free, calloc, realloc, reallocarray, posix_memalign, aligned_alloc, memalign,
+ * valloc, pvalloc and malloc_usable_size are defined (exported) in preload_hooks.c; this header
+ * holds what the modules above them may ask. Calls preload_state, preload_boot, preload_stack,
+ * preload_async, preload_timeline and the engine (see preload_state.h for the modules' order).
+ */
+
+/* 1 when another library's malloc comes first in the lookup order (LD_PRELOAD order): our hooks
+ * would never be called. */
+int ll__pl_is_shadowed(void);
+
+#endif

@@ -1,0 +1,14 @@
+/* preload_jemalloc.h - jemalloc's own figures at the end of the run (the JEMALLOC section). */
+#ifndef LEAKLAB_PRELOAD_JEMALLOC_H
+#define LEAKLAB_PRELOAD_JEMALLOC_H
+/*
+ * Contract: never from a signal handler or the allocation path (mallctl takes jemalloc's locks);
+ * under the recursion guard. Calls only preload_state (see there for the modules' order).
+ */
+#include <stddef.h>
+
+/* The JEMALLOC section (valid until the next call): 0, or -1 when the allocator the hooks pass
+ * calls on to is not jemalloc or has no statistics. */
+int ll__pl_jemalloc_section(const void **data, size_t *len);
+
+#endif

@@ -1,0 +1,109 @@
+/* preload_state.h - the preload's bottom module: process state, recursion guard, real allocator table, own path. */
+#ifndef LEAKLAB_PRELOAD_STATE_H
+#define LEAKLAB_PRELOAD_STATE_H
+/*
+ * Contract: nothing here is exported from libleaklab-preload.so (a version script keeps only the
+ * interposed libc functions global; LL__PL_EXPORT marks them). Code that may allocate (dlsym,
+ * pthread_getattr_np, stdio, the tracker) runs with the thread's recursion guard set, so its
+ * allocations go straight to the real allocator and are never recorded. The program's calls
+ * always reach the real allocator, whatever happens to recording.
+ *
+ * The preload's modules form a DAG: each file includes only the headers of modules below it, and
+ * none calls a module above it. Bottom to top (-> what each one calls):
+ *
+ *   state     process state, guard, real allocator table, own path     -> (libc only)
+ *   boot      static pool for allocations made while dlsym runs        -> (nothing)
+ *   modules   loaded modules: own-code lookup, MODULES section         -> state
+ *   timeline  memory over time, TIMELINE section                       -> engine
+ *   stack     call stacks (frame pointers, libunwind)                   -> state, modules
+ *   async     the helper process that applies events                   -> state, engine
+ *   hooks     malloc, free, ... (interposed)                           -> state, boot, stack,
+ *                                                                         async, timeline, engine
+ *   chain     the exec chain, PROCESS section                          -> engine
+ *   leaks     the leak rule (LEAKS snapshot)                           -> state, modules, engine
+ *   jemalloc  jemalloc's own figures, JEMALLOC section                 -> state
+ *   capture   writes the capture file                                  -> state, modules, timeline,
+ *                                                                         stack, async, chain,
+ *                                                                         leaks, jemalloc, engine
+ *   exec      exec/spawn (interposed): the environment children get    -> state, async, chain
+ *   process   start, fork, dlclose, _exit, fatal signals, exit         -> all of the above
+ *
+ * Where a lower module has to change what a higher one decided (the helper dying stops the
+ * recording), it does so through the state here, never by calling up.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+/* The interposed functions: the only symbols the library exports (with the version script). */
+#define LL__PL_EXPORT __attribute__((visibility("default")))
+
+/* Deepest stack the preload captures (--frames is clamped to it). */
+#define LL__PL_MAX_FRAMES 256
+
+/* ---- the recursion guard ---------------------------------------------------------------------- */
+/* Nonzero while leaklab's own code runs on this thread: its allocations are not recorded. */
+extern __thread int ll__pl_guard __attribute__((tls_model("initial-exec")));
+
+/* The one idiom (heaptrack's RecursionGuard): enter returns the guard as it was, leave puts it
+ * back, so nested sections (an init inside a hook, a probe inside init) restore what they found:
+ *     int g = ll__pl_guard_enter(); ... ll__pl_guard_leave(g); */
+static inline int ll__pl_guard_enter(void) {
+  int saved = ll__pl_guard;
+  ll__pl_guard = 1;
+  return saved;
+}
+static inline void ll__pl_guard_leave(int saved) { ll__pl_guard = saved; }
+
+/* ---- whole-process state ---------------------------------------------------------------------- */
+enum {
+  LL__PL_OFF = 0,       /* not initialised yet, or never to record (no capture asked) */
+  LL__PL_RECORDING = 1, /* recording into the capture */
+  LL__PL_DONE = 2       /* capture written, a child that is not followed, crashing, helper lost */
+};
+extern volatile int ll__pl_state;
+
+static inline int ll__pl_recording(void) {
+  return __atomic_load_n(&ll__pl_state, __ATOMIC_RELAXED) == LL__PL_RECORDING;
+}
+
+/* Who records, set at start (and in a followed child): */
+extern int ll__pl_run_active; /* LEAKLAB_CAPTURE was set: this process is part of a leaklab run */
+extern int ll__pl_follow;     /* --follow-fork: children record too, into CAPTURE.<pid> */
+extern long ll__pl_pid;       /* the process that records (0: none) */
+
+/* ---- the real allocator ----------------------------------------------------------------------- */
+typedef struct ll__pl_real {
+  void *(*malloc)(size_t);
+  void (*free)(void *);
+  void *(*calloc)(size_t, size_t);
+  void *(*realloc)(void *, size_t);
+  int (*posix_memalign)(void **, size_t, size_t);
+  void *(*aligned_alloc)(size_t, size_t);
+  void *(*memalign)(size_t, size_t);
+  size_t (*malloc_usable_size)(void *);
+} ll__pl_real_t;
+extern ll__pl_real_t ll__pl_real;
+
+/* Whether every real function is known (malloc is set last). */
+static inline int ll__pl_resolved(void) {
+  return __builtin_expect(__atomic_load_n(&ll__pl_real.malloc, __ATOMIC_ACQUIRE) != NULL, 1);
+}
+/* Resolve every real function once (dlsym(RTLD_NEXT)); safe to call again. Aborts, saying why,
+ * when the real allocator cannot be found. */
+void ll__pl_resolve(void);
+/* Nonzero while this thread runs ll__pl_resolve: the hooks serve allocations from the boot pool. */
+int ll__pl_resolving(void);
+
+/* The next definition of `name` after ours (dlsym(RTLD_NEXT), under the guard), or NULL. */
+void *ll__pl_next(const char *name);
+
+/* ---- small things every module needs ---------------------------------------------------------- */
+/* Longest path of ours kept (ll__pl_self_path's buffer). */
+#define LL__PL_SELF_MAX 4096
+/* Our library's own path (to strip it from LD_PRELOAD for children, to mark our module), found
+ * on the first call (the constructor makes it). */
+const char *ll__pl_self_path(void);
+/* One message to stderr with write(2): no stdio, no allocation, async-signal-safe. */
+void ll__pl_say(const char *msg);
+
+#endif
