@@ -10,8 +10,12 @@ PACKAGES=(
   libcmocka-dev
   libunwind-dev libdw-dev libelf-dev
   libgmp-dev
+  # the pprof export: protobuf-c and its code generator, google/pprof's profile.proto, zlib
+  libprotobuf-c-dev protobuf-c-compiler golang-github-google-pprof-dev zlib1g-dev
   libjemalloc-dev libjemalloc2
   valgrind
+  # the outside reader the pprof export is tested with: `go tool pprof`
+  golang-go
   # programs the end-to-end tests record: leaklab must leave their output untouched
   python3 perl git xz-utils gzip sqlite3 libc6-dev
 )

@@ -1,4 +1,4 @@
-/* report.h - public reporters: tracemalloc's text lines exactly, JSON, and the format names (massif's too). */
+/* report.h - public reporters: tracemalloc's text lines exactly, JSON, collapsed stacks, and the format names. */
 #ifndef LEAKLAB_REPORT_H
 #define LEAKLAB_REPORT_H
 /*
@@ -27,10 +27,12 @@ LL_API int ll_format_stat(char *buf, size_t len, const ll_stat_t *st, int is_dif
 typedef enum ll_format {
   LL_FORMAT_TEXT = 0,
   LL_FORMAT_JSON = 1,
-  LL_FORMAT_MASSIF = 2 /* valgrind's massif.out: written from snapshots, not statistics (the
-                          `leaklab report --format massif` verb); ll_report_write rejects it */
+  LL_FORMAT_MASSIF = 2, /* valgrind's massif.out: written from snapshots, not statistics (the
+                           `leaklab report --format massif` verb); ll_report_write rejects it */
+  LL_FORMAT_FOLDED = 3, /* collapsed stacks (ll_report_folded), from a snapshot's tracebacks */
+  LL_FORMAT_PPROF = 4   /* gzip'd profile.proto, written by the `leaklab` command only */
 } ll_format_t;
-/* Parse "text", "json", "massif"; -1 when unknown. */
+/* Parse "text", "json", "massif", "folded", "pprof"; -1 when unknown. */
 LL_API int ll_format_parse(const char *name);
 
 /* jemalloc's own figures (mallctl "stats.*", bytes) at the end of a recorded run. */
@@ -69,9 +71,23 @@ typedef struct ll_report_opts {
  * top), jemalloc: {at: "end", allocated, active, resident, mapped} (only with opts->jemalloc)
  * and sites: [{file, line, function, size, usable, count, (size_diff, count_diff,)
  * frames: [{file, line, function, ip}]}]. Bytes of names that are not UTF-8 become U+FFFD.
- * LL_FORMAT_MASSIF gives LL_EINVAL here (see the massif exporter). */
+ * LL_FORMAT_MASSIF, _FOLDED and _PPROF give LL_EINVAL here (they are written from snapshots). */
 LL_API int ll_report_write(FILE *out, const ll_snapshot_t *snap, const ll_stats_t *stats,
                            const ll_report_opts_t *opts);
+
+/* What a collapsed stack's number counts. */
+typedef enum ll_weight { LL_WEIGHT_BYTES = 0, LL_WEIGHT_COUNT = 1 } ll_weight_t;
+
+/* Brendan Gregg's collapsed stacks (flamegraph.pl, inferno, speedscope read them), one line per
+ * traceback of `snap`, root first, frames separated by ';', then a space and the weight: the
+ * requested bytes of its blocks, or their count with LL_WEIGHT_COUNT:
+ *   main (app.c:40);load_table (app.c:20) 10240
+ * A frame reads "function (file:line)", "function (file)" when the line is not known, the
+ * address (0x...) or "???" for the function when that is not known; ';' and control bytes in
+ * names become '?'. A traceback cut by the traceback limit starts with the frame
+ * "[older frames not kept]". Tracebacks that read the same are one line (weights added), lines
+ * are sorted, zero weights left out: the weights add up to the snapshot's bytes (or blocks). */
+LL_API int ll_report_folded(FILE *out, const ll_snapshot_t *snap, ll_weight_t weight);
 
 #ifdef __cplusplus
 }

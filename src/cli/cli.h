@@ -107,6 +107,8 @@ typedef struct ll__report_args {
   int all_frames;
   int native;           /* --native 1, --no-native 0, -1: as the capture was recorded */
   int usable;           /* --usable: text lines end with ", usable=<size>" */
+  ll_weight_t weight;   /* --weight: what a folded stack's number counts */
+  int weight_given;
 } ll__report_args_t;
 
 /* The options report and diff share, for ll__opt_next; ids below. */
@@ -114,7 +116,7 @@ extern const ll__opt_t ll__report_opts[];
 enum {
   LL__RO_AT, LL__RO_GROUP, LL__RO_CUMULATIVE, LL__RO_TOP, LL__RO_FORMAT, LL__RO_OUTPUT,
   LL__RO_INCLUDE, LL__RO_EXCLUDE, LL__RO_ALL_FRAMES, LL__RO_NATIVE, LL__RO_NO_NATIVE,
-  LL__RO_USABLE
+  LL__RO_USABLE, LL__RO_WEIGHT
 };
 /* Room for filters (at most one per argument); 0, or an exit status after an error line. */
 int ll__report_args_init(ll__report_args_t *ra, int argc);
@@ -141,6 +143,9 @@ int ll__load_filtered(const char *path, ll_at_t at, unsigned mask, const ll__rep
  * exit status after an error line. */
 int ll__emit_report(const ll__report_args_t *ra, const ll_snapshot_t *snap,
                     const ll_stats_t *stats, const ll_jemalloc_stats_t *jemalloc);
+/* --format pprof of moment `at` of `path` (report_pprof.c); 0 or an exit status after an error
+ * line. */
+int ll__emit_pprof(const char *path, ll_at_t at, unsigned mask, const ll__report_args_t *ra);
 /* jemalloc's figures a capture holds: 1 (in *out), 0 when it holds none (not recorded on
  * jemalloc, or not a capture), or an exit status (> 1) after an error line (a corrupt section). */
 int ll__load_jemalloc(const char *path, ll_jemalloc_stats_t *out);

@@ -22,6 +22,7 @@ const ll__opt_t ll__report_opts[] = {
     {"native", 0, 0, LL__RO_NATIVE},
     {"no-native", 0, 0, LL__RO_NO_NATIVE},
     {"usable", 0, 0, LL__RO_USABLE},
+    {"weight", 0, 1, LL__RO_WEIGHT},
     {NULL, 0, 0, 0},
 };
 
@@ -88,8 +89,15 @@ int ll__report_args_apply(ll__report_args_t *ra, const char *verb, int id, const
     return 0;
   case LL__RO_FORMAT:
     if ((v = ll_format_parse(arg)) < 0)
-      return ll__usage_error(verb, "bad --format '%s': use text, json or massif", arg);
+      return ll__usage_error(verb, "bad --format '%s': use text, json, folded, pprof or massif",
+                             arg);
     ra->format = (ll_format_t)v;
+    return 0;
+  case LL__RO_WEIGHT:
+    if (strcmp(arg, "bytes") == 0) ra->weight = LL_WEIGHT_BYTES;
+    else if (strcmp(arg, "count") == 0) ra->weight = LL_WEIGHT_COUNT;
+    else return ll__usage_error(verb, "bad --weight '%s': use bytes or count", arg);
+    ra->weight_given = 1;
     return 0;
   case LL__RO_OUTPUT:
     if (arg[0] == '\0') return ll__usage_error(verb, "empty file name for -o");
@@ -142,16 +150,27 @@ int ll__report_args_parse(ll__report_args_t *ra, const char *verb, const char *h
 int ll__report_args_check(const ll__report_args_t *ra, const char *verb) {
   if (ra->cumulative && ra->group == LL_GROUP_TRACEBACK)
     return ll__usage_error(verb, "--cumulative cannot be used with --group-by traceback");
-  if (ra->format == LL_FORMAT_MASSIF) {
-    /* A massif.out is the peak and the end as whole trees: nothing to choose or cut. */
-    const char *bad = ra->at >= 0 ? "--at" : ra->group_given ? "--group-by" : ra->top_given ? "--top"
+  if (ra->format == LL_FORMAT_MASSIF || ra->format == LL_FORMAT_FOLDED ||
+      ra->format == LL_FORMAT_PPROF) {
+    /* Whole trees of tracebacks: nothing to group or cut. massif.out holds the peak and the
+     * end; folded and pprof the moment --at chooses. */
+    const char *fmt = ra->format == LL_FORMAT_MASSIF ? "massif"
+                      : ra->format == LL_FORMAT_FOLDED ? "folded" : "pprof";
+    const char *bad = ra->format == LL_FORMAT_MASSIF && ra->at >= 0 ? "--at"
+                      : ra->group_given ? "--group-by" : ra->top_given ? "--top"
                       : ra->cumulative ? "--cumulative" : ra->usable ? "--usable" : NULL;
     if (strcmp(verb, "report") != 0)
-      return ll__usage_error(verb, "--format massif is for 'leaklab report', not %s", verb);
+      return ll__usage_error(verb, "--format %s is for 'leaklab report', not %s%s", fmt, verb,
+                             ra->format == LL_FORMAT_PPROF
+                                 ? " (pprof -diff_base OLD NEW compares two pprof files)" : "");
     if (bad != NULL)
-      return ll__usage_error(verb, "%s cannot be used with --format massif (it always holds the "
-                             "peak and the end, whole)", bad);
+      return ll__usage_error(verb, "%s cannot be used with --format %s (%s)", bad, fmt,
+                             ra->format == LL_FORMAT_MASSIF
+                                 ? "it always holds the peak and the end, whole"
+                                 : "it holds every traceback of the moment, whole");
   }
+  if (ra->weight_given && ra->format != LL_FORMAT_FOLDED)
+    return ll__usage_error(verb, "--weight is for --format folded");
   if (ra->usable && ra->format != LL_FORMAT_TEXT)
     return ll__usage_error(verb, "--usable is for text reports (json always has \"usable\")");
   return 0;

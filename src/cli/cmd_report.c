@@ -1,4 +1,4 @@
-/* cmd_report.c - `leaklab report FILE`: statistics of one moment of a capture, as text or JSON, or its peak and end as a massif.out. */
+/* cmd_report.c - `leaklab report FILE`: one moment of a capture as text, JSON, folded stacks or pprof, or its peak and end as a massif.out. */
 #include "cli.h"
 
 #include <stddef.h>
@@ -26,6 +26,17 @@ static int emit_massif(const char *file, unsigned mask, const ll__report_args_t 
 cleanup:
   ll_snapshot_free(end);
   ll_snapshot_free(peak);
+  return status;
+}
+
+/* Write one snapshot with a writer that takes it whole (folded stacks). */
+static int emit_folded(const ll__report_args_t *ra, const ll_snapshot_t *snap) {
+  const char *name = ra->output != NULL && strcmp(ra->output, "-") != 0 ? ra->output : "<stdout>";
+  FILE *f = ll__open_output(ra->output);
+  if (f == NULL) return LL__EXIT_RUNTIME;
+  int rc = ll_report_folded(f, snap, ra->weight);
+  int status = ll__close_output(f, name);
+  if (rc < 0 && status == LL__EXIT_OK) return ll__runtime_error(name, rc, NULL);
   return status;
 }
 
@@ -58,7 +69,15 @@ static int run(int argc, char **argv) {
     goto cleanup;
   }
   at = ra.at >= 0 ? ra.at : ll__default_at(mask);
+  if (ra.format == LL_FORMAT_PPROF) {
+    status = ll__emit_pprof(file, (ll_at_t)at, mask, &ra);
+    goto cleanup;
+  }
   if ((status = ll__load_filtered(file, (ll_at_t)at, mask, &ra, &snap)) != 0) goto cleanup;
+  if (ra.format == LL_FORMAT_FOLDED) {
+    status = emit_folded(&ra, snap);
+    goto cleanup;
+  }
   rc = ll_snapshot_statistics(snap, ra.group, ra.cumulative, &stats);
   if (rc < 0) {
     status = ll__runtime_error(file, rc, NULL);
@@ -76,7 +95,7 @@ cleanup:
 const ll__verb_t ll__verb_report = {
     "report",
     "FILE [OPTIONS]",
-    "top lines of one moment of a capture, in tracemalloc's format or JSON; or a massif.out",
+    "one moment of a capture: tracemalloc's lines, JSON, folded stacks or pprof; or a massif.out",
     "usage: leaklab report FILE [OPTIONS]\n"
     "\n"
     "Statistics of one moment of a capture or snapshot file, largest first, one line per\n"
@@ -85,8 +104,18 @@ const ll__verb_t ll__verb_report = {
     "heading, jemalloc's own figures when the program ended (not at the peak: they cannot be\n"
     "read there exactly):\n"
     "  'jemalloc at end: allocated=..., active=..., resident=..., mapped=...'\n"
-    "(json: a \"jemalloc\" object). --format massif writes the peak (and the end) as valgrind\n"
-    "massif's massif.out, which ms_print reads; sizes are requested bytes (massif's useful heap).\n"
+    "(json: a \"jemalloc\" object).\n"
+    "\n"
+    "Exports other tools read (each holds every traceback of the moment, whole):\n"
+    "  --format folded  collapsed stacks for flamegraph.pl, inferno or speedscope: one traceback\n"
+    "                   a line, root first, frames 'function (file:line)' separated by ';' (inlined\n"
+    "                   functions are frames), then the requested bytes (--weight count: blocks)\n"
+    "  --format pprof   a gzip'd profile.proto for 'go tool pprof' (and what reads pprof), shaped\n"
+    "                   as a Go heap profile: inuse_objects, inuse_space (the moment), one sample\n"
+    "                   per traceback, inlined functions as lines of one location, the capture's\n"
+    "                   modules with their build ids; 'pprof -diff_base OLD NEW' compares two\n"
+    "  --format massif  the peak (and the end) as valgrind massif's massif.out, which ms_print\n"
+    "                   reads; sizes are requested bytes (massif's useful heap)\n"
     "\n"
     "options:\n"
     "  --at MOMENT          current, peak, end, leaks or temporary (default: peak if the\n"
@@ -95,8 +124,9 @@ const ll__verb_t ll__verb_report = {
     "  --cumulative         count each block at every frame of its traceback\n"
     "                       (not with --group-by traceback)\n"
     "  --top N              show the N largest (default 10 for text, all for json; 0: all)\n"
-    "  --format FMT         text (default), json, or massif (not with --at, --group-by,\n"
-    "                       --top, --cumulative)\n"
+    "  --format FMT         text (default), json, folded, pprof, or massif (the exports: not\n"
+    "                       with --group-by, --top, --cumulative; massif: nor --at)\n"
+    "  --weight W           folded: bytes (default) or count, what a stack's number counts\n"
     "  --usable             text: end each line with ', usable=<size>', the bytes the\n"
     "                       allocator really handed out (jemalloc's size classes: 17 B\n"
     "                       asked, 32 B given); json always has \"usable\"\n"

@@ -56,5 +56,7 @@ int ll_format_parse(const char *name) {
   if (strcmp(name, "text") == 0) return LL_FORMAT_TEXT;
   if (strcmp(name, "json") == 0) return LL_FORMAT_JSON;
   if (strcmp(name, "massif") == 0) return LL_FORMAT_MASSIF;
+  if (strcmp(name, "folded") == 0) return LL_FORMAT_FOLDED;
+  if (strcmp(name, "pprof") == 0) return LL_FORMAT_PPROF;
   return -1;
 }

@@ -158,6 +158,8 @@ static void test_format_parse(void **state) {
   assert_int_equal(ll_format_parse("text"), LL_FORMAT_TEXT);
   assert_int_equal(ll_format_parse("json"), LL_FORMAT_JSON);
   assert_int_equal(ll_format_parse("massif"), LL_FORMAT_MASSIF);
+  assert_int_equal(ll_format_parse("folded"), LL_FORMAT_FOLDED);
+  assert_int_equal(ll_format_parse("pprof"), LL_FORMAT_PPROF);
   assert_int_equal(ll_format_parse("JSON"), -1);
   assert_int_equal(ll_format_parse("jsonx"), -1);
   assert_int_equal(ll_format_parse(""), -1);

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# report_pprof.sh - `leaklab report --format pprof` read by Go's own pprof: totals, lines, tracebacks and -diff_base equal leaklab's to the byte.
+set -euo pipefail
+: "${LEAKLAB:?}" "${LL_PROGRAMS:?}"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+command -v go >/dev/null || fail "go is not installed (make deps installs Debian's golang-go)"
+# pprof keeps its settings and downloads under HOME; nothing here may touch the real one.
+export HOME=$T PPROF_TMPDIR=$T
+pprof() { go tool pprof "$@" 2>"$T/pprof.err" || fail "go tool pprof $*: $(cat "$T/pprof.err")"; }
+
+for p in known_pattern inlined_alloc massif_pattern; do
+  "$LEAKLAB" run -o "$T/$p.llcap" -- "$LL_PROGRAMS/$p" >/dev/null 2>"$T/err" ||
+    fail "run $p: $(cat "$T/err")"
+done
+
+# compare WHAT A B: two "key value" listings (sorted here) must be equal.
+compare() {
+  sort "$2" >"$2.s"
+  sort "$3" >"$3.s"
+  diff "$2.s" "$3.s" >"$T/diff" || fail "$1 differ (leaklab <, pprof >): $(cat "$T/diff")"
+}
+
+# leaklab's JSON as "file:line value" per site (FIELD: size, count or size_diff), with the
+# total on a line "TOTAL value"; zero values left out (pprof lists no zero lines).
+from_json() {
+  python3 - "$1" "$2" <<'PY'
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+field = sys.argv[2]
+total = 0
+for s in d["sites"]:
+    total += s[field]
+    if s[field] != 0:
+        # pprof shows file names cleaned ("./string/strdup.c" as "string/strdup.c")
+        print("%s:%d %d" % (os.path.normpath(s["file"]), s["line"], s[field]))
+print("TOTAL %d" % total)
+PY
+}
+
+# pprof -top -lines as "file:line value" (own bytes) and "TOTAL value" (no node dropped).
+from_top() {
+  python3 - "$1" <<'PY'
+import re, sys
+total = None
+for line in open(sys.argv[1]):
+    # "Showing nodes accounting for X, 100% of Y total": X is the sum (Y is the base's with
+    # -diff_base), and no node is dropped here
+    m = re.search(r"accounting for (-?\d+)B?, ", line)
+    if m:
+        total = int(m.group(1))
+        continue
+    f = line.split()
+    if f and f[-1] == "(inline)":  # a function inlined at that line
+        f.pop()
+    if len(f) >= 7 and re.fullmatch(r"-?\d+B?", f[0]) and f[1].endswith("%"):
+        if int(f[0].rstrip("B")) != 0:  # callers listed for their cumulative bytes only
+            print("%s %d" % (f[-1], int(f[0].rstrip("B"))))
+print("TOTAL %d" % (total if total is not None else 0))
+PY
+}
+
+top() { # top PROFILE INDEX [more pprof options]: the listing of -top -lines
+  local prof=$1 index=$2
+  shift 2
+  pprof -top -lines -unit=B -nodefraction=0 -edgefraction=0 -nodecount=1000000 \
+    -sample_index="$index" "$@" "$prof" >"$T/top.txt"
+  from_top "$T/top.txt"
+}
+
+# Per traceback: "size;function;function..." from leaklab's traceback JSON and pprof -traces.
+traces_json() {
+  python3 - "$1" <<'PY'
+import json, sys
+for s in json.load(open(sys.argv[1]))["sites"]:
+    if s["size"]:
+        print(";".join([str(s["size"])] + [f["function"] for f in s["frames"]]))
+PY
+}
+traces_pprof() {
+  python3 - "$1" <<'PY'
+import re, sys
+cur = None
+out = []
+for line in open(sys.argv[1]):
+    if line.startswith("-----------+"):
+        if cur: out.append(cur)
+        cur = []
+        continue
+    if cur is None: continue
+    m = re.match(r"\s*(\d+)B\s+(.*)$", line)
+    if m and not cur:
+        cur = [m.group(1), m.group(2)]
+    elif line.strip():
+        cur.append(line.strip())
+for t in out:
+    print(";".join(re.sub(r" \(inline\)$", "", x) for x in t))
+PY
+}
+
+checked=0
+# Every moment once; library frames (--native) and inlined frames on the peak.
+for case in known_pattern:peak:--no-native known_pattern:end:--no-native \
+  known_pattern:leaks:--no-native known_pattern:temporary:--no-native \
+  known_pattern:end:--native inlined_alloc:peak:--no-native inlined_alloc:peak:--native; do
+  IFS=: read -r p at native <<<"$case"
+  cap=$T/$p.llcap
+  prof=$T/$p.$at$native.pb.gz
+  "$LEAKLAB" report "$cap" --at "$at" $native --format pprof -o "$prof" ||
+    fail "$case: report --format pprof failed"
+  "$LEAKLAB" report "$cap" --at "$at" $native --format json >"$T/l.json"
+  from_json "$T/l.json" size >"$T/want"
+  top "$prof" inuse_space >"$T/got"
+  compare "$case: inuse_space per line" "$T/want" "$T/got"
+  from_json "$T/l.json" count >"$T/want"
+  top "$prof" inuse_objects >"$T/got"
+  compare "$case: inuse_objects per line" "$T/want" "$T/got"
+
+  "$LEAKLAB" report "$cap" --at "$at" $native --group-by traceback --format json >"$T/tb.json"
+  traces_json "$T/tb.json" >"$T/want"
+  pprof -traces -unit=B -sample_index=inuse_space "$prof" >"$T/traces.txt"
+  traces_pprof "$T/traces.txt" >"$T/got"
+  compare "$case: tracebacks" "$T/want" "$T/got"
+  checked=$((checked + 1))
+done
+
+# The peak's figures, written out, so that a wrong comparison cannot pass by being empty.
+top "$T/known_pattern.peak--no-native.pb.gz" inuse_space >"$T/got"
+grep -qx "TOTAL 109120" "$T/got" || fail "known_pattern's peak is not 109120 B in pprof: $(cat "$T/got")"
+[[ $(wc -l <"$T/got") -eq 5 ]] || fail "known_pattern's peak: want 4 lines: $(cat "$T/got")"
+
+# Inlined functions are lines of one location; the mapping carries the program's build id.
+pprof -raw "$T/inlined_alloc.peak--no-native.pb.gz" >"$T/raw.txt"
+grep -A1 -E '^ +[0-9]+: 0x[0-9a-f]+ M=[0-9]+ inner_alloc ' "$T/raw.txt" | grep -q ' middle_alloc ' ||
+  fail "inlined frames are not lines of one location: $(cat "$T/raw.txt")"
+if command -v readelf >/dev/null; then
+  id=$(readelf -n "$LL_PROGRAMS/inlined_alloc" | sed -n 's/.*Build ID: //p')
+  [[ -n $id ]] && { grep -q "inlined_alloc $id \[FN\]\[FL\]\[LN\]\[IN\]" "$T/raw.txt" ||
+    fail "no mapping with build id $id: $(sed -n '/^Mappings/,$p' "$T/raw.txt")"; }
+fi
+
+# ---- -diff_base gives what leaklab diff gives -----------------------------------------------------
+"$LEAKLAB" report "$T/massif_pattern.llcap" --format pprof -o "$T/new.pb.gz"
+old=$T/known_pattern.peak--no-native.pb.gz
+"$LEAKLAB" diff "$T/known_pattern.llcap" "$T/massif_pattern.llcap" --format json >"$T/d.json"
+from_json "$T/d.json" size_diff >"$T/want"
+top "$T/new.pb.gz" inuse_space -diff_base "$old" >"$T/got"
+compare "diff known_pattern -> massif_pattern" "$T/want" "$T/got"
+grep -q -- "-100000$" "$T/got" || fail "the diff lost known_pattern's 100000 B block: $(cat "$T/got")"
+
+# ---- what pprof cannot be asked for -----------------------------------------------------------
+set +e
+"$LEAKLAB" diff "$T/known_pattern.llcap" "$T/massif_pattern.llcap" --format pprof >/dev/null 2>"$T/err"
+st=$?
+set -e
+[[ $st -eq 2 ]] && grep -q -- "-diff_base" "$T/err" || fail "diff --format pprof: exit $st: $(cat "$T/err")"
+echo "report_pprof: ok ($checked moments compared)"
