@@ -4,12 +4,13 @@
 #include <leaklab/hooks.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "proc_cmdline.h"
 
 /* Every hook has one shape: call the real function, then record (or, for frees, record first).
  * errno is whatever the real function left: recording never touches it. */
@@ -102,18 +103,10 @@ void *ll_aligned_alloc_at(size_t alignment, size_t size, const char *file, unsig
 
 static char output_path[4096];
 
-/* The command line from /proc, arguments joined by spaces, so reports can name the program. */
+/* The command line, so reports can name the program. */
 static void set_program_from_proc(void) {
   char buf[1024];
-  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return;
-  for (ssize_t i = 0; i < n - 1; i++)
-    if (buf[i] == '\0') buf[i] = ' ';
-  buf[n] = '\0';
-  ll_set_program(buf);
+  if (ll__read_cmdline(buf, sizeof buf) > 0) ll_set_program(buf);
 }
 
 static void dump_at_exit(void) {

@@ -85,10 +85,6 @@ static uint32_t flags_of(const char *path, int is_main) {
   return ll_cap_path_is_system(path) ? LL_CAP_MOD_SYSTEM : 0;
 }
 
-static int is_own_flags(uint32_t flags) {
-  return (flags & LL_CAP_MOD_MAIN) || !(flags & (LL_CAP_MOD_SYSTEM | LL_CAP_MOD_LEAKLAB));
-}
-
 static size_t build_id(const struct dl_phdr_info *info, unsigned char *out, size_t max) {
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -141,7 +137,7 @@ static int on_module(struct dl_phdr_info *info, size_t size, void *arg) {
       continue;
     }
     sc->seg_cap = cap / sizeof(seg_t);
-    sc->segs[sc->nseg++] = (seg_t){a, b, is_own_flags(flags)};
+    sc->segs[sc->nseg++] = (seg_t){a, b, ll_cap_module_is_own(flags)};
   }
   if (hi == 0) return 0;
   /* Into the union, unless this exact module (path and bias) is there already. */

@@ -23,6 +23,7 @@
 #include "preload_stack.h"
 #include "preload_state.h"
 #include "preload_timeline.h"
+#include "proc_cmdline.h"
 
 /*
  * Which processes record, and where:
@@ -163,19 +164,6 @@ static void atfork_child(void) {
 
 /* ---- start ----------------------------------------------------------------------------------- */
 
-static void read_cmdline(char *buf, size_t cap) {
-  FILE *f = fopen("/proc/self/cmdline", "r");
-  size_t n = 0;
-  buf[0] = '\0';
-  if (f == NULL) return;
-  n = fread(buf, 1, cap - 1, f);
-  fclose(f);
-  while (n > 0 && buf[n - 1] == '\0') n--;
-  for (size_t i = 0; i < n; i++)
-    if (buf[i] == '\0') buf[i] = ' ';
-  buf[n] = '\0';
-}
-
 /* Address space for the tracker's tables when a helper applies the events: reserved, not
  * committed (pages exist once written), so this only bounds the largest recording. */
 #define TRACKER_RESERVE ((size_t)64 << 30)
@@ -258,7 +246,7 @@ static void start(void) {
   ll__pl_stack_config(mode, frames);
   ll__pl_modules_refresh();
 
-  read_cmdline(program, sizeof program);
+  ll__read_cmdline(program, sizeof program);
   ll__pl_chain_set_program(program);
   ll__pl_chain_load(getenv(LL_ENV_CHAIN), pid);
   if (!ll__pl_follow) ll__pl_env_strip();

@@ -48,6 +48,11 @@
 #define LL_CAP_MOD_MAIN 1u   /* the main executable */
 #define LL_CAP_MOD_SYSTEM 2u /* a system library (/lib*, /usr/lib*), ld.so, the vdso */
 #define LL_CAP_MOD_LEAKLAB 4u /* libleaklab-preload itself */
+/* leaklab's rule for the program's own code (what reports attribute to and leaks are made of):
+ * the main executable, or any module that is neither a system library nor leaklab. */
+static inline int ll_cap_module_is_own(uint32_t flags) {
+  return (flags & LL_CAP_MOD_MAIN) || !(flags & (LL_CAP_MOD_SYSTEM | LL_CAP_MOD_LEAKLAB));
+}
 
 enum {
   LL_CAP_END_EXIT = 0,   /* normal exit (exit() or return from main) */

@@ -249,10 +249,6 @@ static const ll_cap_module_t *module_of(const ll_symbolizer_t *s, uint64_t ip, s
   return NULL;
 }
 
-static int own_flags(uint32_t f) {
-  return (f & LL_CAP_MOD_MAIN) || !(f & (LL_CAP_MOD_SYSTEM | LL_CAP_MOD_LEAKLAB));
-}
-
 static const char *die_name(Dwarf_Die *die) {
   Dwarf_Attribute attr;
   const char *n = dwarf_diename(die);
@@ -309,7 +305,7 @@ static int emit(emit_t *e, const char *file, int line, const char *func, uint64_
 static int resolve_ip(ll_symbolizer_t *s, uint64_t ip, emit_t *e, int *own) {
   size_t mi = 0;
   const ll_cap_module_t *cm = module_of(s, ip, &mi);
-  *own = cm != NULL && own_flags(cm->flags);
+  *own = cm != NULL && ll_cap_module_is_own(cm->flags);
   if (cm == NULL) return emit(e, "<unknown>", 0, "", ip);
   if (!s->usable[mi]) return emit(e, cm->path, 0, "", ip);
 
@@ -460,7 +456,8 @@ static int convert_tb(sctx_t *c, const ll_traceback_t *in, const ll_traceback_t 
       size_t mi;
       const ll_cap_module_t *cm;
       own_only = in->frames[i].ip == 0 ||
-                 ((cm = module_of(c->s, in->frames[i].ip, &mi)) != NULL && own_flags(cm->flags));
+                 ((cm = module_of(c->s, in->frames[i].ip, &mi)) != NULL &&
+                  ll_cap_module_is_own(cm->flags));
     }
   }
   for (uint32_t i = 0; i < in->nframe; i++) {
@@ -468,7 +465,7 @@ static int convert_tb(sctx_t *c, const ll_traceback_t *in, const ll_traceback_t 
     if (own_only && f->ip != 0) {
       size_t mi;
       const ll_cap_module_t *cm = module_of(c->s, f->ip, &mi);
-      if (cm == NULL || !own_flags(cm->flags)) continue; /* dropped below anyway */
+      if (cm == NULL || !ll_cap_module_is_own(cm->flags)) continue; /* dropped below anyway */
     }
     if (f->ip == 0) { /* symbolic already: the program's own source */
       if ((rc = reserve(c, n + 1)) != 0) return rc;
