@@ -257,15 +257,37 @@ const char *ll__pl_env_saved(const char *name) {
   return NULL;
 }
 
-void ll__pl_env_strip(void) {
-  const char *pre = getenv("LD_PRELOAD");
-  if (pre != NULL) {
-    char rest[8192];
-    if (strlen(pre) < sizeof rest && preload_without_self(pre, rest, sizeof rest) > 0)
-      setenv("LD_PRELOAD", rest, 1);
-    else
-      unsetenv("LD_PRELOAD");
+/* LD_PRELOAD as this process keeps it once we are out of it ("LD_PRELOAD=..."). */
+static char g_ld_preload[8192];
+
+static int is_ours(const char *entry) {
+  for (int i = 0; i < NSAVED; i++) {
+    size_t n = strlen(saved_names[i]);
+    if (strncmp(entry, saved_names[i], n) == 0 && entry[n] == '=') return 1;
   }
-  for (int i = 0; i < NSAVED; i++) unsetenv(saved_names[i]);
-  unsetenv(LL_ENV_CHAIN);
+  return starts_with(entry, LL_ENV_CHAIN "=");
+}
+
+/* The environment block itself, edited in place: entries are dropped from the `environ` array
+ * the process started with, never through unsetenv/setenv. A program may define its own
+ * (bash does: they edit its shell variables, not `environ`) and copy `environ` before main
+ * (bash again, from main's envp, which is this same array). */
+void ll__pl_env_strip(void) {
+  char **env = environ;
+  size_t k = 0;
+  if (env == NULL) return;
+  for (size_t i = 0; env[i] != NULL; i++) {
+    char *e = env[i];
+    if (is_ours(e)) continue;
+    if (starts_with(e, "LD_PRELOAD=")) {
+      size_t name = sizeof "LD_PRELOAD=" - 1;
+      if (strlen(e) >= sizeof g_ld_preload) continue; /* cannot be ours to rewrite: drop it */
+      memcpy(g_ld_preload, e, name);
+      if (preload_without_self(e + name, g_ld_preload + name, sizeof g_ld_preload - name) == 0)
+        continue; /* only us: no LD_PRELOAD at all */
+      e = g_ld_preload;
+    }
+    env[k++] = e;
+  }
+  env[k] = NULL;
 }
