@@ -84,4 +84,8 @@ typedef struct ll__series_copy {
 int ll__take_series(ll__series_copy_t *out);
 void ll__series_copy_free(ll__series_copy_t *c);
 
+/* Test hook: make every request for tracker memory fail (1), as if mmap had, or succeed again
+ * (0). Taken under the tracker's lock. */
+void ll__tracker_test_fail_memory(int fail);
+
 #endif

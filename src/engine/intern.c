@@ -3,7 +3,8 @@
 
 #include <leaklab/leaklab.h>
 
-#include "tracker_internal.h"
+#include "intern.h"
+#include "tracker_mem.h"
 
 static uint64_t mix64(uint64_t x) {
   x ^= x >> 33;

@@ -21,7 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tracker_internal.h"
+#include "intern.h"
+#include "tracker_mem.h"
 
 #define LL__SERIES_POINTS 512
 #define LL__SERIES_COLS 256

@@ -10,7 +10,10 @@
 
 #include "arena.h"
 #include "engine.h"
-#include "tracker_internal.h"
+#include "intern.h"
+#include "livetable.h"
+#include "tracker_mem.h"
+#include "tracker_views.h"
 #include "series.h"
 
 /* Everything in T is guarded by `lock`, except `tracing`, which is also read without it so
@@ -544,22 +547,7 @@ void ll_set_program(const char *program) {
   if (copy != NULL) ll__mmap_free(old, old_len);
 }
 
-/* ---- frames ------------------------------------------------------------------------------- */
-
-static void frame_of(uint64_t key, ll_frame_t *f) {
-  if (key & LL__KEY_SYM) {
-    const ll__loc_t *loc = &T.in.locs[key & ~LL__KEY_SYM];
-    f->filename = loc->file->s;
-    f->function = loc->func->s;
-    f->lineno = loc->line;
-    f->ip = 0;
-  } else {
-    f->filename = "<unknown>";
-    f->function = "";
-    f->lineno = 0;
-    f->ip = key;
-  }
-}
+/* ---- frames and snapshots ------------------------------------------------------------------ */
 
 int ll_get_object_traceback(const void *ptr, ll_frame_t *frames, int max) {
   if (frames == NULL || max <= 0 || ptr == NULL || !is_tracing_fast()) return 0;
@@ -569,113 +557,34 @@ int ll_get_object_traceback(const void *ptr, ll_frame_t *frames, int max) {
   if (is_tracing_locked() && ll__live_get(&T.live, (uintptr_t)ptr, &e)) {
     const ll__tb_t *tb = &T.in.tbs[e.tb];
     n = tb->nframe < (uint32_t)max ? (int)tb->nframe : max;
-    for (int i = 0; i < n; i++) frame_of(tb->keys[i], &frames[i]);
+    for (int i = 0; i < n; i++) ll__view_frame(&T.in, tb->keys[i], &frames[i]);
   }
   q_unlock(locked);
   return n;
 }
 
-/* ---- snapshots ---------------------------------------------------------------------------- */
-
-typedef enum { VIEW_CURRENT, VIEW_PEAK, VIEW_TEMPORARY } view_t;
-
-static void tb_value(const ll__tb_t *tb, view_t v, uint64_t *size, uint64_t *usable,
-                     uint64_t *count) {
-  if (v == VIEW_TEMPORARY) {
-    *size = tb->tmp_size, *usable = tb->tmp_usable, *count = tb->tmp_count;
-  } else if (v == VIEW_PEAK && tb->pk_gen == T.gen) {
-    *size = tb->pk_size, *usable = tb->pk_usable, *count = tb->pk_count;
-  } else {
-    *size = tb->cur_size, *usable = tb->cur_usable, *count = tb->cur_count;
-  }
-}
-
-/* A string copied into the snapshot arena once, however many frames name it. */
-static const char *snap_str(ll__arena_t *a, const char **copies, const ll__str_t *s) {
-  if (copies[s->id] == NULL) {
-    char *d = ll__arena_alloc(a, (size_t)s->len + 1);
-    if (d == NULL) return NULL;
-    memcpy(d, s->s, (size_t)s->len + 1);
-    copies[s->id] = d;
-  }
-  return copies[s->id];
-}
-
-static int build_locked(view_t view, ll__arena_t *a, const char **copies, ll_snapshot_t *snap) {
-  size_t n = 0;
-  uint64_t size, usable, count;
-  const char *unknown = NULL, *empty = NULL;
-  for (size_t i = 0; i < T.in.ntb; i++) {
-    tb_value(&T.in.tbs[i], view, &size, &usable, &count);
-    n += count > 0;
-  }
-  ll_trace_t *traces = ll__arena_alloc(a, n * sizeof *traces);
-  if (traces == NULL) return LL_ENOMEM;
-  size_t k = 0;
-  for (size_t i = 0; i < T.in.ntb; i++) {
-    const ll__tb_t *tb = &T.in.tbs[i];
-    tb_value(tb, view, &size, &usable, &count);
-    if (count == 0) continue;
-    ll_traceback_t *t = ll__arena_alloc(a, sizeof *t);
-    ll_frame_t *frames = ll__arena_alloc(a, tb->nframe * sizeof *frames);
-    if (t == NULL || frames == NULL) return LL_ENOMEM;
-    for (uint32_t j = 0; j < tb->nframe; j++) {
-      frame_of(tb->keys[j], &frames[j]);
-      if (tb->keys[j] & LL__KEY_SYM) {
-        const ll__loc_t *loc = &T.in.locs[tb->keys[j] & ~LL__KEY_SYM];
-        frames[j].filename = snap_str(a, copies, loc->file);
-        frames[j].function = snap_str(a, copies, loc->func);
-        if (frames[j].filename == NULL || frames[j].function == NULL) return LL_ENOMEM;
-      } else { /* even constant strings live in the arena: a snapshot is one arena */
-        if (unknown == NULL && ((unknown = ll__arena_strdup(a, "<unknown>")) == NULL ||
-                                (empty = ll__arena_strdup(a, "")) == NULL))
-          return LL_ENOMEM;
-        frames[j].filename = unknown;
-        frames[j].function = empty;
-      }
-    }
-    t->nframe = tb->nframe;
-    t->total_nframe = tb->total_nframe;
-    t->frames = frames;
-    traces[k].traceback = t;
-    traces[k].size = size;
-    traces[k].usable = usable;
-    traces[k].count = count;
-    k++;
-  }
-  snap->ntraces = n;
-  snap->traces = traces;
-  snap->current_bytes = T.current;
-  snap->peak_bytes = T.peak;
-  snap->total_allocations = T.total_allocs;
-  snap->total_bytes = T.total_bytes;
-  snap->untracked_allocations = T.untracked_allocs;
-  snap->untracked_bytes = T.untracked_bytes;
-  snap->traceback_limit = (uint32_t)T.limit;
-  snap->program = ll__arena_strdup(a, T.program != NULL ? T.program : "");
-  return snap->program != NULL ? 0 : LL_ENOMEM;
-}
-
-static int take(view_t view, ll_at_t at, ll_snapshot_t **out) {
+static int take(ll__view_t view, ll_at_t at, ll_snapshot_t **out) {
   if (out == NULL) return LL_EINVAL;
   if (!is_tracing_fast()) return LL_ENOTRACING;
   ll__arena_t *a = ll__arena_new();
   if (a == NULL) return LL_ENOMEM;
   ll_snapshot_t *snap = ll__arena_alloc(a, sizeof *snap);
   int rc = LL_ENOMEM;
-  const char **copies = NULL;
-  size_t copies_len = 0;
   int locked = q_lock();
   if (!is_tracing_locked()) {
     rc = LL_ENOTRACING;
-  } else if (snap != NULL) {
-    /* One slot per interned string, freed right after: transient, not tracker memory. */
-    copies_len = (T.in.str_count ? T.in.str_count : 1) * sizeof *copies;
-    copies = ll__mmap_alloc(copies_len);
-    if (copies != NULL) rc = build_locked(view, a, copies, snap);
+  } else if (snap != NULL && (rc = ll__view_traces(&T.in, view, T.gen, a, snap)) == 0) {
+    snap->current_bytes = T.current;
+    snap->peak_bytes = T.peak;
+    snap->total_allocations = T.total_allocs;
+    snap->total_bytes = T.total_bytes;
+    snap->untracked_allocations = T.untracked_allocs;
+    snap->untracked_bytes = T.untracked_bytes;
+    snap->traceback_limit = (uint32_t)T.limit;
+    snap->program = ll__arena_strdup(a, T.program != NULL ? T.program : "");
+    if (snap->program == NULL) rc = LL_ENOMEM;
   }
   q_unlock(locked);
-  ll__mmap_free((void *)copies, copies_len);
   if (rc != 0) {
     ll__arena_free(a);
     return rc;
@@ -686,10 +595,10 @@ static int take(view_t view, ll_at_t at, ll_snapshot_t **out) {
   return 0;
 }
 
-int ll_take_snapshot(ll_snapshot_t **out) { return take(VIEW_CURRENT, LL_AT_CURRENT, out); }
-int ll_take_peak_snapshot(ll_snapshot_t **out) { return take(VIEW_PEAK, LL_AT_PEAK, out); }
+int ll_take_snapshot(ll_snapshot_t **out) { return take(LL__VIEW_CURRENT, LL_AT_CURRENT, out); }
+int ll_take_peak_snapshot(ll_snapshot_t **out) { return take(LL__VIEW_PEAK, LL_AT_PEAK, out); }
 int ll__take_temporary_snapshot(ll_snapshot_t **out) {
-  return take(VIEW_TEMPORARY, LL_AT_TEMPORARY, out);
+  return take(LL__VIEW_TEMPORARY, LL_AT_TEMPORARY, out);
 }
 
 /* ---- memory over time ---------------------------------------------------------------------- */

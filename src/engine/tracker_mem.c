@@ -1,8 +1,10 @@
 /* tracker_mem.c - the tracker's own memory: counted mmap mappings and one intern arena, optionally in one shared region. */
+#include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "tracker_internal.h"
+#include "arena.h"
+#include "tracker_mem.h"
 
 int ll__tmem_fail;
 

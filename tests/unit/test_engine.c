@@ -15,7 +15,8 @@
 
 #include "arena.h"
 #include "engine.h"
-#include "tracker_internal.h"
+#include "intern.h"
+#include "livetable.h"
 
 /* Fake block addresses: the tracker never dereferences them, so tests need no real memory. */
 #define P(i) ((void *)(uintptr_t)(0x10000000u + (uintptr_t)(i) * 16u))

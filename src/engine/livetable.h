@@ -1,36 +1,29 @@
-/* tracker_internal.h - private pieces of the tracker: its memory, the live table, interning. */
-#ifndef LEAKLAB_TRACKER_INTERNAL_H
-#define LEAKLAB_TRACKER_INTERNAL_H
+/* livetable.h - the live-block table (pointer -> size, usable size, traceback): layout, API, inline fast paths. */
+#ifndef LEAKLAB_LIVETABLE_H
+#define LEAKLAB_LIVETABLE_H
 /*
- * Contract: nothing here locks; every function is called with the tracker's mutex held (or from
- * a single-threaded test). Nothing allocates through malloc: memory comes from ll__tmem_*, which
- * counts every mapped byte for ll_get_tracker_memory() and can be told to fail (tests).
- * Functions that need memory return 0 or LL_ENOMEM and leave their structure consistent.
+ * Contract: nothing here locks; the caller serialises every call (the tracker holds its mutex,
+ * tests are single-threaded). Memory comes from ll__tmem_map (tracker_mem.h), never malloc.
+ * ll__live_put returns -1 when the table cannot grow and leaves it consistent; lookups never
+ * fail. Records come back exactly as stored, whatever the values (see the packing below).
+ *
+ * The main table: 16-byte packed slots in buckets of 4 (one 64-byte cache line). A key lives in
+ * its home bucket or, when that was full, in one of the next ones. Each bucket counts the keys
+ * stored beyond it whose home is at or before it (F14's overflow count, 8 bits spread 2 per
+ * slot, sticky at 255): a lookup stops at the first bucket with a count of 0, and a removal
+ * only clears its slot and decrements the counts on its key's path - no backward shift, no
+ * tombstones, one cache line in the common case, and the 4 compares are branch-free.
+ *
+ * Load bounds: grow past 3/4 to 9/16, shrink below 3/16 back to 9/16. With 16-byte slots that
+ * keeps the table between 21 and 28.5 bytes per live block, and the gap between the bounds
+ * means a steady churn never resizes.
+ *
+ * A record that does not pack (below) lives whole in the overflow ("wide") table instead: a
+ * small open-addressing table of full-width entries with backward-shift deletion, mapped only
+ * while it holds something.
  */
 #include <stddef.h>
 #include <stdint.h>
-
-#include "arena.h"
-
-/* ---- the tracker's own memory (tracker_mem.c) ------------------------------------------------ */
-
-/* Whole pages, zeroed; *got receives the mapped length (>= want). NULL on failure. */
-void *ll__tmem_map(size_t want, size_t *got);
-void ll__tmem_unmap(void *p, size_t len);
-/* Bump allocation from the tracker's intern arena (created on first use); NULL on failure. */
-void *ll__tmem_arena_alloc(size_t n);
-/* Bytes currently mapped by ll__tmem_map plus the intern arena. */
-size_t ll__tmem_bytes(void);
-/* Drop the intern arena (everything allocated from it). Tables are unmapped by their owners. */
-void ll__tmem_arena_reset(void);
-/* Carve every later mapping from one region of `reserve` bytes of address space shared with
- * processes forked afterwards, and share this bookkeeping too (ll__tracker_share). Only before
- * anything is mapped: 0, or -1 (nothing changed). */
-int ll__tmem_share(size_t reserve);
-/* Test hook: when nonzero, every ll__tmem_* request fails as if mmap had. */
-extern int ll__tmem_fail;
-
-/* ---- live table (livetable.c): open addressing keyed by pointer, backward-shift deletion ---- */
 
 /* What the tracker keeps per live block. usable >= size (the tracker normalises it). */
 typedef struct ll__rec {
@@ -39,15 +32,31 @@ typedef struct ll__rec {
   uint32_t tb;     /* traceback id */
 } ll__rec_t;
 
-/* A packed 16-byte slot (the main table): key = ptr >> 3 in the low 45 bits of `a` (0: empty),
- * 2 bits of its bucket's overflow count, usable - size in the top 17 bits; size in the low 40
- * bits of `b`, traceback id in its top 24. A record that does not fit (pointer not 8-aligned or
- * >= 2^48, size >= 2^40, slack >= 2^17, id >= 2^24) lives whole in the overflow table instead:
- * exact whatever the values. */
+/* A packed slot: key = ptr >> 3 in the low 45 bits of `a` (0: empty), then 2 bits of its
+ * bucket's overflow count, then usable - size in the top 17 bits; size in the low 40 bits of
+ * `b`, traceback id in its top 24. It packs when the pointer is 8-aligned and below 2^48 (what
+ * malloc gives on x86-64 and aarch64 with 4-level paging; 5-level hands out higher addresses
+ * only on request), size < 2^40, slack < 2^17 and id < 2^24. */
 typedef struct ll__live {
   uint64_t a, b;
 } ll__live_t;
 
+#define LL__LT_KEY_BITS 45
+#define LL__LT_KEY_MASK ((1ull << LL__LT_KEY_BITS) - 1)
+#define LL__LT_OVF_SHIFT LL__LT_KEY_BITS
+#define LL__LT_OVF_MASK (3ull << LL__LT_OVF_SHIFT)
+#define LL__LT_SLACK_SHIFT (LL__LT_OVF_SHIFT + 2)
+#define LL__LT_SLACK_MAX ((1ull << (64 - LL__LT_SLACK_SHIFT)) - 1)
+#define LL__LT_SIZE_BITS 40
+#define LL__LT_SIZE_MASK ((1ull << LL__LT_SIZE_BITS) - 1)
+#define LL__LT_TB_LIMIT (1ull << (64 - LL__LT_SIZE_BITS))
+#define LL__LT_BUCKET 4     /* slots per bucket */
+#define LL__LT_GROW_NUM 3   /* grow past 3/4 full */
+#define LL__LT_GROW_DEN 4
+#define LL__LT_SHRINK_NUM 3 /* shrink below 3/16 */
+#define LL__LT_SHRINK_DEN 16
+
+/* An overflow entry, full width. */
 typedef struct ll__wide {
   uintptr_t ptr; /* 0: empty */
   uint64_t size, usable;
@@ -73,27 +82,16 @@ int ll__live_put(ll__livetab_t *t, uintptr_t ptr, const ll__rec_t *r, ll__rec_t 
 /* Remove ptr; 1 and *out filled when it was present, 0 otherwise. May shrink the table. */
 int ll__live_remove(ll__livetab_t *t, uintptr_t ptr, ll__rec_t *out);
 static inline size_t ll__live_count(const ll__livetab_t *t) { return t->count + t->wcount; }
+/* Unmap everything; the table is empty (and usable) afterwards. */
 void ll__live_reset(ll__livetab_t *t);
-/* Shrink the table when a removal left it under its lower load bound (livetable.c). */
+/* Shrink the table when a removal left it under its lower load bound. */
 void ll__live_maybe_shrink(ll__livetab_t *t);
 
-/* Layout of a packed slot (livetable.c has the whole story). */
-#define LL__LT_KEY_BITS 45
-#define LL__LT_KEY_MASK ((1ull << LL__LT_KEY_BITS) - 1)
-#define LL__LT_OVF_MASK (3ull << LL__LT_KEY_BITS)
-#define LL__LT_SLACK_SHIFT (LL__LT_KEY_BITS + 2)
-#define LL__LT_SLACK_MAX ((1ull << (64 - LL__LT_SLACK_SHIFT)) - 1)
-#define LL__LT_SIZE_BITS 40
-#define LL__LT_SIZE_MASK ((1ull << LL__LT_SIZE_BITS) - 1)
-#define LL__LT_TB_LIMIT (1ull << (64 - LL__LT_SIZE_BITS))
-#define LL__LT_BUCKET 4
-#define LL__LT_GROW_NUM 3 /* grow past 3/4 full */
-#define LL__LT_GROW_DEN 4
-#define LL__LT_SHRINK_NUM 3 /* shrink below 3/16 */
-#define LL__LT_SHRINK_DEN 16
-#define LL__LT_PAGE_SLOTS (4096 / sizeof(ll__live_t))
+/* ---- slot helpers, shared by livetable.c and the inline fast paths below ------------------ */
 
-/* Home bucket of a key among n: Fibonacci hashing, then a multiply-shift (no division). */
+/* Home bucket of a key among n: Fibonacci hashing spreads aligned pointers, then a
+ * multiply-shift maps the hash onto any number of buckets (no division anywhere), so the table
+ * can use every byte of its pages. */
 static inline size_t ll__lt_home(uint64_t key, size_t n) {
   __extension__ typedef unsigned __int128 u128_;
   uint64_t h = key * 0x9E3779B97F4A7C15ull;
@@ -105,6 +103,23 @@ static inline uint64_t ll__lt_key(uintptr_t ptr) {
   return ((uint64_t)ptr & 7) == 0 && ((uint64_t)ptr >> (LL__LT_KEY_BITS + 3)) == 0
              ? (uint64_t)ptr >> 3
              : 0;
+}
+
+static inline int ll__lt_packs(const ll__rec_t *r) {
+  return r->size <= LL__LT_SIZE_MASK && r->usable - r->size <= LL__LT_SLACK_MAX &&
+         r->tb < LL__LT_TB_LIMIT;
+}
+
+static inline void ll__lt_unpack(const ll__live_t *e, ll__rec_t *r) {
+  r->size = e->b & LL__LT_SIZE_MASK;
+  r->usable = r->size + (e->a >> LL__LT_SLACK_SHIFT);
+  r->tb = (uint32_t)(e->b >> LL__LT_SIZE_BITS);
+}
+
+/* Fill slot e with key and r; the slot keeps its bucket's overflow bits. */
+static inline void ll__lt_pack(ll__live_t *e, uint64_t key, const ll__rec_t *r) {
+  e->a = key | (e->a & LL__LT_OVF_MASK) | (r->usable - r->size) << LL__LT_SLACK_SHIFT;
+  e->b = r->size | (uint64_t)r->tb << LL__LT_SIZE_BITS;
 }
 
 #if defined(__SSE2__)
@@ -172,11 +187,8 @@ LL__HOT_INLINE int ll__live_remove_inl(ll__livetab_t *t, uintptr_t ptr, ll__rec_
     unsigned m = ll__lt_match(s, key);
     if (__builtin_expect(m != 0, 1)) {
       ll__live_t *e = &s[__builtin_ctz(m)];
-      uint64_t a = e->a, b = e->b;
-      out->size = b & LL__LT_SIZE_MASK;
-      out->usable = out->size + (a >> LL__LT_SLACK_SHIFT);
-      out->tb = (uint32_t)(b >> LL__LT_SIZE_BITS);
-      e->a = a & LL__LT_OVF_MASK; /* in its home bucket: no overflow count to fix */
+      ll__lt_unpack(e, out);
+      e->a &= LL__LT_OVF_MASK; /* in its home bucket: no overflow count to fix */
       e->b = 0;
       t->count--;
       if (__builtin_expect(t->count * LL__LT_SHRINK_DEN < t->cap * LL__LT_SHRINK_NUM, 0))
@@ -190,9 +202,8 @@ LL__HOT_INLINE int ll__live_remove_inl(ll__livetab_t *t, uintptr_t ptr, ll__rec_
 
 LL__HOT_INLINE int ll__live_put_inl(ll__livetab_t *t, uintptr_t ptr, const ll__rec_t *r,
                                     ll__rec_t *old, int *had_old) {
-  uint64_t key = ll__lt_key(ptr), slack = r->usable - r->size;
-  if (__builtin_expect(key != 0 && t->wcount == 0 && r->size <= LL__LT_SIZE_MASK &&
-                           slack <= LL__LT_SLACK_MAX && r->tb < LL__LT_TB_LIMIT &&
+  uint64_t key = ll__lt_key(ptr);
+  if (__builtin_expect(key != 0 && t->wcount == 0 && ll__lt_packs(r) &&
                            (t->count + 1) * LL__LT_GROW_DEN <= t->cap * LL__LT_GROW_NUM,
                        1)) {
     size_t n = t->cap / LL__LT_BUCKET, b = ll__lt_home(key, n);
@@ -207,10 +218,8 @@ LL__HOT_INLINE int ll__live_put_inl(ll__livetab_t *t, uintptr_t ptr, const ll__r
         q = &t->slots[b * LL__LT_BUCKET];
         if (step == n || ll__lt_match(q, key) != 0) return ll__live_put(t, ptr, r, old, had_old);
       }
-      ll__live_t *e = &s[__builtin_ctz(fe)];
-      /* In its home bucket: no overflow count changes; the slot keeps the bucket's bits. */
-      e->a = key | (e->a & LL__LT_OVF_MASK) | slack << LL__LT_SLACK_SHIFT;
-      e->b = r->size | (uint64_t)r->tb << LL__LT_SIZE_BITS;
+      /* In its home bucket: no overflow count changes. */
+      ll__lt_pack(&s[__builtin_ctz(fe)], key, r);
       t->count++;
       *had_old = 0;
       return 0;
@@ -218,84 +227,5 @@ LL__HOT_INLINE int ll__live_put_inl(ll__livetab_t *t, uintptr_t ptr, const ll__r
   }
   return ll__live_put(t, ptr, r, old, had_old);
 }
-
-/* ---- interning (intern.c): strings, locations, tracebacks ---------------------------------- */
-
-/* A location key: symbolic locations carry the top bit and a location id; native return
- * addresses are stored as they are (user-space addresses never have the top bit). */
-#define LL__KEY_SYM (1ull << 63)
-
-typedef struct ll__str {
-  uint32_t id;  /* dense, for per-snapshot string copies */
-  uint32_t len;
-  char s[];
-} ll__str_t;
-
-typedef struct ll__loc {
-  const ll__str_t *file;
-  const ll__str_t *func;
-  uint32_t line;
-} ll__loc_t;
-
-/* One interned traceback and its accounting. Peak values are valid when pk_gen is the
- * tracker's current generation; otherwise the current values are also the peak values. */
-typedef struct ll__tb {
-  const uint64_t *keys; /* nframe location keys, most recent first */
-  uint32_t nframe;
-  uint32_t total_nframe;
-  uint32_t hash;
-  uint32_t col; /* its column in the series + 1 (series.h); 0: none; LL__TB_NO_COL: no room */
-  uint64_t cur_size, cur_usable, cur_count;
-  uint64_t pk_size, pk_usable, pk_count, pk_gen;
-  uint64_t tmp_size, tmp_usable, tmp_count;
-} ll__tb_t;
-
-#define LL__TB_NO_COL UINT32_MAX
-
-/* (a, b, line) -> value, for the site cache (raw pointers) and the location table (interned
- * strings). */
-typedef struct ll__trip {
-  const void *a; /* NULL: empty */
-  const void *b;
-  uint32_t line;
-  uint32_t val;
-} ll__trip_t;
-
-typedef struct ll__triptab {
-  ll__trip_t *slots;
-  size_t cap; /* power of two */
-  size_t count;
-  size_t bytes;
-} ll__triptab_t;
-
-typedef struct ll__strent {
-  ll__str_t *str; /* NULL: empty */
-  uint64_t hash;
-} ll__strent_t;
-
-typedef struct ll__intern {
-  ll__triptab_t sites; /* (file ptr, func ptr, line) -> location id */
-  ll__triptab_t locmap; /* (interned file, interned func, line) -> location id */
-  ll__strent_t *strs;  /* string content -> interned string */
-  size_t str_cap, str_count, str_bytes;
-  ll__loc_t *locs;
-  size_t nloc, loc_cap, loc_bytes;
-  ll__tb_t *tbs;
-  size_t ntb, tb_cap, tb_bytes;
-  uint32_t *tbmap; /* traceback content -> id; UINT32_MAX: empty */
-  size_t tbmap_cap, tbmap_bytes;
-} ll__intern_t;
-
-/* Key of a compile-time site (file/func may be NULL: "<unknown>" / ""). */
-int ll__intern_site(ll__intern_t *in, const char *file, const char *func, unsigned line,
-                    uint64_t *key);
-/* Id of the traceback (keys[0..n), total_nframe), created with zero counters when new. */
-int ll__intern_tb(ll__intern_t *in, const uint64_t *keys, uint32_t n, uint32_t total,
-                  uint32_t *id);
-/* Unmap every table (the intern arena is dropped separately by ll__tmem_arena_reset). */
-void ll__intern_reset(ll__intern_t *in);
-
-/* Test hook (tracker.c): make every tracker memory request fail (1) or succeed again (0). */
-void ll__tracker_test_fail_memory(int fail);
 
 #endif
