@@ -1,7 +1,17 @@
-/* errors.c - names and messages of error codes, moments (ll_at_t) and groupings (ll_group_t). */
+/* errors.c - error codes (errno mapping, names, messages) and the names of moments (ll_at_t) and groupings (ll_group_t). */
+#include <errno.h>
 #include <string.h>
 
 #include <leaklab/leaklab.h>
+
+#include "errors.h"
+
+/* The table's system codes are the negated errno values: LL__ERR needs no table of its own. */
+_Static_assert(LL_ENOENT == -ENOENT && LL_EIO == -EIO && LL_ENOMEM == -ENOMEM &&
+                   LL_EACCES == -EACCES && LL_EINVAL == -EINVAL,
+               "LL_ERRNO_MAP's system codes must be the negated errno values");
+
+int ll__err_from_errno(int e) { return e > 0 ? -e : LL_EIO; }
 
 const char *ll_strerror(int err) {
   switch (err) {

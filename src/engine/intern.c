@@ -3,17 +3,9 @@
 
 #include <leaklab/leaklab.h>
 
+#include "hash.h"
 #include "intern.h"
 #include "tracker_mem.h"
-
-static uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  x ^= x >> 33;
-  return x;
-}
 
 /* Grow a dense array (locations, tracebacks) to hold one more element, by remapping. */
 static int array_reserve(void **arr, size_t *cap, size_t *bytes, size_t n, size_t elem) {
@@ -33,7 +25,7 @@ static int array_reserve(void **arr, size_t *cap, size_t *bytes, size_t n, size_
 /* ---- (a, b, line) tables ---------------------------------------------------------------- */
 
 static size_t trip_hash(const void *a, const void *b, uint32_t line) {
-  return (size_t)mix64((uint64_t)(uintptr_t)a * 0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)b ^
+  return (size_t)ll__mix64((uint64_t)(uintptr_t)a * 0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)b ^
                        ((uint64_t)line << 32));
 }
 
@@ -86,7 +78,7 @@ static void trip_reset(ll__triptab_t *t) {
 static uint64_t str_hash(const char *s, size_t len) {
   uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, finished with a mixer */
   for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-  return mix64(h ^ len);
+  return ll__mix64(h ^ len);
 }
 
 static int str_reserve(ll__intern_t *in) {
@@ -178,8 +170,8 @@ int ll__intern_site(ll__intern_t *in, const char *file, const char *func, unsign
 /* ---- tracebacks ---------------------------------------------------------------------------- */
 
 static uint32_t tb_hash(const uint64_t *keys, uint32_t n, uint32_t total) {
-  uint64_t h = mix64(((uint64_t)total << 32) | n);
-  for (uint32_t i = 0; i < n; i++) h = mix64(h ^ keys[i]) + i;
+  uint64_t h = ll__mix64(((uint64_t)total << 32) | n);
+  for (uint32_t i = 0; i < n; i++) h = ll__mix64(h ^ keys[i]) + i;
   return (uint32_t)(h ^ (h >> 32));
 }
 

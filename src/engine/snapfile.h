@@ -1,4 +1,4 @@
-/* snapfile.h - internal: the snapshot file format, its reader/writer API, and shared key tables. */
+/* snapfile.h - internal: the snapshot file format and its reader/writer API (snapfile_read.c, snapfile_write.c). */
 #ifndef LEAKLAB_SNAPFILE_H
 #define LEAKLAB_SNAPFILE_H
 /*
@@ -68,6 +68,13 @@
 #define LL__SEC_EXTRA_MIN 0x100u
 #define LL__SEC_REQUIRED 1u /* section flag bit 0 */
 
+#define LL__SNAPFILE_SNAP_HEAD 72u  /* SNAPSHOT's head */
+#define LL__SNAPFILE_TRACE_REC 32u  /* one trace in SNAPSHOT */
+#define LL__SNAPFILE_FRAME_REC 24u  /* one frame in FRAMES */
+
+/* Zero bytes after a section's payload of n bytes, so the next one starts 8-aligned. */
+static inline size_t ll__snapfile_pad8(size_t n) { return (8 - (n & 7)) & 7; }
+
 /* An extra section for ll__snapfile_write: type >= LL__SEC_EXTRA_MIN. */
 typedef struct ll__section {
   uint32_t type;
@@ -101,35 +108,5 @@ int ll__snapfile_section(const ll__snapfile_t *f, uint32_t type, size_t index, c
  * `arena` (16-byte aligned). LL_ENOVIEW when absent. */
 int ll__snapfile_read_section(const char *path, uint32_t type, ll__arena_t *arena,
                               const void **data, size_t *len);
-
-/* ---- key tables: content interning shared by statistics (snapshot.c) and the writer -------- */
-/* Strings, frames and sequences of 32-bit words (frame ids in the writer, whole frames as words
- * for traceback keys) get dense ids (0, 1, 2, ...) by content; everything
- * lives in mmap'd memory, never malloc. Interned strings are referenced, not copied: they must
- * outlive the table. Functions returning uint32_t give LL__KTAB_NONE when out of memory. */
-#define LL__KTAB_NONE UINT32_MAX
-
-typedef struct ll__ktab ll__ktab_t;
-
-typedef struct ll__kframe {
-  uint32_t filename; /* string ids */
-  uint32_t function;
-  uint32_t lineno;
-  uint32_t zero;     /* keep 0: the struct is hashed and compared as bytes */
-  uint64_t ip;
-} ll__kframe_t;
-
-ll__ktab_t *ll__ktab_new(void);
-void ll__ktab_free(ll__ktab_t *t);
-uint32_t ll__ktab_str(ll__ktab_t *t, const char *s);
-uint32_t ll__ktab_frame(ll__ktab_t *t, const ll__kframe_t *f);
-/* A sequence of words plus a tag that is part of its identity (the writer uses total_nframe). */
-uint32_t ll__ktab_seq(ll__ktab_t *t, const uint32_t *ids, uint32_t n, uint32_t tag);
-size_t ll__ktab_nstr(const ll__ktab_t *t);
-const char *ll__ktab_str_at(const ll__ktab_t *t, uint32_t id, size_t *len);
-size_t ll__ktab_nframe(const ll__ktab_t *t);
-const ll__kframe_t *ll__ktab_frame_at(const ll__ktab_t *t, uint32_t id);
-size_t ll__ktab_nseq(const ll__ktab_t *t);
-const uint32_t *ll__ktab_seq_at(const ll__ktab_t *t, uint32_t id, uint32_t *n, uint32_t *tag);
 
 #endif
