@@ -11,12 +11,9 @@
 
 /* Native recording (the preload): ips are return addresses, ips[0] the innermost (the caller of
  * malloc). Interned as they are; snapshots show them as frames with `ip` set, filename
- * "<unknown>", function "", lineno 0, for report-time symbolisation. */
-void ll__track_alloc_ips(void *ptr, size_t size, size_t usable, const uintptr_t *ips, int nip);
-void ll__track_realloc_end_ips(ll_realloc_token_t *tok, void *new_ptr, size_t size,
-                               size_t usable, const uintptr_t *ips, int nip);
-
-/* A thread's last native stack and its traceback id, owned by the caller (the preload keeps one
+ * "<unknown>", function "", lineno 0, for report-time symbolisation.
+ *
+ * A thread's last native stack and its traceback id, owned by the caller (the preload keeps one
  * per thread, zero-initialised): when the next stack is the same, frame for frame, interning is
  * skipped. Stacks deeper than LL__TBCACHE_MAX frames are not cached. */
 #define LL__TBCACHE_MAX 64
@@ -25,7 +22,8 @@ typedef struct ll__tbcache {
   uint32_t id, n, total, pad_;
   uintptr_t ips[LL__TBCACHE_MAX];
 } ll__tbcache_t;
-/* As above, with the caller's cache (NULL: none). */
+/* ll_track_alloc and ll_track_realloc_end for native stacks, with the caller's cache (NULL:
+ * none). */
 void ll__track_alloc_ips_c(void *ptr, size_t size, size_t usable, const uintptr_t *ips, int nip,
                            ll__tbcache_t *cache);
 void ll__track_realloc_end_ips_c(ll_realloc_token_t *tok, void *new_ptr, size_t size,

@@ -292,11 +292,6 @@ void ll_track_alloc(void *ptr, size_t size, size_t usable, const ll_site_t *site
   track_alloc(ptr, size, usable, &src);
 }
 
-void ll__track_alloc_ips(void *ptr, size_t size, size_t usable, const uintptr_t *ips, int nip) {
-  frames_src_t src = {NULL, ips, nip, NULL};
-  track_alloc(ptr, size, usable, &src);
-}
-
 void ll__track_alloc_ips_c(void *ptr, size_t size, size_t usable, const uintptr_t *ips, int nip,
                            ll__tbcache_t *cache) {
   frames_src_t src = {NULL, ips, nip, cache};
@@ -376,12 +371,6 @@ static void realloc_end(ll_realloc_token_t *tok, void *new_ptr, size_t size, siz
 void ll_track_realloc_end(ll_realloc_token_t *tok, void *new_ptr, size_t size, size_t usable,
                           const ll_site_t *sites, int nsite) {
   frames_src_t src = {sites, NULL, nsite, NULL};
-  realloc_end(tok, new_ptr, size, usable, &src);
-}
-
-void ll__track_realloc_end_ips(ll_realloc_token_t *tok, void *new_ptr, size_t size,
-                               size_t usable, const uintptr_t *ips, int nip) {
-  frames_src_t src = {NULL, ips, nip, NULL};
   realloc_end(tok, new_ptr, size, usable, &src);
 }
 
