@@ -230,6 +230,50 @@ int ll__intern_tb(ll__intern_t *in, const uint64_t *keys, uint32_t n, uint32_t t
   return 0;
 }
 
+/* ---- recorded stacks ------------------------------------------------------------------------ */
+
+static uint64_t *scratch(ll__intern_t *in, size_t n) {
+  if (n <= in->scratch_cap) return in->scratch;
+  size_t len;
+  uint64_t *p = ll__tmem_map(n * sizeof *p, &len);
+  if (p == NULL) return NULL;
+  ll__tmem_unmap(in->scratch, in->scratch_bytes);
+  in->scratch = p;
+  in->scratch_cap = len / sizeof *p;
+  in->scratch_bytes = len;
+  return p;
+}
+
+int ll__intern_stack(ll__intern_t *in, const ll_site_t *sites, const uintptr_t *ips, int n,
+                     int limit, ll__tbcache_t *cache, uint64_t gen, uint32_t *id) {
+  static const ll_site_t unknown = {NULL, NULL, 0};
+  int total = n;
+  if (total < 1 || (sites == NULL && ips == NULL)) { /* no frames: one unknown */
+    sites = &unknown;
+    total = 1;
+  }
+  uint32_t kept = (uint32_t)(total < limit ? total : limit);
+  uint64_t *keys = scratch(in, kept);
+  if (keys == NULL) return LL_ENOMEM;
+  for (uint32_t i = 0; i < kept; i++) {
+    if (sites != NULL) {
+      if (ll__intern_site(in, sites[i].file, sites[i].func, sites[i].line, &keys[i]) != 0)
+        return LL_ENOMEM;
+    } else {
+      keys[i] = (uint64_t)ips[i] & ~LL__KEY_SYM;
+    }
+  }
+  int rc = ll__intern_tb(in, keys, kept, (uint32_t)total, id);
+  if (rc == 0 && sites == NULL && cache != NULL && kept <= LL__TBCACHE_MAX) {
+    memcpy(cache->ips, ips, kept * sizeof *ips);
+    cache->n = kept;
+    cache->total = (uint32_t)total;
+    cache->id = *id;
+    cache->gen = gen;
+  }
+  return rc;
+}
+
 void ll__intern_reset(ll__intern_t *in) {
   trip_reset(&in->sites);
   trip_reset(&in->locmap);
@@ -237,5 +281,6 @@ void ll__intern_reset(ll__intern_t *in) {
   ll__tmem_unmap(in->locs, in->loc_bytes);
   ll__tmem_unmap(in->tbs, in->tb_bytes);
   ll__tmem_unmap(in->tbmap, in->tbmap_bytes);
+  ll__tmem_unmap(in->scratch, in->scratch_bytes);
   memset(in, 0, sizeof *in);
 }

@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <leaklab/leaklab.h>
+
+#include "engine.h"
+
 /* A location key: symbolic locations carry the top bit and a location id; native return
  * addresses are stored as they are (user-space addresses never have the top bit). */
 #define LL__KEY_SYM (1ull << 63)
@@ -74,6 +78,8 @@ typedef struct ll__intern {
   size_t ntb, tb_cap, tb_bytes;
   uint32_t *tbmap; /* traceback content -> id; UINT32_MAX: empty */
   size_t tbmap_cap, tbmap_bytes;
+  uint64_t *scratch; /* location keys of the stack being interned (ll__intern_stack) */
+  size_t scratch_cap, scratch_bytes;
 } ll__intern_t;
 
 /* Key of a compile-time site (file/func may be NULL: "<unknown>" / ""). */
@@ -82,6 +88,12 @@ int ll__intern_site(ll__intern_t *in, const char *file, const char *func, unsign
 /* Id of the traceback (keys[0..n), total_nframe), created with zero counters when new. */
 int ll__intern_tb(ll__intern_t *in, const uint64_t *keys, uint32_t n, uint32_t total,
                   uint32_t *id);
+/* Id of a recorded stack: compile-time sites (sites != NULL) or native return addresses (ips),
+ * n frames of which the first `limit` are kept (total_nframe n); no frames at all is one
+ * unknown frame. With ips, a non-NULL cache is then filled with the stack and its id, stamped
+ * gen (the tracker's traceback generation). */
+int ll__intern_stack(ll__intern_t *in, const ll_site_t *sites, const uintptr_t *ips, int n,
+                     int limit, ll__tbcache_t *cache, uint64_t gen, uint32_t *id);
 /* Unmap every table (the intern arena is dropped separately by ll__tmem_arena_reset). */
 void ll__intern_reset(ll__intern_t *in);
 

@@ -104,3 +104,25 @@ void ll__series_sample(ll__series_t *s, const ll__intern_t *in, const ll__series
   if (new_peak) s->seen_peak = now->peak;
   s->next = now->clock + s->stride;
 }
+
+int ll__series_copy(const ll__series_t *s, const ll__intern_t *in, ll__arena_t *a,
+                    ll__series_copy_t *out) {
+  ll__series_point_t *pts = ll__arena_alloc(a, (s->npts + 1) * sizeof *pts);
+  uint64_t *val = ll__arena_alloc(a, ((size_t)s->npts * s->ncols + 1) * sizeof *val);
+  ll__series_col_t *cols = ll__arena_alloc(a, (s->ncols + 1) * sizeof *cols);
+  if (pts == NULL || val == NULL || cols == NULL) return LL_ENOMEM;
+  for (uint32_t p = 0; p < s->npts; p++) {
+    pts[p] = (ll__series_point_t){s->pt[p].t_ns, s->pt[p].clock, s->pt[p].total};
+    memcpy(&val[(size_t)p * s->ncols], s->val[p], s->ncols * sizeof *val);
+  }
+  for (uint32_t c = 0; c < s->ncols; c++) {
+    const ll__tb_t *tb = &in->tbs[s->col_tb[c]];
+    uint64_t *ips = ll__arena_alloc(a, (tb->nframe + 1) * sizeof *ips);
+    if (ips == NULL) return LL_ENOMEM;
+    for (uint32_t j = 0; j < tb->nframe; j++)
+      ips[j] = tb->keys[j] & LL__KEY_SYM ? 0 : tb->keys[j];
+    cols[c] = (ll__series_col_t){tb->nframe, tb->total_nframe, ips};
+  }
+  *out = (ll__series_copy_t){s->stride, s->npts, s->ncols, s->peak_pt, pts, val, cols, a};
+  return 0;
+}

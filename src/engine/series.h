@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
+#include "engine.h"
 #include "intern.h"
 #include "tracker_mem.h"
 
@@ -64,5 +66,9 @@ void ll__series_add_col(ll__series_t *s, ll__intern_t *in, uint32_t id);
 /* Take the point(s) due at now; final: also when not due (the end of the run). */
 void ll__series_sample(ll__series_t *s, const ll__intern_t *in, const ll__series_now_t *now,
                        int final);
+/* A copy of the series (ll__take_series's answer) in arena a, columns named by their
+ * tracebacks' return addresses. 0 or LL_ENOMEM. */
+int ll__series_copy(const ll__series_t *s, const ll__intern_t *in, ll__arena_t *a,
+                    ll__series_copy_t *out);
 
 #endif

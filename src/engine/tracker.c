@@ -39,8 +39,6 @@ static struct __attribute__((aligned(4096))) {
   uint64_t tbgen;       /* bumped when traceback ids are forgotten: per-thread caches expire */
   ll__livetab_t live;
   ll__intern_t in;
-  uint64_t *scratch; /* location keys of the traceback being recorded */
-  size_t scratch_cap, scratch_bytes;
   /* Memory over time per traceback (series.h): sampled every series->stride allocations; a
    * traceback whose bytes pass series_thr (peak / LL__SERIES_SHARE) becomes a column. */
   ll__series_t *series;
@@ -167,18 +165,6 @@ HOT void hist_add(size_t size) {
   T.hist_bytes[b] += size;
 }
 
-static uint64_t *scratch(size_t n) {
-  if (n <= T.scratch_cap) return T.scratch;
-  size_t len;
-  uint64_t *p = ll__tmem_map(n * sizeof *p, &len);
-  if (p == NULL) return NULL;
-  ll__tmem_unmap(T.scratch, T.scratch_bytes);
-  T.scratch = p;
-  T.scratch_cap = len / sizeof *p;
-  T.scratch_bytes = len;
-  return p;
-}
-
 /* Where a traceback comes from: compile-time sites or native return addresses. */
 typedef struct frames_src {
   const ll_site_t *sites;
@@ -197,38 +183,6 @@ HOT int cache_hit(const ll__tbcache_t *c, const uintptr_t *ips, uint32_t n, uint
   return 1;
 }
 
-__attribute__((noinline)) static int intern_frames_slow(const frames_src_t *src, uint32_t *id) {
-  static const ll_site_t unknown = {NULL, NULL, 0};
-  const ll_site_t *sites = src->sites;
-  int total = src->n;
-  if (total < 1 || (src->sites == NULL && src->ips == NULL)) { /* no frames: one unknown */
-    sites = &unknown;
-    total = 1;
-  }
-  uint32_t n = (uint32_t)(total < T.limit ? total : T.limit);
-  ll__tbcache_t *c = sites == NULL ? src->cache : NULL;
-  if (c != NULL && cache_hit(c, src->ips, n, (uint32_t)total, id)) return 0;
-  uint64_t *keys = scratch(n);
-  if (keys == NULL) return LL_ENOMEM;
-  for (uint32_t i = 0; i < n; i++) {
-    if (sites != NULL) {
-      if (ll__intern_site(&T.in, sites[i].file, sites[i].func, sites[i].line, &keys[i]) != 0)
-        return LL_ENOMEM;
-    } else {
-      keys[i] = (uint64_t)src->ips[i] & ~LL__KEY_SYM;
-    }
-  }
-  int rc = ll__intern_tb(&T.in, keys, n, (uint32_t)total, id);
-  if (rc == 0 && c != NULL && n <= LL__TBCACHE_MAX) {
-    memcpy(c->ips, src->ips, n * sizeof *src->ips);
-    c->n = n;
-    c->total = (uint32_t)total;
-    c->id = *id;
-    c->gen = T.tbgen;
-  }
-  return rc;
-}
-
 /* The per-thread cache's hit, inline (the hot path); everything else out of line. */
 HOT int intern_frames(const frames_src_t *src, uint32_t *id) {
   const ll__tbcache_t *c = src->cache;
@@ -237,7 +191,7 @@ HOT int intern_frames(const frames_src_t *src, uint32_t *id) {
     uint32_t n = (uint32_t)(total < T.limit ? total : T.limit);
     if (cache_hit(c, src->ips, n, (uint32_t)total, id)) return 0;
   }
-  return intern_frames_slow(src, id);
+  return ll__intern_stack(&T.in, src->sites, src->ips, src->n, T.limit, src->cache, T.tbgen, id);
 }
 
 /* A point of memory over time (series.h), due or final; the next one is due a stride later. */
@@ -411,9 +365,6 @@ static void forget_all_locked(void) {
   ll__live_reset(&T.live);
   ll__intern_reset(&T.in);
   ll__tmem_arena_reset();
-  ll__tmem_unmap(T.scratch, T.scratch_bytes);
-  T.scratch = NULL;
-  T.scratch_cap = T.scratch_bytes = 0;
   T.current = T.peak = 0;
   T.total_allocs = T.total_bytes = T.untracked_allocs = T.untracked_bytes = 0;
   memset(T.hist_counts, 0, sizeof T.hist_counts);
@@ -592,28 +543,6 @@ int ll__take_temporary_snapshot(ll_snapshot_t **out) {
 
 /* ---- memory over time ---------------------------------------------------------------------- */
 
-static int series_copy_locked(ll__arena_t *a, ll__series_copy_t *out) {
-  const ll__series_t *s = T.series;
-  ll__series_point_t *pts = ll__arena_alloc(a, (s->npts + 1) * sizeof *pts);
-  uint64_t *val = ll__arena_alloc(a, ((size_t)s->npts * s->ncols + 1) * sizeof *val);
-  ll__series_col_t *cols = ll__arena_alloc(a, (s->ncols + 1) * sizeof *cols);
-  if (pts == NULL || val == NULL || cols == NULL) return LL_ENOMEM;
-  for (uint32_t p = 0; p < s->npts; p++) {
-    pts[p] = (ll__series_point_t){s->pt[p].t_ns, s->pt[p].clock, s->pt[p].total};
-    memcpy(&val[(size_t)p * s->ncols], s->val[p], s->ncols * sizeof *val);
-  }
-  for (uint32_t c = 0; c < s->ncols; c++) {
-    const ll__tb_t *tb = &T.in.tbs[s->col_tb[c]];
-    uint64_t *ips = ll__arena_alloc(a, (tb->nframe + 1) * sizeof *ips);
-    if (ips == NULL) return LL_ENOMEM;
-    for (uint32_t j = 0; j < tb->nframe; j++)
-      ips[j] = tb->keys[j] & LL__KEY_SYM ? 0 : tb->keys[j];
-    cols[c] = (ll__series_col_t){tb->nframe, tb->total_nframe, ips};
-  }
-  *out = (ll__series_copy_t){s->stride, s->npts, s->ncols, s->peak_pt, pts, val, cols, a};
-  return 0;
-}
-
 int ll__take_series(ll__series_copy_t *out) {
   if (out == NULL) return LL_EINVAL;
   memset(out, 0, sizeof *out);
@@ -628,7 +557,7 @@ int ll__take_series(ll__series_copy_t *out) {
     rc = LL_ENOVIEW;
   } else {
     series_sample_locked(1);
-    rc = series_copy_locked(a, out);
+    rc = ll__series_copy(T.series, &T.in, a, out);
   }
   q_unlock(locked);
   if (rc != 0) {

@@ -18,7 +18,7 @@
 enum { IP_GROW = 0x401000, IP_PLATEAU = 0x402000, IP_SPIKE = 0x403000, IP_TINY = 0x404000 };
 
 static void alloc_ip(size_t i, size_t size, uintptr_t ip) {
-  ll__track_alloc_ips(P(i), size, size, &ip, 1);
+  ll__track_alloc_ips_c(P(i), size, size, &ip, 1, NULL);
 }
 
 static int teardown(void **state) {
