@@ -14,6 +14,13 @@ ll__need_env LL_SOURCE_DIR "the source directory"
 ll__need_env LL_PROGRAMS "the test programs directory"
 LL_SANITIZE=${LL_SANITIZE:-0}
 
+# The JSON checks' python3 is Debian's, which tools/deps.sh installs, not whatever comes first on
+# PATH: a version manager's shim there (pyenv's) costs seconds a call on a busy machine, and the
+# scripts call python3 dozens of times.
+if [[ -x /usr/bin/python3 ]]; then
+  python3() { /usr/bin/python3 "$@"; }
+fi
+
 # A directory of its own per script, removed at exit; a script that counted failures but ran off
 # its end (or exited 0) still fails.
 tmp=$(mktemp -d)

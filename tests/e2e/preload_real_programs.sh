@@ -8,6 +8,9 @@ cd "$tmp"
 # Inputs.
 seq 1 200000 >nums.txt
 gzip -c nums.txt >nums.gz
+# xz makes the same 226 allocations (its encoder's 93 MiB of tables) for 20,000 lines as for
+# 200,000, in a twentieth of the time.
+head -n 20000 nums.txt >few.txt
 cat >alloc.py <<'PY'
 d = {i: str(i) * 10 for i in range(20000)}
 l = [list(range(100)) for _ in range(200)]
@@ -40,7 +43,7 @@ check() {
 check python3 100000 /usr/bin/python3 alloc.py
 check perl 100000 perl -e 'my %h; $h{$_} = "x" x 100 for 1..10000; print scalar(keys %h), "\n"'
 check gzip 1024 gzip -dc nums.gz
-check xz 1000000 xz -c nums.txt
+check xz 1000000 xz -c few.txt
 need sqlite3 "apt-get install sqlite3"
 check sqlite3 100000 sqlite3 :memory: -init /dev/null -bail ".read script.sql"
 check git 10000 git -C repo log --stat --format=%s

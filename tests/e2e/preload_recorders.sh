@@ -64,10 +64,22 @@ helper_of() { # the leaklab-helper forked from the process $1 (same command line
     if cmp -s "/proc/$h/cmdline" "/proc/$1/cmdline" 2>/dev/null; then echo "$h"; return; fi
   done
 }
-"$LEAKLAB" run --recorder async -o "$tmp/h.llcap" -- "$P" pause 1500 >"$tmp/h.out" 2>"$tmp/h.err" &
-run=$!
-for _ in $(seq 100); do grep -q "^pid" "$tmp/h.out" 2>/dev/null && break; sleep 0.02; done
-prog=$(sed -n 's/^pid //p' "$tmp/h.out")
+# hold_probe RECORDER NAME: `leaklab run` of `recorder_probe pause` in the background ($run),
+# output in $tmp/NAME.out and .err, its pid in $prog once it has printed it. The probe waits for
+# the end of its stdin, a FIFO this shell holds open on fd 7 until release_probe: the test takes
+# as long as it needs to look, and no longer. Nothing long-lived may start while fd 7 is open.
+hold_probe() {
+  rm -f "$tmp/hold"
+  mkfifo "$tmp/hold"
+  "$LEAKLAB" run --recorder "$1" -o "$tmp/$2.llcap" -- "$P" pause <"$tmp/hold" >"$tmp/$2.out" 2>"$tmp/$2.err" &
+  run=$!
+  exec 7>"$tmp/hold"
+  for _ in $(seq 1000); do grep -q "^pid" "$tmp/$2.out" 2>/dev/null && break; sleep 0.02; done
+  prog=$(sed -n 's/^pid //p' "$tmp/$2.out")
+}
+release_probe() { exec 7>&-; }
+
+hold_probe async h
 [ -n "$prog" ] || die "the probe did not start"
 h=$(helper_of "$prog")
 [ -n "$h" ] || die "no leaklab-helper for the program"
@@ -75,6 +87,7 @@ h=$(helper_of "$prog")
 [ "$(ps -o sid= -p "$h" | tr -d ' ')" != "$(ps -o sid= -p "$prog" | tr -d ' ')" ] ||
   fail "the helper shares the program's session (terminal signals would reach it)"
 [ -z "$(ls "/proc/$h/fd")" ] || fail "the helper holds file descriptors: $(ls -l "/proc/$h/fd")"
+release_probe
 wait $run || fail "pause run"
 [ "$(cat "$tmp/h.out")" = "$(printf 'pid %s\ndone' "$prog")" ] || fail "pause output: $(cat "$tmp/h.out")"
 # Gone, or a zombie waiting for init to reap it (a double-forked process's end).
@@ -86,21 +99,18 @@ alive "$h" && fail "the helper outlived the program"
   fail "pause capture lacks the program's blocks"
 
 # sync: no helper at all
-"$LEAKLAB" run --recorder sync -o "$tmp/s.llcap" -- "$P" pause 600 >"$tmp/s.out" 2>/dev/null &
-run=$!
-for _ in $(seq 100); do grep -q "^pid" "$tmp/s.out" 2>/dev/null && break; sleep 0.02; done
+hold_probe sync s
 sleep 0.1
-[ -z "$(helper_of "$(sed -n 's/^pid //p' "$tmp/s.out")")" ] || fail "--recorder sync started a helper"
+[ -z "$(helper_of "$prog")" ] || fail "--recorder sync started a helper"
+release_probe
 wait $run || fail "sync pause run"
 
 # ---- a helper killed mid-run: the program goes on unharmed, leaklab says what happened ----------
-"$LEAKLAB" run --recorder async -o "$tmp/k.llcap" -- "$P" pause 1000 >"$tmp/k.out" 2>"$tmp/k.err" &
-run=$!
-for _ in $(seq 100); do grep -q "^pid" "$tmp/k.out" 2>/dev/null && break; sleep 0.02; done
-prog=$(sed -n 's/^pid //p' "$tmp/k.out")
+hold_probe async k
 h=$(helper_of "$prog")
 [ -n "$h" ] || die "no helper to kill"
 kill -KILL "$h"
+release_probe
 set +e
 wait $run; rc=$?
 set -e

@@ -7,15 +7,15 @@
  *                                 (@keep); prints what it made
  *        recorder_probe wait      allocates, then wait(NULL): prints "wait: ECHILD" when the
  *                                 process has no child, as it should under any recorder
- *        recorder_probe pause MS  prints "pid N", allocates, sleeps MS milliseconds (time to look
- *                                 at or kill the helper), allocates again, prints "done"
+ *        recorder_probe pause     prints "pid N", allocates, waits for the end of its standard
+ *                                 input (time to look at or kill the helper: as long as the test
+ *                                 needs, no longer), allocates again, prints "done"
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static void *kept[4096];
@@ -63,9 +63,11 @@ __attribute__((noinline)) static void descend(int depth, int round) {
   __asm__ volatile("" ::: "memory"); /* not a tail call: each level stays a frame */
 }
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+static void wait_for_eof(void) {
+  char buf[64];
+  for (;;) {
+    ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+    if (n == 0 || (n < 0 && errno != EINTR)) return;
   }
 }
 
@@ -84,11 +86,10 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(mode, "pause") == 0) {
-    long ms = argc > 2 ? atol(argv[2]) : 1000;
     printf("pid %ld\n", (long)getpid());
     fflush(stdout);
     for (int i = 0; i < 1000; i++) keep(malloc(32)); /* @before */
-    sleep_ms(ms);
+    wait_for_eof();
     for (int i = 0; i < 1000; i++) keep(malloc(48)); /* @after */
     printf("done\n");
     return 0;
