@@ -54,7 +54,8 @@ extern "C" {
   XX(ECHECKSUM, -4004, "checksum mismatch: the file is corrupt")                                  \
   XX(ECORRUPT, -4005, "file is corrupt: inconsistent contents")                                   \
   XX(ENOVIEW, -4006, "the file holds no snapshot for that moment")                                \
-  XX(ENOTRACING, -4007, "tracing is not started")
+  XX(ENOTRACING, -4007, "tracing is not started")                                                  \
+  XX(ENOTREG, -4008, "not a regular file")
 
 typedef enum {
 #define LL__ERR_ENUM(name, value, msg) LL_##name = (value),
@@ -244,7 +245,8 @@ LL_API void ll_stats_free(ll_stats_t *stats);
  * atomic (temporary file then rename). */
 LL_API int ll_snapshot_dump(const ll_snapshot_t *const *snaps, size_t nsnap, const char *path);
 /* Read the snapshot for moment `at` from a file. Truncated, corrupt or foreign files give
- * LL_ETRUNC / LL_ECHECKSUM / LL_ECORRUPT / LL_EBADMAGIC / LL_EVERSION, never a crash. */
+ * LL_ETRUNC / LL_ECHECKSUM / LL_ECORRUPT / LL_EBADMAGIC / LL_EVERSION, never a crash; a FIFO or
+ * device LL_ENOTREG, never a wait. */
 LL_API int ll_snapshot_load(const char *path, ll_at_t at, ll_snapshot_t **out);
 /* Which moments a file holds: bit (1 << at) set for each. */
 LL_API int ll_snapshot_file_views(const char *path, unsigned *mask);

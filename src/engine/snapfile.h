@@ -42,10 +42,13 @@
  *   Types >= 0x100 (LL__SEC_EXTRA_MIN) belong to leaklab's other writers (the preload's module
  *   maps, histograms, timelines): the snapshot reader skips them and they may repeat.
  *
- * Readers check, in order: magic (LL_EBADMAGIC; a file that is a strict prefix of the magic is
- * LL_ETRUNC), version (LL_EVERSION), length (LL_ETRUNC), checksum and trailer (LL_ECHECKSUM),
- * then every section bound, count, index and string while decoding (LL_ECORRUPT), so a
- * damaged file whose CRC was recomputed still cannot make them read out of bounds.
+ * Readers refuse a path that is not a regular file (a FIFO, a device: LL_ENOTREG) without
+ * waiting on it, then check from the header alone, before room is made for the rest: magic
+ * (LL_EBADMAGIC; a file that is a strict prefix of the magic is LL_ETRUNC), version
+ * (LL_EVERSION), length against the file's (LL_ETRUNC, LL_ECORRUPT); then checksum and
+ * trailer (LL_ECHECKSUM), then every section bound, count, index and string while decoding
+ * (LL_ECORRUPT), so a damaged file whose CRC was recomputed still cannot make them read out of
+ * bounds.
  */
 #include <stddef.h>
 #include <stdint.h>

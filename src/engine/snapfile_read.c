@@ -51,20 +51,28 @@ void ll__snapfile_close(ll__snapfile_t *f) {
   ll__mmap_free(f, sizeof *f);
 }
 
+/* The header's checks, on its first `have` bytes of a file of `len`: a file is judged by its magic,
+ * version and length before the rest of it is read (or room is made for it). */
+static int check_head(const unsigned char *b, size_t have, uint64_t len) {
+  if (have < 8) return memcmp(b, LL__SNAPFILE_MAGIC, have) == 0 ? LL_ETRUNC : LL_EBADMAGIC;
+  if (memcmp(b, LL__SNAPFILE_MAGIC, 8) != 0) return LL_EBADMAGIC;
+  if (have < 12) return LL_ETRUNC;
+  if (ll__get_u32(b + 8) != LL__SNAPFILE_VERSION) return LL_EVERSION;
+  if (have < LL__SNAPFILE_HEADER) return LL_ETRUNC;
+  uint64_t total = ll__get_u64(b + 16);
+  if (total > len) return LL_ETRUNC;
+  if (total < LL__SNAPFILE_HEADER + LL__SNAPFILE_TRAILER || total < len) return LL_ECORRUPT;
+  return 0;
+}
+
 /* Magic, version, length, trailer and checksum; then section framing. */
 static int check_frame(ll__snapfile_t *f) {
   const unsigned char *b = f->img;
   size_t len = f->len;
-  if (len < 8) return memcmp(b, LL__SNAPFILE_MAGIC, len) == 0 ? LL_ETRUNC : LL_EBADMAGIC;
-  if (memcmp(b, LL__SNAPFILE_MAGIC, 8) != 0) return LL_EBADMAGIC;
-  if (len < 12) return LL_ETRUNC;
-  if (ll__get_u32(b + 8) != LL__SNAPFILE_VERSION) return LL_EVERSION;
-  if (len < LL__SNAPFILE_HEADER) return LL_ETRUNC;
-  uint64_t total = ll__get_u64(b + 16);
-  if (total > len) return LL_ETRUNC;
-  if (total < LL__SNAPFILE_HEADER + LL__SNAPFILE_TRAILER || total < len) return LL_ECORRUPT;
+  int rc = check_head(b, len, len);
+  if (rc != 0) return rc; /* and the header's total length is len */
   const unsigned char *tr = b + len - LL__SNAPFILE_TRAILER;
-  if (ll__get_u64(tr) != total || memcmp(tr + 12, LL__SNAPFILE_END, 4) != 0 ||
+  if (ll__get_u64(tr) != len || memcmp(tr + 12, LL__SNAPFILE_END, 4) != 0 ||
       ll__get_u32(tr + 8) != ll__crc32(0, b, len - 8))
     return LL_ECHECKSUM;
 
@@ -192,13 +200,30 @@ int ll__snapfile_open_buffer(const void *buf, size_t len, ll__snapfile_t **out) 
   return snapfile_parse(img, len, cap, out);
 }
 
+/* read() until n bytes or the end of the file; the count read, or an error code. */
+static ssize_t read_full(int fd, unsigned char *buf, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, buf + got, n - got);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return LL__ERR(errno);
+    }
+    if (r == 0) break; /* shrank since fstat: parse what is there, it will say truncated */
+    got += (size_t)r;
+  }
+  return (ssize_t)got;
+}
+
 int ll__snapfile_open(const char *path, ll__snapfile_t **out) {
   if (path == NULL || out == NULL) return LL_EINVAL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: opening a FIFO with no writer would wait for one; it is refused below anyway. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return LL__ERR(errno);
   int rc = 0;
-  unsigned char *img = NULL;
-  size_t cap = 0, got = 0;
+  unsigned char *img = NULL, head[LL__SNAPFILE_HEADER];
+  size_t cap = 0;
+  ssize_t got;
   struct stat st;
   if (fstat(fd, &st) != 0) {
     rc = LL__ERR(errno);
@@ -208,25 +233,31 @@ int ll__snapfile_open(const char *path, ll__snapfile_t **out) {
     rc = LL__ERR(EISDIR);
     goto cleanup;
   }
+  if (!S_ISREG(st.st_mode)) { /* a FIFO, device or socket: no size, maybe no end */
+    rc = LL_ENOTREG;
+    goto cleanup;
+  }
+  size_t size = (size_t)st.st_size;
+  if ((got = read_full(fd, head, sizeof head)) < 0) {
+    rc = (int)got;
+    goto cleanup;
+  }
+  if ((size_t)got < sizeof head) size = (size_t)got; /* shrank: what there is is the file */
+  if ((rc = check_head(head, (size_t)got, size)) != 0) goto cleanup;
   /* Read, not mmap the file: a file truncated under a mapping would raise SIGBUS. */
-  cap = st.st_size > 0 ? (size_t)st.st_size : 1;
+  cap = size;
   if ((img = ll__mmap_alloc(cap)) == NULL) {
     rc = LL_ENOMEM;
     goto cleanup;
   }
-  while (got < (size_t)st.st_size) {
-    ssize_t r = read(fd, img + got, (size_t)st.st_size - got);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      rc = LL__ERR(errno);
-      goto cleanup;
-    }
-    if (r == 0) break; /* shrank since fstat: parse what is there, it will say truncated */
-    got += (size_t)r;
+  memcpy(img, head, sizeof head);
+  if ((got = read_full(fd, img + sizeof head, size - sizeof head)) < 0) {
+    rc = (int)got;
+    goto cleanup;
   }
   close(fd);
   fd = -1;
-  rc = snapfile_parse(img, got, cap, out);
+  rc = snapfile_parse(img, sizeof head + (size_t)got, cap, out);
   img = NULL; /* owned by the parser now */
 cleanup:
   if (fd >= 0) close(fd);

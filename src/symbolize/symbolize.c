@@ -5,9 +5,11 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -90,6 +92,19 @@ static int same_build(Dwfl_Module *m, const ll_cap_module_t *cm) {
   return n == (int)cm->build_id_len && memcmp(bits, cm->build_id, (size_t)n) == 0;
 }
 
+/* A module's file, opened for libdw, or -1 when it is gone or not a regular file: a capture may
+ * name a path that is now a FIFO or a device, which must not be waited on or read. */
+static int open_module(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return -1;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 int ll_symbolizer_new(const void *modules, size_t len, ll_symbolizer_t **out) {
   ll_symbolizer_t *s = NULL;
   ll__arena_t *a = ll__arena_new();
@@ -104,8 +119,10 @@ int ll_symbolizer_new(const void *modules, size_t len, ll_symbolizer_t **out) {
   dwfl_report_begin(s->dwfl);
   for (size_t i = 0; i < s->nmod; i++) {
     const ll_cap_module_t *m = &s->mods[i];
-    if (m->path[0] != '/' || access(m->path, R_OK) != 0) continue; /* the vdso; a gone file */
-    Dwfl_Module *dm = dwfl_report_elf(s->dwfl, m->path, m->path, -1, m->bias, false);
+    int fd = m->path[0] == '/' ? open_module(m->path) : -1; /* not the vdso */
+    if (fd < 0) continue;
+    Dwfl_Module *dm = dwfl_report_elf(s->dwfl, m->path, m->path, fd, m->bias, false);
+    if (dm == NULL) close(fd); /* libdw owns it only on success */
     /* Overlapping ranges (a module unloaded and another loaded in its place) are refused by
      * libdw: the later one stays unsymbolised rather than guessed. */
     if (dm != NULL && same_build(dm, m)) s->usable[i] = 1;
