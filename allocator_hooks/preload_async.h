@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */
+
 /* Nonzero while events go to the helper process (only ever while the process has one thread). */
 extern int ll__pl_async_on;
 static inline int ll__pl_async_active(void) { return __atomic_load_n(&ll__pl_async_on, __ATOMIC_RELAXED); }
@@ -31,5 +33,7 @@ int ll__pl_async_stop(int bounded);
 /* A forked child: its parent's ring is not its own. */
 void ll__pl_async_forget(void);
 int ll__pl_async_lost(void); /* the helper died before it drained */
+
+#pragma GCC visibility pop
 
 #endif

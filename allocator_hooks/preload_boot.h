@@ -7,11 +7,15 @@
  */
 #include <stddef.h>
 
+#pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */
+
 /* A block of `size` bytes aligned to `align` (at least 16), or NULL when the pool is full. */
 void *ll__pl_boot_alloc(size_t size, size_t align);
 /* Whether p points into the pool. */
 int ll__pl_is_boot(const void *p);
 /* Requested size of a boot block (for realloc and malloc_usable_size). */
 size_t ll__pl_boot_size(const void *p);
+
+#pragma GCC visibility pop
 
 #endif

@@ -11,6 +11,8 @@
  */
 #include <stdint.h>
 
+#pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */
+
 /* Where the capture goes (a followed child: CAPTURE.<pid>). */
 void ll__pl_capture_set_path(const char *path);
 /* Process flags the capture carries: LL_CAP_F_NATIVE, LL_CAP_F_CHILD. */
@@ -19,5 +21,7 @@ void ll__pl_capture_set_flags(uint32_t flags);
  * tracker could not be read consistently (crash inside it): only the process facts and the
  * timeline. Says on stderr what failed; returns 0 or a negative LL_E* code. */
 int ll__pl_write_capture(int how, int sig, int partial);
+
+#pragma GCC visibility pop
 
 #endif

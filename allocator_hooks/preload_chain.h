@@ -12,6 +12,8 @@
 
 #include "capture_format.h"
 
+#pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */
+
 /* This image's command line (stages and snapshots show it). */
 void ll__pl_chain_set_program(const char *program);
 /* Earlier images of this process, parsed from LEAKLAB_CHAIN's value (NULL: none); a chain
@@ -24,5 +26,7 @@ int ll__pl_chain_encode_next(char *buf, size_t len, long pid);
  * are ignored), then the chain and this image, with this image's figures from the tracker
  * unless `partial` (the tracker cannot be read). Its length, or 0 when it does not fit. */
 size_t ll__pl_chain_section(const ll_cap_process_t *facts, int partial, const void **data);
+
+#pragma GCC visibility pop
 
 #endif

@@ -11,11 +11,15 @@
  * (see preload_state.h for the modules' order).
  */
 
+#pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */
+
 /* Keep the leaklab variables as they are now (once, at start, before any is stripped). */
 void ll__pl_env_save(void);
 /* The value a leaklab variable (LL_ENV_*) had at start, or NULL when it was unset. */
 const char *ll__pl_env_saved(const char *name);
 /* Remove ourselves from this process's environment (children then start untraced). */
 void ll__pl_env_strip(void);
+
+#pragma GCC visibility pop
 
 #endif

@@ -8,8 +8,12 @@
  * preload_async, preload_timeline and the engine (see preload_state.h for the modules' order).
  */
 
+#pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */
+
 /* 1 when another library's malloc comes first in the lookup order (LD_PRELOAD order): our hooks
  * would never be called. */
 int ll__pl_is_shadowed(void);
+
+#pragma GCC visibility pop
 
 #endif

@@ -7,8 +7,12 @@
  */
 #include <stddef.h>
 
+#pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */
+
 /* The JEMALLOC section (valid until the next call): 0, or -1 when the allocator the hooks pass
  * calls on to is not jemalloc or has no statistics. */
 int ll__pl_jemalloc_section(const void **data, size_t *len);
+
+#pragma GCC visibility pop
 
 #endif

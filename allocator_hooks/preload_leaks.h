@@ -8,8 +8,12 @@
  */
 #include "engine.h"
 
+#pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */
+
 /* LEAKS: `end` restricted to own-code traces, minus the runtime's stdio buffers. Shares the end
  * snapshot's tracebacks (`end` must outlive *out). 0 or LL_ENOMEM. */
 int ll__pl_leaks_snapshot(const ll_snapshot_t *end, ll_snapshot_t **out);
+
+#pragma GCC visibility pop
 
 #endif

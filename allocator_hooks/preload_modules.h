@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */
+
 /* Record every loaded module (union over the run: modules later dlclose'd stay listed). */
 void ll__pl_modules_refresh(void);
 /* 1 when ip lies in the program's own code (not a system library, not leaklab), 0 otherwise;
@@ -21,5 +23,7 @@ int ll__pl_ip_is_code(uintptr_t ip);
  * first (normal end). */
 int ll__pl_modules_encode(const void **data, size_t *len);
 int ll__pl_modules_snapshot(const void **data, size_t *len);
+
+#pragma GCC visibility pop
 
 #endif

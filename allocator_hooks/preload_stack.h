@@ -11,6 +11,8 @@
 
 #include "preload_state.h"
 
+#pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */
+
 enum { LL__UNWIND_AUTO = 0, LL__UNWIND_FP = 1, LL__UNWIND_LIBUNWIND = 2 };
 /* Configure once at start: mode and depth (clamped to 1..LL__PL_MAX_FRAMES). */
 void ll__pl_stack_config(int mode, int frames);
@@ -26,5 +28,7 @@ int ll__pl_capture_stack(void *hook_fp, uintptr_t *ips);
 extern int ll__pl_stack_one;
 extern __thread int ll__pl_stack_known __attribute__((tls_model("initial-exec")));
 static inline int ll__pl_stack_is_one(void) { return ll__pl_stack_one && ll__pl_stack_known != 0; }
+
+#pragma GCC visibility pop
 
 #endif

@@ -34,6 +34,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Everything the preload's headers declare is internal to the library: hidden, so the compiler
+ * reaches it directly (no GOT load, no PLT) wherever it is defined. Each header says so too. */
+#pragma GCC visibility push(hidden)
+
 /* The interposed functions: the only symbols the library exports (with the version script). */
 #define LL__PL_EXPORT __attribute__((visibility("default")))
 
@@ -105,5 +109,7 @@ void *ll__pl_next(const char *name);
 const char *ll__pl_self_path(void);
 /* One message to stderr with write(2): no stdio, no allocation, async-signal-safe. */
 void ll__pl_say(const char *msg);
+
+#pragma GCC visibility pop
 
 #endif

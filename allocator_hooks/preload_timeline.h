@@ -8,6 +8,8 @@
  */
 #include <stddef.h>
 
+#pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */
+
 /* Sample memory over time when the sampling interval has passed (cheap when it has not). */
 void ll__pl_timeline_tick(void);
 /* Start over (at start, and in a followed child: its times count from its fork). */
@@ -17,5 +19,7 @@ void ll__pl_timeline_reset(void);
  * sampling lock may be held by a thread that crashed: after 200 ms the section goes without the
  * final point rather than hang. */
 size_t ll__pl_timeline_section(const void **data, int final_point);
+
+#pragma GCC visibility pop
 
 #endif
