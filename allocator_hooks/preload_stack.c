@@ -1,7 +1,12 @@
 /* preload_stack.c - call stacks at allocation time: a guarded frame-pointer walk, libunwind as the fallback. */
 #include "preload_stack.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "preload_modules.h"
 
@@ -21,6 +26,14 @@
  * by the user, usually with frame pointers at -O0) and uses libunwind when the caller is a
  * system library (strdup, fopen, operator new, libgmp...), whose frames the walk would skip,
  * losing the user's line that the report needs.
+ *
+ * libunwind 1.6 checks addresses it is unsure of by writing one byte from them into a pipe it
+ * opens at start, on the lowest free descriptors (3 and 4), and reopens when a read fails: the
+ * program would see them (its first free descriptor 5), and one that closes inherited
+ * descriptors and opens its own files there gets them read from and written into. So the
+ * local address space's memory reader is replaced by ours, which checks an address without any
+ * descriptor (this thread's stack, else process_vm_readv, which fails on unreadable memory),
+ * and the pipe, never used then, is closed at once; with --unwind fp libunwind is not started.
  */
 
 static int g_mode = LL__UNWIND_AUTO;
@@ -33,14 +46,85 @@ static __thread uintptr_t t_stack_hi __attribute__((tls_model("initial-exec")));
 __thread int ll__pl_stack_known __attribute__((tls_model("initial-exec")));
 #define t_stack_known ll__pl_stack_known
 
+static void find_stack(void);
+
+/* Readable pages found by readable() on this thread, most recent first (0: none): the same
+ * few pages of .eh_frame are read over and over while libunwind parses call-frame information.
+ * Stale in the way libunwind's own cache of checked pages is (an unmapped page is not seen). */
+#define OK_PAGES 4
+static __thread uintptr_t t_ok_page[OK_PAGES] __attribute__((tls_model("initial-exec")));
+static int g_vm_readv = 1; /* process_vm_readv works here (a seccomp filter may forbid it) */
+
+static int page_readable(uintptr_t page) {
+  for (int i = 0; i < OK_PAGES; i++)
+    if (t_ok_page[i] == page) return 1;
+  char byte;
+  struct iovec local = {&byte, 1}, remote = {(void *)page, 1};
+  if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != 1) {
+    if (errno == ENOSYS || errno == EPERM) g_vm_readv = 0;
+    return 0;
+  }
+  for (int i = OK_PAGES - 1; i > 0; i--) t_ok_page[i] = t_ok_page[i - 1];
+  t_ok_page[0] = page;
+  return 1;
+}
+
+/* Whether the word at addr can be read: in this thread's stack, or on readable pages. */
+static int readable(uintptr_t addr) {
+  if (addr < 4096 || addr > UINTPTR_MAX - sizeof(unw_word_t)) return 0;
+  if (t_stack_known == 0) find_stack();
+  if (t_stack_known > 0 && addr >= t_stack_lo && addr + sizeof(unw_word_t) <= t_stack_hi) return 1;
+  if (!g_vm_readv) return ll__pl_ip_is_code(addr); /* without it: only code we know is mapped */
+  uintptr_t first = addr & ~(uintptr_t)4095, last = (addr + sizeof(unw_word_t) - 1) & ~(uintptr_t)4095;
+  return page_readable(first) && (last == first || page_readable(last));
+}
+
+/* libunwind's memory reader for this process, as libunwind 1.6's own but for how it checks:
+ * bit 0 of `arg` (the local address space's packed argument) asks for the check. */
+static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write, void *arg) {
+  (void)as;
+  if (write) {
+    *(unw_word_t *)addr = *val;
+    return 0;
+  }
+  if (((uintptr_t)arg & 1) != 0 && !readable((uintptr_t)addr)) return -1;
+  *val = *(const unw_word_t *)addr;
+  return 0;
+}
+
+/* Whether fds a and b are the two ends of one pipe. */
+static int pipe_pair(int a, int b) {
+  struct stat sa, sb;
+  return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && S_ISFIFO(sa.st_mode) && S_ISFIFO(sb.st_mode) &&
+         sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
+}
+
+/* Start libunwind (its per-thread caches: no lock shared between threads while unwinding) with
+ * our memory reader, then close the pipe it opened: on the two lowest free descriptors, which
+ * a pipe of ours made and closed just before finds (the constructor runs before the program
+ * has a second thread). */
+static void start_libunwind(void) {
+  int probe[2];
+  int known = pipe2(probe, O_CLOEXEC) == 0;
+  if (known) {
+    close(probe[0]);
+    close(probe[1]);
+  }
+  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+  unw_get_accessors(unw_local_addr_space)->access_mem = access_mem;
+  if (known && pipe_pair(probe[0], probe[1]) && (fcntl(probe[0], F_GETFL) & O_NONBLOCK)) {
+    close(probe[0]);
+    close(probe[1]);
+  }
+}
+
 void ll__pl_stack_config(int mode, int frames) {
   g_mode = mode;
   if (frames < 1) frames = 1;
   if (frames > LL__PL_MAX_FRAMES) frames = LL__PL_MAX_FRAMES;
   g_frames = frames;
   ll__pl_stack_one = frames == 1 && mode != LL__UNWIND_LIBUNWIND;
-  /* Per-thread caches: no lock shared between threads while unwinding. */
-  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+  if (mode != LL__UNWIND_FP) start_libunwind();
 }
 
 int ll__pl_stack_frames(void) { return g_frames; }
