@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "capture_format.h"
 #include "engine.h"
 #include "preload_async.h"
@@ -45,13 +46,45 @@ static size_t histogram_section(const void **data) {
   return sizeof hist_buf;
 }
 
+/* The LINES section: the engine's memory over time per traceback, encoded into pages of our own
+ * (the caller unmaps them). 0 with *data and *len set, or an LL_E* code (LL_ENOVIEW: the
+ * engine kept no series). */
+static int lines_section(void **data, size_t *len) {
+  ll__series_copy_t s;
+  int rc = ll__take_series(&s);
+  if (rc != 0) return rc;
+  uint64_t *t = ll__arena_alloc(s.arena, (s.npts + 1) * sizeof *t);
+  uint64_t *clk = ll__arena_alloc(s.arena, (s.npts + 1) * sizeof *clk);
+  uint64_t *tot = ll__arena_alloc(s.arena, (s.npts + 1) * sizeof *tot);
+  ll_cap_lines_col_t *cols = ll__arena_alloc(s.arena, (s.ncols + 1) * sizeof *cols);
+  rc = LL_ENOMEM;
+  if (t == NULL || clk == NULL || tot == NULL || cols == NULL) goto done;
+  for (uint32_t i = 0; i < s.npts; i++) {
+    t[i] = s.pts[i].t_ns;
+    clk[i] = s.pts[i].clock;
+    tot[i] = s.pts[i].total;
+  }
+  for (uint32_t c = 0; c < s.ncols; c++)
+    cols[c] = (ll_cap_lines_col_t){s.cols[c].nframe, s.cols[c].total_nframe, s.cols[c].ips};
+  ll_cap_lines_t l = {s.npts, s.ncols, s.peak_pt, s.stride, cols, t, clk, tot, s.val};
+  *len = ll_cap_lines_size(&l);
+  if ((*data = ll__mmap_alloc(*len)) == NULL) goto done;
+  ll_cap_encode_lines(*data, &l, ll__pl_timeline_origin());
+  rc = 0;
+done:
+  ll__series_copy_free(&s);
+  return rc;
+}
+
 int ll__pl_write_capture(int how, int sig, int partial) {
   ll_snapshot_t *peak = NULL, *end = NULL, *leaks = NULL, *tmp = NULL;
   const ll_snapshot_t *snaps[4];
-  ll__section_t sec[5];
+  ll__section_t sec[6];
   size_t nsnap = 0, nsec = 0;
   const void *data;
   size_t len;
+  void *lines = NULL;
+  size_t lines_len = 0;
   int rc;
 
   if (!partial) {
@@ -69,6 +102,9 @@ int ll__pl_write_capture(int how, int sig, int partial) {
     /* Not from a signal handler: mallctl takes jemalloc's locks. */
     if (how != LL_CAP_END_SIGNAL && ll__pl_jemalloc_section(&data, &len) == 0)
       sec[nsec++] = (ll__section_t){LL_CAP_SEC_JEMALLOC, 0, data, len};
+    /* Without it (no memory for it) the capture still has everything else. */
+    if (lines_section(&lines, &lines_len) == 0)
+      sec[nsec++] = (ll__section_t){LL_CAP_SEC_LINES, 0, lines, lines_len};
   }
 
   len = ll__pl_timeline_section(&data, !partial);
@@ -105,6 +141,7 @@ cleanup:
                      ll_strerror(rc));
     if (n > 0) ll__pl_say(msg); /* snprintf truncates, always terminated */
   }
+  ll__mmap_free(lines, lines_len);
   ll_snapshot_free(leaks);
   ll_snapshot_free(tmp);
   ll_snapshot_free(end);

@@ -96,3 +96,5 @@ size_t ll__pl_timeline_section(const void **data, int final_point) {
   *data = buf;
   return 16 + 24 * tl_n;
 }
+
+uint64_t ll__pl_timeline_origin(void) { return tl_t0; }

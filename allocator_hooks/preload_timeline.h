@@ -7,6 +7,7 @@
  * means this one skips). Calls only the engine (see preload_state.h for the modules' order).
  */
 #include <stddef.h>
+#include <stdint.h>
 
 #pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */
 
@@ -19,6 +20,8 @@ void ll__pl_timeline_reset(void);
  * sampling lock may be held by a thread that crashed: after 200 ms the section goes without the
  * final point rather than hang. */
 size_t ll__pl_timeline_section(const void **data, int final_point);
+/* When the timeline started (CLOCK_MONOTONIC_COARSE ns): the origin of its points' times. */
+uint64_t ll__pl_timeline_origin(void);
 
 #pragma GCC visibility pop
 

@@ -109,6 +109,8 @@ typedef struct ll__report_args {
   int usable;           /* --usable: text lines end with ", usable=<size>" */
   ll_weight_t weight;   /* --weight: what a folded stack's number counts */
   int weight_given;
+  int growth;           /* --growth: growth verdicts per site instead of a moment */
+  int64_t growth_min;   /* --growth-min SIZE; -1: 1% of the peak */
 } ll__report_args_t;
 
 /* The options report and diff share, for ll__opt_next; ids below. */
@@ -116,7 +118,7 @@ extern const ll__opt_t ll__report_opts[];
 enum {
   LL__RO_AT, LL__RO_GROUP, LL__RO_CUMULATIVE, LL__RO_TOP, LL__RO_FORMAT, LL__RO_OUTPUT,
   LL__RO_INCLUDE, LL__RO_EXCLUDE, LL__RO_ALL_FRAMES, LL__RO_NATIVE, LL__RO_NO_NATIVE,
-  LL__RO_USABLE, LL__RO_WEIGHT
+  LL__RO_USABLE, LL__RO_WEIGHT, LL__RO_GROWTH, LL__RO_GROWTH_MIN
 };
 /* Room for filters (at most one per argument); 0, or an exit status after an error line. */
 int ll__report_args_init(ll__report_args_t *ra, int argc);
@@ -151,5 +153,6 @@ int ll__emit_pprof(const char *path, ll_at_t at, unsigned mask, const ll__report
 int ll__load_jemalloc(const char *path, ll_jemalloc_stats_t *out);
 
 /* Recording a program under the preload (run, check, massif, memcheck): record.h. */
+
 
 #endif

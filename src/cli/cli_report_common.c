@@ -1,5 +1,7 @@
 /* cli_report_common.c - what `report` and `diff` share: their options, loading a moment, filters, output. */
 #include "cli.h"
+
+#include <leaklab/budget.h>
 #include "arena.h"
 #include "capture_format.h"
 #include "snapfile.h"
@@ -23,6 +25,8 @@ const ll__opt_t ll__report_opts[] = {
     {"no-native", 0, 0, LL__RO_NO_NATIVE},
     {"usable", 0, 0, LL__RO_USABLE},
     {"weight", 0, 1, LL__RO_WEIGHT},
+    {"growth", 0, 0, LL__RO_GROWTH},
+    {"growth-min", 0, 1, LL__RO_GROWTH_MIN},
     {NULL, 0, 0, 0},
 };
 
@@ -32,6 +36,7 @@ int ll__report_args_init(ll__report_args_t *ra, int argc) {
   ra->native = -1;
   ra->group = LL_GROUP_LINENO;
   ra->format = LL_FORMAT_TEXT;
+  ra->growth_min = -1;
   /* One argument gives at most one filter, so argc bounds them. */
   ra->filters = calloc(argc > 0 ? (size_t)argc : 1, sizeof *ra->filters);
   if (ra->filters == NULL) return ll__runtime_error("leaklab", LL_ENOMEM, NULL);
@@ -107,6 +112,14 @@ int ll__report_args_apply(ll__report_args_t *ra, const char *verb, int id, const
   case LL__RO_INCLUDE: return add_filter(ra, verb, "--include", (char *)arg, 1);
   case LL__RO_EXCLUDE: return add_filter(ra, verb, "--exclude", (char *)arg, 0);
   case LL__RO_ALL_FRAMES: ra->all_frames = 1; return 0;
+  case LL__RO_GROWTH: ra->growth = 1; return 0;
+  case LL__RO_GROWTH_MIN: {
+    uint64_t v;
+    if (ll_parse_size(arg, &v) != 0)
+      return ll__usage_error(verb, "bad --growth-min '%s': give a size such as 1MB or 512 KiB", arg);
+    ra->growth_min = (int64_t)(v > INT64_MAX ? INT64_MAX : v);
+    return 0;
+  }
   default: break;
   }
   return ll__usage_error(verb, "internal error: unhandled option %d", id);
@@ -169,6 +182,15 @@ int ll__report_args_check(const ll__report_args_t *ra, const char *verb) {
                                  ? "it always holds the peak and the end, whole"
                                  : "it holds every traceback of the moment, whole");
   }
+  if ((ra->growth || ra->growth_min >= 0) && strcmp(verb, "report") != 0)
+    return ll__usage_error(verb, "--growth is for 'leaklab report' (growth is of one capture)");
+  if (ra->growth_min >= 0 && !ra->growth)
+    return ll__usage_error(verb, "--growth-min goes with --growth");
+  if (ra->growth && (ra->format != LL_FORMAT_TEXT && ra->format != LL_FORMAT_JSON))
+    return ll__usage_error(verb, "--growth is written as text or json");
+  if (ra->growth && (ra->at >= 0 || ra->cumulative || ra->usable))
+    return ll__usage_error(verb, "--growth judges the whole run: not with %s",
+                           ra->at >= 0 ? "--at" : ra->cumulative ? "--cumulative" : "--usable");
   if (ra->weight_given && ra->format != LL_FORMAT_FOLDED)
     return ll__usage_error(verb, "--weight is for --format folded");
   if (ra->usable && ra->format != LL_FORMAT_TEXT)

@@ -1,7 +1,10 @@
 /* cmd_check.c - `leaklab check`: record a program as `leaklab run` does (record.h), then hold its peak and per-line leaks to limits (pytest-memray's limit_memory / limit_leaks). */
 #include "cli.h"
+#include "cli_growth.h"
 
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -11,7 +14,8 @@
 #include "scenario.h"
 #include "symbolize.h"
 
-enum { OPT_LIMIT_MEMORY, OPT_LIMIT_LEAKS, OPT_SCALE, OPT_OUTPUT, OPT_ALLOCATOR };
+enum { OPT_LIMIT_MEMORY, OPT_LIMIT_LEAKS, OPT_SCALE, OPT_OUTPUT, OPT_ALLOCATOR, OPT_NO_GROWTH,
+       OPT_GROWTH_MIN };
 
 static const ll__opt_t check_opts[] = {
     {"limit-memory", 0, 1, OPT_LIMIT_MEMORY},
@@ -19,12 +23,15 @@ static const ll__opt_t check_opts[] = {
     {"scale", 0, 1, OPT_SCALE},
     {"output", 'o', 1, OPT_OUTPUT},
     {"allocator", 0, 1, OPT_ALLOCATOR},
+    {"no-growth", 0, 0, OPT_NO_GROWTH},
+    {"growth-min", 0, 1, OPT_GROWTH_MIN},
     {NULL, 0, 0, 0},
 };
 
 typedef struct check_args {
-  int has_memory, has_leaks;
+  int has_memory, has_leaks, no_growth;
   uint64_t memory, leaks;
+  int64_t growth_min;      /* --growth-min, -1: 1% of the peak */
   const char *memory_text; /* as given, or the lesson's budget */
   const char *scale;
   const char *output;
@@ -119,6 +126,35 @@ static int check_program(const check_args_t *ca) {
     print_verdict(rc, ca->label, msg, summary);
     failed |= rc == LL_LIMIT_EXCEEDED;
   }
+  if (ca->no_growth) {
+    ll__series_loaded_t series;
+    size_t ngrow = 0;
+    if ((rc = ll__load_series(cap, -1, &series)) != 0) {
+      exit_status = rc > 0 ? rc : ll__runtime_error(cap, LL_ENOVIEW, " (no memory over time per line)");
+      goto cleanup;
+    }
+    /* The verdicts go to a buffer first: the PASS or FAIL line comes before them. */
+    char *text = NULL;
+    size_t text_len = 0;
+    FILE *mem = open_memstream(&text, &text_len);
+    rc = mem == NULL ? ll__runtime_error("leaklab", LL_ENOMEM, NULL)
+                     : ll__emit_growth(cap, &series, LL_GROUP_LINENO, ca->growth_min,
+                                       LL_FORMAT_TEXT, mem, &ngrow);
+    if (mem != NULL) fclose(mem);
+    ll__series_loaded_free(&series);
+    if (rc != 0) {
+      free(text);
+      exit_status = rc;
+      goto cleanup;
+    }
+    if (ngrow == 0)
+      fprintf(stderr, "PASS: %s: no line grows\n%s", ca->label, text);
+    else
+      fprintf(stderr, "FAIL: %s: %zu line%s still growing at the end of the run\n%s", ca->label,
+              ngrow, ngrow == 1 ? " is" : "s are", text);
+    free(text);
+    failed |= ngrow != 0;
+  }
   if (program_status != 0) {
     /* A run that failed measured a different program: it never passes a check. */
     print_program_failure(ca, cap, program_status);
@@ -147,6 +183,7 @@ static int run(int argc, char **argv) {
   int id, rc;
 
   memset(&ca, 0, sizeof ca);
+  ca.growth_min = -1;
   ll__opt_init(&st, verb, argc, argv);
   while (ca.argv == NULL && (id = ll__opt_next(&st, check_opts, &arg)) != LL__OPT_END) {
     switch (id) {
@@ -178,6 +215,13 @@ static int run(int argc, char **argv) {
     case OPT_ALLOCATOR:
       if ((rc = ll__allocator_library(verb, arg, &ca.allocator)) != 0) return rc;
       break;
+    case OPT_NO_GROWTH: ca.no_growth = 1; break;
+    case OPT_GROWTH_MIN: {
+      uint64_t v;
+      if ((rc = parse_limit(verb, "--growth-min", arg, &v)) != 0) return rc;
+      ca.growth_min = (int64_t)(v > INT64_MAX ? INT64_MAX : v);
+      break;
+    }
     default: return ll__usage_error(verb, "unexpected option");
     }
   }
@@ -194,24 +238,29 @@ static int run(int argc, char **argv) {
     if (ca.argv == NULL || ca.argv[0] == NULL)
       return ll__usage_error(verb, "missing the program to check (leaklab check --limit-memory SIZE -- PROGRAM [ARGS...])");
     if (ca.scale != NULL) return ll__usage_error(verb, "--scale is for lessons, not for '%s'", ca.argv[0]);
-    if (!ca.has_memory && !ca.has_leaks)
-      return ll__usage_error(verb, "give --limit-memory SIZE, --limit-leaks SIZE or both");
+    if (!ca.has_memory && !ca.has_leaks && !ca.no_growth)
+      return ll__usage_error(verb, "give --limit-memory SIZE, --limit-leaks SIZE, --no-growth, or several");
     snprintf(ca.label, sizeof ca.label, "%s", ca.argv[0]);
   }
+  if (ca.growth_min >= 0 && !ca.no_growth)
+    return ll__usage_error(verb, "--growth-min goes with --no-growth");
   return check_program(&ca);
 }
 
 const ll__verb_t ll__verb_check = {
     "check",
-    "[--limit-memory SIZE] [--limit-leaks SIZE] [--scale F] (SCENARIO[:VARIANT] | -- PROGRAM...)",
+    "[--limit-memory SIZE] [--limit-leaks SIZE] [--no-growth] [--scale F] (SCENARIO[:VARIANT] | -- PROGRAM...)",
     "record a program and fail when its peak or a line's leaks reach a limit (for CI)",
-    "usage: leaklab check [--limit-memory SIZE] [--limit-leaks SIZE] [--scale F] [-o FILE]\n"
-    "                     [--allocator NAME] (SCENARIO[:VARIANT] | -- PROGRAM [ARGS...])\n"
+    "usage: leaklab check [--limit-memory SIZE] [--limit-leaks SIZE] [--no-growth]\n"
+    "                     [--growth-min SIZE] [--scale F] [-o FILE] [--allocator NAME]\n"
+    "                     (SCENARIO[:VARIANT] | -- PROGRAM [ARGS...])\n"
     "\n"
     "Records the program as 'leaklab run' does (its stdin, stdout and stderr stay its own), says\n"
     "on stderr where the capture was written, then checks it, pytest-memray's way:\n"
     "  --limit-memory: passes when the peak is strictly below SIZE;\n"
-    "  --limit-leaks:  passes when no line leaks SIZE or more (blocks never freed, per line).\n"
+    "  --limit-leaks:  passes when no line leaks SIZE or more (blocks never freed, per line);\n"
+    "  --no-growth:    passes when no line still grows at the end of the run (the verdicts of\n"
+    "                  'leaklab report --growth', printed after the PASS or FAIL line).\n"
     "A lesson without --limit-memory is held to its own budget ('leaklab scenarios' lists them).\n"
     "Sizes are requested bytes, counted exactly: the same program gives the same peak every run,\n"
     "so a limit can sit just above it without flaking.\n"
@@ -232,6 +281,9 @@ const ll__verb_t ll__verb_check = {
     "  --limit-memory SIZE  the peak must stay below SIZE: 70MB, 70 MiB, 1.5GB, 512KB, 100B\n"
     "                       (binary units: 1 MB = 1024 KB = 1048576 B)\n"
     "  --limit-leaks SIZE   every line must leak less than SIZE\n"
+    "  --no-growth          no line may grow (grows / bounded / released: see 'leaklab report\n"
+    "                       --help'); judged: lines whose high reached --growth-min SIZE\n"
+    "                       (default: 1% of the peak)\n"
     "  --scale F            run a lesson at scale F (0 < F <= 1)\n"
     "  --allocator NAME     glibc (default) or jemalloc, as 'leaklab run --allocator': the\n"
     "                       limits hold requested bytes, so the verdict is the same on both\n"

@@ -1,5 +1,6 @@
 /* cmd_report.c - `leaklab report FILE`: one moment of a capture as text, JSON, folded stacks or pprof, or its peak and end as a massif.out. */
 #include "cli.h"
+#include "cli_growth.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -40,6 +41,27 @@ static int emit_folded(const ll__report_args_t *ra, const ll_snapshot_t *snap) {
   return status;
 }
 
+/* --growth: each site's verdict from its memory over time. */
+static int emit_growth(const char *file, const ll__report_args_t *ra) {
+  const char *name = ra->output != NULL && strcmp(ra->output, "-") != 0 ? ra->output : "<stdout>";
+  ll__series_loaded_t s;
+  int status = ll__load_series(file, ra->native, &s);
+  if (status < 0)
+    return ll__runtime_error(file, LL_ENOVIEW,
+                             " (no memory over time per line: record it again with this leaklab)");
+  if (status != 0) return status;
+  FILE *f = ll__open_output(ra->output);
+  if (f == NULL) {
+    status = LL__EXIT_RUNTIME;
+  } else {
+    status = ll__emit_growth(file, &s, ra->group, ra->growth_min, ra->format, f, NULL);
+    int closed = ll__close_output(f, name);
+    if (status == 0) status = closed;
+  }
+  ll__series_loaded_free(&s);
+  return status;
+}
+
 static int run(int argc, char **argv) {
   const char *verb = "report";
   ll__report_args_t ra;
@@ -59,6 +81,10 @@ static int run(int argc, char **argv) {
   }
 
   if ((status = ll__file_views(file, &mask)) != 0) goto cleanup;
+  if (ra.growth) {
+    status = emit_growth(file, &ra);
+    goto cleanup;
+  }
   if (ra.format == LL_FORMAT_MASSIF) {
     status = emit_massif(file, mask, &ra);
     goto cleanup;
@@ -130,6 +156,10 @@ const ll__verb_t ll__verb_report = {
     "  --usable             text: end each line with ', usable=<size>', the bytes the\n"
     "                       allocator really handed out (jemalloc's size classes: 17 B\n"
     "                       asked, 32 B given); json always has \"usable\"\n"
+    "  --growth             instead of a moment, judge each site from its memory over the\n"
+    "                       run (see 'growth verdicts' below)\n"
+    "  --growth-min SIZE    judge sites whose highest level reached SIZE (default: 1% of\n"
+    "                       the peak)\n"
     "  -o, --output OUT     write the report to OUT instead of stdout\n"
     "  --include GLOB[:LINE]  keep only blocks made in files matching GLOB (at LINE);\n"
     "                       repeatable\n"
@@ -139,6 +169,18 @@ const ll__verb_t ll__verb_report = {
     "                       lines; default: as the capture was recorded ('run --native')\n"
     "  --no-native          only frames of the program's own code\n"
     "  -h, --help           show this help\n"
+    "\n"
+    "growth verdicts (--growth): a capture keeps each big traceback's live bytes at 256-512\n"
+    "points of the run, taken every so many allocations (the allocation clock), the peak\n"
+    "moment always one of them. A site is judged by its high H, its end E and the highest\n"
+    "level of each third of the run (by allocations made):\n"
+    "  released  E <= H/10: it gave its memory back, ending near zero\n"
+    "  grows     not released, and the top of the last third exceeds the top of the middle\n"
+    "            third by more than H/20: still rising at the end, no plateau\n"
+    "  bounded   otherwise: it levelled off (a plateau, or a saw-tooth whose tops stay level)\n"
+    "One line per site: 'file.c:12: grows, size=..., +... per allocation (+.../s), rising until\n"
+    "N% of the run', 'file.c:40: bounded, size=..., level=..., settled at N% of the run',\n"
+    "'file.c:7: released, peak=..., end=...'; json: per site \"growth\" and the figures.\n"
     "\n"
     "exit status: 0 done, 2 usage error, 3 unreadable or corrupt file.\n",
     run,

@@ -153,3 +153,85 @@ int ll_cap_path_is_system(const char *path) {
     if (has_prefix(path, dirs[i])) return 1;
   return 0;
 }
+
+/* ---- LINES ----------------------------------------------------------------------------------- */
+
+size_t ll_cap_lines_size(const ll_cap_lines_t *l) {
+  size_t n = 24;
+  for (uint32_t c = 0; c < l->ncols; c++) n += 8 + 8 * (size_t)l->cols[c].nframe;
+  return n + 24 * (size_t)l->npts + 8 * (size_t)l->npts * l->ncols;
+}
+
+void ll_cap_encode_lines(unsigned char *buf, const ll_cap_lines_t *l, uint64_t t0_ns) {
+  unsigned char *p = buf;
+  ll__put_u32(p, 1);
+  ll__put_u32(p + 4, l->npts);
+  ll__put_u32(p + 8, l->ncols);
+  ll__put_u32(p + 12, l->peak_pt);
+  ll__put_u64(p + 16, l->stride);
+  p += 24;
+  for (uint32_t c = 0; c < l->ncols; c++) {
+    ll__put_u32(p, l->cols[c].nframe);
+    ll__put_u32(p + 4, l->cols[c].total_nframe);
+    p += 8;
+    for (uint32_t f = 0; f < l->cols[c].nframe; f++, p += 8) ll__put_u64(p, l->cols[c].ips[f]);
+  }
+  for (uint32_t i = 0; i < l->npts; i++, p += 24) {
+    ll__put_u64(p, l->t_ns[i] > t0_ns ? l->t_ns[i] - t0_ns : 0);
+    ll__put_u64(p + 8, l->clock[i]);
+    ll__put_u64(p + 16, l->total[i]);
+  }
+  for (size_t i = 0; i < (size_t)l->npts * l->ncols; i++, p += 8) ll__put_u64(p, l->val[i]);
+}
+
+static int u64s(cur_t *c, ll__arena_t *a, size_t n, uint64_t **out) {
+  if (n > c->left / 8) return LL_ECORRUPT;
+  uint64_t *v = ll__arena_alloc(a, n * sizeof *v + 1);
+  if (v == NULL) return LL_ENOMEM;
+  for (size_t i = 0; i < n; i++) u64(c, &v[i]); /* the length was checked */
+  *out = v;
+  return 0;
+}
+
+int ll_cap_decode_lines(const void *data, size_t len, ll__arena_t *arena, ll_cap_lines_t *out) {
+  cur_t c = {data, len};
+  uint32_t version;
+  int rc;
+  memset(out, 0, sizeof *out);
+  if (u32(&c, &version) != 0 || version != 1 || u32(&c, &out->npts) != 0 ||
+      u32(&c, &out->ncols) != 0 || u32(&c, &out->peak_pt) != 0 || u64(&c, &out->stride) != 0)
+    return LL_ECORRUPT;
+  if (out->ncols > c.left / 8 || (out->peak_pt != UINT32_MAX && out->peak_pt >= out->npts))
+    return LL_ECORRUPT;
+  ll_cap_lines_col_t *cols = ll__arena_alloc(arena, (size_t)out->ncols * sizeof *cols + 1);
+  if (cols == NULL) return LL_ENOMEM;
+  for (uint32_t k = 0; k < out->ncols; k++) {
+    uint64_t *ips;
+    if (u32(&c, &cols[k].nframe) != 0 || u32(&c, &cols[k].total_nframe) != 0 ||
+        cols[k].nframe == 0 || cols[k].nframe > LL_CAP_LINES_MAX_FRAMES ||
+        cols[k].total_nframe < cols[k].nframe)
+      return LL_ECORRUPT;
+    if ((rc = u64s(&c, arena, cols[k].nframe, &ips)) != 0) return rc;
+    cols[k].ips = ips;
+  }
+  out->cols = cols;
+  /* Every point takes 24 bytes and 8 per column: the counts must match the bytes left. */
+  if ((uint64_t)out->npts * (24 + 8 * (uint64_t)out->ncols) != c.left) return LL_ECORRUPT;
+  uint64_t *t = ll__arena_alloc(arena, (size_t)out->npts * sizeof *t + 1);
+  uint64_t *clk = ll__arena_alloc(arena, (size_t)out->npts * sizeof *clk + 1);
+  uint64_t *tot = ll__arena_alloc(arena, (size_t)out->npts * sizeof *tot + 1);
+  if (t == NULL || clk == NULL || tot == NULL) return LL_ENOMEM;
+  for (uint32_t i = 0; i < out->npts; i++) {
+    u64(&c, &t[i]);
+    u64(&c, &clk[i]);
+    u64(&c, &tot[i]);
+    if (i > 0 && clk[i] < clk[i - 1]) return LL_ECORRUPT; /* the clock never goes back */
+  }
+  uint64_t *val;
+  if ((rc = u64s(&c, arena, (size_t)out->npts * out->ncols, &val)) != 0) return rc;
+  out->t_ns = t;
+  out->clock = clk;
+  out->total = tot;
+  out->val = val;
+  return 0;
+}

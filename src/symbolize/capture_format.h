@@ -44,6 +44,7 @@
 #define LL_CAP_SEC_HISTOGRAM 0x102u
 #define LL_CAP_SEC_PROCESS 0x103u
 #define LL_CAP_SEC_JEMALLOC 0x104u
+#define LL_CAP_SEC_LINES 0x105u
 
 #define LL_CAP_MOD_MAIN 1u   /* the main executable */
 #define LL_CAP_MOD_SYSTEM 2u /* a system library (/lib*, /usr/lib*), ld.so, the vdso */
@@ -145,6 +146,34 @@ int ll_cap_decode_timeline(const void *data, size_t len, struct ll__arena *arena
 int ll_cap_decode_jemalloc(const void *data, size_t len, ll_cap_jemalloc_t *out);
 /* The section's bytes (LL_CAP_JEMALLOC_LEN of them) into buf. */
 void ll_cap_encode_jemalloc(unsigned char *buf, const ll_cap_jemalloc_t *j);
+
+/* ---- 0x105 LINES: memory over time per traceback (the engine's series, see series.h) --------
+ *   u32 version (1), u32 npts, u32 ncols, u32 peak_pt (UINT32_MAX: none), u64 stride (allocations
+ *   between points at the end), then ncols x (u32 nframe, u32 total_nframe, nframe x u64 return
+ *   address, innermost first), then npts x (u64 t_ns since the image started (the TIMELINE's
+ *   origin), u64 clock (allocations made so far), u64 total live bytes), then npts x ncols u64
+ *   live bytes of each column, row by row. A column is a traceback that held more than 1/200 of
+ *   the peak so far at some point; what the columns do not hold ("other") is total minus their
+ *   sum. The peak moment is point peak_pt, exactly. */
+typedef struct ll_cap_lines_col {
+  uint32_t nframe, total_nframe;
+  const uint64_t *ips;
+} ll_cap_lines_col_t;
+typedef struct ll_cap_lines {
+  uint32_t npts, ncols, peak_pt;
+  uint64_t stride;
+  const ll_cap_lines_col_t *cols;
+  const uint64_t *t_ns, *clock, *total; /* npts each */
+  const uint64_t *val;                  /* npts x ncols */
+} ll_cap_lines_t;
+#define LL_CAP_LINES_MAX_FRAMES 256
+/* Bytes the encoding of `l` takes. */
+size_t ll_cap_lines_size(const ll_cap_lines_t *l);
+/* Encode into buf (ll_cap_lines_size bytes); t0_ns is subtracted from every point's time
+ * (saturating at 0). */
+void ll_cap_encode_lines(unsigned char *buf, const ll_cap_lines_t *l, uint64_t t0_ns);
+/* 0, LL_ECORRUPT or LL_ENOMEM; arrays allocated from arena. */
+int ll_cap_decode_lines(const void *data, size_t len, struct ll__arena *arena, ll_cap_lines_t *out);
 
 /* Path of a system library (or the loader, the vdso): not the program's own code. */
 int ll_cap_path_is_system(const char *path);

@@ -1,0 +1,111 @@
+/* cli_growth.c - a capture's memory over time per site, symbolised, and the growth report that report and check print. */
+#include "cli.h"
+#include "cli_growth.h"
+#include "arena.h"
+#include "capture_format.h"
+#include "growth_report.h"
+#include "snapfile.h"
+#include "symbolize.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ll__series_loaded_free(ll__series_loaded_t *s) {
+  ll_snapshot_free(s->cols);
+  ll__arena_free(s->arena);
+  free(s->tbs);
+  memset(s, 0, sizeof *s);
+}
+
+/* The columns as a snapshot of native frames, so the symboliser names them as it names any
+ * moment's tracebacks (one trace per column, in order). */
+static int columns_snapshot(ll__arena_t *a, const ll_cap_lines_t *l, ll_snapshot_t *snap) {
+  ll_trace_t *traces = ll__arena_alloc(a, ((size_t)l->ncols + 1) * sizeof *traces);
+  if (traces == NULL) return LL_ENOMEM;
+  for (uint32_t c = 0; c < l->ncols; c++) {
+    ll_traceback_t *tb = ll__arena_alloc(a, sizeof *tb);
+    ll_frame_t *fr = ll__arena_alloc(a, (size_t)l->cols[c].nframe * sizeof *fr);
+    if (tb == NULL || fr == NULL) return LL_ENOMEM;
+    for (uint32_t f = 0; f < l->cols[c].nframe; f++)
+      fr[f] = (ll_frame_t){"<unknown>", "", 0, l->cols[c].ips[f]};
+    *tb = (ll_traceback_t){l->cols[c].nframe, l->cols[c].total_nframe, fr};
+    traces[c] = (ll_trace_t){tb, 0, 0, 1};
+  }
+  memset(snap, 0, sizeof *snap);
+  snap->at = LL_AT_PEAK;
+  snap->ntraces = l->ncols;
+  snap->traces = traces;
+  snap->program = "";
+  return 0;
+}
+
+int ll__load_series(const char *path, int native, ll__series_loaded_t *out) {
+  ll_symbolizer_t *sym = NULL;
+  ll_snapshot_t raw;
+  const void *data, *mods;
+  size_t len, mods_len;
+  int rc, status = 0;
+
+  memset(out, 0, sizeof *out);
+  if ((out->arena = ll__arena_new()) == NULL) return ll__runtime_error(path, LL_ENOMEM, NULL);
+  rc = ll__snapfile_read_section(path, LL_CAP_SEC_LINES, out->arena, &data, &len);
+  if (rc == LL_ENOVIEW) {
+    status = -1; /* recorded before leaklab kept memory over time per line, or not a capture */
+    goto done;
+  }
+  if (rc != 0) goto fail;
+  if ((rc = ll_cap_decode_lines(data, len, out->arena, &out->lines)) != 0) goto fail;
+  if ((rc = ll__snapfile_read_section(path, LL_CAP_SEC_MODULES, out->arena, &mods, &mods_len)) != 0)
+    goto fail;
+  /* The program (the image that wrote the capture: the last stage of its process chain) and
+   * whether it was recorded with --native, the default attribution when native < 0. */
+  const char *program = "";
+  const void *proc;
+  size_t proc_len;
+  ll_cap_process_t facts;
+  if (ll__snapfile_read_section(path, LL_CAP_SEC_PROCESS, out->arena, &proc, &proc_len) == 0 &&
+      ll_cap_decode_process(proc, proc_len, out->arena, &facts) == 0) {
+    if (facts.nstage > 0) program = facts.stages[facts.nstage - 1].program;
+    if (native < 0) native = (facts.flags & LL_CAP_F_NATIVE) != 0;
+  }
+  if (native < 0) native = 0;
+  if ((rc = columns_snapshot(out->arena, &out->lines, &raw)) != 0) goto fail;
+  if ((rc = ll_symbolizer_new(mods, mods_len, &sym)) != 0) goto fail;
+  if ((rc = ll_symbolize_snapshot(sym, &raw, native, &out->cols)) != 0) goto fail;
+  if ((out->tbs = calloc(out->lines.ncols + 1, sizeof *out->tbs)) == NULL) {
+    rc = LL_ENOMEM;
+    goto fail;
+  }
+  for (uint32_t c = 0; c < out->lines.ncols; c++) out->tbs[c] = out->cols->traces[c].traceback;
+  const ll_cap_lines_t *l = &out->lines;
+  out->in = (ll__series_in_t){l->npts, l->ncols, l->clock, l->t_ns, l->total, l->val, out->tbs,
+                              l->peak_pt == UINT32_MAX ? l->npts : l->peak_pt, program};
+  goto done;
+fail:
+  status = ll__runtime_error(path, rc, " (memory over time per line)");
+done:
+  ll_symbolizer_free(sym);
+  if (status > 0) ll__series_loaded_free(out);
+  return status;
+}
+
+int ll__emit_growth(const char *path, const ll__series_loaded_t *s, ll_group_t group,
+                    int64_t min_given, ll_format_t format, FILE *out, size_t *ngrow) {
+  ll__site_set_t set;
+  const ll__series_in_t in = s->in;
+  uint64_t peak = 0; /* the peak moment is one of the points */
+  for (size_t p = 0; p < in.npts; p++)
+    if (in.total[p] > peak) peak = in.total[p];
+  int rc = ll__series_by_site(&in, group, &set);
+  if (rc != 0) return ll__runtime_error(path, rc, NULL);
+  /* A noticeable share: 1% of the peak unless the user said. */
+  uint64_t min = min_given >= 0 ? (uint64_t)min_given : peak / 100;
+  rc = ll__growth_write(out, &in, &set, min, format);
+  if (ngrow != NULL) {
+    *ngrow = 0;
+    for (size_t i = 0; i < set.n; i++)
+      *ngrow += set.sites[i].growth.high >= min && set.sites[i].growth.kind == LL_GROWTH_GROWS;
+  }
+  ll__site_set_free(&set);
+  return rc != 0 ? ll__runtime_error(path, rc, NULL) : 0;
+}
