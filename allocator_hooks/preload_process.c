@@ -1,5 +1,4 @@
 /* preload_process.c - the traced process's life: start, fork, dlclose, _exit, fatal signals, exit. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
