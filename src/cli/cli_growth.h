@@ -25,5 +25,9 @@ void ll__series_loaded_free(ll__series_loaded_t *s);
 int ll__emit_growth(const char *path, const ll__series_loaded_t *s, ll_group_t group,
                     int64_t min_given, ll_format_t format, FILE *out, size_t *ngrow);
 
+/* run's summary: when lines grow (default judgement), "leaklab: still growing at the end of the
+ * run:" and their verdict lines on stderr; nothing otherwise, nor for a capture without the
+ * series. */
+void ll__print_growing(const char *cap, int native);
 
 #endif

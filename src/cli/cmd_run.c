@@ -1,5 +1,6 @@
 /* cmd_run.c - `leaklab run`: record any dynamically linked program under the preload, then show its peak. */
 #include "cli.h"
+#include "cli_growth.h"
 
 #include <dirent.h>
 #include <inttypes.h>
@@ -139,6 +140,7 @@ static int summarize(const char *cap, const run_args_t *ra, int status, time_t s
     exit_status = ll__runtime_error("<stderr>", rc, NULL);
     goto cleanup;
   }
+  ll__print_growing(cap, ra->rec.native);
 done:
   if (ra->rec.follow) list_child_captures(cap, started);
   fprintf(stderr, "leaklab: capture written to %s (leaklab report %s --at peak|end|leaks|temporary)\n",
@@ -234,7 +236,8 @@ const ll__verb_t ll__verb_run = {
     "there so that its malloc is the one called; it passes every call on to the next allocator,\n"
     "glibc's or jemalloc's). The program's stdin, stdout and stderr stay its own. When it ends,\n"
     "prints on stderr the peak and the top lines live at the peak, in tracemalloc's format, and\n"
-    "exits with the program's status (128+N when signal N killed it).\n"
+    "exits with the program's status (128+N when signal N killed it). When lines are still\n"
+    "growing at the end of the run, it ends with their verdicts ('leaklab report --growth').\n"
     "\n"
     "Each line is the first frame in the program's own code: the main executable or a library\n"
     "outside the system directories (/lib, /usr/lib, ...). --native shows library frames too.\n"

@@ -184,3 +184,14 @@ int ll__growth_write(FILE *out, const ll__series_in_t *in, const ll__site_set_t 
   }
   return ferror(out) ? LL_EIO : 0;
 }
+
+size_t ll__growth_write_growing(FILE *out, const ll__site_set_t *set, uint64_t min_bytes) {
+  size_t n = 0;
+  for (size_t s = 0; s < set->n; s++) {
+    const ll__site_series_t *site = &set->sites[s];
+    if (site->growth.high < min_bytes || site->growth.kind != LL_GROWTH_GROWS) continue;
+    text_site(out, site, set->group);
+    n++;
+  }
+  return n;
+}

@@ -53,5 +53,7 @@ void ll__site_set_free(ll__site_set_t *set);
  * "not_judged"}. Sizes in tracemalloc's size format. */
 int ll__growth_write(FILE *out, const ll__series_in_t *in, const ll__site_set_t *set,
                      uint64_t min_bytes, ll_format_t format);
+/* Only the text lines of the sites (at least min_bytes high) that grow; how many. */
+size_t ll__growth_write_growing(FILE *out, const ll__site_set_t *set, uint64_t min_bytes);
 
 #endif

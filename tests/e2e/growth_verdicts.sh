@@ -52,6 +52,14 @@ grep -Eq "growth_shapes.c:$(line growth_shapes.c BOUNDED): bounded, size=97.7 Ki
 grep -Eq "growth_shapes.c:$(line growth_shapes.c RELEASED): released, peak=260 KiB, end=0 B$" text.out ||
   fail "released line: $(grep growth_shapes.c text.out)"
 
+# run's summary ends with the growing lines (only those), and says nothing of growth without them.
+"$LEAKLAB" run -o summary.llcap -- "$prog" >/dev/null 2>err || die "run growth_shapes: $(cat err)"
+grep -A1 "^leaklab: still growing at the end of the run (leaklab report --growth):$" err |
+  grep -q "growth_shapes.c:$(line growth_shapes.c GROWS): grows, " || fail "run summary: $(cat err)"
+grep -q ": bounded, \|: released, " err && fail "run summary names lines that do not grow: $(cat err)"
+"$LEAKLAB" run -o summary2.llcap -- "$LL_PROGRAMS/known_pattern" >/dev/null 2>err || die "run known_pattern"
+grep -q "still growing" err && fail "known_pattern's summary speaks of growth: $(cat err)"
+
 # check --no-growth fails on the growing line (exit 1, FAIL then the verdicts), and passes when
 # only lines above a size that the growing one never reaches are judged.
 set +e
