@@ -22,9 +22,11 @@ for rec in sync async; do
   [[ $out == "[][]" ]] || fail "$rec: bash sees leaklab's variables: $out"
 done
 
-# A preload of the user's own stays, without ours.
-out=$("${clean[@]}" LD_PRELOAD=libc.so.6 "$LEAKLAB" run --no-report -o "$tmp/keep.llcap" -- \
-  bash -c 'echo "[$LD_PRELOAD]"' 2>"$tmp/err") || fail "leaklab run with the user's LD_PRELOAD"
+# A preload of the user's own stays, without ours (set by the recorded env, which execs bash:
+# leaklab itself may be an ASan build, which must not get it).
+out=$("${clean[@]}" "$LEAKLAB" run --no-report -o "$tmp/keep.llcap" -- \
+  env LD_PRELOAD=libc.so.6 bash -c 'echo "[$LD_PRELOAD]"' 2>"$tmp/err") ||
+  fail "leaklab run with the user's LD_PRELOAD: $(cat "$tmp/err")"
 [[ $out == "[libc.so.6]" ]] || fail "the user's LD_PRELOAD is not kept as it was: $out"
 
 # What bash allocates does not depend on the capture's path (it used to copy LEAKLAB_CAPTURE).
