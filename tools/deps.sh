@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# deps.sh - install the Debian packages leaklab needs, when missing (root or sudo), else say how.
+# deps.sh - install the Debian packages leaklab needs, when missing (root or sudo), else say how; then the HTML page's npm packages (web/).
 set -euo pipefail
 
 # Build and test: compiler, CMake, pkg-config, cmocka; the preload's stacks and symbols (libunwind,
@@ -18,8 +18,28 @@ PACKAGES=(
   golang-go
   # programs the end-to-end tests record: leaklab must leave their output untouched
   python3 perl git xz-utils gzip sqlite3 libc6-dev
+  # the HTML report: the browser its tests (and tools/screenshots.sh) drive headless
+  chromium
 )
+# the HTML report's page is bundled at build time by node (esbuild from web/node_modules);
+# any node >= 18 will do, so one already on PATH (nodesource, nvm) is kept.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 [ "${1:-}" = "--bench" ] && PACKAGES+=(heaptrack)
+
+# web/node_modules from web/package-lock.json exactly (npm ci), when missing or older than the
+# lock file; npm keeps a copy of the lock it installed in node_modules/.package-lock.json.
+web_deps() {
+  local web
+  web="$(cd "$(dirname "$0")/.." && pwd)/web"
+  if [ -f "$web/node_modules/.package-lock.json" ] &&
+     [ ! "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+    return 0
+  fi
+  echo "leaklab: installing web/node_modules (npm ci)" >&2
+  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "leaklab: web/node_modules installed" >&2
+}
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -27,7 +47,10 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  web_deps
+  exit 0
+fi
 
 echo "leaklab: missing Debian packages: ${missing[*]}" >&2
 if [ "$(id -u)" -eq 0 ]; then
@@ -44,3 +67,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -qq
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "leaklab: packages installed" >&2
+web_deps

@@ -1,0 +1,50 @@
+// flame.js - the flamegraph of one moment (d3-flame-graph, drawn as an icicle): zoom by click, search, inverted and library-frame toggles.
+import { select } from 'd3-selection';
+import flamegraph from 'd3-flame-graph'; // its CSS comes with it
+import { formatSize, groupDigits } from './format.js';
+
+// Which tree a moment shows: own code or every frame, callers first or the allocating line first.
+export function pickTree(moment, native, inverted) {
+  const trees = native && moment.trees.native ? moment.trees.native : moment.trees.own;
+  return inverted ? trees.inverted : trees.callers;
+}
+
+export function drawFlame(el, data, moment, opts) {
+  const names = data.frames;
+  const tree = pickTree(moment, opts.native, opts.inverted);
+  const total = tree.v;
+  const name = (d) => (d.data.n !== undefined ? d.data.n : names[d.data.f]);
+  el.textContent = '';
+  if (!total) {
+    el.textContent = 'Nothing was live at this moment.';
+    return null;
+  }
+  const width = Math.max(400, el.clientWidth || 900);
+  const chart = flamegraph()
+    .width(width)
+    .cellHeight(20)
+    .inverted(true) // an icicle: the root on top
+    .minFrameSize(1)
+    .transitionDuration(200)
+    .tooltip(false)
+    .sort(false)
+    .getName(name)
+    .setSearchMatch((d, term) => term !== '' && name(d).toLowerCase().includes(term.toLowerCase()))
+    .setSearchHandler((results, sum) => {
+      opts.details.textContent = results.length
+        ? `search: ${results.length} frames matched, ${formatSize(sum)} (${pct(sum, total)}) of the moment`
+        : '';
+    })
+    .setDetailsElement(opts.details)
+    .label((d) => {
+      const v = d.data.v;
+      const blocks = d.data.k === 1 ? '1 block' : `${groupDigits(d.data.k)} blocks`;
+      return `${name(d)}: ${formatSize(v)} (${groupDigits(v)} B, ${pct(v, total)}), ${blocks}`;
+    });
+  select(el).datum(tree).call(chart);
+  return chart;
+}
+
+function pct(v, total) {
+  return total ? (100 * v / total).toFixed(2) + '%' : '-';
+}
