@@ -30,9 +30,11 @@ typedef enum ll_format {
   LL_FORMAT_MASSIF = 2, /* valgrind's massif.out: written from snapshots, not statistics (the
                            `leaklab report --format massif` verb); ll_report_write rejects it */
   LL_FORMAT_FOLDED = 3, /* collapsed stacks (ll_report_folded), from a snapshot's tracebacks */
-  LL_FORMAT_PPROF = 4   /* gzip'd profile.proto, written by the `leaklab` command only */
+  LL_FORMAT_PPROF = 4,  /* gzip'd profile.proto, written by the `leaklab` command only */
+  LL_FORMAT_HTML = 5    /* one offline page of every moment of a capture (`leaklab report
+                           --format html`, `run --html`); ll_report_write rejects it */
 } ll_format_t;
-/* Parse "text", "json", "massif", "folded", "pprof"; -1 when unknown. */
+/* Parse "text", "json", "massif", "folded", "pprof", "html"; -1 when unknown. */
 LL_API int ll_format_parse(const char *name);
 
 /* jemalloc's own figures (mallctl "stats.*", bytes) at the end of a recorded run. */

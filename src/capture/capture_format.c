@@ -119,6 +119,18 @@ int ll_cap_decode_timeline(const void *data, size_t len, ll__arena_t *arena,
   return 0;
 }
 
+int ll_cap_decode_histogram(const void *data, size_t len, ll_cap_histogram_t *out) {
+  cur_t c = {data, len};
+  uint32_t n, zero;
+  memset(out, 0, sizeof *out);
+  if (u32(&c, &n) != 0 || n != LL_CAP_HIST_BUCKETS || u32(&c, &zero) != 0 ||
+      c.left != 2u * 8u * LL_CAP_HIST_BUCKETS)
+    return LL_ECORRUPT;
+  for (uint32_t i = 0; i < n; i++) (void)u64(&c, &out->counts[i]);
+  for (uint32_t i = 0; i < n; i++) (void)u64(&c, &out->bytes[i]);
+  return 0;
+}
+
 int ll_cap_decode_jemalloc(const void *data, size_t len, ll_cap_jemalloc_t *out) {
   cur_t c = {data, len};
   uint32_t version, zero;

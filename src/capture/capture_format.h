@@ -134,6 +134,12 @@ typedef struct ll_cap_jemalloc {
 } ll_cap_jemalloc_t;
 #define LL_CAP_JEMALLOC_LEN 40
 
+/* Every allocation of the run by size (section 0x102): bucket 0 holds size 0, bucket i sizes in
+ * [2^(i-1), 2^i). */
+typedef struct ll_cap_histogram {
+  uint64_t counts[LL_CAP_HIST_BUCKETS], bytes[LL_CAP_HIST_BUCKETS];
+} ll_cap_histogram_t;
+
 struct ll__arena;
 /* Decoders: 0, or LL_ECORRUPT for bytes that do not parse (every length is checked). Output
  * arrays and strings are allocated from `arena`. */
@@ -144,6 +150,7 @@ int ll_cap_decode_process(const void *data, size_t len, struct ll__arena *arena,
 int ll_cap_decode_timeline(const void *data, size_t len, struct ll__arena *arena,
                            uint64_t *interval_ns, ll_cap_point_t **points, size_t *n);
 int ll_cap_decode_jemalloc(const void *data, size_t len, ll_cap_jemalloc_t *out);
+int ll_cap_decode_histogram(const void *data, size_t len, ll_cap_histogram_t *out);
 /* The section's bytes (LL_CAP_JEMALLOC_LEN of them) into buf. */
 void ll_cap_encode_jemalloc(unsigned char *buf, const ll_cap_jemalloc_t *j);
 

@@ -152,6 +152,14 @@ int ll__emit_pprof(const char *path, ll_at_t at, unsigned mask, const ll__report
  * jemalloc, or not a capture), or an exit status (> 1) after an error line (a corrupt section). */
 int ll__load_jemalloc(const char *path, ll_jemalloc_stats_t *out);
 
+/* ---- the HTML report (cli_html.c) ------------------------------------------------------------ */
+
+/* Every moment in `mask` of capture `file` (filtered and attributed as ra says), its timeline,
+ * histogram, exec chain and jemalloc figures, as one offline HTML page to ra->output; budget:
+ * the limit `check` applied, or NULL. 0 or an exit status after an error line. */
+int ll__emit_html(const char *file, unsigned mask, const ll__report_args_t *ra,
+                  const uint64_t *budget);
+
 /* Recording a program under the preload (run, check, massif, memcheck): record.h. */
 
 

@@ -94,8 +94,8 @@ int ll__report_args_apply(ll__report_args_t *ra, const char *verb, int id, const
     return 0;
   case LL__RO_FORMAT:
     if ((v = ll_format_parse(arg)) < 0)
-      return ll__usage_error(verb, "bad --format '%s': use text, json, folded, pprof or massif",
-                             arg);
+      return ll__usage_error(verb, "bad --format '%s': use text, json, folded, pprof, massif or "
+                             "html", arg);
     ra->format = (ll_format_t)v;
     return 0;
   case LL__RO_WEIGHT:
@@ -193,6 +193,16 @@ int ll__report_args_check(const ll__report_args_t *ra, const char *verb) {
                            ra->at >= 0 ? "--at" : ra->cumulative ? "--cumulative" : "--usable");
   if (ra->weight_given && ra->format != LL_FORMAT_FOLDED)
     return ll__usage_error(verb, "--weight is for --format folded");
+  if (ra->format == LL_FORMAT_HTML) {
+    /* The page holds every moment, every line, and switches between them itself. */
+    const char *bad = ra->at >= 0 ? "--at" : ra->group_given ? "--group-by" : ra->top_given ? "--top"
+                      : ra->cumulative ? "--cumulative" : ra->usable ? "--usable" : NULL;
+    if (strcmp(verb, "report") != 0)
+      return ll__usage_error(verb, "--format html is for 'leaklab report', not %s", verb);
+    if (bad != NULL)
+      return ll__usage_error(verb, "%s cannot be used with --format html (the page holds every "
+                             "moment and every line, and switches between them)", bad);
+  }
   if (ra->usable && ra->format != LL_FORMAT_TEXT)
     return ll__usage_error(verb, "--usable is for text reports (json always has \"usable\")");
   return 0;

@@ -1,4 +1,4 @@
-/* cmd_report.c - `leaklab report FILE`: one moment of a capture as text, JSON, folded stacks or pprof, or its peak and end as a massif.out. */
+/* cmd_report.c - `leaklab report FILE`: one moment of a capture as text, JSON, folded stacks or pprof; its peak and end as a massif.out; or all of it as an HTML page. */
 #include "cli.h"
 #include "cli_growth.h"
 
@@ -89,6 +89,10 @@ static int run(int argc, char **argv) {
     status = emit_massif(file, mask, &ra);
     goto cleanup;
   }
+  if (ra.format == LL_FORMAT_HTML) {
+    status = ll__emit_html(file, mask, &ra, NULL);
+    goto cleanup;
+  }
   int has_je = ll__load_jemalloc(file, &je);
   if (has_je > 1) {
     status = has_je;
@@ -121,7 +125,8 @@ cleanup:
 const ll__verb_t ll__verb_report = {
     "report",
     "FILE [OPTIONS]",
-    "one moment of a capture: tracemalloc's lines, JSON, folded stacks or pprof; or a massif.out",
+    "one moment of a capture: tracemalloc's lines, JSON, folded stacks or pprof; a massif.out; "
+    "an HTML page",
     "usage: leaklab report FILE [OPTIONS]\n"
     "\n"
     "Statistics of one moment of a capture or snapshot file, largest first, one line per\n"
@@ -143,6 +148,12 @@ const ll__verb_t ll__verb_report = {
     "  --format massif  the peak (and the end) as valgrind massif's massif.out, which ms_print\n"
     "                   reads; sizes are requested bytes (massif's useful heap)\n"
     "\n"
+    "A page to look at:\n"
+    "  --format html    one offline page of everything the file holds (it fetches nothing; open\n"
+    "                   it in any browser): memory over time with the peak marked, a flamegraph\n"
+    "                   of every moment (zoom, search, inverted, library frames on request),\n"
+    "                   every line in tracemalloc's units, the summary and the block sizes\n"
+    "\n"
     "options:\n"
     "  --at MOMENT          current, peak, end, leaks or temporary (default: peak if the\n"
     "                       file holds it, else end, else current)\n"
@@ -150,8 +161,8 @@ const ll__verb_t ll__verb_report = {
     "  --cumulative         count each block at every frame of its traceback\n"
     "                       (not with --group-by traceback)\n"
     "  --top N              show the N largest (default 10 for text, all for json; 0: all)\n"
-    "  --format FMT         text (default), json, folded, pprof, or massif (the exports: not\n"
-    "                       with --group-by, --top, --cumulative; massif: nor --at)\n"
+    "  --format FMT         text (default), json, folded, pprof, massif or html (the exports:\n"
+    "                       not with --group-by, --top, --cumulative; massif and html: nor --at)\n"
     "  --weight W           folded: bytes (default) or count, what a stack's number counts\n"
     "  --usable             text: end each line with ', usable=<size>', the bytes the\n"
     "                       allocator really handed out (jemalloc's size classes: 17 B\n"
@@ -166,7 +177,8 @@ const ll__verb_t ll__verb_report = {
     "  --exclude GLOB[:LINE]  drop blocks made in files matching GLOB (at LINE); repeatable\n"
     "  --all-frames         filters match any frame of the traceback, not only the first\n"
     "  --native             show library frames too (libc, GMP ...) under the program's own\n"
-    "                       lines; default: as the capture was recorded ('run --native')\n"
+    "                       lines; default: as the capture was recorded ('run --native');\n"
+    "                       html: the page's 'library frames' box starts ticked\n"
     "  --no-native          only frames of the program's own code\n"
     "  -h, --help           show this help\n"
     "\n"

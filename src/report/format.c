@@ -58,5 +58,6 @@ int ll_format_parse(const char *name) {
   if (strcmp(name, "massif") == 0) return LL_FORMAT_MASSIF;
   if (strcmp(name, "folded") == 0) return LL_FORMAT_FOLDED;
   if (strcmp(name, "pprof") == 0) return LL_FORMAT_PPROF;
+  if (strcmp(name, "html") == 0) return LL_FORMAT_HTML;
   return -1;
 }
