@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# lib.sh - what the browser tests share: write a capture's HTML page and leaklab's own figures for it, then check the page in headless Chromium.
+: "${LEAKLAB:?}" "${LL_SOURCE_DIR:?}"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# check_page CAPTURE DIR: DIR/report.html from `report --format html`, and for every moment the
+# capture holds, DIR/expect/M.json, M.native.json (--native) and M.txt (every line, as text);
+# then web/test/check_report.mjs compares what Chromium renders with them.
+check_page() {
+  local cap=$1 dir=$2 at
+  mkdir -p "$dir/expect"
+  "$LEAKLAB" report "$cap" --format html -o "$dir/report.html" || fail "report --format html exited $?"
+  for at in peak end leaks temporary current; do
+    "$LEAKLAB" report "$cap" --at "$at" --format json >"$dir/expect/$at.json" 2>/dev/null || {
+      rm -f "$dir/expect/$at.json"
+      continue
+    }
+    "$LEAKLAB" report "$cap" --at "$at" --native --format json >"$dir/expect/$at.native.json"
+    "$LEAKLAB" report "$cap" --at "$at" --top 0 >"$dir/expect/$at.txt"
+  done
+  [ -n "$(ls "$dir/expect")" ] || fail "$cap holds no moment"
+  [ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing: run 'make deps'"
+  [ -d "$LL_SOURCE_DIR/web/node_modules/puppeteer-core" ] || fail "web/node_modules is missing: run 'make deps'"
+  node "$LL_SOURCE_DIR/web/test/check_report.mjs" "$dir/report.html" "$dir/expect" ||
+    fail "the page of $cap differs from leaklab's figures (see above)"
+}

@@ -1,0 +1,220 @@
+// check_report.mjs - load a leaklab HTML report in headless Chromium and check what it shows against leaklab's own JSON and text reports.
+//
+// usage: node check_report.mjs REPORT.html EXPECT_DIR
+// EXPECT_DIR holds, for each moment M the capture holds, M.json (`report --at M --format json`),
+// M.native.json (the same with --native) and M.txt (`report --at M --top 0`), written by
+// tests/browser/lib.sh. Fails (exit 1, one line per problem) on any console error, any request
+// other than the file itself, or any figure the page shows that differs from leaklab's.
+import puppeteer from 'puppeteer-core';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [htmlPath, expectDir] = process.argv.slice(2);
+if (!htmlPath || !expectDir) {
+  console.error('usage: node check_report.mjs REPORT.html EXPECT_DIR');
+  process.exit(2);
+}
+const problems = [];
+const fail = (msg) => { problems.push(msg); console.error('FAIL: ' + msg); };
+const note = (msg) => console.log('ok: ' + msg);
+const groupDigits = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
+// ---- the file itself: nothing in it may point outside it ------------------------------------
+const html = readFileSync(htmlPath, 'utf8');
+const outside = [
+  /<(?:script|img|link|iframe|source|video|audio|embed|object)\b[^>]*\s(?:src|href|data)\s*=\s*["']?\s*(?:https?:|\/\/|ftp:)/i,
+  /url\(\s*["']?\s*(?:https?:|\/\/)/i,
+  /@import/i,
+  /\bfetch\s*\(|XMLHttpRequest|WebSocket\s*\(|EventSource\s*\(|sendBeacon/,
+];
+for (const re of outside) if (re.test(html)) fail(`the page refers to something outside it: ${re}`);
+// Outside the license texts, no http(s) address may appear but XML namespace names, which
+// name a vocabulary and are never fetched.
+const bare = html.replace(/<pre>[\s\S]*?<\/pre>/g, '')
+  .replace(/https?:\/\/www\.w3\.org\/(?:1999\/xhtml|2000\/svg|1999\/xlink|XML\/1998\/namespace|2000\/xmlns\/)/g, '');
+const urls = bare.match(/(?:https?|ftp):\/\/[^\s"'<>)]+/g);
+if (urls) fail(`the page carries addresses: ${[...new Set(urls)].slice(0, 5).join(' ')}`);
+
+// ---- what leaklab itself says -------------------------------------------------------------
+const moments = readdirSync(expectDir).filter((f) => /^[a-z]+\.json$/.test(f)).map((f) => f.slice(0, -5));
+const expect = {};
+for (const m of moments) {
+  expect[m] = {
+    json: JSON.parse(readFileSync(join(expectDir, `${m}.json`), 'utf8')),
+    native: existsSync(join(expectDir, `${m}.native.json`))
+      ? JSON.parse(readFileSync(join(expectDir, `${m}.native.json`), 'utf8')) : null,
+    text: readFileSync(join(expectDir, `${m}.txt`), 'utf8'),
+  };
+}
+if (!moments.length) fail(`no expected moments in ${expectDir}`);
+const anyJson = expect[moments[0]].json;
+
+// ---- the browser -----------------------------------------------------------------------------
+const profile = mkdtempSync(join(tmpdir(), 'leaklab-chromium-'));
+const browser = await puppeteer.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    `--user-data-dir=${profile}`],
+});
+const fileUrl = pathToFileURL(resolve(htmlPath)).href;
+try {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  page.on('console', (msg) => { if (msg.type() === 'error') fail(`console error: ${msg.text()}`); });
+  page.on('pageerror', (err) => fail(`page error: ${err.message}`));
+  await page.setRequestInterception(true);
+  page.on('request', (req) => {
+    if (req.url() === fileUrl) return req.continue();
+    fail(`the page asked for ${req.url()}`);
+    return req.abort();
+  });
+  const t0 = Date.now();
+  await page.goto(fileUrl, { waitUntil: 'load' });
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 10000 });
+  note(`interactive after ${Date.now() - t0} ms`);
+
+  // Transitions move the frames for a while: read them once two reads agree.
+  const frames = async () => {
+    let last = null;
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 120));
+      const now = await page.$$eval('#flame g.frame', (gs) => gs.map((g) => ({
+        name: g.getAttribute('name'),
+        width: parseFloat(g.querySelector('rect').getAttribute('width')),
+        y: parseFloat(g.getAttribute('transform').match(/,\s*([-\d.e]+)\)/)[1]),
+        title: (g.querySelector('title') || {}).textContent || '',
+        fade: g.classList.contains('fade'),
+      })));
+      if (last && JSON.stringify(now) === JSON.stringify(last)) return now;
+      last = now;
+    }
+    return last;
+  };
+  const rows = (fs) => {
+    const ys = [...new Set(fs.map((f) => f.y))].sort((a, b) => a - b);
+    return ys.map((y) => fs.filter((f) => f.y === y));
+  };
+
+  // The chart: the peak label says the capture's peak, to the byte.
+  const peak = await page.$eval('#peak-label', (e) => ({ bytes: e.dataset.bytes, text: e.textContent,
+    shown: getComputedStyle(e).display !== 'none' }));
+  if (!peak.shown) fail('no peak label on the chart');
+  else if (peak.bytes !== String(anyJson.peak_bytes) || !peak.text.includes(groupDigits(anyJson.peak_bytes)))
+    fail(`chart peak label "${peak.text}" is not peak_bytes ${anyJson.peak_bytes}`);
+  else note(`chart peak label: ${peak.text}`);
+  const csv = await page.evaluate(() => window.leaklab.toCSV());
+  const npoint = await page.evaluate(() => window.leaklab.data.timeline.t_ns.length);
+  if (csv.trim().split('\n').length !== npoint + 1) fail(`CSV has not one row per point (${npoint})`);
+
+  const available = await page.$$eval('#moments button', (bs) => bs.map((b) => b.dataset.at));
+  for (const m of moments) if (!available.includes(m)) fail(`the page offers no '${m}' moment`);
+
+  for (const m of moments) {
+    const { json, native, text } = expect[m];
+    await page.click(`#moments button[data-at="${m}"]`);
+    if (await page.$eval('#inverted', (e) => e.checked)) await page.click('#inverted');
+    if (await page.$eval('#native', (e) => e.checked)) await page.click('#native');
+    let fs = await frames();
+    const total = json.sites.reduce((a, s) => a + s.size, 0);
+    if (!total) {
+      if (fs.length) fail(`${m}: frames drawn for an empty moment`);
+      continue;
+    }
+    const root = rows(fs)[0];
+    if (root.length !== 1 || root[0].name !== m) fail(`${m}: the root frame is ${JSON.stringify(root.map((f) => f.name))}`);
+    if (!root[0].title.includes(`(${groupDigits(total)} B, 100.00%)`))
+      fail(`${m}: root frame says "${root[0].title}", leaklab's sites sum to ${total} B`);
+
+    // Inverted, the row under the root is the allocating lines: each one's width is its share.
+    const checkLines = async (sites, label) => {
+      await page.click('#inverted');
+      const fs2 = await frames();
+      const rw = rows(fs2)[0][0].width;
+      const lines = rows(fs2)[1] || [];
+      let checked = 0;
+      for (const s of sites) {
+        const name = s.function ? `${s.function} (${s.file}:${s.line})` : `${s.file}:${s.line}`;
+        const want = rw * s.size / total;
+        const got = lines.find((f) => f.name === name);
+        if (s.size / total < 0.001 || want <= 1) continue; // merged or too thin to draw
+        if (!got) { fail(`${m}${label}: no frame for ${name} (${s.size} B)`); continue; }
+        if (Math.abs(got.width - want) > 0.5) fail(`${m}${label}: ${name} is ${got.width}px wide, ${s.size}/${total} of ${rw}px is ${want.toFixed(2)}`);
+        if (!got.title.includes(`(${groupDigits(s.size)} B,`)) fail(`${m}${label}: ${name} says "${got.title}", leaklab says ${s.size} B`);
+        checked++;
+      }
+      const sum = lines.reduce((a, f) => a + f.width, 0);
+      if (Math.abs(sum - rw) > 0.5 * Math.max(1, lines.length) && lines.length === sites.length)
+        fail(`${m}${label}: the lines' widths sum to ${sum}, the root is ${rw}`);
+      await page.click('#inverted');
+      return checked;
+    };
+    const checked = await checkLines(json.sites, '');
+    note(`${m}: root and ${checked} allocating lines match leaklab's sizes`);
+    if (native && await page.$eval('#native', (e) => !e.disabled)) {
+      await page.click('#native');
+      const n = await checkLines(native.sites, ' (library frames)');
+      note(`${m}: with library frames, ${n} allocating lines match 'report --native'`);
+      await page.click('#native');
+    }
+
+    // The table: every line, sizes in tracemalloc's words as the text report prints them.
+    const table = await page.$$eval('#lines tbody tr', (trs) => trs.map((tr) =>
+      [...tr.children].map((td) => td.textContent)));
+    if (table.length !== json.sites.length) fail(`${m}: table has ${table.length} lines, leaklab ${json.sites.length}`);
+    const textSizes = new Map();
+    for (const line of text.split('\n')) {
+      const mm = line.match(/^(.*:\d+): size=(.*?), count=(\d+)(?:, average=(.*))?$/);
+      if (mm) textSizes.set(mm[1], { size: mm[2], count: mm[3], average: mm[4] });
+    }
+    let same = 0;
+    for (const r of table) {
+      const t = textSizes.get(r[0]);
+      if (!t) { fail(`${m}: table line ${r[0]} is not in the text report`); continue; }
+      if (r[2] !== t.size || r[3] !== t.count || (t.average && r[4] !== t.average))
+        fail(`${m}: table ${r.slice(0, 5).join(' | ')} vs text size=${t.size}, count=${t.count}, average=${t.average}`);
+      else same++;
+    }
+    note(`${m}: ${same} table lines read as the text report's`);
+  }
+
+  // Zoom: a click on a frame makes it the full width; reset zoom brings the root back.
+  await page.click(`#moments button[data-at="${moments.includes('peak') ? 'peak' : moments[0]}"]`);
+  let fs = await frames();
+  const r = rows(fs);
+  if (r.length > 1) {
+    const full = r[0][0].width;
+    const target = r[r.length > 2 ? 2 : 1].reduce((a, b) => (b.width > a.width ? b : a));
+    // d3 listens on the frame's <g>: click it where the user would, inside its rectangle.
+    await page.evaluate((n) => {
+      const g = [...document.querySelectorAll('#flame g.frame')].find((e) => e.getAttribute('name') === n);
+      g.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    }, target.name);
+    fs = await frames();
+    const zoomed = fs.find((f) => f.name === target.name && !f.fade);
+    if (!zoomed || Math.abs(zoomed.width - full) > 0.5) fail(`zoom: ${target.name} is ${zoomed && zoomed.width}px after a click, not ${full}`);
+    else note(`zoom: ${target.name} fills the width after a click`);
+    await page.click('#reset-zoom');
+    fs = await frames();
+    const back = fs.find((f) => f.name === target.name);
+    if (!back || Math.abs(back.width - target.width) > 0.5) fail('reset zoom did not restore the widths');
+    else note('reset zoom restores the widths');
+    // Search marks the matching frames.
+    await page.type('#search', target.name.slice(0, 12));
+    await new Promise((res) => setTimeout(res, 300));
+    const details = await page.$eval('#details', (e) => e.textContent);
+    if (!/search: \d+ frames matched/.test(details)) fail(`search shows "${details}"`);
+    else note(`search: ${details}`);
+  }
+} finally {
+  await browser.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+if (problems.length) {
+  console.error(`${problems.length} problem(s) in ${htmlPath}`);
+  process.exit(1);
+}
+console.log(`all checks passed: ${htmlPath}`);
