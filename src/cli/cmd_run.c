@@ -16,7 +16,7 @@
 #include "symbolize.h"
 
 enum { OPT_OUTPUT, OPT_FRAMES, OPT_NATIVE, OPT_FOLLOW, OPT_UNWIND, OPT_TOP, OPT_SCALE, OPT_ALLOCATOR,
-       OPT_RECORDER, OPT_NO_REPORT };
+       OPT_RECORDER, OPT_NO_REPORT, OPT_HTML };
 
 static const ll__opt_t run_opts[] = {
     {"output", 'o', 1, OPT_OUTPUT},   {"frames", 0, 1, OPT_FRAMES},
@@ -24,6 +24,7 @@ static const ll__opt_t run_opts[] = {
     {"unwind", 0, 1, OPT_UNWIND},     {"top", 0, 1, OPT_TOP},
     {"scale", 0, 1, OPT_SCALE},       {"allocator", 0, 1, OPT_ALLOCATOR},
     {"recorder", 0, 1, OPT_RECORDER}, {"no-report", 0, 0, OPT_NO_REPORT},
+    {"html", 0, 1, OPT_HTML},
     {NULL, 0, 0, 0},
 };
 
@@ -31,6 +32,7 @@ typedef struct run_args {
   ll__record_opts_t rec;
   uint64_t top;
   int no_report; /* --no-report: the totals only, nothing symbolised */
+  const char *html; /* --html FILE: the HTML report of the capture, or NULL */
   char **argv;   /* the program and its arguments */
 } run_args_t;
 
@@ -89,6 +91,22 @@ static int print_totals(const char *cap, const char *program) {
   return rc;
 }
 
+/* --html FILE: every moment of the capture as `leaklab report CAP --format html -o FILE`. */
+static int write_html(const char *cap, const char *path) {
+  ll__report_args_t hra;
+  unsigned mask;
+  int status;
+
+  if ((status = ll__report_args_init(&hra, 0)) != 0) return status;
+  hra.format = LL_FORMAT_HTML;
+  hra.output = path;
+  if ((status = ll__file_views(cap, &mask)) == 0 &&
+      (status = ll__emit_html(cap, mask, &hra, NULL)) == 0)
+    fprintf(stderr, "leaklab: HTML report written to %s\n", path);
+  ll__report_args_free(&hra);
+  return status;
+}
+
 static int summarize(const char *cap, const run_args_t *ra, int status, time_t started) {
   ll__arena_t *arena = ll__arena_new();
   ll_cap_process_t proc;
@@ -141,6 +159,10 @@ static int summarize(const char *cap, const run_args_t *ra, int status, time_t s
     goto cleanup;
   }
   ll__print_growing(cap, ra->rec.native);
+  if (ra->html != NULL && (rc = write_html(cap, ra->html)) != 0) {
+    exit_status = rc;
+    goto cleanup;
+  }
 done:
   if (ra->rec.follow) list_child_captures(cap, started);
   fprintf(stderr, "leaklab: capture written to %s (leaklab report %s --at peak|end|leaks|temporary)\n",
@@ -212,9 +234,16 @@ static int run(int argc, char **argv) {
       ra.rec.recorder = arg;
       break;
     case OPT_NO_REPORT: ra.no_report = 1; break;
+    case OPT_HTML:
+      if (arg[0] == '\0') return ll__usage_error(verb, "empty file name for --html");
+      ra.html = arg;
+      break;
     default: return ll__usage_error(verb, "unexpected option");
     }
   }
+  if (ra.html != NULL && ra.no_report)
+    return ll__usage_error(verb, "--html cannot be used with --no-report (the page needs the "
+                           "symbolised report): run 'leaklab report FILE --format html' later");
   if (lesson != NULL) {
     if ((rc = ll__scenario_command(verb, lesson, scale, &scn)) != 0) return rc;
     ra.argv = scn.argv;
@@ -256,6 +285,8 @@ const ll__verb_t ll__verb_run = {
     "  --top N              lines to show (default 10, 0: all)\n"
     "  --no-report          record only: print the totals (peak, end, allocations) and the\n"
     "                       capture's path, symbolise nothing ('leaklab report' does it later)\n"
+    "  --html FILE          also write the HTML report of the capture to FILE: one offline\n"
+    "                       page ('leaklab report CAPTURE --format html -o FILE')\n"
     "  --recorder HOW       auto (default), async or sync. async: the program's thread only\n"
     "                       queues each event, and a helper process (leaklab-helper, not the\n"
     "                       program's child) applies it to the tracker on another CPU, until the\n"
