@@ -131,6 +131,24 @@ int ll_cap_decode_histogram(const void *data, size_t len, ll_cap_histogram_t *ou
   return 0;
 }
 
+int ll_cap_decode_budget(const void *data, size_t len, ll_cap_budget_t *out) {
+  cur_t c = {data, len};
+  uint32_t version;
+  memset(out, 0, sizeof *out);
+  if (u32(&c, &version) != 0 || version != 1 || u32(&c, &out->flags) != 0 ||
+      u64(&c, &out->limit_memory) != 0 || u64(&c, &out->limit_leaks) != 0 || c.left != 0 ||
+      (out->flags & ~(LL_CAP_BUDGET_MEMORY | LL_CAP_BUDGET_LEAKS)) != 0)
+    return LL_ECORRUPT;
+  return 0;
+}
+
+void ll_cap_encode_budget(unsigned char *buf, const ll_cap_budget_t *b) {
+  ll__put_u32(buf, 1);
+  ll__put_u32(buf + 4, b->flags);
+  ll__put_u64(buf + 8, b->limit_memory);
+  ll__put_u64(buf + 16, b->limit_leaks);
+}
+
 int ll_cap_decode_jemalloc(const void *data, size_t len, ll_cap_jemalloc_t *out) {
   cur_t c = {data, len};
   uint32_t version, zero;

@@ -34,6 +34,10 @@
  *                    the peak only after later frees, and reading mallctl at every new peak
  *                    from inside malloc would cost a lock and an epoch refresh per allocation
  *                    for a heap that grows, so figures "at the peak" would be a guess.
+ *   0x107 BUDGET     u32 version (1), u32 flags (LL_CAP_BUDGET_*: which limits are set), u64
+ *                    limit_memory, u64 limit_leaks (bytes; 0 when not set): the limits
+ *                    `leaklab check` held the run to, added by check after the program ended
+ *                    (ll__snapfile_append) so that reports (the HTML chart) can draw them.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +49,10 @@
 #define LL_CAP_SEC_PROCESS 0x103u
 #define LL_CAP_SEC_JEMALLOC 0x104u
 #define LL_CAP_SEC_LINES 0x105u
+#define LL_CAP_SEC_BUDGET 0x107u
+
+#define LL_CAP_BUDGET_MEMORY 1u /* limit_memory is set */
+#define LL_CAP_BUDGET_LEAKS 2u  /* limit_leaks is set */
 
 #define LL_CAP_MOD_MAIN 1u   /* the main executable */
 #define LL_CAP_MOD_SYSTEM 2u /* a system library (/lib*, /usr/lib*), ld.so, the vdso */
@@ -140,6 +148,13 @@ typedef struct ll_cap_histogram {
   uint64_t counts[LL_CAP_HIST_BUCKETS], bytes[LL_CAP_HIST_BUCKETS];
 } ll_cap_histogram_t;
 
+/* The limits `check` applied (section 0x107). */
+typedef struct ll_cap_budget {
+  uint32_t flags; /* LL_CAP_BUDGET_* */
+  uint64_t limit_memory, limit_leaks;
+} ll_cap_budget_t;
+#define LL_CAP_BUDGET_LEN 24
+
 struct ll__arena;
 /* Decoders: 0, or LL_ECORRUPT for bytes that do not parse (every length is checked). Output
  * arrays and strings are allocated from `arena`. */
@@ -151,6 +166,9 @@ int ll_cap_decode_timeline(const void *data, size_t len, struct ll__arena *arena
                            uint64_t *interval_ns, ll_cap_point_t **points, size_t *n);
 int ll_cap_decode_jemalloc(const void *data, size_t len, ll_cap_jemalloc_t *out);
 int ll_cap_decode_histogram(const void *data, size_t len, ll_cap_histogram_t *out);
+int ll_cap_decode_budget(const void *data, size_t len, ll_cap_budget_t *out);
+/* The section's bytes (LL_CAP_BUDGET_LEN of them) into buf. */
+void ll_cap_encode_budget(unsigned char *buf, const ll_cap_budget_t *b);
 /* The section's bytes (LL_CAP_JEMALLOC_LEN of them) into buf. */
 void ll_cap_encode_jemalloc(unsigned char *buf, const ll_cap_jemalloc_t *j);
 

@@ -155,10 +155,9 @@ int ll__load_jemalloc(const char *path, ll_jemalloc_stats_t *out);
 /* ---- the HTML report (cli_html.c) ------------------------------------------------------------ */
 
 /* Every moment in `mask` of capture `file` (filtered and attributed as ra says), its timeline,
- * histogram, exec chain and jemalloc figures, as one offline HTML page to ra->output; budget:
- * the limit `check` applied, or NULL. 0 or an exit status after an error line. */
-int ll__emit_html(const char *file, unsigned mask, const ll__report_args_t *ra,
-                  const uint64_t *budget);
+ * histogram, exec chain, jemalloc figures and the limits `check` recorded it with, as one
+ * offline HTML page to ra->output. 0 or an exit status after an error line. */
+int ll__emit_html(const char *file, unsigned mask, const ll__report_args_t *ra);
 
 /* Recording a program under the preload (run, check, massif, memcheck): record.h. */
 

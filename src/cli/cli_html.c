@@ -1,4 +1,4 @@
-/* cli_html.c - `--format html` and `run --html`: load every moment and section of a capture and hand them to the HTML reporter. */
+/* cli_html.c - `--format html` and `run --html`: load every moment and section of a capture (check's budget too) and hand them to the HTML reporter. */
 #include "cli.h"
 #include "arena.h"
 #include "capture_format.h"
@@ -81,14 +81,14 @@ static const char *how_name(uint32_t how) {
   }
 }
 
-int ll__emit_html(const char *file, unsigned mask, const ll__report_args_t *ra,
-                  const uint64_t *budget) {
+int ll__emit_html(const char *file, unsigned mask, const ll__report_args_t *ra) {
   const char *name = ra->output != NULL && strcmp(ra->output, "-") != 0 ? ra->output : "<stdout>";
   html_load_t h;
   ll_html_input_t in;
   ll_cap_process_t proc;
   ll_cap_histogram_t hist;
   ll_jemalloc_stats_t je;
+  ll_cap_budget_t limits;
   const void *data;
   size_t len;
   int status, rc, has_proc = 0, has_native;
@@ -179,7 +179,16 @@ int ll__emit_html(const char *file, unsigned mask, const ll__report_args_t *ra,
     goto cleanup;
   }
   in.jemalloc = has_je == 1 ? &je : NULL;
-  in.budget_bytes = budget;
+  /* The limits `check` held the run to, when it recorded this capture. */
+  if ((status = section(file, LL_CAP_SEC_BUDGET, h.arena, &data, &len)) != 0) goto cleanup;
+  if (data != NULL) {
+    if ((rc = ll_cap_decode_budget(data, len, &limits)) != 0) {
+      status = ll__runtime_error(file, rc, " (budget section)");
+      goto cleanup;
+    }
+    if (limits.flags & LL_CAP_BUDGET_MEMORY) in.budget_bytes = &limits.limit_memory;
+    if (limits.flags & LL_CAP_BUDGET_LEAKS) in.leak_limit_bytes = &limits.limit_leaks;
+  }
   in.min_share = HTML_MIN_SHARE;
 
   if ((f = ll__open_output(ra->output)) == NULL) {

@@ -10,8 +10,10 @@
 
 #include <leaklab/budget.h>
 
+#include "capture_format.h"
 #include "record.h"
 #include "scenario.h"
+#include "snapfile.h"
 #include "symbolize.h"
 
 enum { OPT_LIMIT_MEMORY, OPT_LIMIT_LEAKS, OPT_SCALE, OPT_OUTPUT, OPT_ALLOCATOR, OPT_NO_GROWTH,
@@ -88,6 +90,16 @@ static int check_program(const check_args_t *ca) {
   fprintf(stderr, "leaklab: capture written to %s (leaklab report %s --at peak|end|leaks|temporary)\n",
           cap, cap);
   int program_status = ll__program_status(status);
+  /* The limits go into the capture, for the reports that draw them (the HTML chart). */
+  unsigned char budget[LL_CAP_BUDGET_LEN];
+  ll_cap_budget_t b = {(ca->has_memory ? LL_CAP_BUDGET_MEMORY : 0) |
+                           (ca->has_leaks ? LL_CAP_BUDGET_LEAKS : 0),
+                       ca->has_memory ? ca->memory : 0, ca->has_leaks ? ca->leaks : 0};
+  ll_cap_encode_budget(budget, &b);
+  if ((rc = ll__snapfile_append(cap, LL_CAP_SEC_BUDGET, budget, sizeof budget)) != 0) {
+    exit_status = ll__runtime_error(cap, rc, " (adding the budget to the capture)");
+    goto cleanup;
+  }
 
   if ((rc = ll_symbolize_load(cap, LL_AT_PEAK, -1, &peak)) != 0) {
     exit_status = ll__runtime_error(cap, rc, " (the capture holds no peak to check)");

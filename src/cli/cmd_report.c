@@ -90,7 +90,7 @@ static int run(int argc, char **argv) {
     goto cleanup;
   }
   if (ra.format == LL_FORMAT_HTML) {
-    status = ll__emit_html(file, mask, &ra, NULL);
+    status = ll__emit_html(file, mask, &ra);
     goto cleanup;
   }
   int has_je = ll__load_jemalloc(file, &je);

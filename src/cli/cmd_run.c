@@ -101,7 +101,7 @@ static int write_html(const char *cap, const char *path) {
   hra.format = LL_FORMAT_HTML;
   hra.output = path;
   if ((status = ll__file_views(cap, &mask)) == 0 &&
-      (status = ll__emit_html(cap, mask, &hra, NULL)) == 0)
+      (status = ll__emit_html(cap, mask, &hra)) == 0)
     fprintf(stderr, "leaklab: HTML report written to %s\n", path);
   ll__report_args_free(&hra);
   return status;

@@ -91,6 +91,15 @@ typedef struct ll__section {
 int ll__snapfile_write(const char *path, const ll_snapshot_t *const *snaps, size_t n,
                        const ll__section_t *extra, size_t nextra);
 
+/* Write a whole file image atomically (path.tmp.PID, fsync, rename); 0 or a negative error. */
+int ll__snapfile_write_image(const char *path, const unsigned char *buf, size_t len);
+
+/* Add one extra section (type >= LL__SEC_EXTRA_MIN, not REQUIRED) at the end of a verified file,
+ * rewriting it atomically with its length and checksum updated (snapfile_append.c): how a verb
+ * records a fact about a capture after the program wrote it (check's budget). 0, LL_EINVAL, or
+ * what opening or writing the file gives. */
+int ll__snapfile_append(const char *path, uint32_t type, const void *data, size_t len);
+
 /* A verified file image in memory (magic, version, length, CRC and section framing checked). */
 typedef struct ll__snapfile ll__snapfile_t;
 
@@ -100,6 +109,8 @@ int ll__snapfile_open_buffer(const void *buf, size_t len, ll__snapfile_t **out);
 void ll__snapfile_close(ll__snapfile_t *f);
 /* Bit (1 << at) for each SNAPSHOT section. */
 unsigned ll__snapfile_views(const ll__snapfile_t *f);
+/* The whole verified image (header to trailer), valid until close. */
+const unsigned char *ll__snapfile_image(const ll__snapfile_t *f, size_t *len);
 /* Decode the snapshot for `at` into its own arena (LL_ENOVIEW when absent, LL_ECORRUPT). */
 int ll__snapfile_load(const ll__snapfile_t *f, ll_at_t at, ll_snapshot_t **out);
 /* The index-th section of `type` (0 = first): *data points into the image, valid until close.

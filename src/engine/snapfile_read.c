@@ -267,6 +267,11 @@ cleanup:
 
 unsigned ll__snapfile_views(const ll__snapfile_t *f) { return f->views; }
 
+const unsigned char *ll__snapfile_image(const ll__snapfile_t *f, size_t *len) {
+  *len = f->len;
+  return f->img;
+}
+
 typedef struct lctx {
   const ll__snapfile_t *f;
   ll__arena_t *arena;

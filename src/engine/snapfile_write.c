@@ -165,7 +165,7 @@ static int write_all(int fd, const unsigned char *p, size_t n) {
   return 0;
 }
 
-static int write_file(const char *path, const unsigned char *buf, size_t len) {
+int ll__snapfile_write_image(const char *path, const unsigned char *buf, size_t len) {
   size_t tbytes;
   char *tmp = tmp_path(path, &tbytes);
   if (tmp == NULL) return LL_ENOMEM;
@@ -259,7 +259,7 @@ int ll__snapfile_write(const char *path, const ll_snapshot_t *const *snaps, size
   }
   if (total == SIZE_MAX || (buf = ll__mmap_alloc(total)) == NULL) goto cleanup;
   serialise(&w, snaps, n, extra, nextra, plen, buf, total);
-  rc = write_file(path, buf, total);
+  rc = ll__snapfile_write_image(path, buf, total);
 cleanup:
   ll__mmap_free(buf, total);
   ll__mmap_free(w.tb_of_trace, tbbytes);

@@ -286,10 +286,20 @@ static void emit_summary(FILE *out, const ll_html_input_t *in) {
             in->jemalloc->mapped);
   else
     fputs("null", out);
-  if (in->budget_bytes != NULL)
-    fprintf(out, ",\"budget\":{\"limit_bytes\":%" PRIu64 "}}", *in->budget_bytes);
-  else
+  if (in->budget_bytes == NULL && in->leak_limit_bytes == NULL) {
     fputs(",\"budget\":null}", out);
+    return;
+  }
+  fputs(",\"budget\":{\"limit_bytes\":", out);
+  if (in->budget_bytes != NULL)
+    fprintf(out, "%" PRIu64, *in->budget_bytes);
+  else
+    fputs("null", out);
+  fputs(",\"limit_leaks_bytes\":", out);
+  if (in->leak_limit_bytes != NULL)
+    fprintf(out, "%" PRIu64 "}}", *in->leak_limit_bytes);
+  else
+    fputs("null}}", out);
 }
 
 static void emit_timeline(FILE *out, const ll_html_input_t *in) {

@@ -13,7 +13,8 @@
  *    chain: [{pid, program, peak, end, total_allocations, total_bytes}]  (exec chain, oldest first),
  *    summary: {peak_bytes, end_bytes, total_allocations, total_bytes, untracked_allocations,
  *              untracked_bytes, how ("exit" | "_exit" | "signal" | null), signal,
- *              jemalloc: {allocated, active, resident, mapped} | null, budget: {limit_bytes} | null},
+ *              jemalloc: {allocated, active, resident, mapped} | null,
+ *              budget: {limit_bytes, limit_leaks_bytes (each a number or null)} | null},
  *    timeline: {t_ns[], current[], high[] (the live bytes at each point, and the high-water mark
  *               reached since the previous one), peak_index (the point whose high is the peak),
  *               lines: [{key, values[]}] (each top line's live bytes at the same points, when
@@ -68,7 +69,8 @@ typedef struct ll_html_input {
   const char *how;             /* "exit", "_exit", "signal" or NULL */
   int signal;
   const ll_jemalloc_stats_t *jemalloc; /* or NULL */
-  const uint64_t *budget_bytes;        /* or NULL */
+  const uint64_t *budget_bytes;        /* check's --limit-memory, or NULL */
+  const uint64_t *leak_limit_bytes;    /* check's --limit-leaks, or NULL */
   const ll_html_point_t *points;
   size_t npoint;
   const ll_html_series_t *series;      /* per-line series, nseries of them, or NULL */

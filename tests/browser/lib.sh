@@ -3,12 +3,14 @@
 : "${LEAKLAB:?}" "${LL_SOURCE_DIR:?}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# check_page CAPTURE DIR: DIR/report.html from `report --format html`, and for every moment the
-# capture holds, DIR/expect/M.json, M.native.json (--native) and M.txt (every line, as text);
+# check_page CAPTURE DIR [BUDGET_BYTES]: DIR/report.html from `report --format html`, and for
+# every moment the capture holds, DIR/expect/M.json, M.native.json (--native) and M.txt (every
+# line, as text); DIR/expect/budget when the capture was recorded by check with that limit;
 # then web/test/check_report.mjs compares what Chromium renders with them.
 check_page() {
   local cap=$1 dir=$2 at
   mkdir -p "$dir/expect"
+  [ -z "${3:-}" ] || echo "$3" >"$dir/expect/budget"
   "$LEAKLAB" report "$cap" --format html -o "$dir/report.html" || fail "report --format html exited $?"
   for at in peak end leaks temporary current; do
     "$LEAKLAB" report "$cap" --at "$at" --format json >"$dir/expect/$at.json" 2>/dev/null || {

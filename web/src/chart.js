@@ -43,7 +43,7 @@ export function toCSV(data) {
 export function drawChart(el, data, wrap) {
   const s = seriesOf(data);
   const peak = s.peak;
-  const budget = data.summary.budget ? data.summary.budget.limit_bytes : null;
+  const budget = data.summary.budget ? data.summary.budget.limit_bytes : null; // null: not set
   // Stacked bands: each line's values summed with those below it; the legend shows its own.
   const stacked = [];
   let acc = new Array(s.seconds.length).fill(0);
@@ -88,8 +88,6 @@ export function drawChart(el, data, wrap) {
 
 function markPeakAndBudget(u, s, peak, budget, wrap) {
   const ctx = u.ctx;
-  const wrapBox = wrap.getBoundingClientRect();
-  const over = u.over.getBoundingClientRect();
   const dpr = window.devicePixelRatio || 1;
   const peakLabel = wrap.querySelector('#peak-label');
   if (peak != null && peak >= 0) {
@@ -111,14 +109,19 @@ function markPeakAndBudget(u, s, peak, budget, wrap) {
     const bytes = s.total[peak];
     peakLabel.textContent = `peak ${formatSize(bytes)} (${groupDigits(bytes)} B) by ${s.seconds[peak].toFixed(3)} s`;
     peakLabel.dataset.bytes = String(bytes);
-    const left = over.left - wrapBox.left + x / dpr;
-    const top = over.top - wrapBox.top + y / dpr;
     peakLabel.style.display = 'block';
-    peakLabel.style.top = Math.max(0, top - 26) + 'px';
-    // Keep the label inside the plot: right of the mark, or left of it near the right edge.
-    const flip = left + 8 + peakLabel.offsetWidth > over.right - wrapBox.left;
-    peakLabel.style.left = (flip ? left - 8 : left + 8) + 'px';
-    peakLabel.style.transform = flip ? 'translateX(-100%)' : '';
+    // Placed once the plot is laid out (the first draw can come before it is).
+    requestAnimationFrame(() => {
+      const wrapBox = wrap.getBoundingClientRect();
+      const over = u.over.getBoundingClientRect();
+      const left = over.left - wrapBox.left + x / dpr;
+      const top = over.top - wrapBox.top + y / dpr;
+      peakLabel.style.top = Math.max(0, top - 26) + 'px';
+      // Right of the mark, or left of it when it would leave the plot.
+      const flip = left + 8 + peakLabel.offsetWidth > over.right - wrapBox.left;
+      peakLabel.style.left = (flip ? left - 8 : left + 8) + 'px';
+      peakLabel.style.transform = flip ? 'translateX(-100%)' : '';
+    });
   } else {
     peakLabel.style.display = 'none';
   }
@@ -136,9 +139,13 @@ function markPeakAndBudget(u, s, peak, budget, wrap) {
     ctx.restore();
     budgetLabel.textContent = `budget ${formatSize(budget)} (${groupDigits(budget)} B)`;
     budgetLabel.dataset.bytes = String(budget);
-    budgetLabel.style.top = (over.top - wrapBox.top + y / dpr - 20) + 'px';
-    budgetLabel.style.left = (over.left - wrapBox.left + 6) + 'px';
     budgetLabel.style.display = 'block';
+    requestAnimationFrame(() => {
+      const wrapBox = wrap.getBoundingClientRect();
+      const over = u.over.getBoundingClientRect();
+      budgetLabel.style.top = (over.top - wrapBox.top + y / dpr - 20) + 'px';
+      budgetLabel.style.left = (over.left - wrapBox.left + 6) + 'px';
+    });
   } else {
     budgetLabel.style.display = 'none';
   }

@@ -35,8 +35,11 @@ function summary() {
     rows.push(['jemalloc at end', `allocated ${formatSize(j.allocated)}, active ${formatSize(j.active)}, ` +
       `resident ${formatSize(j.resident)}, mapped ${formatSize(j.mapped)}`]);
   }
-  if (s.budget) rows.push(['budget', `${sizeWithBytes(s.budget.limit_bytes)}: ` +
-    (s.peak_bytes < s.budget.limit_bytes ? 'the peak stays below it' : '<strong>the peak reaches it</strong>')]);
+  if (s.budget && s.budget.limit_bytes != null)
+    rows.push(['budget (check)', `--limit-memory ${sizeWithBytes(s.budget.limit_bytes)}: ` +
+      (s.peak_bytes < s.budget.limit_bytes ? 'the peak stays below it' : '<strong>the peak reaches it</strong>')]);
+  if (s.budget && s.budget.limit_leaks_bytes != null)
+    rows.push(['leak limit (check)', `--limit-leaks ${sizeWithBytes(s.budget.limit_leaks_bytes)} per line`]);
   rows.push(['moments held', data.moments.map((m) => m.at).join(', ') || 'none']);
   $('summary').innerHTML = rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('');
 }

@@ -106,6 +106,17 @@ try {
   else if (peak.bytes !== String(anyJson.peak_bytes) || !peak.text.includes(groupDigits(anyJson.peak_bytes)))
     fail(`chart peak label "${peak.text}" is not peak_bytes ${anyJson.peak_bytes}`);
   else note(`chart peak label: ${peak.text}`);
+  const budgetFile = join(expectDir, 'budget');
+  const budget = await page.$eval('#budget-label', (e) => ({ bytes: e.dataset.bytes, text: e.textContent,
+    shown: getComputedStyle(e).display !== 'none' }));
+  if (existsSync(budgetFile)) {
+    const want = readFileSync(budgetFile, 'utf8').trim();
+    if (!budget.shown || budget.bytes !== want || !budget.text.includes(groupDigits(want)))
+      fail(`budget label "${budget.text}" (shown: ${budget.shown}) is not check's limit ${want} B`);
+    else note(`budget label: ${budget.text}`);
+  } else if (budget.shown) {
+    fail(`a budget label "${budget.text}" for a capture check did not record`);
+  }
   const csv = await page.evaluate(() => window.leaklab.toCSV());
   const npoint = await page.evaluate(() => window.leaklab.data.timeline.t_ns.length);
   if (csv.trim().split('\n').length !== npoint + 1) fail(`CSV has not one row per point (${npoint})`);
