@@ -114,8 +114,9 @@ function markPeakAndBudget(u, s, peak, budget, wrap) {
     requestAnimationFrame(() => {
       const wrapBox = wrap.getBoundingClientRect();
       const over = u.over.getBoundingClientRect();
-      const left = over.left - wrapBox.left + x / dpr;
-      const top = over.top - wrapBox.top + y / dpr;
+      // CSS pixels from the plot area's corner (x and y above are the canvas's own pixels).
+      const left = over.left - wrapBox.left + u.valToPos(s.seconds[peak], 'x');
+      const top = over.top - wrapBox.top + u.valToPos(s.total[peak], 'y');
       peakLabel.style.top = Math.max(0, top - 26) + 'px';
       // Right of the mark, or left of it when it would leave the plot.
       const flip = left + 8 + peakLabel.offsetWidth > over.right - wrapBox.left;
@@ -143,7 +144,7 @@ function markPeakAndBudget(u, s, peak, budget, wrap) {
     requestAnimationFrame(() => {
       const wrapBox = wrap.getBoundingClientRect();
       const over = u.over.getBoundingClientRect();
-      budgetLabel.style.top = (over.top - wrapBox.top + y / dpr - 20) + 'px';
+      budgetLabel.style.top = (over.top - wrapBox.top + u.valToPos(budget, 'y') - 20) + 'px';
       budgetLabel.style.left = (over.left - wrapBox.left + 6) + 'px';
     });
   } else {
