@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ctest_labels.sh - every CTest entry of the build carries exactly one of the labels unit, e2e and scenario, so `ctest -L LABEL` selects each test once.
+# ctest_labels.sh - every CTest entry of the build carries exactly one of the labels unit, e2e, scenario and browser, so `ctest -L LABEL` selects each test once.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -10,7 +10,7 @@ ctest --test-dir "$LL_BUILD_DIR" --show-only=json-v1 >"$tmp/tests.json" ||
   die "ctest --show-only=json-v1 in $LL_BUILD_DIR failed"
 python3 - "$tmp/tests.json" >"$tmp/bad" <<'PY'
 import json, sys
-labels = {"unit", "e2e", "scenario"}
+labels = {"unit", "e2e", "scenario", "browser"}
 tests = json.load(open(sys.argv[1]))["tests"]
 for t in tests:
     got = [l for p in t.get("properties", []) if p["name"] == "LABELS" for l in p["value"]]
