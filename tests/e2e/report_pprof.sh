@@ -1,25 +1,22 @@
 #!/usr/bin/env bash
 # report_pprof.sh - `leaklab report --format pprof` read by Go's own pprof: totals, lines, tracebacks and -diff_base equal leaklab's to the byte.
-set -euo pipefail
-: "${LEAKLAB:?}" "${LL_PROGRAMS:?}"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-command -v go >/dev/null || fail "go is not installed (make deps installs Debian's golang-go)"
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+need go "make deps installs Debian's golang-go"
 # pprof keeps its settings and downloads under HOME; nothing here may touch the real one.
-export HOME=$T PPROF_TMPDIR=$T
-pprof() { go tool pprof "$@" 2>"$T/pprof.err" || fail "go tool pprof $*: $(cat "$T/pprof.err")"; }
+export HOME=$tmp PPROF_TMPDIR=$tmp
+pprof() { go tool pprof "$@" 2>"$tmp/pprof.err" || die "go tool pprof $*: $(cat "$tmp/pprof.err")"; }
 
 for p in known_pattern inlined_alloc massif_pattern; do
-  "$LEAKLAB" run -o "$T/$p.llcap" -- "$LL_PROGRAMS/$p" >/dev/null 2>"$T/err" ||
-    fail "run $p: $(cat "$T/err")"
+  "$LEAKLAB" run -o "$tmp/$p.llcap" -- "$LL_PROGRAMS/$p" >/dev/null 2>"$tmp/err" ||
+    die "run $p: $(cat "$tmp/err")"
 done
 
 # compare WHAT A B: two "key value" listings (sorted here) must be equal.
 compare() {
   sort "$2" >"$2.s"
   sort "$3" >"$3.s"
-  diff "$2.s" "$3.s" >"$T/diff" || fail "$1 differ (leaklab <, pprof >): $(cat "$T/diff")"
+  diff "$2.s" "$3.s" >"$tmp/diff" || fail "$1 differ (leaklab <, pprof >): $(cat "$tmp/diff")"
 }
 
 # leaklab's JSON as "file:line value" per site (FIELD: size, count or size_diff), with the
@@ -65,8 +62,8 @@ top() { # top PROFILE INDEX [more pprof options]: the listing of -top -lines
   local prof=$1 index=$2
   shift 2
   pprof -top -lines -unit=B -nodefraction=0 -edgefraction=0 -nodecount=1000000 \
-    -sample_index="$index" "$@" "$prof" >"$T/top.txt"
-  from_top "$T/top.txt"
+    -sample_index="$index" "$@" "$prof" >"$tmp/top.txt"
+  from_top "$tmp/top.txt"
 }
 
 # Per traceback: "size;function;function..." from leaklab's traceback JSON and pprof -traces.
@@ -105,54 +102,54 @@ for case in known_pattern:peak:--no-native known_pattern:end:--no-native \
   known_pattern:leaks:--no-native known_pattern:temporary:--no-native \
   known_pattern:end:--native inlined_alloc:peak:--no-native inlined_alloc:peak:--native; do
   IFS=: read -r p at native <<<"$case"
-  cap=$T/$p.llcap
-  prof=$T/$p.$at$native.pb.gz
+  cap=$tmp/$p.llcap
+  prof=$tmp/$p.$at$native.pb.gz
   "$LEAKLAB" report "$cap" --at "$at" $native --format pprof -o "$prof" ||
     fail "$case: report --format pprof failed"
-  "$LEAKLAB" report "$cap" --at "$at" $native --format json >"$T/l.json"
-  from_json "$T/l.json" size >"$T/want"
-  top "$prof" inuse_space >"$T/got"
-  compare "$case: inuse_space per line" "$T/want" "$T/got"
-  from_json "$T/l.json" count >"$T/want"
-  top "$prof" inuse_objects >"$T/got"
-  compare "$case: inuse_objects per line" "$T/want" "$T/got"
+  "$LEAKLAB" report "$cap" --at "$at" $native --format json >"$tmp/l.json"
+  from_json "$tmp/l.json" size >"$tmp/want"
+  top "$prof" inuse_space >"$tmp/got"
+  compare "$case: inuse_space per line" "$tmp/want" "$tmp/got"
+  from_json "$tmp/l.json" count >"$tmp/want"
+  top "$prof" inuse_objects >"$tmp/got"
+  compare "$case: inuse_objects per line" "$tmp/want" "$tmp/got"
 
-  "$LEAKLAB" report "$cap" --at "$at" $native --group-by traceback --format json >"$T/tb.json"
-  traces_json "$T/tb.json" >"$T/want"
-  pprof -traces -unit=B -sample_index=inuse_space "$prof" >"$T/traces.txt"
-  traces_pprof "$T/traces.txt" >"$T/got"
-  compare "$case: tracebacks" "$T/want" "$T/got"
+  "$LEAKLAB" report "$cap" --at "$at" $native --group-by traceback --format json >"$tmp/tb.json"
+  traces_json "$tmp/tb.json" >"$tmp/want"
+  pprof -traces -unit=B -sample_index=inuse_space "$prof" >"$tmp/traces.txt"
+  traces_pprof "$tmp/traces.txt" >"$tmp/got"
+  compare "$case: tracebacks" "$tmp/want" "$tmp/got"
   checked=$((checked + 1))
 done
 
 # The peak's figures, written out, so that a wrong comparison cannot pass by being empty.
-top "$T/known_pattern.peak--no-native.pb.gz" inuse_space >"$T/got"
-grep -qx "TOTAL 109120" "$T/got" || fail "known_pattern's peak is not 109120 B in pprof: $(cat "$T/got")"
-[[ $(wc -l <"$T/got") -eq 5 ]] || fail "known_pattern's peak: want 4 lines: $(cat "$T/got")"
+top "$tmp/known_pattern.peak--no-native.pb.gz" inuse_space >"$tmp/got"
+grep -qx "TOTAL 109120" "$tmp/got" || fail "known_pattern's peak is not 109120 B in pprof: $(cat "$tmp/got")"
+[[ $(wc -l <"$tmp/got") -eq 5 ]] || fail "known_pattern's peak: want 4 lines: $(cat "$tmp/got")"
 
 # Inlined functions are lines of one location; the mapping carries the program's build id.
-pprof -raw "$T/inlined_alloc.peak--no-native.pb.gz" >"$T/raw.txt"
-grep -A1 -E '^ +[0-9]+: 0x[0-9a-f]+ M=[0-9]+ inner_alloc ' "$T/raw.txt" | grep -q ' middle_alloc ' ||
-  fail "inlined frames are not lines of one location: $(cat "$T/raw.txt")"
+pprof -raw "$tmp/inlined_alloc.peak--no-native.pb.gz" >"$tmp/raw.txt"
+grep -A1 -E '^ +[0-9]+: 0x[0-9a-f]+ M=[0-9]+ inner_alloc ' "$tmp/raw.txt" | grep -q ' middle_alloc ' ||
+  fail "inlined frames are not lines of one location: $(cat "$tmp/raw.txt")"
 if command -v readelf >/dev/null; then
   id=$(readelf -n "$LL_PROGRAMS/inlined_alloc" | sed -n 's/.*Build ID: //p')
-  [[ -n $id ]] && { grep -q "inlined_alloc $id \[FN\]\[FL\]\[LN\]\[IN\]" "$T/raw.txt" ||
-    fail "no mapping with build id $id: $(sed -n '/^Mappings/,$p' "$T/raw.txt")"; }
+  [[ -n $id ]] && { grep -q "inlined_alloc $id \[FN\]\[FL\]\[LN\]\[IN\]" "$tmp/raw.txt" ||
+    fail "no mapping with build id $id: $(sed -n '/^Mappings/,$p' "$tmp/raw.txt")"; }
 fi
 
 # ---- -diff_base gives what leaklab diff gives -----------------------------------------------------
-"$LEAKLAB" report "$T/massif_pattern.llcap" --format pprof -o "$T/new.pb.gz"
-old=$T/known_pattern.peak--no-native.pb.gz
-"$LEAKLAB" diff "$T/known_pattern.llcap" "$T/massif_pattern.llcap" --format json >"$T/d.json"
-from_json "$T/d.json" size_diff >"$T/want"
-top "$T/new.pb.gz" inuse_space -diff_base "$old" >"$T/got"
-compare "diff known_pattern -> massif_pattern" "$T/want" "$T/got"
-grep -q -- "-100000$" "$T/got" || fail "the diff lost known_pattern's 100000 B block: $(cat "$T/got")"
+"$LEAKLAB" report "$tmp/massif_pattern.llcap" --format pprof -o "$tmp/new.pb.gz"
+old=$tmp/known_pattern.peak--no-native.pb.gz
+"$LEAKLAB" diff "$tmp/known_pattern.llcap" "$tmp/massif_pattern.llcap" --format json >"$tmp/d.json"
+from_json "$tmp/d.json" size_diff >"$tmp/want"
+top "$tmp/new.pb.gz" inuse_space -diff_base "$old" >"$tmp/got"
+compare "diff known_pattern -> massif_pattern" "$tmp/want" "$tmp/got"
+grep -q -- "-100000$" "$tmp/got" || fail "the diff lost known_pattern's 100000 B block: $(cat "$tmp/got")"
 
 # ---- what pprof cannot be asked for -----------------------------------------------------------
 set +e
-"$LEAKLAB" diff "$T/known_pattern.llcap" "$T/massif_pattern.llcap" --format pprof >/dev/null 2>"$T/err"
+"$LEAKLAB" diff "$tmp/known_pattern.llcap" "$tmp/massif_pattern.llcap" --format pprof >/dev/null 2>"$tmp/err"
 st=$?
 set -e
-[[ $st -eq 2 ]] && grep -q -- "-diff_base" "$T/err" || fail "diff --format pprof: exit $st: $(cat "$T/err")"
-echo "report_pprof: ok ($checked moments compared)"
+[[ $st -eq 2 ]] && grep -q -- "-diff_base" "$tmp/err" || fail "diff --format pprof: exit $st: $(cat "$tmp/err")"
+finish "report_pprof: ok ($checked moments compared)"
