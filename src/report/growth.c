@@ -55,9 +55,15 @@ int ll__growth_classify(const ll_growth_point_t *pts, size_t n, ll_growth_t *out
   uint64_t mid = window_top(pts, n, 1.0 / 3, 2.0 / 3, &at_mid);
   g.level = window_top(pts, n, 2.0 / 3, 2.0, &at_last);
 
+  /* Times it rose after the first third: one jump is a step, not a trend (a buffer made once
+   * near the end of a run that allocates little). */
+  size_t rises = 0;
+  for (size_t i = 1; i < n; i++)
+    rises += position(pts, n, i) >= 1.0 / 3 && pts[i].bytes > pts[i - 1].bytes;
+
   if (g.high > 0 && g.end <= g.high / 10) {
     g.kind = LL_GROWTH_RELEASED;
-  } else if (g.level > mid && (g.level - mid) * 20 > g.high) {
+  } else if (g.level > mid && (g.level - mid) * 20 > g.high && rises >= 2) {
     g.kind = LL_GROWTH_GROWS;
   }
 

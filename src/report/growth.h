@@ -12,8 +12,9 @@
  *   Let H be the site's highest live bytes over the run and E its live bytes at the end. Split
  *   the run (by allocation clock) into thirds.
  *   released  E <= H / 10: it gave its memory back, ending near zero.
- *   grows     not released, and the highest level of the last third exceeds the highest level
- *             of the middle third by more than H / 20: still rising at the end, no plateau.
+ *   grows     not released, the highest level of the last third exceeds the highest level of
+ *             the middle third by more than H / 20, and it rose at two points or more after the
+ *             first third (one jump is a step, not a trend): still rising at the end.
  *   bounded   otherwise: it levelled off (a plateau or a saw-tooth whose tops do not rise).
  * Figures: rate = (top of last third - top of middle third) per allocation made and per
  * second between the moments those tops were reached; settled = the fraction of the run

@@ -108,9 +108,10 @@ static void sparse_series(void **state) {
   ll_growth_t g;
   assert_int_equal(ll__growth_classify(p, 3, &g), 0);
   assert_int_equal(g.kind, LL_GROWTH_BOUNDED); /* 5000 from 1% of the run to the end */
-  p[2].bytes = 9000;
-  assert_int_equal(ll__growth_classify(p, 3, &g), 0);
-  assert_int_equal(g.kind, LL_GROWTH_GROWS);
+  ll_growth_point_t q[4] = {{0, 0, 100}, {10, 10, 5000}, {600, 600, 7000}, {1000, 1000, 9000}};
+  assert_int_equal(ll__growth_classify(q, 4, &g), 0);
+  assert_int_equal(g.kind, LL_GROWTH_GROWS); /* 7000 in the middle third, 9000 in the last */
+  assert_int_equal(g.level, 9000);
 }
 
 /* No allocation between the points: positions fall back to the point index. */
@@ -122,6 +123,16 @@ static void frozen_clock(void **state) {
   assert_int_equal(ll__growth_classify(p, 6, &g), 0);
   assert_int_equal(g.kind, LL_GROWTH_GROWS);
   assert_true(g.bytes_per_alloc == 0.0); /* no allocation to divide by */
+}
+
+/* One block made near the end of a run that allocates little: a step, not growth. */
+static void single_late_jump_is_bounded(void **state) {
+  (void)state;
+  ll_growth_point_t p[3] = {{0, 0, 0}, {1, 10, 0}, {2, 20, 4096}};
+  ll_growth_t g;
+  assert_int_equal(ll__growth_classify(p, 3, &g), 0);
+  assert_int_equal(g.kind, LL_GROWTH_BOUNDED);
+  assert_int_equal(g.level, 4096);
 }
 
 static void empty_series(void **state) {
@@ -141,6 +152,7 @@ int main(void) {
       cmocka_unit_test(spike_and_release),
       cmocka_unit_test(sparse_series),
       cmocka_unit_test(frozen_clock),
+      cmocka_unit_test(single_late_jump_is_bounded),
       cmocka_unit_test(empty_series),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
