@@ -1,5 +1,6 @@
 /* cli_html.c - `--format html` and `run --html`: load every moment and section of a capture (check's budget too) and hand them to the HTML reporter. */
 #include "cli.h"
+#include "cli_growth.h"
 #include "arena.h"
 #include "capture_format.h"
 #include "html.h"
@@ -15,8 +16,16 @@
 /* The order the page offers the moments in; any other the file holds comes after. */
 static const ll_at_t g_order[] = {LL_AT_PEAK, LL_AT_END, LL_AT_LEAKS, LL_AT_TEMPORARY, LL_AT_CURRENT};
 
+/* Lines stacked on the chart (the rest is "other"). */
+#define HTML_MAX_BANDS 8
+
 typedef struct html_load {
   ll__arena_t *arena;
+  ll__series_loaded_t series; /* memory over time per line, when the capture has it */
+  int has_series;
+  ll__site_set_t sites;
+  ll_html_series_t bands[HTML_MAX_BANDS];
+  char keys[HTML_MAX_BANDS][512];
   ll_html_moment_t moments[32];
   ll_snapshot_t *snaps[64];
   ll_stats_t *stats[32];
@@ -26,6 +35,10 @@ typedef struct html_load {
 } html_load_t;
 
 static void html_load_free(html_load_t *h) {
+  if (h->has_series) {
+    ll__site_set_free(&h->sites);
+    ll__series_loaded_free(&h->series);
+  }
   for (size_t i = 0; i < h->nmoment; i++)
     if (h->stats[i] != NULL) ll_stats_free(h->stats[i]);
   for (size_t i = 0; i < h->nsnap; i++) ll_snapshot_free(h->snaps[i]);
@@ -161,6 +174,60 @@ int ll__emit_html(const char *file, unsigned mask, const ll__report_args_t *ra) 
     in.points = h.points;
     in.npoint = n;
   }
+
+  /* Memory over time per line: its points replace the timeline's (a few hundred, on the
+   * allocation clock, the peak moment exactly one of them), and the top lines stack under the
+   * total, each with its growth verdict. */
+  if ((status = ll__load_series(file, in.native_default, &h.series)) > 0) goto cleanup;
+  if (status == 0 && h.series.in.npts > 0) {
+    const ll__series_in_t *sv = &h.series.in;
+    h.has_series = 1;
+    if ((rc = ll__series_by_site(sv, LL_GROUP_LINENO, &h.sites)) != 0) {
+      status = ll__runtime_error(file, rc, NULL);
+      goto cleanup;
+    }
+    free(h.points);
+    if ((h.points = calloc(sv->npts + 1, sizeof *h.points)) == NULL) {
+      status = ll__runtime_error(file, LL_ENOMEM, NULL);
+      goto cleanup;
+    }
+    for (size_t i = 0; i < sv->npts; i++)
+      h.points[i] = (ll_html_point_t){sv->t_ns[i], sv->total[i], sv->total[i]};
+    in.points = h.points;
+    in.npoint = sv->npts;
+    size_t nb = h.sites.n < HTML_MAX_BANDS ? h.sites.n : HTML_MAX_BANDS;
+    /* Verdicts as `report --growth` gives them: for lines that reached 1% of the peak. */
+    uint64_t peak = 0;
+    for (size_t i = 0; i < sv->npts; i++)
+      if (sv->total[i] > peak) peak = sv->total[i];
+    for (size_t b = 0; b < nb; b++) {
+      const ll__site_series_t *site = &h.sites.sites[b];
+      const ll_frame_t *fr = site->key->nframe > 0 ? &site->key->frames[0] : NULL;
+      if (fr != NULL && fr->function != NULL && fr->function[0] != '\0')
+        snprintf(h.keys[b], sizeof h.keys[b], "%s:%u (%s)", fr->filename, fr->lineno, fr->function);
+      else
+        snprintf(h.keys[b], sizeof h.keys[b], "%s:%u", fr != NULL ? fr->filename : "<unknown>",
+                 fr != NULL ? fr->lineno : 0);
+      h.bands[b] = (ll_html_series_t){
+          h.keys[b], site->bytes,
+          site->growth.high >= peak / 100 ? ll__growth_name(site->growth.kind) : NULL};
+    }
+    /* "other": the total less the bands shown (the lines not shown join it). */
+    uint64_t *other = ll__arena_alloc(h.arena, (sv->npts + 1) * sizeof *other);
+    if (other == NULL) {
+      status = ll__runtime_error(file, LL_ENOMEM, NULL);
+      goto cleanup;
+    }
+    for (size_t i = 0; i < sv->npts; i++) {
+      uint64_t sum = 0;
+      for (size_t b = 0; b < nb; b++) sum += h.bands[b].values[i];
+      other[i] = sv->total[i] > sum ? sv->total[i] - sum : 0;
+    }
+    in.series = h.bands;
+    in.nseries = nb;
+    in.other = other;
+  }
+  status = 0;
 
   if ((status = section(file, LL_CAP_SEC_HISTOGRAM, h.arena, &data, &len)) != 0) goto cleanup;
   if (data != NULL) {

@@ -325,7 +325,10 @@ static void emit_timeline(FILE *out, const ll_html_input_t *in) {
     ll__json_string(out, in->series[s].key, 1);
     fputc(',', out);
     u64_array(out, "values", in->series[s].values, in->npoint, sizeof(uint64_t));
-    fputc('}', out);
+    if (in->series[s].growth != NULL)
+      fprintf(out, ",\"growth\":\"%s\"}", in->series[s].growth); /* one of three words */
+    else
+      fputs(",\"growth\":null}", out);
   }
   fputs("],", out);
   if (in->other != NULL)

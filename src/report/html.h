@@ -17,8 +17,9 @@
  *              budget: {limit_bytes, limit_leaks_bytes (each a number or null)} | null},
  *    timeline: {t_ns[], current[], high[] (the live bytes at each point, and the high-water mark
  *               reached since the previous one), peak_index (the point whose high is the peak),
- *               lines: [{key, values[]}] (each top line's live bytes at the same points, when
- *               the capture carries per-line series), other: [] | null (the rest, summed)},
+ *               lines: [{key, values[], growth}] (each top line's live bytes at the same
+ *               points, when the capture carries per-line series, and its growth verdict or
+ *               null), other: [] | null (the rest, summed)},
  *    frames: ["function (file:line)", ...]  (names the trees point into),
  *    moments: [{at, total_bytes, total_blocks,
  *               trees: {own: {callers, inverted}, native: {callers, inverted} | null},
@@ -46,6 +47,7 @@ typedef struct ll_html_point {
 typedef struct ll_html_series {
   const char *key;         /* "file.c:12 (function)" */
   const uint64_t *values;  /* one per point */
+  const char *growth;      /* its growth verdict ("grows", "bounded", "released"), or NULL */
 } ll_html_series_t;
 
 typedef struct ll_html_stage {

@@ -11,9 +11,15 @@ const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948
 // the line reaches the peak and comes back down to what was live.
 export function seriesOf(data) {
   const tl = data.timeline;
-  const raw = (tl.lines || []).map((l) => ({ key: l.key, values: l.values }));
+  // A line still growing at the end of the run says so in its label (leaklab report --growth).
+  const raw = (tl.lines || []).map((l) => ({
+    key: l.growth === 'grows' ? l.key + ' \u2197 grows' : l.key, values: l.values, growth: l.growth,
+  }));
   if (tl.other && raw.length) raw.push({ key: 'other', values: tl.other });
-  const out = { seconds: [], total: [], bands: raw.map((b) => ({ key: b.key, values: [] })), peak: null };
+  const out = {
+    seconds: [], total: [], peak: null,
+    bands: raw.map((b) => ({ key: b.key, growth: b.growth, values: [] })),
+  };
   for (let i = 0; i < tl.t_ns.length; i++) {
     const t = tl.t_ns[i] / 1e9;
     const push = (v) => {
@@ -56,7 +62,7 @@ export function drawChart(el, data, wrap) {
   s.bands.forEach((b, k) => {
     const color = b.key === 'other' ? '#bbbbbb' : PALETTE[k % PALETTE.length];
     series.push({
-      label: b.key, stroke: color, width: 1, fill: color + '99',
+      label: b.key, stroke: color, width: b.growth === 'grows' ? 3 : 1, fill: color + '99',
       value: (u, v, si, i) => (i == null ? '-' : formatSize(b.values[i])),
     });
     if (k > 0) bandsOpt.push({ series: [k + 1, k], fill: color + '99' });
