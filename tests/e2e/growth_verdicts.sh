@@ -52,6 +52,21 @@ grep -Eq "growth_shapes.c:$(line growth_shapes.c BOUNDED): bounded, size=97.7 Ki
 grep -Eq "growth_shapes.c:$(line growth_shapes.c RELEASED): released, peak=260 KiB, end=0 B$" text.out ||
   fail "released line: $(grep growth_shapes.c text.out)"
 
+# The HTML report stacks the lines from the same series, each with its verdict.
+"$LEAKLAB" report shapes_sync.llcap --format html -o shapes.html || die "html report"
+python3 - shapes.html "growth_shapes.c:$(line growth_shapes.c GROWS)" <<'PY' || fail "HTML bands: $(cat "$tmp/err" 2>/dev/null)"
+import json, re, sys
+page = open(sys.argv[1]).read()
+data = json.loads(re.search(r'<script type="application/json" id="leaklab-data">(.*?)</script>', page, re.S).group(1))
+tl = data["timeline"]
+band = [l for l in tl["lines"] if l["key"].split(" ")[0].endswith(sys.argv[2])]
+assert band and band[0]["growth"] == "grows", tl["lines"]
+# every point: the bands and "other" add up to the total, and the peak is one of the points
+for i in range(len(tl["t_ns"])):
+    assert sum(l["values"][i] for l in tl["lines"]) + tl["other"][i] == tl["current"][i]
+assert max(tl["high"]) == data["summary"]["peak_bytes"]
+PY
+
 # run's summary ends with the growing lines (only those), and says nothing of growth without them.
 "$LEAKLAB" run -o summary.llcap -- "$prog" >/dev/null 2>err || die "run growth_shapes: $(cat err)"
 grep -A1 "^leaklab: still growing at the end of the run (leaklab report --growth):$" err |
