@@ -82,13 +82,13 @@ fail:
   return rc;
 }
 
-static const char *group_noun(ll_group_t g) {
+static const char *group_noun(ll_group_t g, size_t n) {
   switch (g) {
-  case LL_GROUP_FILENAME: return "files";
-  case LL_GROUP_TRACEBACK: return "tracebacks";
+  case LL_GROUP_FILENAME: return n == 1 ? "file" : "files";
+  case LL_GROUP_TRACEBACK: return n == 1 ? "traceback" : "tracebacks";
   case LL_GROUP_LINENO: break;
   }
-  return "lines";
+  return n == 1 ? "line" : "lines";
 }
 
 static void site_name(FILE *out, const ll__site_series_t *s, ll_group_t g) {
@@ -168,7 +168,7 @@ int ll__growth_write(FILE *out, const ll__series_in_t *in, const ll__site_set_t 
     fprintf(out, "], \"not_judged\": %zu}\n", set->n - judged);
   } else if (format == LL_FORMAT_TEXT) {
     fprintf(out, "[ %s of %zu %s", judged ? "Growth" : "No growth verdict", judged,
-            group_noun(set->group));
+            group_noun(set->group, judged));
     if (in->program != NULL && in->program[0] != '\0') fprintf(out, " of %s", in->program);
     fprintf(out, " over %" PRIu64 " allocations, %zu points ]\n", allocs, in->npts);
     for (size_t s = 0; s < set->n; s++)
@@ -176,8 +176,8 @@ int ll__growth_write(FILE *out, const ll__series_in_t *in, const ll__site_set_t 
     if (set->n > judged) {
       char m[32];
       size_str(m, sizeof m, (double)min_bytes);
-      fprintf(out, "...and %zu %s under %s not judged\n", set->n - judged, group_noun(set->group),
-              m);
+      fprintf(out, "...and %zu %s under %s not judged\n", set->n - judged,
+              group_noun(set->group, set->n - judged), m);
     }
   } else {
     return LL_EINVAL;
