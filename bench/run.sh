@@ -259,6 +259,33 @@ if [ -f "$CAP" ]; then
   REPORT_JSON=$(for i in 1 2 3 4 5; do wall_of "$LEAKLAB" report "$CAP" --format json; done | median)
 fi
 
+# The HTML report (issue 14): written from the churn capture; its size for a lesson; for a
+# python3 run with tens of thousands of distinct tracebacks live, its size and how long headless
+# Chromium takes to make it usable (web/test/time_to_interactive.mjs).
+HTML_CHURN_S=- HTML_CHURN_B=- HTML_LESSON_B=- HTML_TB_B=- HTML_TB_N=- HTML_TB_MS=-
+if [ -f "$CAP" ]; then
+  HTML_CHURN_S=$(for i in 1 2 3; do wall_of "$LEAKLAB" report "$CAP" --format html -o "$WORK/churn.html"; done | median)
+  [ -f "$WORK/churn.html" ] && HTML_CHURN_B=$(stat -c %s "$WORK/churn.html")
+fi
+for LCAP in "$WORK/mc_leaky.leaklab_16.0.llcap" "$WORK/mc_leaky.leaklab_line.0.llcap"; do
+  [ -f "$LCAP" ] || continue
+  "$LEAKLAB" report "$LCAP" --format html -o "$WORK/lesson.html" && HTML_LESSON_B=$(stat -c %s "$WORK/lesson.html")
+  break
+done
+TB_CAP=$WORK/tracebacks.llcap
+if [ -x /usr/bin/python3 ] &&
+   PYTHONMALLOC=malloc "$LEAKLAB" run --no-report --frames 128 --unwind libunwind -o "$TB_CAP" -- \
+     /usr/bin/python3 "$ROOT/bench/tracebacks.py" >/dev/null 2>"$WORK/tracebacks.err"; then
+  HTML_TB_N=$("$LEAKLAB" report "$TB_CAP" --group-by traceback --format json |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["sites_total"])')
+  "$LEAKLAB" report "$TB_CAP" --format html -o "$WORK/tracebacks.html" &&
+    HTML_TB_B=$(stat -c %s "$WORK/tracebacks.html")
+  if [ -x /usr/bin/chromium ] && [ -d "$ROOT/web/node_modules/puppeteer-core" ] && [ -f "$WORK/tracebacks.html" ]; then
+    HTML_TB_MS=$(node "$ROOT/web/test/time_to_interactive.mjs" "$WORK/tracebacks.html" 3 |
+      sed -n 's/^interactive_ms=//p' | median)
+  fi
+fi
+
 # The engine's own count (in-process API, compile-time hooks): all of its memory over the blocks.
 TM_LINE=$("$TRACKER_MEM" --blocks "$LIVE_BLOCKS")
 TM_PER_BLOCK=$(sed -n 's/.*[[:space:]]per_block=\([0-9.]*\).*/\1/p' <<<"$TM_LINE")
@@ -372,6 +399,10 @@ TARGETS=$WORK/targets.md
   echo "| >= 10x faster than massif (vs 16 frames) | ${S_MS}x (line-level: ${S_MS1}x) | minimal exact 16 frames: in-thread $(ratio "$C_MS" "${MED[churn.floor_exact16]:--}")x, async $(ratio "$C_MS" "${MED[churn.floor_async16]:--}")x | $(verdict "$S_MS" 10 ge) |"
   echo "| tracker memory <= 32 B per live block ($LIVE_BLOCKS blocks) | ${TM_PER_BLOCK:--} B (preload RSS cross-check: $RSS_PER_BLOCK B) | 16 B (a bare pointer and size) | $(verdict "${TM_PER_BLOCK:--}" 32 le) |"
   echo "| report from a ${REPORT_ALLOCS}-allocation capture <= 2 s | text $REPORT_TEXT s, json $REPORT_JSON s | | $(verdict "$REPORT_TEXT" 2 le) |"
+  echo "| HTML report from that capture written <= 1 s | $HTML_CHURN_S s ($(human "$HTML_CHURN_B")) | | $(verdict "$HTML_CHURN_S" 1 le) |"
+  echo "| a lesson's HTML report <= 1 MB (mc_leaky) | $(human "$HTML_LESSON_B") ($HTML_LESSON_B B) | | $(verdict "$HTML_LESSON_B" 1048576 le) |"
+  echo "| HTML of a capture with $HTML_TB_N tracebacks (python3, bench/tracebacks.py) <= 5 MB | $(human "$HTML_TB_B") ($HTML_TB_B B) | | $(verdict "$HTML_TB_B" 5242880 le) |"
+  echo "| ... usable in headless Chromium <= 2 s | $HTML_TB_MS ms (median of 3) | | $(verdict "$HTML_TB_MS" 2000 le) |"
 } >"$TARGETS"
 FLOOR_TXT=$WORK/floor.md
 {
@@ -446,6 +477,9 @@ FLOOR_TXT=$WORK/floor.md
   echo
   echo "- \`leaklab report\` on the churn capture ($REPORT_ALLOCS allocations recorded): text $REPORT_TEXT s,"
   echo "  \`--format json\` $REPORT_JSON s (medians of 5); on a capture holding $LIVE_BLOCKS live blocks: $REPORT_LIVE s (median of 3)."
+  echo "- \`leaklab report --format html\`: from the churn capture $HTML_CHURN_S s, $(human "$HTML_CHURN_B") (median of 3);"
+  echo "  mc_leaky's page $(human "$HTML_LESSON_B"); bench/tracebacks.py under python3 ($HTML_TB_N tracebacks,"
+  echo "  --frames 128 --unwind libunwind): $(human "$HTML_TB_B"), usable in headless Chromium after $HTML_TB_MS ms (median of 3)."
   echo "- Tracker memory with $LIVE_BLOCKS live blocks (in-process API, ll_get_tracker_memory): $TM_LINE"
   echo "- Through the preload: \`leaklab run\` peak RSS $RSS_LL KiB vs $RSS_PLAIN KiB untracked for the same"
   echo "  live set: $RSS_PER_BLOCK B per live block (an upper bound: includes writing the capture and the report)."

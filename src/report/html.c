@@ -199,8 +199,8 @@ static int emit_node(FILE *out, const tree_t *t, uint32_t idx, uint64_t floor) {
   size_t nkid = 0, nsmall = 0;
   uint64_t small_v = 0, small_k = 0;
 
-  if (idx != 0) fprintf(out, "{\"f\":%" PRIu32 ",", nd->name);
-  fprintf(out, "\"v\":%" PRIu64 ",\"k\":%" PRIu64, nd->v, nd->k);
+  if (idx != 0) fprintf(out, "[%" PRIu32 ",", nd->name);
+  fprintf(out, "%" PRIu64 ",%" PRIu64, nd->v, nd->k);
   for (uint32_t c = nd->child; c != 0; c = t->nodes[c - 1].sibling) nkid++;
   if (nkid == 0) goto done;
   if ((kids = malloc(nkid * sizeof *kids)) == NULL) return LL_ENOMEM;
@@ -212,7 +212,7 @@ static int emit_node(FILE *out, const tree_t *t, uint32_t idx, uint64_t floor) {
   size_t keep = nkid;
   while (keep > 0 && t->nodes[kids[keep - 1]].v < floor) keep--;
   if (nkid - keep == 1) keep = nkid;
-  fputs(",\"c\":[", out);
+  fputs(",[", out);
   for (size_t i = 0; i < keep; i++) {
     int rc;
     if (i > 0) fputc(',', out);
@@ -227,12 +227,12 @@ static int emit_node(FILE *out, const tree_t *t, uint32_t idx, uint64_t floor) {
     small_k += t->nodes[kids[i]].k;
   }
   if (nsmall > 0)
-    fprintf(out, "%s{\"n\":\"(%zu small)\",\"v\":%" PRIu64 ",\"k\":%" PRIu64 "}", keep ? "," : "",
-            nsmall, small_v, small_k);
+    fprintf(out, "%s[\"(%zu small)\",%" PRIu64 ",%" PRIu64 "]", keep ? "," : "", nsmall, small_v,
+            small_k);
   fputc(']', out);
   free(kids);
 done:
-  if (idx != 0) fputc('}', out);
+  if (idx != 0) fputc(']', out);
   return 0;
 }
 
@@ -244,11 +244,11 @@ static int emit_trees(FILE *out, names_t *nm, const ll_snapshot_t *snap, const c
     int rc = tree_build(&t, nm, snap, inverted);
     if (rc == 0) {
       uint64_t floor = (uint64_t)(min_share * (double)t.nodes[0].v);
-      fputs(inverted ? ",\"inverted\":{\"n\":" : "{\"callers\":{\"n\":", out);
+      fputs(inverted ? ",\"inverted\":[" : "{\"callers\":[", out);
       ll__json_string(out, at, 1);
       fputc(',', out);
       rc = emit_node(out, &t, 0, floor);
-      fputc('}', out);
+      fputc(']', out);
     }
     tree_free(&t);
     if (rc != 0) return rc;

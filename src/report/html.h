@@ -26,12 +26,13 @@
  *               lines: [[file, line, function, size, count, usable], ...]  (every line, largest
  *                      first: lineno statistics of the default attribution)}],
  *    histogram: [{lo, hi (inclusive), count, bytes}]  (non-empty buckets of every allocation)}
- * A tree node is {f: index into frames | n: name, v: bytes (its whole subtree), k: blocks,
- * c: [children, largest first]}; the root is {n: "<at>", ...}. "callers" trees go from the
+ * A tree node is an array, [name, bytes (its whole subtree), blocks, [children, largest first]]
+ * (no children: three items), name an index into frames or, for the root ("<at>") and merged
+ * nodes, a string: arrays keep a 50k-traceback capture's page about half the size of objects. "callers" trees go from the
  * outermost frame down to the allocating line, "inverted" ones from the allocating line up to
  * its callers; "own" trees hold the program's own frames (the text report's attribution),
  * "native" ones every frame. Children under min_share of their moment's bytes are merged
- * into one {n: "(N small)"} node per parent, so big captures stay small; the lines stay whole.
+ * into one ["(N small)", ...] node per parent, so big captures stay small; the lines stay whole.
  */
 #include <stddef.h>
 #include <stdint.h>

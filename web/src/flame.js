@@ -12,8 +12,9 @@ export function pickTree(moment, native, inverted) {
 export function drawFlame(el, data, moment, opts) {
   const names = data.frames;
   const tree = pickTree(moment, opts.native, opts.inverted);
-  const total = tree.v;
-  const name = (d) => (d.data.n !== undefined ? d.data.n : names[d.data.f]);
+  // Nodes are [name (index into frames, or a string), bytes, blocks, children?] (see html.h).
+  const total = tree[1];
+  const name = (d) => (typeof d.data[0] === 'string' ? d.data[0] : names[d.data[0]]);
   el.textContent = '';
   if (!total) {
     el.textContent = 'Nothing was live at this moment.';
@@ -29,6 +30,8 @@ export function drawFlame(el, data, moment, opts) {
     .tooltip(false)
     .sort(false)
     .getName(name)
+    .getValue((x) => (Array.isArray(x) ? x[1] : x.value)) // items, and nodes when searching
+    .getChildren((item) => item[3])
     .setSearchMatch((d, term) => term !== '' && name(d).toLowerCase().includes(term.toLowerCase()))
     .setSearchHandler((results, sum) => {
       opts.details.textContent = results.length
@@ -37,8 +40,8 @@ export function drawFlame(el, data, moment, opts) {
     })
     .setDetailsElement(opts.details)
     .label((d) => {
-      const v = d.data.v;
-      const blocks = d.data.k === 1 ? '1 block' : `${groupDigits(d.data.k)} blocks`;
+      const v = d.data[1];
+      const blocks = d.data[2] === 1 ? '1 block' : `${groupDigits(d.data[2])} blocks`;
       return `${name(d)}: ${formatSize(v)} (${groupDigits(v)} B, ${pct(v, total)}), ${blocks}`;
     });
   select(el).datum(tree).call(chart);
