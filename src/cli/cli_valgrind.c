@@ -1,4 +1,4 @@
-/* cli_valgrind.c - what `massif` and `memcheck` share: the program they study and its folder. */
+/* cli_valgrind.c - what `massif` and `memcheck` share: their options, the program they study, its folder, leaklab's recording of it. */
 #include "cli.h"
 
 #include <limits.h>
@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli_valgrind.h"
+#include "record.h"
 #include "scenario.h"
 
 /* A lesson found as `leaklab run` finds it (scenario.h), or a command. */
@@ -39,8 +40,10 @@ static int resolve_target(const char *verb, const char *spec, const char *scale,
   return 0;
 }
 
-int ll__valgrind_prepare(const char *verb, const ll__valgrind_request_t *rq, ll__target_t *t,
-                         char *dir, size_t dirlen) {
+/* Check the request, resolve the target, print the allocator note and make its folder (into
+ * dir). 0, or an exit status after one error line (nothing to free then). */
+static int prepare(const char *verb, const ll__valgrind_request_t *rq, ll__target_t *t, char *dir,
+                   size_t dirlen) {
   int status, rc;
   if (rq->spec == NULL && rq->prog == NULL)
     return ll__usage_error(verb, "missing SCENARIO[:VARIANT] or '-- PROGRAM [ARGS...]'");
@@ -50,7 +53,6 @@ int ll__valgrind_prepare(const char *verb, const ll__valgrind_request_t *rq, ll_
     return ll__usage_error(verb, "--scale is for lessons; pass a PROGRAM's own options after it");
   if ((status = resolve_target(verb, rq->spec, rq->scale, rq->prog, rq->nprog, t)) != 0)
     return status;
-  t->allocator = rq->allocator;
   ll__valgrind_allocator_note(stderr, verb, rq->allocator);
   int n = rq->outdir != NULL ? snprintf(dir, dirlen, "%s", rq->outdir)
                              : snprintf(dir, dirlen, "reports/%s", t->name);
@@ -67,8 +69,8 @@ int ll__valgrind_prepare(const char *verb, const ll__valgrind_request_t *rq, ll_
 
 enum { OPT_SCALE, OPT_OUTPUT, OPT_TOP, OPT_EXISTING, OPT_CAPTURE, OPT_ALLOCATOR };
 
-int ll__valgrind_parse(const char *verb, const char *existing_opt, const char *help, int argc,
-                       char **argv, ll__valgrind_request_t *rq) {
+static int parse(const char *verb, const char *existing_opt, const char *help, int argc,
+                 char **argv, ll__valgrind_request_t *rq) {
   const ll__opt_t opts[] = {
       {"scale", 0, 1, OPT_SCALE},          {"output", 'o', 1, OPT_OUTPUT},
       {"top", 0, 1, OPT_TOP},              {existing_opt, 0, 1, OPT_EXISTING},
@@ -77,7 +79,7 @@ int ll__valgrind_parse(const char *verb, const char *existing_opt, const char *h
   };
   ll__optstate_t st;
   const char *arg;
-  int id;
+  int id, rc;
 
   memset(rq, 0, sizeof *rq);
   rq->top = 10;
@@ -94,8 +96,7 @@ int ll__valgrind_parse(const char *verb, const char *existing_opt, const char *h
     case OPT_EXISTING: rq->existing = arg; break;
     case OPT_CAPTURE: rq->capture = arg; break;
     case OPT_ALLOCATOR:
-      if (ll__valgrind_allocator_ok(arg) != 0)
-        return ll__usage_error(verb, "--allocator takes glibc or jemalloc, not '%s'", arg);
+      if ((rc = ll__allocator_library(verb, arg, &rq->allocator_lib)) != 0) return rc;
       rq->allocator = arg;
       break;
     case OPT_TOP:
@@ -125,4 +126,49 @@ int ll__valgrind_parse(const char *verb, const char *existing_opt, const char *h
     return ll__usage_error(verb, "--capture goes with --%s", existing_opt);
   }
   return 0;
+}
+
+int ll__valgrind_begin(ll__valgrind_run_t *v, const char *verb, const char *existing_opt,
+                       const char *help, int argc, char **argv) {
+  int status;
+  memset(v, 0, sizeof *v);
+  if ((status = parse(verb, existing_opt, help, argc, argv, &v->rq)) != 0) return status;
+  v->capture = v->rq.capture;
+  if (v->rq.existing != NULL) return 0;
+  return prepare(verb, &v->rq, &v->target, v->dir, sizeof v->dir);
+}
+
+void ll__valgrind_record(ll__valgrind_run_t *v, const char *verb) {
+  char log[PATH_MAX + 32], progress[64];
+  int wait_status, rc;
+  ll__record_opts_t o = LL__RECORD_OPTS_DEFAULT;
+
+  if (v->target.argv == NULL) return;
+  v->record_failed = 1;
+  if ((size_t)snprintf(v->cap, sizeof v->cap, "%s/leaklab.capture", v->dir) >= sizeof v->cap ||
+      (size_t)snprintf(log, sizeof log, "%s/leaklab-run.log", v->dir) >= sizeof log) {
+    ll__runtime_error(v->dir, LL_EINVAL, " (path too long)");
+    return;
+  }
+  o.output = v->cap;
+  o.allocator = v->rq.allocator_lib;
+  o.log = log;
+  o.verb = verb;
+  snprintf(progress, sizeof progress, "leaklab run still running");
+  o.progress = progress;
+  fprintf(stderr, "leaklab %s: recording %s with leaklab run (log: %s)\n", verb, v->target.label,
+          log);
+  double start = ll__now_seconds();
+  rc = ll__record(v->target.argv, &o, v->cap, sizeof v->cap, &wait_status, NULL);
+  v->leaklab_s = ll__now_seconds() - start;
+  if (rc != 0) return;
+  v->record_failed = 0;
+  v->capture = v->cap;
+}
+
+int ll__valgrind_end(ll__valgrind_run_t *v, int status) {
+  if (fflush(stdout) != 0 && status == 0) status = ll__runtime_error("<stdout>", LL_EIO, NULL);
+  if (v->record_failed && status == 0) status = LL__EXIT_RUNTIME;
+  ll__target_free(&v->target);
+  return status;
 }

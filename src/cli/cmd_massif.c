@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "massif_export.h"
+#include "massif_attr.h"
 #include "massif_parse.h"
 #include "scenario.h"
 #include "symbolize.h"
@@ -309,66 +310,48 @@ static int run_massif(const ll__target_t *t, const char *dir, char *out_path, si
 
 
 static int run(int argc, char **argv) {
-  int status = LL__EXIT_OK, rc, record_failed = 0;
-  ll__target_t target;
+  int status;
+  ll__valgrind_run_t v;
   ll__massif_t *m = NULL;
   massif_view_t mv = {NULL, NULL, NULL, 0};
   leaklab_view_t lv = {NULL, NULL, NULL};
-  char dir[PATH_MAX], massif_out[PATH_MAX + 32], cap[PATH_MAX + 32], msg[PATH_MAX + 256];
-  char export_path[PATH_MAX + 32] = "";
-  double massif_s = 0, leaklab_s = 0;
+  char massif_out[PATH_MAX + 32], export_path[PATH_MAX + 32] = "";
+  double massif_s = 0;
 
-  memset(&target, 0, sizeof target);
-  ll__valgrind_request_t rq;
-  if ((status = ll__valgrind_parse(verb, "file", ll__verb_massif.help, argc, argv, &rq)) != 0)
+  if ((status = ll__valgrind_begin(&v, verb, "file", ll__verb_massif.help, argc, argv)) != 0)
     return status < 0 ? LL__EXIT_OK : status;
-  const char *file = rq.existing, *capture = rq.capture;
-  uint64_t top = rq.top;
+  const char *file = v.rq.existing;
   if (file == NULL) {
-    if ((status = ll__valgrind_prepare(verb, &rq, &target, dir, sizeof dir)) != 0) return status;
-    if ((status = run_massif(&target, dir, massif_out, sizeof massif_out, &massif_s)) != 0)
+    if ((status = run_massif(&v.target, v.dir, massif_out, sizeof massif_out, &massif_s)) != 0)
       goto cleanup;
     file = massif_out;
   }
   if ((status = read_massif(file, &m, &mv)) != 0) goto cleanup;
-
-  /* massif's side is known: leaklab's needs a recording of the same program. */
-  if (target.argv != NULL) {
-    /* Without leaklab's recording massif's side is still worth showing, then the failure. */
-    if ((rc = ll__record_leaklab(&target, dir, verb, cap, sizeof cap, &leaklab_s, msg,
-                                 sizeof msg)) != 0)
-      record_failed = 1;
-    else
-      capture = cap;
-  }
-  if (capture != NULL && (status = read_capture(capture, &lv)) != 0) goto cleanup;
+  /* massif's side is known: leaklab's needs a recording of the same program (without it,
+   * massif's side is still worth showing, then the failure). */
+  ll__valgrind_record(&v, verb);
+  if (v.capture != NULL && (status = read_capture(v.capture, &lv)) != 0) goto cleanup;
   /* leaklab's own peak as a massif.out too, so that ms_print shows both views side by side. */
-  if (target.argv != NULL && lv.peak != NULL &&
-      (status = write_export(dir, &lv, export_path, sizeof export_path)) != 0)
+  if (v.target.argv != NULL && lv.peak != NULL &&
+      (status = write_export(v.dir, &lv, export_path, sizeof export_path)) != 0)
     goto cleanup;
 
-  printf("[ massif vs leaklab: %s ]\n", target.label != NULL ? target.label : m->cmd);
+  printf("[ massif vs leaklab: %s ]\n", v.target.label != NULL ? v.target.label : m->cmd);
   printf("  %-28s %-14s %s\n", "", "massif", lv.peak != NULL ? "leaklab" : "");
-  print_figures(stdout, &mv, &lv, massif_s, leaklab_s);
-  print_massif_lines(stdout, &mv, &lv, (size_t)top, m);
-  if (lv.stats != NULL) print_leaklab_lines(stdout, &lv, (size_t)top);
-  if (target.argv != NULL)
-    printf("files: %s %s%s%s\n", massif_out, record_failed ? "" : cap,
+  print_figures(stdout, &mv, &lv, massif_s, v.leaklab_s);
+  print_massif_lines(stdout, &mv, &lv, (size_t)v.rq.top, m);
+  if (lv.stats != NULL) print_leaklab_lines(stdout, &lv, (size_t)v.rq.top);
+  if (v.target.argv != NULL)
+    printf("files: %s %s%s%s\n", massif_out, v.record_failed ? "" : v.cap,
            export_path[0] ? " " : "", export_path);
-  if (fflush(stdout) != 0) status = ll__runtime_error("<stdout>", LL_EIO, NULL);
-  if (record_failed) {
-    fprintf(stderr, "leaklab: %s: %s\n", target.label, msg);
-    status = LL__EXIT_RUNTIME;
-  }
 
 cleanup:
   free(mv.lines);
   ll__massif_free(m);
-  if (lv.stats != NULL) ll_stats_free(lv.stats);
-  if (lv.peak != NULL) ll_snapshot_free(lv.peak);
-  if (lv.end != NULL) ll_snapshot_free(lv.end);
-  ll__target_free(&target);
-  return status;
+  ll_stats_free(lv.stats);
+  ll_snapshot_free(lv.peak);
+  ll_snapshot_free(lv.end);
+  return ll__valgrind_end(&v, status);
 }
 
 const ll__verb_t ll__verb_massif = {

@@ -1,6 +1,7 @@
 /* record.c - ll__record: fork the program under the preload, wait for it as a shell does, find its capture. */
 #include "cli.h"
 #include "record.h"
+#include "spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,10 +50,10 @@ int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen
   while ((got = read(pipefd[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
   }
   close(pipefd[0]);
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  rc = ll__wait_child(pid, &status, o->verb, o->progress, o->progress != NULL ? 3.0 : 0);
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGQUIT, &old_quit, NULL);
+  if (rc != 0) return ll__runtime_error("waitpid", rc, NULL);
   if (got == sizeof exec_errno) {
     fprintf(stderr, "leaklab: cannot start %s: %s\n", program, strerror(exec_errno));
     return LL__EXIT_RUNTIME;

@@ -26,6 +26,10 @@ typedef struct ll__record_opts {
   const char *unwind;    /* "auto", "fp" or "libunwind" */
   const char *allocator; /* a library preloaded after ours (ll__allocator_library), NULL: none */
   const char *recorder;  /* "auto", "async" or "sync" (--recorder); NULL: $LEAKLAB_RECORDER or auto */
+  const char *log;       /* NULL: the program keeps leaklab's stdin, stdout and stderr; else its
+                          * stdin is /dev/null and its stdout and stderr go to this file */
+  const char *verb;      /* with `progress`: "leaklab VERB: PROGRESS ... N s" on stderr every */
+  const char *progress;  /* 3 s while the program runs; NULL: no progress lines */
 } ll__record_opts_t;
 /* run's defaults, which check, massif and memcheck record with too. */
 #define LL__RECORD_OPTS_DEFAULT {.frames = 16, .unwind = "auto"}

@@ -1,6 +1,7 @@
 /* record_child.c - the recorded program's side of the fork: the capture path rule, the preload's environment, exec. */
 #include "cli.h"
 #include "record.h"
+#include "spawn.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -30,6 +31,8 @@ void ll__record_capture_path(const char *output, const char *program, const char
 void ll__record_child(char **argv, const ll__record_opts_t *o, const char *program,
                       const char *preload, int errpipe) {
   char cap[PATH_MAX * 2], num[32], ld[PATH_MAX * 4];
+  int e = 0;
+  if (o->log != NULL && (e = -ll__child_stdio(o->log)) != 0) goto failed;
   ll__record_capture_path(o->output, argv[0], "", (long)getpid(), cap, sizeof cap);
   /* Ours first: the first malloc in lookup order is the one programs call, and ours passes
    * each call on to the next one (jemalloc when it was preloaded too). */
@@ -52,7 +55,8 @@ void ll__record_child(char **argv, const ll__record_opts_t *o, const char *progr
   signal(SIGINT, SIG_DFL);
   signal(SIGQUIT, SIG_DFL);
   execv(program, argv);
-  int e = errno;
+  e = errno;
+failed:;
   ssize_t w = write(errpipe, &e, sizeof e);
   (void)w;
   _exit(127);

@@ -1,13 +1,13 @@
-/* record_program.c - what recording needs found first: the program (PATH, not static, nor its #! interpreter), the preload, jemalloc. */
+/* record_program.c - what recording needs found first: the program (not static, nor its #! interpreter), the preload, jemalloc. */
 #include "cli.h"
 #include "record.h"
+#include "spawn.h"
 
 #include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef LL_PRELOAD_BUILD_PATH
@@ -35,30 +35,6 @@ int ll__allocator_library(const char *verb, const char *name, const char **out) 
   fprintf(stderr, "leaklab: jemalloc is not installed (libjemalloc.so.2 not found); install it "
                   "with: apt-get install libjemalloc2\n");
   return LL__EXIT_RUNTIME;
-}
-
-static int executable(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-/* PATH search as execvp does it; 0 or -1. */
-static int find_program(const char *name, char *out, size_t len) {
-  if (strchr(name, '/') != NULL) {
-    if (!executable(name)) return -1;
-    snprintf(out, len, "%s", name);
-    return 0;
-  }
-  const char *path = getenv("PATH");
-  if (path == NULL) path = "/usr/local/bin:/usr/bin:/bin";
-  while (*path != '\0') {
-    size_t n = strcspn(path, ":");
-    int w = snprintf(out, len, "%.*s%s%s", (int)n, path, n ? "/" : "./", name);
-    if (w > 0 && (size_t)w < len && executable(out)) return 0;
-    path += n;
-    if (*path == ':') path++;
-  }
-  return -1;
 }
 
 /* 1: an ELF file without an interpreter (statically linked: no preload can load into it);
@@ -119,9 +95,7 @@ static int find_preload(char *out, size_t len) {
     return access(out, R_OK) == 0 ? 0 : -1;
   }
   char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0) {
-    self[n] = '\0';
+  if (ll__self_exe(self, sizeof self) == 0) {
     char *slash = strrchr(self, '/');
     if (slash != NULL) *slash = '\0';
     static const char *const rel[] = {"/" LL_PRELOAD_NAME, "/../lib/leaklab/" LL_PRELOAD_NAME};
@@ -137,7 +111,7 @@ static int find_preload(char *out, size_t len) {
 
 int ll__record_locate(const char *name, char *program, size_t plen, char *preload, size_t llen) {
   char interp[PATH_MAX];
-  if (find_program(name, program, plen) != 0) {
+  if (ll__find_program(name, program, plen) != 0) {
     fprintf(stderr, "leaklab: %s: program not found or not executable%s\n", name,
             strchr(name, '/') ? "" : " (not in PATH)");
     return LL__EXIT_RUNTIME;

@@ -1,6 +1,7 @@
 /* scenario.c - lessons: index.txt lookup, NAME:VARIANT resolution, `scenarios` and `explain`. */
 #include "cli.h"
 #include "scenario.h"
+#include "spawn.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -10,9 +11,7 @@
 #include <leaklab/budget.h>
 
 static int exe_dir(char *buf, size_t len) {
-  ssize_t n = readlink("/proc/self/exe", buf, len - 1);
-  if (n <= 0) return -1;
-  buf[n] = '\0';
+  if (ll__self_exe(buf, len) != 0) return -1;
   char *slash = strrchr(buf, '/');
   if (slash == NULL) return -1;
   *slash = '\0';
