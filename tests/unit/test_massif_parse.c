@@ -11,6 +11,7 @@
 
 #include <leaklab/leaklab.h>
 
+#include "massif_attr.h"
 #include "massif_parse.h"
 
 #ifndef LL_MASSIF_DATA_DIR
