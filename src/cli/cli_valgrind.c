@@ -4,10 +4,35 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli_valgrind.h"
 #include "record.h"
 #include "scenario.h"
+
+const char *ll__base_name(const char *path) {
+  const char *s = strrchr(path, '/');
+  return s != NULL ? s + 1 : path;
+}
+
+int ll__valgrind_leaklab_at(const ll_stats_t *stats, const char *file, unsigned line,
+                            uint64_t *size, uint64_t *count) {
+  int found = 0;
+  *size = *count = 0;
+  if (stats == NULL || file == NULL || file[0] == '\0') return 0;
+  for (size_t i = 0; i < stats->len; i++) {
+    const ll_stat_t *st = &stats->items[i];
+    if (st->traceback == NULL || st->traceback->nframe == 0) continue;
+    const ll_frame_t *fr = &st->traceback->frames[0];
+    if (fr->lineno == line && strcmp(ll__base_name(fr->filename), ll__base_name(file)) == 0) {
+      *size += st->size;
+      *count += st->count;
+      found = 1;
+    }
+  }
+  return found;
+}
 
 /* A lesson found as `leaklab run` finds it (scenario.h), or a command. */
 static int resolve_target(const char *verb, const char *spec, const char *scale, char **prog,
@@ -136,6 +161,47 @@ int ll__valgrind_begin(ll__valgrind_run_t *v, const char *verb, const char *exis
   v->capture = v->rq.capture;
   if (v->rq.existing != NULL) return 0;
   return prepare(verb, &v->rq, &v->target, v->dir, sizeof v->dir);
+}
+
+int ll__valgrind_tool(const ll__valgrind_run_t *v, const char *verb, const char *slow,
+                      const char *out_name, const char *out_opt, char *const *opts, size_t nopts,
+                      char *out, size_t outlen, double *seconds) {
+  char valgrind[PATH_MAX], log[PATH_MAX + 32], tool[64], out_arg[PATH_MAX * 2], what[96], st[96];
+  const ll__target_t *t = &v->target;
+  struct stat sb;
+  int status = 0, rc;
+
+  if ((rc = ll__find_program("valgrind", valgrind, sizeof valgrind)) != 0)
+    return ll__runtime_error("valgrind", LL_ENOENT, LL__VALGRIND_HINT);
+  if ((size_t)snprintf(out, outlen, "%s/%s", v->dir, out_name) >= outlen ||
+      (size_t)snprintf(log, sizeof log, "%s/%s.log", v->dir, verb) >= sizeof log ||
+      (size_t)snprintf(out_arg, sizeof out_arg, "%s%s", out_opt, out) >= sizeof out_arg)
+    return ll__runtime_error(v->dir, LL_EINVAL, " (path too long)");
+  unlink(out);
+  snprintf(tool, sizeof tool, "--tool=%s", verb);
+  char **argv = calloc(3 + nopts + (size_t)t->argc + 1, sizeof *argv);
+  if (argv == NULL) return ll__runtime_error("leaklab", LL_ENOMEM, NULL);
+  size_t k = 0;
+  argv[k++] = valgrind;
+  argv[k++] = tool;
+  argv[k++] = out_arg;
+  for (size_t i = 0; i < nopts; i++) argv[k++] = opts[i];
+  for (int i = 0; i < t->argc; i++) argv[k++] = t->argv[i];
+
+  fprintf(stderr, "leaklab %s: running %s under valgrind %s (%s slower; log: %s)\n", verb,
+          t->label, verb, slow, log);
+  snprintf(what, sizeof what, "valgrind %s still running", verb);
+  rc = ll__run_logged(argv, log, verb, what, 3.0, &status, seconds);
+  free(argv);
+  if (rc != 0) return ll__runtime_error(valgrind, rc, NULL);
+  ll__describe_status(status, st, sizeof st);
+  if (stat(out, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0) {
+    fprintf(stderr, "leaklab: %s: valgrind %s and wrote no %s (see %s)\n", t->label, st, out_name,
+            log);
+    return LL__EXIT_RUNTIME;
+  }
+  fprintf(stderr, "leaklab %s: valgrind done in %.1f s, program %s\n", verb, *seconds, st);
+  return 0;
 }
 
 void ll__valgrind_record(ll__valgrind_run_t *v, const char *verb) {

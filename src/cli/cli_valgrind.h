@@ -5,6 +5,8 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include <leaklab/leaklab.h>
+
 #include "valgrind_run.h"
 
 typedef struct ll__valgrind_request {
@@ -19,6 +21,14 @@ typedef struct ll__valgrind_request {
   const char *capture;   /* --capture, with `existing` only */
   uint64_t top;          /* --top, 10 by default, 0: all */
 } ll__valgrind_request_t;
+
+/* leaklab's size and count at the line valgrind names (FILE as valgrind gives it, a base name,
+ * and LINE), summed over the lines of lineno statistics whose file has that base name: 1 when
+ * there is one, else 0 (FILE NULL or "": none). */
+int ll__valgrind_leaklab_at(const ll_stats_t *stats, const char *file, unsigned line,
+                            uint64_t *size, uint64_t *count);
+/* The part of a path after its last '/'. */
+const char *ll__base_name(const char *path);
 
 /* One massif or memcheck command: what it was asked, and leaklab's side of it. */
 typedef struct ll__valgrind_run {
@@ -38,6 +48,13 @@ typedef struct ll__valgrind_run {
  * 0, -1 after printing `help` for --help, or an exit status after one error line. */
 int ll__valgrind_begin(ll__valgrind_run_t *v, const char *verb, const char *existing_opt,
                        const char *help, int argc, char **argv);
+/* Run the target under `valgrind --tool=VERB OUT_OPT<DIR/OUT_NAME> OPTS... PROGRAM ARGS...`,
+ * valgrind's own output into DIR/VERB.log, a progress line every 3 s ("slow": how much slower
+ * valgrind is, for the first line); then check that it wrote DIR/OUT_NAME (its path into out).
+ * 0, or an exit status after one error line (valgrind missing, or no output written). */
+int ll__valgrind_tool(const ll__valgrind_run_t *v, const char *verb, const char *slow,
+                      const char *out_name, const char *out_opt, char *const *opts, size_t nopts,
+                      char *out, size_t outlen, double *seconds);
 /* Record the target in-process as `leaklab run -o DIR/leaklab.capture [--allocator NAME]`
  * does, the program's output into DIR/leaklab-run.log, a progress line every 3 s. A failure
  * is kept (its line printed), so that the tool's side can still be shown. No-op without a

@@ -6,9 +6,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "massif_export.h"
 #include "massif_attr.h"
@@ -48,11 +45,6 @@ static void size_text(char *buf, size_t len, uint64_t bytes) {
   ll_format_size(buf, len, (double)bytes, 0);
 }
 
-static const char *base_name(const char *path) {
-  const char *s = strrchr(path, '/');
-  return s != NULL ? s + 1 : path;
-}
-
 /* "file.c:12" for a massif frame, as tracemalloc names a line; "fn (in obj)" or "???" without. */
 static void massif_place(char *buf, size_t len, const ll__massif_node_t *f) {
   if (f == NULL)
@@ -60,29 +52,9 @@ static void massif_place(char *buf, size_t len, const ll__massif_node_t *f) {
   else if (f->file != NULL)
     snprintf(buf, len, "%s:%" PRIu32, f->file, f->line);
   else if (f->object != NULL)
-    snprintf(buf, len, "%s (in %s)", f->function, base_name(f->object));
+    snprintf(buf, len, "%s (in %s)", f->function, ll__base_name(f->object));
   else
     snprintf(buf, len, "%s", f->function);
-}
-
-/* leaklab's size and count at the line massif names (matched by file base name and line, as
- * valgrind prints base names), summed over files of the same base name. */
-static int leaklab_at(const ll_stats_t *stats, const ll__massif_node_t *f, uint64_t *size,
-                      uint64_t *count) {
-  int found = 0;
-  *size = *count = 0;
-  if (stats == NULL || f == NULL || f->file == NULL) return 0;
-  for (size_t i = 0; i < stats->len; i++) {
-    const ll_stat_t *st = &stats->items[i];
-    if (st->traceback == NULL || st->traceback->nframe == 0) continue;
-    const ll_frame_t *fr = &st->traceback->frames[0];
-    if (fr->lineno == f->line && strcmp(base_name(fr->filename), base_name(f->file)) == 0) {
-      *size += st->size;
-      *count += st->count;
-      found = 1;
-    }
-  }
-  return found;
 }
 
 /* massif marks a peak when useful + extra heap (+ stacks) beats the last peak's total, and
@@ -174,7 +146,8 @@ static void print_massif_lines(FILE *out, const massif_view_t *mv, const leaklab
     fprintf(out, "%s: size=%s", place, sz);
     uint64_t lsize, lcount;
     if (lv->stats != NULL) {
-      if (leaklab_at(lv->stats, l->frame, &lsize, &lcount)) {
+      if (l->frame != NULL &&
+          ll__valgrind_leaklab_at(lv->stats, l->frame->file, l->frame->line, &lsize, &lcount)) {
         size_text(lsz, sizeof lsz, lsize);
         fprintf(out, "   | leaklab: size=%s, count=%" PRIu64 "%s", lsz, lcount,
                 lsize == l->bytes ? " (equal)" : "");
@@ -252,62 +225,14 @@ static int write_export(const char *dir, const leaklab_view_t *lv, char *path, s
   return 0;
 }
 
-static int file_exists(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
-}
-
-/* Run the target under valgrind massif into dir/massif.out. */
-static int run_massif(const ll__target_t *t, const char *dir, char *out_path, size_t out_len,
-                      double *seconds) {
-  char valgrind[PATH_MAX], log[PATH_MAX + 32], outfile_opt[PATH_MAX + 32], what[512], st[96];
-  int status = 0, rc;
-
-  if ((rc = ll__find_program("valgrind", valgrind, sizeof valgrind)) != 0)
-    return ll__runtime_error("valgrind", LL_ENOENT, LL__VALGRIND_HINT);
-  if (!fits(out_path, out_len, "%s/massif.out", dir) || !fits(log, sizeof log, "%s/massif.log", dir) ||
-      !fits(outfile_opt, sizeof outfile_opt, "--massif-out-file=%s", out_path))
-    return ll__runtime_error(dir, LL_EINVAL, " (path too long)");
-  unlink(out_path);
-
-  /* Options that make massif's numbers leaklab's: requested bytes only (no 8-byte admin per
-   * block), the exact peak (not within 1%), every allocation site however small, and a tree in
-   * every snapshot, because a heap that only grows until exit gets no peak snapshot: its last
-   * snapshot is then the peak and must carry the tree. Time in bytes keeps runs reproducible. */
-  char *fixed[] = {valgrind,
-                   "--tool=massif",
-                   outfile_opt,
-                   "--peak-inaccuracy=0",
-                   "--heap-admin=0",
-                   "--threshold=0",
-                   "--detailed-freq=1",
-                   "--max-snapshots=100",
-                   /* valgrind's default --run-libc-freeres=yes stays: those frees at exit are
-                    * what makes massif mark a heap that grew until exit as its peak. */
-                   "--time-unit=B"};
-  size_t nfixed = sizeof fixed / sizeof fixed[0];
-  char **argv = calloc(nfixed + (size_t)t->argc + 1, sizeof *argv);
-  if (argv == NULL) return ll__runtime_error("leaklab", LL_ENOMEM, NULL);
-  memcpy(argv, fixed, sizeof fixed);
-  for (int i = 0; i < t->argc; i++) argv[nfixed + (size_t)i] = t->argv[i];
-
-  fprintf(stderr, "leaklab massif: running %s under valgrind massif (20-100x slower; log: %s)\n",
-          t->label, log);
-  snprintf(what, sizeof what, "valgrind massif still running");
-  rc = ll__run_logged(argv, log, verb, what, 3.0, &status, seconds);
-  free(argv);
-  if (rc != 0) return ll__runtime_error(valgrind, rc, NULL);
-  ll__describe_status(status, st, sizeof st);
-  if (!file_exists(out_path)) {
-    fprintf(stderr, "leaklab: %s: valgrind %s and wrote no massif.out (see %s)\n", t->label, st,
-            log);
-    return LL__EXIT_RUNTIME;
-  }
-  fprintf(stderr, "leaklab massif: valgrind done in %.1f s, program %s\n", *seconds, st);
-  return 0;
-}
-
-
+/* Options that make massif's numbers leaklab's: requested bytes only (no 8-byte admin per
+ * block), the exact peak (not within 1%), every allocation site however small, and a tree in
+ * every snapshot, because a heap that only grows until exit gets no peak snapshot: its last
+ * snapshot is then the peak and must carry the tree. Time in bytes keeps runs reproducible.
+ * valgrind's default --run-libc-freeres=yes stays: those frees at exit are what makes massif
+ * mark a heap that grew until exit as its peak. */
+static char *const massif_opts[] = {"--peak-inaccuracy=0", "--heap-admin=0", "--threshold=0",
+                                    "--detailed-freq=1", "--max-snapshots=100", "--time-unit=B"};
 
 static int run(int argc, char **argv) {
   int status;
@@ -322,7 +247,9 @@ static int run(int argc, char **argv) {
     return status < 0 ? LL__EXIT_OK : status;
   const char *file = v.rq.existing;
   if (file == NULL) {
-    if ((status = run_massif(&v.target, v.dir, massif_out, sizeof massif_out, &massif_s)) != 0)
+    if ((status = ll__valgrind_tool(&v, verb, "20-100x", "massif.out", "--massif-out-file=",
+                                    massif_opts, sizeof massif_opts / sizeof massif_opts[0],
+                                    massif_out, sizeof massif_out, &massif_s)) != 0)
       goto cleanup;
     file = massif_out;
   }

@@ -5,8 +5,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "memcheck_xml.h"
 #include "scenario.h"
@@ -42,28 +40,6 @@ static int read_leaks(const char *path, leaks_t *lk) {
   return 0;
 }
 
-static const char *base_name(const char *p) {
-  const char *s = strrchr(p, '/');
-  return s != NULL ? s + 1 : p;
-}
-
-static int leaklab_at(const leaks_t *lk, const ll__mc_record_t *r, uint64_t *size, uint64_t *count) {
-  int found = 0;
-  *size = *count = 0;
-  if (lk->stats == NULL || r->file[0] == '\0') return 0;
-  for (size_t i = 0; i < lk->stats->len; i++) {
-    const ll_stat_t *st = &lk->stats->items[i];
-    if (st->traceback == NULL || st->traceback->nframe == 0) continue;
-    const ll_frame_t *fr = &st->traceback->frames[0];
-    if (fr->lineno == r->line && strcmp(base_name(fr->filename), base_name(r->file)) == 0) {
-      *size += st->size;
-      *count += st->count;
-      found = 1;
-    }
-  }
-  return found;
-}
-
 /* ---- output ------------------------------------------------------------------------------ */
 
 static void print_report(const char *label, ll__memcheck_t *mc, const leaks_t *lk, size_t top) {
@@ -97,7 +73,7 @@ static void print_report(const char *label, ll__memcheck_t *mc, const leaks_t *l
     printf("%s: size=%s, count=%" PRIu64 " (%s)", r->place, a, r->blocks, ll__memcheck_kind_name[r->kind]);
     uint64_t size, count;
     if (lk->stats != NULL) {
-      if (leaklab_at(lk, r, &size, &count)) {
+      if (ll__valgrind_leaklab_at(lk->stats, r->file, r->line, &size, &count)) {
         ll_format_size(b, sizeof b, (double)size, 0);
         printf("   | leaklab: size=%s, count=%" PRIu64, b, count);
       } else {
@@ -136,49 +112,14 @@ static void print_report(const char *label, ll__memcheck_t *mc, const leaks_t *l
 }
 
 
-static int run_memcheck(const ll__target_t *t, const char *dir, char *xml, size_t xml_len) {
-  char valgrind[PATH_MAX], log[PATH_MAX], xml_opt[PATH_MAX + 16], st[96];
-  int status = 0, rc, n;
-  double seconds = 0;
-  struct stat sb;
-
-  if ((rc = ll__find_program("valgrind", valgrind, sizeof valgrind)) != 0)
-    return ll__runtime_error("valgrind", LL_ENOENT, LL__VALGRIND_HINT);
-  n = snprintf(xml, xml_len, "%s/memcheck.xml", dir);
-  if (n < 0 || (size_t)n >= xml_len || (n = snprintf(log, sizeof log, "%s/memcheck.log", dir)) < 0 ||
-      (size_t)n >= sizeof log || (n = snprintf(xml_opt, sizeof xml_opt, "--xml-file=%s", xml)) < 0 ||
-      (size_t)n >= sizeof xml_opt)
-    return ll__runtime_error(dir, LL_EINVAL, " (path too long)");
-  unlink(xml);
-  char *fixed[] = {valgrind, "--tool=memcheck", "--leak-check=full", "--show-leak-kinds=all",
-                   "--xml=yes", xml_opt};
-  size_t nfixed = sizeof fixed / sizeof fixed[0];
-  char **argv = calloc(nfixed + (size_t)t->argc + 1, sizeof *argv);
-  if (argv == NULL) return ll__runtime_error("leaklab", LL_ENOMEM, NULL);
-  memcpy(argv, fixed, sizeof fixed);
-  for (int i = 0; i < t->argc; i++) argv[nfixed + (size_t)i] = t->argv[i];
-  fprintf(stderr, "leaklab memcheck: running %s under valgrind memcheck (10-50x slower; log: %s)\n",
-          t->label, log);
-  rc = ll__run_logged(argv, log, verb, "valgrind memcheck still running", 3.0, &status, &seconds);
-  free(argv);
-  if (rc != 0) return ll__runtime_error(valgrind, rc, NULL);
-  ll__describe_status(status, st, sizeof st);
-  if (stat(xml, &sb) != 0 || sb.st_size == 0) {
-    fprintf(stderr, "leaklab: %s: valgrind %s and wrote no memcheck.xml (see %s)\n", t->label, st,
-            log);
-    return LL__EXIT_RUNTIME;
-  }
-  fprintf(stderr, "leaklab memcheck: valgrind done in %.1f s, program %s\n", seconds, st);
-  return 0;
-}
-
+static char *const memcheck_opts[] = {"--leak-check=full", "--show-leak-kinds=all", "--xml=yes"};
 
 static int run(int argc, char **argv) {
   int status, rc;
   ll__valgrind_run_t v;
   ll__memcheck_t mc;
   leaks_t lk;
-  char xml_path[PATH_MAX];
+  char xml_path[PATH_MAX + 32];
   const char *what = NULL;
 
   memset(&mc, 0, sizeof mc);
@@ -187,7 +128,11 @@ static int run(int argc, char **argv) {
     return status < 0 ? LL__EXIT_OK : status;
   const char *xml = v.rq.existing;
   if (xml == NULL) {
-    if ((status = run_memcheck(&v.target, v.dir, xml_path, sizeof xml_path)) != 0) goto cleanup;
+    double seconds;
+    if ((status = ll__valgrind_tool(&v, verb, "10-50x", "memcheck.xml", "--xml-file=",
+                                    memcheck_opts, sizeof memcheck_opts / sizeof memcheck_opts[0],
+                                    xml_path, sizeof xml_path, &seconds)) != 0)
+      goto cleanup;
     xml = xml_path;
   }
   if ((rc = ll__memcheck_parse_file(xml, &mc, &what)) != 0) {
