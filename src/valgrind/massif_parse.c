@@ -1,5 +1,6 @@
 /* massif_parse.c - strict reader of massif.out files: header, snapshots, heap trees; errors, never crashes. */
 #include "massif_parse.h"
+#include "massif_lines.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -8,202 +9,10 @@
 
 #include <leaklab/leaklab.h>
 
-/* ---- pool: every string and node of one parsed file, freed at once ------------------------ */
-
-typedef struct pool_chunk {
-  struct pool_chunk *next;
-  size_t used, cap;
-  max_align_t data[];
-} pool_chunk_t;
-
-typedef struct pool {
-  pool_chunk_t *head;
-} pool_t;
-
-#define POOL_CHUNK_MIN (64 * 1024)
-
-static void *pool_alloc(pool_t *p, size_t n) {
-  const size_t align = sizeof(max_align_t);
-  n = (n + align - 1) / align * align;
-  if (n == 0) n = align;
-  pool_chunk_t *c = p->head;
-  if (c == NULL || c->cap - c->used < n) {
-    size_t cap = n > POOL_CHUNK_MIN ? n : POOL_CHUNK_MIN;
-    c = malloc(sizeof *c + cap);
-    if (c == NULL) return NULL;
-    c->next = p->head;
-    c->used = 0;
-    c->cap = cap;
-    p->head = c;
-  }
-  void *r = (char *)c->data + c->used;
-  c->used += n;
-  memset(r, 0, n);
-  return r;
-}
-
-static char *pool_strndup(pool_t *p, const char *s, size_t n) {
-  char *r = pool_alloc(p, n + 1);
-  if (r == NULL) return NULL;
-  memcpy(r, s, n);
-  r[n] = '\0';
-  return r;
-}
-
-static void pool_free(pool_t *p) {
-  if (p == NULL) return;
-  pool_chunk_t *c = p->head;
-  while (c != NULL) {
-    pool_chunk_t *next = c->next;
-    free(c);
-    c = next;
-  }
-  free(p);
-}
-
-/* ---- lines ------------------------------------------------------------------------------- */
-
-typedef struct line {
-  const char *s;
-  size_t len;
-  unsigned long no;
-} line_t;
-
-typedef struct parser {
-  const char *buf;
-  size_t len, pos;
-  unsigned long lineno; /* of the last line read */
-  pool_t *pool;
-  ll__massif_error_t *err;
-  int have_peek;
-  line_t peek;
-} parser_t;
-
-/* Record the first error only: later ones are consequences. */
-__attribute__((format(printf, 4, 5))) static int fail(parser_t *p, int code, unsigned long line,
-                                                      const char *fmt, ...) {
-  if (p->err != NULL && p->err->code == 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    p->err->code = code;
-    p->err->line = line;
-    vsnprintf(p->err->what, sizeof p->err->what, fmt, ap);
-    va_end(ap);
-  }
-  return code;
-}
-
-/* Text of a bad line for a message: at most 40 bytes, non-printable bytes as '?'. */
-static const char *quote(const line_t *l, char *buf, size_t cap) {
-  size_t n = l->len < 40 ? l->len : 40;
-  if (n > cap - 4) n = cap - 4;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)l->s[i];
-    buf[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-  }
-  if (n < l->len) {
-    memcpy(buf + n, "...", 3);
-    n += 3;
-  }
-  buf[n] = '\0';
-  return buf;
-}
-
-/* The next line that is neither blank nor a comment (ms_print skips those too). 0 at EOF, 1 for
- * a line, negative on a NUL byte. */
-static int next_line(parser_t *p, line_t *out) {
-  if (p->have_peek) {
-    *out = p->peek;
-    p->have_peek = 0;
-    return 1;
-  }
-  while (p->pos < p->len) {
-    const char *s = p->buf + p->pos;
-    const char *nl = memchr(s, '\n', p->len - p->pos);
-    /* massif does not end its last line with a newline. */
-    size_t n = nl != NULL ? (size_t)(nl - s) : p->len - p->pos;
-    p->pos += nl != NULL ? n + 1 : n;
-    p->lineno++;
-    if (memchr(s, '\0', n) != NULL)
-      return fail(p, LL_ECORRUPT, p->lineno, "NUL byte in the line: not a massif file");
-    if (n > 0 && s[n - 1] == '\r') n--;
-    size_t i = 0;
-    while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
-    if (i == n || s[i] == '#') continue;
-    out->s = s;
-    out->len = n;
-    out->no = p->lineno;
-    return 1;
-  }
-  return 0;
-}
-
-static int peek_line(parser_t *p, line_t *out) {
-  if (p->have_peek) {
-    *out = p->peek;
-    return 1;
-  }
-  int rc = next_line(p, out);
-  if (rc == 1) {
-    p->peek = *out;
-    p->have_peek = 1;
-  }
-  return rc;
-}
-
-static int starts_with(const line_t *l, const char *prefix) {
-  size_t n = strlen(prefix);
-  return l->len >= n && memcmp(l->s, prefix, n) == 0;
-}
-
-/* Unsigned decimal at s[*i], at least one digit, no overflow. */
-static int parse_u64(const char *s, size_t len, size_t *i, uint64_t *out) {
-  size_t j = *i;
-  uint64_t v = 0;
-  if (j >= len || s[j] < '0' || s[j] > '9') return -1;
-  while (j < len && s[j] >= '0' && s[j] <= '9') {
-    unsigned d = (unsigned)(s[j] - '0');
-    if (v > (UINT64_MAX - d) / 10) return -1;
-    v = v * 10 + d;
-    j++;
-  }
-  *i = j;
-  *out = v;
-  return 0;
-}
-
-static int parse_hex(const char *s, size_t len, size_t *i, uint64_t *out) {
-  size_t j = *i;
-  uint64_t v = 0;
-  int ndigit = 0;
-  for (; j < len; j++) {
-    char c = s[j];
-    unsigned d;
-    if (c >= '0' && c <= '9') d = (unsigned)(c - '0');
-    else if (c >= 'a' && c <= 'f') d = (unsigned)(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') d = (unsigned)(c - 'A' + 10);
-    else break;
-    if (v >> 60) return -1;
-    v = v << 4 | d;
-    ndigit++;
-  }
-  if (ndigit == 0) return -1;
-  *i = j;
-  *out = v;
-  return 0;
-}
-
-static char *dup_line_rest(parser_t *p, const line_t *l, size_t from) {
-  while (from < l->len && (l->s[from] == ' ' || l->s[from] == '\t')) from++;
-  size_t end = l->len;
-  while (end > from && (l->s[end - 1] == ' ' || l->s[end - 1] == '\t')) end--;
-  return pool_strndup(p->pool, l->s + from, end - from);
-}
-
 /* ---- header ------------------------------------------------------------------------------ */
 
-static int parse_header(parser_t *p, ll__massif_t *m) {
-  line_t l;
+static int parse_header(ll__mp_parser_t *p, ll__massif_t *m) {
+  ll__mp_line_t l;
   char q[64];
   size_t desc_len = 0;
   char *desc = NULL;
@@ -211,18 +20,18 @@ static int parse_header(parser_t *p, ll__massif_t *m) {
 
   /* desc: lines (massif writes one, ms_print takes any number). */
   for (;;) {
-    rc = next_line(p, &l);
+    rc = ll__mp_next_line(p, &l);
     if (rc < 0) return rc;
     if (rc == 0)
-      return fail(p, p->lineno == 0 ? LL_ECORRUPT : LL_ETRUNC, p->lineno,
+      return ll__mp_fail(p, p->lineno == 0 ? LL_ECORRUPT : LL_ETRUNC, p->lineno,
                   p->lineno == 0 ? "empty file: not a massif file"
                                  : "file ends in the header: expected a 'cmd:' line");
-    if (!starts_with(&l, "desc:")) break;
-    char *piece = dup_line_rest(p, &l, 5);
-    if (piece == NULL) return fail(p, LL_ENOMEM, l.no, "out of memory");
+    if (!ll__mp_starts_with(&l, "desc:")) break;
+    char *piece = ll__mp_dup_line_rest(p, &l, 5);
+    if (piece == NULL) return ll__mp_fail(p, LL_ENOMEM, l.no, "out of memory");
     size_t n = strlen(piece);
-    char *joined = pool_alloc(p->pool, desc_len + n + 2);
-    if (joined == NULL) return fail(p, LL_ENOMEM, l.no, "out of memory");
+    char *joined = ll__mp_pool_alloc(p->pool, desc_len + n + 2);
+    if (joined == NULL) return ll__mp_fail(p, LL_ENOMEM, l.no, "out of memory");
     if (desc_len > 0) {
       memcpy(joined, desc, desc_len);
       joined[desc_len++] = '\n';
@@ -231,59 +40,59 @@ static int parse_header(parser_t *p, ll__massif_t *m) {
     desc_len += n;
     desc = joined;
   }
-  m->desc = desc != NULL ? desc : pool_strndup(p->pool, "", 0);
+  m->desc = desc != NULL ? desc : ll__mp_pool_strndup(p->pool, "", 0);
 
-  if (!starts_with(&l, "cmd:"))
-    return fail(p, LL_ECORRUPT, l.no, "bad header: expected 'cmd: <command>', got '%s'",
-                quote(&l, q, sizeof q));
-  m->cmd = dup_line_rest(p, &l, 4);
+  if (!ll__mp_starts_with(&l, "cmd:"))
+    return ll__mp_fail(p, LL_ECORRUPT, l.no, "bad header: expected 'cmd: <command>', got '%s'",
+                ll__mp_quote(&l, q, sizeof q));
+  m->cmd = ll__mp_dup_line_rest(p, &l, 4);
 
-  rc = next_line(p, &l);
+  rc = ll__mp_next_line(p, &l);
   if (rc < 0) return rc;
-  if (rc == 0) return fail(p, LL_ETRUNC, p->lineno, "file ends in the header: expected 'time_unit:'");
-  if (!starts_with(&l, "time_unit:"))
-    return fail(p, LL_ECORRUPT, l.no, "bad header: expected 'time_unit: i|ms|B', got '%s'",
-                quote(&l, q, sizeof q));
-  m->time_unit = dup_line_rest(p, &l, 10);
+  if (rc == 0) return ll__mp_fail(p, LL_ETRUNC, p->lineno, "file ends in the header: expected 'time_unit:'");
+  if (!ll__mp_starts_with(&l, "time_unit:"))
+    return ll__mp_fail(p, LL_ECORRUPT, l.no, "bad header: expected 'time_unit: i|ms|B', got '%s'",
+                ll__mp_quote(&l, q, sizeof q));
+  m->time_unit = ll__mp_dup_line_rest(p, &l, 10);
   if (m->desc == NULL || m->cmd == NULL || m->time_unit == NULL)
-    return fail(p, LL_ENOMEM, l.no, "out of memory");
+    return ll__mp_fail(p, LL_ENOMEM, l.no, "out of memory");
   if (strcmp(m->time_unit, "i") != 0 && strcmp(m->time_unit, "ms") != 0 &&
       strcmp(m->time_unit, "B") != 0)
-    return fail(p, LL_ECORRUPT, l.no, "bad header: time_unit must be i, ms or B, got '%s'",
-                quote(&l, q, sizeof q));
+    return ll__mp_fail(p, LL_ECORRUPT, l.no, "bad header: time_unit must be i, ms or B, got '%s'",
+                ll__mp_quote(&l, q, sizeof q));
   return 0;
 }
 
 /* ---- snapshots --------------------------------------------------------------------------- */
 
 /* "name=<u64>" on the next line. */
-static int field_u64(parser_t *p, const char *name, uint64_t *out) {
-  line_t l;
+static int field_u64(ll__mp_parser_t *p, const char *name, uint64_t *out) {
+  ll__mp_line_t l;
   char q[64];
-  int rc = next_line(p, &l);
+  int rc = ll__mp_next_line(p, &l);
   if (rc < 0) return rc;
   if (rc == 0)
-    return fail(p, LL_ETRUNC, p->lineno, "file ends in a snapshot: expected '%s='", name);
+    return ll__mp_fail(p, LL_ETRUNC, p->lineno, "file ends in a snapshot: expected '%s='", name);
   size_t n = strlen(name);
   if (l.len <= n || memcmp(l.s, name, n) != 0 || l.s[n] != '=')
-    return fail(p, LL_ECORRUPT, l.no, "bad snapshot: expected '%s=<number>', got '%s'", name,
-                quote(&l, q, sizeof q));
+    return ll__mp_fail(p, LL_ECORRUPT, l.no, "bad snapshot: expected '%s=<number>', got '%s'", name,
+                ll__mp_quote(&l, q, sizeof q));
   size_t i = n + 1;
-  if (parse_u64(l.s, l.len, &i, out) != 0)
-    return fail(p, LL_ECORRUPT, l.no, "bad snapshot: %s= is not a number: '%s'", name,
-                quote(&l, q, sizeof q));
+  if (ll__mp_parse_u64(l.s, l.len, &i, out) != 0)
+    return ll__mp_fail(p, LL_ECORRUPT, l.no, "bad snapshot: %s= is not a number: '%s'", name,
+                ll__mp_quote(&l, q, sizeof q));
   while (i < l.len && (l.s[i] == ' ' || l.s[i] == '\t')) i++;
   if (i != l.len)
-    return fail(p, LL_ECORRUPT, l.no, "bad snapshot: %s= is not a number: '%s'", name,
-                quote(&l, q, sizeof q));
+    return ll__mp_fail(p, LL_ECORRUPT, l.no, "bad snapshot: %s= is not a number: '%s'", name,
+                ll__mp_quote(&l, q, sizeof q));
   return 0;
 }
 
 /* Split a frame label "0xADDR: fn (file:line)" / "0xADDR: fn (in obj)" / "0xADDR: ???". */
-static int parse_frame_label(parser_t *p, const line_t *l, size_t at, ll__massif_node_t *node) {
+static int parse_frame_label(ll__mp_parser_t *p, const ll__mp_line_t *l, size_t at, ll__massif_node_t *node) {
   const char *s = l->s;
   size_t len = l->len, i = at + 2;
-  if (parse_hex(s, len, &i, &node->addr) != 0 || i >= len || s[i] != ':') return -1;
+  if (ll__mp_parse_hex(s, len, &i, &node->addr) != 0 || i >= len || s[i] != ':') return -1;
   i++;
   while (i < len && s[i] == ' ') i++;
   size_t end = len;
@@ -299,7 +108,7 @@ static int parse_frame_label(parser_t *p, const line_t *l, size_t at, ll__massif
       const char *in = s + open + 1;
       size_t in_len = end - 1 - (open + 1);
       if (in_len > 3 && memcmp(in, "in ", 3) == 0) {
-        node->object = pool_strndup(p->pool, in + 3, in_len - 3);
+        node->object = ll__mp_pool_strndup(p->pool, in + 3, in_len - 3);
         if (node->object == NULL) return LL_ENOMEM;
         fn_end = open - 1;
       } else {
@@ -308,8 +117,8 @@ static int parse_frame_label(parser_t *p, const line_t *l, size_t at, ll__massif
         if (colon > 1 && colon < in_len) {
           size_t k = colon;
           uint64_t lineno;
-          if (parse_u64(in, in_len, &k, &lineno) == 0 && k == in_len && lineno <= UINT32_MAX) {
-            node->file = pool_strndup(p->pool, in, colon - 1);
+          if (ll__mp_parse_u64(in, in_len, &k, &lineno) == 0 && k == in_len && lineno <= UINT32_MAX) {
+            node->file = ll__mp_pool_strndup(p->pool, in, colon - 1);
             if (node->file == NULL) return LL_ENOMEM;
             node->line = (uint32_t)lineno;
             fn_end = open - 1;
@@ -328,14 +137,14 @@ static int parse_frame_label(parser_t *p, const line_t *l, size_t at, ll__massif
     else if (s[k] == ')' && --open_parens < 0) return -1;
   }
   if (open_parens != 0) return -1;
-  node->function = pool_strndup(p->pool, s + i, fn_end - i);
+  node->function = ll__mp_pool_strndup(p->pool, s + i, fn_end - i);
   return node->function == NULL ? LL_ENOMEM : 0;
 }
 
 /* "in N places, all below massif's threshold (...)" or "in 1 place, below ...". */
-static int parse_below_label(const line_t *l, size_t at, ll__massif_node_t *node) {
+static int parse_below_label(const ll__mp_line_t *l, size_t at, ll__massif_node_t *node) {
   size_t i = at + 3;
-  if (parse_u64(l->s, l->len, &i, &node->places) != 0) return -1;
+  if (ll__mp_parse_u64(l->s, l->len, &i, &node->places) != 0) return -1;
   static const char place[] = " place";
   if (l->len - i < sizeof place - 1 || memcmp(l->s + i, place, sizeof place - 1) != 0) return -1;
   const char *rest = l->s + i;
@@ -348,60 +157,60 @@ static int parse_below_label(const line_t *l, size_t at, ll__massif_node_t *node
 
 /* A tree line: indentation, then "n<children>: <bytes> <label>". Fills node; returns 0, or -1
  * when the line is not a tree line at all (the caller words the error). */
-static int split_tree_line(const line_t *l, size_t *indent, uint64_t *nchildren, uint64_t *bytes,
+static int split_tree_line(const ll__mp_line_t *l, size_t *indent, uint64_t *nchildren, uint64_t *bytes,
                            size_t *label_at) {
   size_t i = 0;
   while (i < l->len && l->s[i] == ' ') i++;
   *indent = i;
   if (i >= l->len || l->s[i] != 'n') return -1;
   i++;
-  if (parse_u64(l->s, l->len, &i, nchildren) != 0) return -1;
+  if (ll__mp_parse_u64(l->s, l->len, &i, nchildren) != 0) return -1;
   if (i >= l->len || l->s[i] != ':') return -1;
   i++;
   size_t sp = i;
   while (i < l->len && l->s[i] == ' ') i++;
   if (i == sp) return -1;
-  if (parse_u64(l->s, l->len, &i, bytes) != 0) return -1;
+  if (ll__mp_parse_u64(l->s, l->len, &i, bytes) != 0) return -1;
   if (i < l->len && l->s[i] != ' ') return -1;
   while (i < l->len && l->s[i] == ' ') i++;
   *label_at = i;
   return 0;
 }
 
-static int parse_node(parser_t *p, unsigned depth, ll__massif_node_t *node, uint64_t limit);
+static int parse_node(ll__mp_parser_t *p, unsigned depth, ll__massif_node_t *node, uint64_t limit);
 
 /* The children of `node` (declared on line `no`), at depth+1. */
-static int parse_children(parser_t *p, unsigned depth, ll__massif_node_t *node, unsigned long no,
+static int parse_children(ll__mp_parser_t *p, unsigned depth, ll__massif_node_t *node, unsigned long no,
                           uint64_t declared) {
   if (declared == 0) return 0;
   if (depth + 1 > LL__MASSIF_MAX_DEPTH)
-    return fail(p, LL_ECORRUPT, no, "heap tree deeper than %d levels", LL__MASSIF_MAX_DEPTH);
+    return ll__mp_fail(p, LL_ECORRUPT, no, "heap tree deeper than %d levels", LL__MASSIF_MAX_DEPTH);
   /* Each child needs a line of at least "n0: 0\n": refuse counts the rest of the file cannot hold
    * before allocating for them. */
   uint64_t room = (p->len - p->pos) / 6 + (p->have_peek ? 1 : 0);
   if (declared > room || declared > UINT32_MAX)
-    return fail(p, LL_ETRUNC, no,
+    return ll__mp_fail(p, LL_ETRUNC, no,
                 "file ends in a heap tree: a node declares %llu children, the rest of the file "
                 "holds at most %llu",
                 (unsigned long long)declared, (unsigned long long)room);
-  node->children = pool_alloc(p->pool, (size_t)declared * sizeof *node->children);
-  if (node->children == NULL) return fail(p, LL_ENOMEM, no, "out of memory");
+  node->children = ll__mp_pool_alloc(p->pool, (size_t)declared * sizeof *node->children);
+  if (node->children == NULL) return ll__mp_fail(p, LL_ENOMEM, no, "out of memory");
 
   uint64_t sum = 0;
   for (uint64_t k = 0; k < declared; k++) {
-    line_t l;
-    int rc = peek_line(p, &l);
+    ll__mp_line_t l;
+    int rc = ll__mp_peek_line(p, &l);
     if (rc < 0) return rc;
     if (rc == 0)
-      return fail(p, LL_ETRUNC, p->lineno,
+      return ll__mp_fail(p, LL_ETRUNC, p->lineno,
                   "file ends in a heap tree: the node at line %lu declares %llu children, "
                   "found %llu",
                   no, (unsigned long long)declared, (unsigned long long)k);
     size_t indent, label_at;
     uint64_t nc, b;
-    if (split_tree_line(&l, &indent, &nc, &b, &label_at) != 0 ? starts_with(&l, "snapshot=")
+    if (split_tree_line(&l, &indent, &nc, &b, &label_at) != 0 ? ll__mp_starts_with(&l, "snapshot=")
                                                               : indent <= depth)
-      return fail(p, LL_ECORRUPT, no, "tree node declares %llu children, found %llu",
+      return ll__mp_fail(p, LL_ECORRUPT, no, "tree node declares %llu children, found %llu",
                   (unsigned long long)declared, (unsigned long long)k);
     rc = parse_node(p, depth + 1, &node->children[k], node->bytes);
     if (rc != 0) return rc;
@@ -411,72 +220,72 @@ static int parse_children(parser_t *p, unsigned depth, ll__massif_node_t *node, 
   /* massif's node sizes are the sums of their children (below-threshold ones merged into an
    * "in N places" child), so any difference means a damaged or cut file. */
   if (sum != node->bytes)
-    return fail(p, LL_ECORRUPT, no,
+    return ll__mp_fail(p, LL_ECORRUPT, no,
                 "the children of this tree node hold %llu bytes, but the node says %llu",
                 (unsigned long long)sum, (unsigned long long)node->bytes);
   return 0;
 }
 
-static int parse_node(parser_t *p, unsigned depth, ll__massif_node_t *node, uint64_t limit) {
-  line_t l;
+static int parse_node(ll__mp_parser_t *p, unsigned depth, ll__massif_node_t *node, uint64_t limit) {
+  ll__mp_line_t l;
   char q[64];
-  int rc = next_line(p, &l);
+  int rc = ll__mp_next_line(p, &l);
   if (rc < 0) return rc;
-  if (rc == 0) return fail(p, LL_ETRUNC, p->lineno, "file ends where a heap tree was expected");
+  if (rc == 0) return ll__mp_fail(p, LL_ETRUNC, p->lineno, "file ends where a heap tree was expected");
 
   size_t indent, label_at;
   uint64_t nchildren;
   if (split_tree_line(&l, &indent, &nchildren, &node->bytes, &label_at) != 0)
-    return fail(p, LL_ECORRUPT, l.no,
+    return ll__mp_fail(p, LL_ECORRUPT, l.no,
                 "bad tree line: expected 'n<children>: <bytes> <where>', got '%s'",
-                quote(&l, q, sizeof q));
+                ll__mp_quote(&l, q, sizeof q));
   if (indent != depth)
-    return fail(p, LL_ECORRUPT, l.no, "bad tree line: indented %zu, expected %u for its depth",
+    return ll__mp_fail(p, LL_ECORRUPT, l.no, "bad tree line: indented %zu, expected %u for its depth",
                 indent, depth);
   if (node->bytes > limit)
-    return fail(p, LL_ECORRUPT, l.no, "tree node of %llu bytes is larger than %s (%llu bytes)",
+    return ll__mp_fail(p, LL_ECORRUPT, l.no, "tree node of %llu bytes is larger than %s (%llu bytes)",
                 (unsigned long long)node->bytes, depth == 0 ? "the snapshot's heap" : "its parent",
                 (unsigned long long)limit);
-  node->label = dup_line_rest(p, &l, label_at);
-  if (node->label == NULL) return fail(p, LL_ENOMEM, l.no, "out of memory");
+  node->label = ll__mp_dup_line_rest(p, &l, label_at);
+  if (node->label == NULL) return ll__mp_fail(p, LL_ENOMEM, l.no, "out of memory");
 
   if (depth == 0) {
     node->kind = LL__MASSIF_NODE_ROOT;
   } else if (l.len - label_at >= 2 && memcmp(l.s + label_at, "0x", 2) == 0) {
     node->kind = LL__MASSIF_NODE_FRAME;
     rc = parse_frame_label(p, &l, label_at, node);
-    if (rc == LL_ENOMEM) return fail(p, LL_ENOMEM, l.no, "out of memory");
+    if (rc == LL_ENOMEM) return ll__mp_fail(p, LL_ENOMEM, l.no, "out of memory");
     if (rc != 0)
-      return fail(p, LL_ECORRUPT, l.no,
+      return ll__mp_fail(p, LL_ECORRUPT, l.no,
                   "bad tree line: expected '0x<address>: <function> (<file>:<line>)', got '%s'",
-                  quote(&l, q, sizeof q));
+                  ll__mp_quote(&l, q, sizeof q));
   } else if (l.len - label_at >= 3 && memcmp(l.s + label_at, "in ", 3) == 0) {
     node->kind = LL__MASSIF_NODE_BELOW;
     if (parse_below_label(&l, label_at, node) != 0)
-      return fail(p, LL_ECORRUPT, l.no,
+      return ll__mp_fail(p, LL_ECORRUPT, l.no,
                   "bad tree line: expected 'in N places, all below massif's threshold', got '%s'",
-                  quote(&l, q, sizeof q));
+                  ll__mp_quote(&l, q, sizeof q));
     if (nchildren != 0)
-      return fail(p, LL_ECORRUPT, l.no, "a below-threshold tree line cannot have children");
+      return ll__mp_fail(p, LL_ECORRUPT, l.no, "a below-threshold tree line cannot have children");
   } else {
-    return fail(p, LL_ECORRUPT, l.no,
+    return ll__mp_fail(p, LL_ECORRUPT, l.no,
                 "bad tree line: expected a code address or 'in N places', got '%s'",
-                quote(&l, q, sizeof q));
+                ll__mp_quote(&l, q, sizeof q));
   }
   return parse_children(p, depth, node, l.no, nchildren);
 }
 
-static int parse_snapshot(parser_t *p, const line_t *first, ll__massif_snapshot_t *snap,
+static int parse_snapshot(ll__mp_parser_t *p, const ll__mp_line_t *first, ll__massif_snapshot_t *snap,
                           uint64_t expect) {
   char q[64];
   size_t i = 9; /* strlen("snapshot=") */
   snap->lineno = first->no;
-  if (!starts_with(first, "snapshot=") ||
-      parse_u64(first->s, first->len, &i, &snap->number) != 0 || i != first->len)
-    return fail(p, LL_ECORRUPT, first->no, "bad snapshot: expected 'snapshot=%llu', got '%s'",
-                (unsigned long long)expect, quote(first, q, sizeof q));
+  if (!ll__mp_starts_with(first, "snapshot=") ||
+      ll__mp_parse_u64(first->s, first->len, &i, &snap->number) != 0 || i != first->len)
+    return ll__mp_fail(p, LL_ECORRUPT, first->no, "bad snapshot: expected 'snapshot=%llu', got '%s'",
+                (unsigned long long)expect, ll__mp_quote(first, q, sizeof q));
   if (snap->number != expect)
-    return fail(p, LL_ECORRUPT, first->no, "snapshots out of order: expected snapshot=%llu, got %llu",
+    return ll__mp_fail(p, LL_ECORRUPT, first->no, "snapshots out of order: expected snapshot=%llu, got %llu",
                 (unsigned long long)expect, (unsigned long long)snap->number);
   int rc;
   if ((rc = field_u64(p, "time", &snap->time)) != 0) return rc;
@@ -484,12 +293,12 @@ static int parse_snapshot(parser_t *p, const line_t *first, ll__massif_snapshot_
   if ((rc = field_u64(p, "mem_heap_extra_B", &snap->heap_extra_b)) != 0) return rc;
   if ((rc = field_u64(p, "mem_stacks_B", &snap->stacks_b)) != 0) return rc;
 
-  line_t l;
-  rc = next_line(p, &l);
+  ll__mp_line_t l;
+  rc = ll__mp_next_line(p, &l);
   if (rc < 0) return rc;
-  if (rc == 0) return fail(p, LL_ETRUNC, p->lineno, "file ends in a snapshot: expected 'heap_tree='");
-  char *kind = starts_with(&l, "heap_tree=") ? dup_line_rest(p, &l, 10) : NULL;
-  if (kind == NULL && starts_with(&l, "heap_tree=")) return fail(p, LL_ENOMEM, l.no, "out of memory");
+  if (rc == 0) return ll__mp_fail(p, LL_ETRUNC, p->lineno, "file ends in a snapshot: expected 'heap_tree='");
+  char *kind = ll__mp_starts_with(&l, "heap_tree=") ? ll__mp_dup_line_rest(p, &l, 10) : NULL;
+  if (kind == NULL && ll__mp_starts_with(&l, "heap_tree=")) return ll__mp_fail(p, LL_ENOMEM, l.no, "out of memory");
   if (kind != NULL && strcmp(kind, "empty") == 0) {
     snap->tree = LL__MASSIF_TREE_EMPTY;
     return 0;
@@ -497,38 +306,38 @@ static int parse_snapshot(parser_t *p, const line_t *first, ll__massif_snapshot_
   if (kind != NULL && strcmp(kind, "detailed") == 0) snap->tree = LL__MASSIF_TREE_DETAILED;
   else if (kind != NULL && strcmp(kind, "peak") == 0) snap->tree = LL__MASSIF_TREE_PEAK;
   else
-    return fail(p, LL_ECORRUPT, l.no,
+    return ll__mp_fail(p, LL_ECORRUPT, l.no,
                 "bad snapshot: expected 'heap_tree=empty|detailed|peak', got '%s'",
-                quote(&l, q, sizeof q));
+                ll__mp_quote(&l, q, sizeof q));
 
-  snap->root = pool_alloc(p->pool, sizeof *snap->root);
-  if (snap->root == NULL) return fail(p, LL_ENOMEM, l.no, "out of memory");
-  rc = peek_line(p, &l);
+  snap->root = ll__mp_pool_alloc(p->pool, sizeof *snap->root);
+  if (snap->root == NULL) return ll__mp_fail(p, LL_ENOMEM, l.no, "out of memory");
+  rc = ll__mp_peek_line(p, &l);
   if (rc < 0) return rc;
   unsigned long root_no = rc == 1 ? l.no : p->lineno;
   if ((rc = parse_node(p, 0, snap->root, snap->heap_b)) != 0) return rc;
   /* massif writes the useful heap as the root's size: a mismatch is a damaged file. */
   if (snap->root->bytes != snap->heap_b)
-    return fail(p, LL_ECORRUPT, root_no,
+    return ll__mp_fail(p, LL_ECORRUPT, root_no,
                 "heap tree root holds %llu bytes but the snapshot's mem_heap_B is %llu",
                 (unsigned long long)snap->root->bytes, (unsigned long long)snap->heap_b);
   return 0;
 }
 
-static int parse_all(parser_t *p, ll__massif_t *m) {
+static int parse_all(ll__mp_parser_t *p, ll__massif_t *m) {
   int rc = parse_header(p, m);
   if (rc != 0) return rc;
 
   size_t cap = 0;
-  line_t l;
+  ll__mp_line_t l;
   for (;;) {
-    rc = next_line(p, &l);
+    rc = ll__mp_next_line(p, &l);
     if (rc < 0) return rc;
     if (rc == 0) break;
     if (m->nsnapshots == cap) {
       size_t ncap = cap ? cap * 2 : 64;
-      ll__massif_snapshot_t *grown = pool_alloc(p->pool, ncap * sizeof *grown);
-      if (grown == NULL) return fail(p, LL_ENOMEM, l.no, "out of memory");
+      ll__massif_snapshot_t *grown = ll__mp_pool_alloc(p->pool, ncap * sizeof *grown);
+      if (grown == NULL) return ll__mp_fail(p, LL_ENOMEM, l.no, "out of memory");
       if (m->nsnapshots) memcpy(grown, m->snapshots, m->nsnapshots * sizeof *grown);
       m->snapshots = grown;
       cap = ncap;
@@ -538,14 +347,14 @@ static int parse_all(parser_t *p, ll__massif_t *m) {
     if (rc != 0) return rc;
     if (snap->tree == LL__MASSIF_TREE_PEAK) {
       if (m->peak >= 0)
-        return fail(p, LL_ECORRUPT, snap->lineno,
+        return ll__mp_fail(p, LL_ECORRUPT, snap->lineno,
                     "a second heap_tree=peak snapshot (the first is snapshot %ld)", m->peak);
       m->peak = (long)m->nsnapshots;
     }
     m->nsnapshots++;
   }
   if (m->nsnapshots == 0)
-    return fail(p, LL_ETRUNC, p->lineno, "no snapshot after the header: file truncated?");
+    return ll__mp_fail(p, LL_ETRUNC, p->lineno, "no snapshot after the header: file truncated?");
   return 0;
 }
 
@@ -554,7 +363,7 @@ static int parse_all(parser_t *p, ll__massif_t *m) {
 int ll__massif_parse_buffer(const char *buf, size_t len, ll__massif_t **out,
                             ll__massif_error_t *err) {
   ll__massif_error_t local;
-  parser_t p;
+  ll__mp_parser_t p;
   ll__massif_t *m = NULL;
   int rc;
 
@@ -573,7 +382,7 @@ int ll__massif_parse_buffer(const char *buf, size_t len, ll__massif_t **out,
   m = calloc(1, sizeof *m);
   p.pool = calloc(1, sizeof *p.pool);
   if (m == NULL || p.pool == NULL) {
-    rc = fail(&p, LL_ENOMEM, 0, "out of memory");
+    rc = ll__mp_fail(&p, LL_ENOMEM, 0, "out of memory");
     goto cleanup;
   }
   m->ll__pool = p.pool;
@@ -585,7 +394,7 @@ int ll__massif_parse_buffer(const char *buf, size_t len, ll__massif_t **out,
 
 cleanup:
   if (m != NULL) ll__massif_free(m);
-  else pool_free(p.pool);
+  else ll__mp_pool_free(p.pool);
   if (err->code == 0) {
     err->code = rc;
     snprintf(err->what, sizeof err->what, "%s", ll_strerror(rc));
@@ -647,7 +456,7 @@ fail:
 
 void ll__massif_free(ll__massif_t *m) {
   if (m == NULL) return;
-  pool_free(m->ll__pool);
+  ll__mp_pool_free(m->ll__pool);
   free(m);
 }
 
