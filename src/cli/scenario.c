@@ -109,17 +109,40 @@ static int has_variant(const ll__scenario_t *s, const char *v) {
   return 0;
 }
 
-int ll__is_scenario_spec(const char *spec) {
-  if (strchr(spec, '/') != NULL) return 0;
-  ll__scenario_t list[LL__SCN_MAX];
-  size_t n;
-  char dir[PATH_MAX];
-  if (find_dir(dir, sizeof dir) != 0) return 0;
-  if (ll__scenarios_load(list, LL__SCN_MAX, &n, dir, sizeof dir) != 0) return 0;
-  size_t len = strcspn(spec, ":");
-  for (size_t i = 0; i < n; i++)
-    if (strlen(list[i].name) == len && strncmp(list[i].name, spec, len) == 0) return 1;
-  return 0;
+int ll__is_scenario_spec(const char *spec) { return strchr(spec, '/') == NULL; }
+
+/* Edits (insert, delete, substitute, swap two neighbours) from a[0..na) to b: the distance a
+ * typo makes. Names are short (index.txt's field is 64 bytes). */
+static size_t edit_distance(const char *a, size_t na, const char *b) {
+  size_t nb = strlen(b), d[65][65];
+  if (na > 64 || nb > 64) return (size_t)-1;
+  for (size_t i = 0; i <= na; i++) d[i][0] = i;
+  for (size_t j = 0; j <= nb; j++) d[0][j] = j;
+  for (size_t i = 1; i <= na; i++)
+    for (size_t j = 1; j <= nb; j++) {
+      size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+      if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+        best = d[i - 2][j - 2] + 1;
+      d[i][j] = best;
+    }
+  return d[na][nb];
+}
+
+/* The lesson a mistyped name most likely meant: within 2 edits (1 for names of 4 or fewer). */
+static const ll__scenario_t *closest(const ll__scenario_t *list, size_t n, const char *name,
+                                     size_t len) {
+  const ll__scenario_t *best = NULL;
+  size_t best_d = len <= 4 ? 2 : 3;
+  for (size_t i = 0; i < n; i++) {
+    size_t d = edit_distance(name, len, list[i].name);
+    if (d < best_d) {
+      best_d = d;
+      best = &list[i];
+    }
+  }
+  return best;
 }
 
 int ll__scenario_command(const char *verb, const char *spec, const char *scale,
@@ -134,9 +157,14 @@ int ll__scenario_command(const char *verb, const char *spec, const char *scale,
   const ll__scenario_t *found = NULL;
   for (size_t i = 0; i < n; i++)
     if (strlen(list[i].name) == len && strncmp(list[i].name, spec, len) == 0) found = &list[i];
-  if (found == NULL)
-    return ll__usage_error(verb, "unknown lesson '%.*s' ('leaklab scenarios' lists them)",
-                           (int)len, spec);
+  if (found == NULL) {
+    const ll__scenario_t *near = closest(list, n, spec, len);
+    if (near != NULL)
+      return ll__usage_error(verb, "unknown lesson '%.*s' (did you mean %s?)", (int)len, spec,
+                             near->name);
+    return ll__usage_error(verb, "unknown lesson '%.*s' ('leaklab scenarios' lists them; a "
+                           "program goes after '--')", (int)len, spec);
+  }
   cmd->scenario = *found;
   if (spec[len] == ':') {
     if (!has_variant(found, spec + len + 1))

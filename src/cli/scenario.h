@@ -37,8 +37,9 @@ typedef struct ll__scenario_cmd {
 int ll__scenario_command(const char *verb, const char *spec, const char *scale,
                          ll__scenario_cmd_t *cmd);
 
-/* Whether a positional argument names a lesson rather than a program: no '/' in it, and it is
- * NAME or NAME:VARIANT of a listed lesson (an unlisted name is then an error, not a program). */
+/* Whether a positional argument (before any "--") names a lesson rather than a program: a word,
+ * with no '/' in it. Without "--" a word is a lesson, never a program: an unknown name is a usage
+ * error (ll__scenario_command says so, with the nearest lesson's name). */
 int ll__is_scenario_spec(const char *spec);
 
 #endif

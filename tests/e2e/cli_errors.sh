@@ -35,6 +35,11 @@ expect_error "diff without files" 2 "missing" "$LEAKLAB" diff
 expect_error "diff with one file" 2 "NEW" "$LEAKLAB" diff "$base"
 expect_error "diff with three files" 2 "'third'" "$LEAKLAB" diff "$base" "$base" third
 expect_error "diff bad option" 2 "'--nope'" "$LEAKLAB" diff "$base" "$base" --nope
+# Without "--" a word is a lesson, never a program: a typo is named, with the lesson it was near.
+expect_error "mistyped lesson" 2 "unknown lesson 'method_cach' (did you mean method_cache?)" \
+  "$LEAKLAB" run method_cach
+expect_error "mistyped lesson to check" 2 "(did you mean method_cache?)" "$LEAKLAB" check method_cach
+expect_error "a program without --" 2 "unknown lesson 'true'" "$LEAKLAB" run true
 # Usage errors come before any file is read: a missing file with a bad option is a usage error.
 expect_error "usage before files" 2 "'--at'" "$LEAKLAB" report "$tmp/missing" --at
 
