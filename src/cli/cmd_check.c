@@ -65,9 +65,13 @@ static void print_program_failure(const check_args_t *ca, const char *cap, int p
   ll__arena_free(arena);
 }
 
-static void print_verdict(int outcome, const char *label, const char *msg, const char *summary) {
+/* A limit that held is no PASS for a program that failed (it measured another run than the
+ * one asked for): only its figures are said then. */
+static void print_verdict(int outcome, int program_failed, const char *label, const char *msg,
+                          const char *summary) {
   if (outcome == LL_LIMIT_OK) {
-    fprintf(stderr, "PASS: %s: %s", label, msg); /* named as FAIL lines are */
+    /* named as FAIL lines are */
+    fprintf(stderr, "%s: %s: %s", program_failed ? "leaklab" : "PASS", label, msg);
     return;
   }
   fprintf(stderr, "FAIL: %s\n%s", summary, msg);
@@ -117,7 +121,7 @@ static int check_program(const check_args_t *ca) {
     ll_format_memray_size(got, sizeof got, (double)p);
     snprintf(summary, sizeof summary, "%s: peak %s (%llu B) is not below the limit %s",
              ca->label, got, (unsigned long long)p, lim);
-    print_verdict(rc, ca->label, msg, summary);
+    print_verdict(rc, program_status != 0, ca->label, msg, summary);
     failed |= rc == LL_LIMIT_EXCEEDED;
   }
   if (ca->has_leaks) {
@@ -135,7 +139,7 @@ static int check_program(const check_args_t *ca) {
     ll_format_memray_size(got, sizeof got, (double)largest);
     snprintf(summary, sizeof summary, "%s: a line leaked %s (%llu B), the limit is %s per line",
              ca->label, got, (unsigned long long)largest, lim);
-    print_verdict(rc, ca->label, msg, summary);
+    print_verdict(rc, program_status != 0, ca->label, msg, summary);
     failed |= rc == LL_LIMIT_EXCEEDED;
   }
   if (ca->no_growth) {
@@ -306,6 +310,7 @@ const ll__verb_t ll__verb_check = {
     "\n"
     "exit status: 0 every limit passed; 1 a limit was reached; 2 usage error (a bad SIZE is\n"
     "named); 3 the program could not be recorded, or it failed itself (non-zero exit status or\n"
-    "killed by a signal: its figures are still printed, but a failed run never passes).\n",
+    "killed by a signal: its figures are still printed, never as a PASS: a failed run never\n"
+    "passes).\n",
     run,
 };

@@ -43,13 +43,16 @@ grep -q "^FAIL: $prog: a line leaked" "$tmp/err" || fail "both limits: no leak F
 # ---- the program's own failure: its figures are printed, but it never passes ------------------
 run "$LEAKLAB" check --limit-memory 1GB -- "$LL_PROGRAMS/crash" abort
 want_status 3 "crash abort"
-has_line "PASS: $LL_PROGRAMS/crash: peak 4.2KiB (4300 B) is below the limit 1.0GiB" "crash abort"
+# Its figures, but no PASS before the line saying it does not pass.
+has_line "leaklab: $LL_PROGRAMS/crash: peak 4.2KiB (4300 B) is below the limit 1.0GiB" "crash abort"
+if grep -q "^PASS" "$tmp/err"; then fail "crash abort: a failed program PASSed: $(cat "$tmp/err")"; fi
 grep -q "^leaklab: $LL_PROGRAMS/crash was killed by SIGABRT: the program failed, so the check does not pass$" "$tmp/err" ||
   fail "crash abort: no failure line: $(cat "$tmp/err")"
 run "$LEAKLAB" check --limit-memory 1GB -- /bin/sh -c 'exit 4'
 want_status 3 "exit 4"
 grep -q "^leaklab: /bin/sh exited with status 4: the program failed, so the check does not pass$" "$tmp/err" ||
   fail "exit 4: no failure line: $(cat "$tmp/err")"
+if grep -q "^PASS" "$tmp/err"; then fail "exit 4: a failed program PASSed: $(cat "$tmp/err")"; fi
 run "$LEAKLAB" check --limit-memory 1GB -- "$tmp/no-such-program"
 want_status 3 "missing program"
 grep -q "no-such-program" "$tmp/err" || fail "missing program not named: $(cat "$tmp/err")"
