@@ -185,9 +185,14 @@ cleanup:
 }
 
 static int parse_limit(const char *verb, const char *opt, const char *text, uint64_t *out) {
+  size_t n = strlen(text);
   if (ll_parse_size(text, out) != 0)
     return ll__usage_error(verb, "%s takes a SIZE such as 70MB, 1.5GB, 512KB or 100B, not '%s'",
                            opt, text);
+  /* A bare number would silently be bytes: 70 meant as 70 MB would fail every program. */
+  if (n > 0 && text[n - 1] >= '0' && text[n - 1] <= '9')
+    return ll__usage_error(verb, "%s %s has no unit: write %sB for bytes, or %sKB, %sMB, %sGB",
+                           opt, text, text, text, text, text);
   return 0;
 }
 
@@ -295,7 +300,7 @@ const ll__verb_t ll__verb_check = {
     "\n"
     "options:\n"
     "  --limit-memory SIZE  the peak must stay below SIZE: 70MB, 70 MiB, 1.5GB, 512KB, 100B\n"
-    "                       (binary units: 1 MB = 1024 KB = 1048576 B)\n"
+    "                       (binary units: 1 MB = 1024 KB = 1048576 B; the unit is required)\n"
     "  --limit-leaks SIZE   every line must leak less than SIZE\n"
     "  --no-growth          no line may grow (grows / bounded / released: see 'leaklab report\n"
     "                       --help'); judged: lines whose high reached --growth-min SIZE\n"

@@ -64,6 +64,10 @@ expect_usage() { # NEEDLE ARGS...
   expect_error "$*" 2 "$needle" "$LEAKLAB" check "$@"
 }
 expect_usage "'70 megs'" --limit-memory "70 megs" -- "$prog"
+# A bare number is no SIZE: the missing unit is named, not taken for bytes.
+expect_usage "--limit-memory 70 has no unit: write 70B for bytes, or 70KB, 70MB, 70GB" \
+  --limit-memory 70 -- "$prog"
+expect_usage "--limit-leaks 1.5 has no unit" --limit-leaks 1.5 -- "$prog"
 expect_usage "'1.MB'" --limit-leaks 1.MB -- "$prog"
 expect_usage "'-5MB'" --limit-memory=-5MB method_cache
 expect_usage "--limit-memory SIZE" -- "$prog"
