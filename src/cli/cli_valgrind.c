@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli_valgrind.h"
@@ -206,7 +207,7 @@ int ll__valgrind_tool(const ll__valgrind_run_t *v, const char *verb, const char 
 
 void ll__valgrind_record(ll__valgrind_run_t *v, const char *verb) {
   char log[PATH_MAX + 32], progress[64];
-  int wait_status, rc;
+  int rc;
   ll__record_opts_t o = LL__RECORD_OPTS_DEFAULT;
 
   if (v->target.argv == NULL) return;
@@ -225,7 +226,7 @@ void ll__valgrind_record(ll__valgrind_run_t *v, const char *verb) {
   fprintf(stderr, "leaklab %s: recording %s with leaklab run (log: %s)\n", verb, v->target.label,
           log);
   double start = ll__now_seconds();
-  rc = ll__record(v->target.argv, &o, v->cap, sizeof v->cap, &wait_status, NULL);
+  rc = ll__record(v->target.argv, &o, v->cap, sizeof v->cap, &v->wait_status, NULL);
   v->leaklab_s = ll__now_seconds() - start;
   if (rc != 0) return;
   v->record_failed = 0;
@@ -235,6 +236,12 @@ void ll__valgrind_record(ll__valgrind_run_t *v, const char *verb) {
 int ll__valgrind_end(ll__valgrind_run_t *v, int status) {
   if (fflush(stdout) != 0 && status == 0) status = ll__runtime_error("<stdout>", LL_EIO, NULL);
   if (v->record_failed && status == 0) status = LL__EXIT_RUNTIME;
+  /* A crash is no success, whatever the comparison shows: the status `run` would give. */
+  if (status == 0 && v->target.argv != NULL && WIFSIGNALED(v->wait_status)) {
+    ll__print_killed(v->target.label, WTERMSIG(v->wait_status),
+                     "; the figures above are up to that moment\n");
+    status = ll__program_status(v->wait_status);
+  }
   ll__target_free(&v->target);
   return status;
 }

@@ -38,6 +38,7 @@ typedef struct ll__valgrind_run {
   char cap[PATH_MAX + 32]; /* leaklab's capture, DIR/leaklab.capture, once recorded */
   const char *capture;     /* the capture to compare with (recorded or --capture), or NULL */
   int record_failed;       /* leaklab's recording failed (its line printed) */
+  int wait_status;         /* how the recorded program ended (waitpid's status) */
   double leaklab_s;        /* its wall time */
 } ll__valgrind_run_t;
 
@@ -60,8 +61,9 @@ int ll__valgrind_tool(const ll__valgrind_run_t *v, const char *verb, const char 
  * is kept (its line printed), so that the tool's side can still be shown. No-op without a
  * target. */
 void ll__valgrind_record(ll__valgrind_run_t *v, const char *verb);
-/* After the report: flush stdout, free what begin took; the exit status (`status`, or 3 when
- * stdout failed or leaklab's recording did). */
+/* After the report: flush stdout, free what begin took; the exit status: `status`, or 3 when
+ * stdout failed or leaklab's recording did, or 128+N, as `run` gives, when signal N killed the
+ * program (said in one line). */
 int ll__valgrind_end(ll__valgrind_run_t *v, int status);
 
 #endif

@@ -314,6 +314,7 @@ const ll__verb_t ll__verb_massif = {
     "  -h, --help         show this help\n"
     "\n"
     "exit status: 0 done, 2 usage error, 3 valgrind missing or failed, a corrupt massif.out\n"
-    "or capture, or a program that could not be recorded.\n",
+    "or capture, or a program that could not be recorded; 128+N when signal N killed the\n"
+    "program (as 'leaklab run').\n",
     run,
 };

@@ -181,6 +181,7 @@ const ll__verb_t ll__verb_memcheck = {
     "  -h, --help         show this help\n"
     "\n"
     "exit status: 0 done, 2 usage error, 3 valgrind missing or failed, an unreadable file,\n"
-    "or a program that could not be recorded.\n",
+    "or a program that could not be recorded; 128+N when signal N killed the program (as\n"
+    "'leaklab run').\n",
     run,
 };

@@ -84,4 +84,10 @@ if lesson_built method_cache; then
   fi
 fi
 
+# ---- a program that crashes: both sides still shown, and the exit status is run's 128+N -----------
+run "$LEAKLAB" massif -o "$tmp/crash" -- "$LL_PROGRAMS/crash" abort
+[[ $status -eq 134 ]] || fail "massif on a crash: exit $status, want 134: $(tail -3 "$tmp/err")"
+grep -q "peak (requested bytes) .*equal: 4300 B" "$tmp/out" || fail "massif on a crash: $(cat "$tmp/out")"
+grep -q "was killed by SIGABRT" "$tmp/err" || fail "massif on a crash: not said: $(cat "$tmp/err")"
+
 finish "massif_compare: all passed"
