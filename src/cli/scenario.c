@@ -1,9 +1,12 @@
-/* scenario.c - lessons: index.txt lookup, NAME:VARIANT resolution, `scenarios` and `explain`. */
+/* scenario.c - lessons: index.txt lookup, NAME:VARIANT resolution (and the name a typo meant), `scenarios` and `explain`. */
 #include "cli.h"
+#include "markdown.h"
 #include "scenario.h"
 #include "spawn.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -217,10 +220,25 @@ static int run_scenarios(int argc, char **argv) {
   return fflush(stdout) == 0 ? LL__EXIT_OK : LL__EXIT_RUNTIME;
 }
 
+/* Columns to wrap a lesson at: the terminal's, else $COLUMNS, else 80; within 40..100. */
+static size_t text_width(void) {
+  struct winsize ws;
+  long w = 0;
+  const char *env = getenv("COLUMNS");
+  if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    w = ws.ws_col;
+  else if (env != NULL)
+    w = strtol(env, NULL, 10);
+  if (w <= 0) w = 80;
+  return w < 40 ? 40 : w > 100 ? 100 : (size_t)w;
+}
+
 static int run_explain(int argc, char **argv) {
   ll__optstate_t st;
-  static const ll__opt_t opts[] = {{NULL, 0, 0, 0}};
+  enum { OPT_SOLUTIONS };
+  static const ll__opt_t opts[] = {{"solutions", 0, 0, OPT_SOLUTIONS}, {NULL, 0, 0, 0}};
   const char *arg, *name = NULL;
+  int solutions = 0;
   ll__opt_init(&st, "explain", argc, argv);
   for (int id; (id = ll__opt_next(&st, opts, &arg)) != LL__OPT_END;) {
     if (id == LL__OPT_HELP) {
@@ -228,13 +246,17 @@ static int run_explain(int argc, char **argv) {
       return LL__EXIT_OK;
     }
     if (id == LL__OPT_ERROR) return LL__EXIT_USAGE;
+    if (id == OPT_SOLUTIONS) {
+      solutions = 1;
+      continue;
+    }
     if (name != NULL) return ll__usage_error("explain", "unexpected argument '%s'", arg);
     name = arg;
   }
   if (name == NULL) return ll__usage_error("explain", "which lesson? ('leaklab scenarios' lists them)");
   ll__scenario_t list[LL__SCN_MAX];
   size_t n;
-  char dir[PATH_MAX], path[PATH_MAX + 80], buf[8192];
+  char dir[PATH_MAX], path[PATH_MAX + 80], buf[8192], hidden[128];
   int rc = ll__scenarios_load(list, LL__SCN_MAX, &n, dir, sizeof dir);
   if (rc != 0) return rc;
   size_t i = 0;
@@ -243,12 +265,26 @@ static int run_explain(int argc, char **argv) {
   if (!FITS(path, "%s/%s.md", dir, name)) return ll__runtime_error(dir, LL_EINVAL, " (path too long)");
   FILE *f = fopen(path, "r");
   if (f == NULL) return ll__runtime_error(path, -errno, NULL);
-  size_t got;
-  while ((got = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, got, stdout);
+  char *text = NULL;
+  size_t len = 0, got;
+  FILE *mem = open_memstream(&text, &len);
+  while (mem != NULL && (got = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, got, mem);
   int bad = ferror(f);
   fclose(f);
-  if (bad) return ll__runtime_error(path, LL_EIO, NULL);
-  return fflush(stdout) == 0 ? LL__EXIT_OK : LL__EXIT_RUNTIME;
+  if (mem == NULL || fclose(mem) != 0) {
+    free(text);
+    return ll__runtime_error(path, LL_ENOMEM, NULL);
+  }
+  if (bad) {
+    free(text);
+    return ll__runtime_error(path, LL_EIO, NULL);
+  }
+  snprintf(hidden, sizeof hidden, "'leaklab explain %.64s --solutions'", name);
+  ll__md_opts_t mo = {.width = text_width(), .show_details = solutions, .hidden = hidden};
+  rc = ll__md_render(stdout, text, len, &mo);
+  free(text);
+  if (rc != 0 || fflush(stdout) != 0) return ll__runtime_error("<stdout>", LL_EIO, NULL);
+  return LL__EXIT_OK;
 }
 
 const ll__verb_t ll__verb_scenarios = {
@@ -261,8 +297,16 @@ const ll__verb_t ll__verb_scenarios = {
     run_scenarios};
 
 const ll__verb_t ll__verb_explain = {
-    "explain", "SCENARIO", "print a lesson: goal, commands, what the report shows, exercises",
-    "usage: leaklab explain SCENARIO\n"
+    "explain", "SCENARIO [--solutions]",
+    "print a lesson: goal, commands, what the report shows, exercises",
+    "usage: leaklab explain SCENARIO [--solutions]\n"
     "\n"
-    "Prints the lesson's text (its README, Markdown) on stdout.\n",
+    "Prints the lesson's text (its README) on stdout, rendered for a terminal: headings\n"
+    "underlined, paragraphs wrapped to the terminal's width (or $COLUMNS, 40..100), commands\n"
+    "and output indented as written. Hints and solutions stay hidden, one line each, unless\n"
+    "--solutions.\n"
+    "\n"
+    "options:\n"
+    "  --solutions   show the hints and solutions too\n"
+    "  -h, --help    show this help\n",
     run_explain};
