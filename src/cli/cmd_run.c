@@ -11,6 +11,7 @@
 #include <leaklab/report.h>
 
 #include "record.h"
+#include "run_hints.h"
 #include "scenario.h"
 #include "snapfile.h"
 #include "symbolize.h"
@@ -159,6 +160,7 @@ static int summarize(const char *cap, const run_args_t *ra, int status, time_t s
     goto cleanup;
   }
   ll__print_growing(cap, ra->rec.native);
+  ll__print_build_hints(stderr, snap, ra->argv[0], ra->rec.unwind, ra->rec.frames);
   if (ra->html != NULL && (rc = write_html(cap, ra->html)) != 0) {
     exit_status = rc;
     goto cleanup;
@@ -272,7 +274,8 @@ const ll__verb_t ll__verb_run = {
     "outside the system directories (/lib, /usr/lib, ...). --native shows library frames too.\n"
     "Execs keep being recorded into the same capture (wrapper scripts); child processes run\n"
     "untraced unless --follow-fork. A program killed by SIGSEGV, SIGABRT, ... or calling _exit\n"
-    "still leaves its capture.\n"
+    "still leaves its capture. A program built without -g (lines read FILE:0) or without frame\n"
+    "pointers (stacks stop at the allocating function) gets one line saying so, with the fix.\n"
     "\n"
     "options:\n"
     "  -o, --output FILE    the capture file (default: reports/PROGRAM.PID.llcap when ./reports\n"
