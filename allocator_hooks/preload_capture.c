@@ -77,8 +77,8 @@ done:
 }
 
 int ll__pl_write_capture(int how, int sig, int partial) {
-  ll_snapshot_t *peak = NULL, *end = NULL, *leaks = NULL, *tmp = NULL;
-  const ll_snapshot_t *snaps[4];
+  ll_snapshot_t *peak = NULL, *end = NULL, *leaks = NULL, *tmp = NULL, *all = NULL;
+  const ll_snapshot_t *snaps[5];
   ll__section_t sec[6];
   size_t nsnap = 0, nsec = 0;
   const void *data;
@@ -93,10 +93,12 @@ int ll__pl_write_capture(int how, int sig, int partial) {
     end->at = LL_AT_END;
     if ((rc = ll__pl_leaks_snapshot(end, &leaks)) != 0) goto cleanup;
     if ((rc = ll__take_temporary_snapshot(&tmp)) != 0) goto cleanup;
+    if ((rc = ll__take_allocations_snapshot(&all)) != 0) goto cleanup;
     snaps[nsnap++] = peak;
     snaps[nsnap++] = end;
     snaps[nsnap++] = leaks;
     snaps[nsnap++] = tmp;
+    snaps[nsnap++] = all;
     len = histogram_section(&data);
     sec[nsec++] = (ll__section_t){LL_CAP_SEC_HISTOGRAM, 0, data, len};
     /* Not from a signal handler: mallctl takes jemalloc's locks. */
@@ -144,6 +146,7 @@ cleanup:
   ll__mmap_free(lines, lines_len);
   ll_snapshot_free(leaks);
   ll_snapshot_free(tmp);
+  ll_snapshot_free(all);
   ll_snapshot_free(end);
   ll_snapshot_free(peak);
   return rc;

@@ -160,9 +160,12 @@ typedef enum ll_at {
   LL_AT_END = 2,       /* the live set when the program ended */
   LL_AT_LEAKS = 3,     /* blocks never freed (live at end, minus what the runtime frees itself) */
   LL_AT_TEMPORARY = 4, /* blocks freed before any other allocation was made */
-  LL_AT__COUNT = 5
+  LL_AT_ALLOCATIONS = 5, /* every allocation made while recording, freed or not (a realloc is
+                            one allocation of its new size, as heaptrack counts) */
+  LL_AT__COUNT = 6
 } ll_at_t;
-LL_API const char *ll_at_name(ll_at_t at); /* "current", "peak", "end", "leaks", "temporary" */
+/* "current", "peak", "end", "leaks", "temporary", "allocations" */
+LL_API const char *ll_at_name(ll_at_t at);
 
 /* A snapshot: read-only once made. Fields are public for reading. */
 typedef struct ll_snapshot {

@@ -52,6 +52,14 @@ int ll__tracker_share(size_t reserve);
  * count/size are the number and bytes of such allocations. */
 int ll__take_temporary_snapshot(ll_snapshot_t **out);
 
+/* Every allocation recorded since start (or ll_clear_traces), freed or not, aggregated per
+ * traceback: as a snapshot with at = LL_AT_ALLOCATIONS, whose count/size/usable are the number
+ * and bytes of those allocations. A realloc that succeeds is one allocation of its new size and
+ * a free of the old block, as heaptrack counts (realloc(p, 0) that frees is none); calloc's
+ * size is n * size. Without ll_clear_traces in between, the counts add up to the snapshot's
+ * total_allocations and total_bytes. */
+int ll__take_allocations_snapshot(ll_snapshot_t **out);
+
 /* Size histogram of every allocation since start: bucket 0 holds size 0, bucket i (1..64) sizes
  * in [2^(i-1), 2^i). */
 #define LL__HIST_BUCKETS 65

@@ -32,7 +32,11 @@ typedef struct ll__loc {
 } ll__loc_t;
 
 /* One interned traceback and its accounting. Peak values are valid when pk_gen is the
- * tracker's current generation; otherwise the current values are also the peak values. */
+ * tracker's current generation; otherwise the current values are also the peak values. all_*
+ * count every allocation recorded with this traceback since start (or ll_clear_traces), freed
+ * or not: a realloc that moves or resizes a block is one allocation of the new size (as
+ * heaptrack counts it: its old block is a free), a failed realloc none. They sit beside cur_*,
+ * which every allocation changes too. */
 typedef struct ll__tb {
   const uint64_t *keys; /* nframe location keys, most recent first */
   uint32_t nframe;
@@ -40,6 +44,7 @@ typedef struct ll__tb {
   uint32_t hash;
   uint32_t col; /* its column in the series + 1 (series.h); 0: none; LL__TB_NO_COL: no room */
   uint64_t cur_size, cur_usable, cur_count;
+  uint64_t all_size, all_usable, all_count;
   uint64_t pk_size, pk_usable, pk_count, pk_gen;
   uint64_t tmp_size, tmp_usable, tmp_count;
 } ll__tb_t;

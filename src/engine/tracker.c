@@ -130,7 +130,8 @@ HOT ll__tb_t *tb_touch(uint32_t id) {
   return tb;
 }
 
-HOT void account_add(uint32_t id, uint64_t size, uint64_t usable) {
+/* The traceback is returned for the caller's own counters. */
+HOT ll__tb_t *account_add(uint32_t id, uint64_t size, uint64_t usable) {
   ll__tb_t *tb = tb_touch(id);
   tb->cur_size += size;
   tb->cur_usable += usable;
@@ -144,6 +145,7 @@ HOT void account_add(uint32_t id, uint64_t size, uint64_t usable) {
   }
   if (__builtin_expect(tb->cur_size > T.series_thr && tb->col == 0, 0))
     ll__series_add_col(T.series, &T.in, id);
+  return tb;
 }
 
 HOT void account_sub(uint32_t id, uint64_t size, uint64_t usable) {
@@ -221,7 +223,11 @@ HOT void alloc_rec_locked(uintptr_t p, size_t size, size_t usable, int rc, uint3
   }
   T.total_allocs++;
   T.total_bytes += size;
-  account_add(id, size, usable_of(size, usable));
+  uint64_t u = usable_of(size, usable);
+  ll__tb_t *tb = account_add(id, size, u);
+  tb->all_size += size; /* every allocation, freed or not (a realloc's new block included) */
+  tb->all_usable += u;
+  tb->all_count++;
   if (__builtin_expect(T.total_allocs >= T.series_next, 0)) series_sample_locked(0);
 }
 
@@ -304,7 +310,7 @@ static void restore_locked(const ll_realloc_token_t *tok) {
     T.untracked_bytes += tok->size;
     return;
   }
-  account_add(r.tb, r.size, r.usable);
+  (void)account_add(r.tb, r.size, r.usable); /* the same block again: not a new allocation */
 }
 
 static void realloc_end(ll_realloc_token_t *tok, void *new_ptr, size_t size, size_t usable,
@@ -346,6 +352,7 @@ static void clear_locked(void) {
     tb->cur_size = tb->cur_usable = tb->cur_count = 0;
     tb->pk_size = tb->pk_usable = tb->pk_count = tb->pk_gen = 0;
     tb->tmp_size = tb->tmp_usable = tb->tmp_count = 0;
+    tb->all_size = tb->all_usable = tb->all_count = 0;
   }
   T.current = T.peak = 0;
   T.gen++;
@@ -539,6 +546,9 @@ int ll_take_snapshot(ll_snapshot_t **out) { return take(LL__VIEW_CURRENT, LL_AT_
 int ll_take_peak_snapshot(ll_snapshot_t **out) { return take(LL__VIEW_PEAK, LL_AT_PEAK, out); }
 int ll__take_temporary_snapshot(ll_snapshot_t **out) {
   return take(LL__VIEW_TEMPORARY, LL_AT_TEMPORARY, out);
+}
+int ll__take_allocations_snapshot(ll_snapshot_t **out) {
+  return take(LL__VIEW_ALLOCATIONS, LL_AT_ALLOCATIONS, out);
 }
 
 /* ---- memory over time ---------------------------------------------------------------------- */

@@ -1,4 +1,4 @@
-/* tracker_views.c - snapshot traces and frames built from the interned tracebacks' counters (current, peak, temporary). */
+/* tracker_views.c - snapshot traces and frames built from the interned tracebacks' counters (current, peak, temporary, allocations). */
 #include <string.h>
 
 #include "tracker_views.h"
@@ -22,6 +22,8 @@ static void tb_value(const ll__tb_t *tb, ll__view_t v, uint64_t gen, uint64_t *s
                      uint64_t *usable, uint64_t *count) {
   if (v == LL__VIEW_TEMPORARY) {
     *size = tb->tmp_size, *usable = tb->tmp_usable, *count = tb->tmp_count;
+  } else if (v == LL__VIEW_ALLOCATIONS) {
+    *size = tb->all_size, *usable = tb->all_usable, *count = tb->all_count;
   } else if (v == LL__VIEW_PEAK && tb->pk_gen == gen) {
     *size = tb->pk_size, *usable = tb->pk_usable, *count = tb->pk_count;
   } else {

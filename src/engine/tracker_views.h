@@ -18,6 +18,7 @@ typedef enum ll__view {
   LL__VIEW_CURRENT,   /* live now */
   LL__VIEW_PEAK,      /* live at the peak: pk_* when pk_gen is the current generation */
   LL__VIEW_TEMPORARY, /* temporaries since start */
+  LL__VIEW_ALLOCATIONS, /* every allocation since start, freed or not */
 } ll__view_t;
 
 /* A location key as a frame: symbolic keys name their interned strings (owned by the tracker),

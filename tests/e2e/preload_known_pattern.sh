@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# preload_known_pattern.sh - leaklab run on a known pattern: exact peak, lines, leaks, temporaries; = massif's peak; jemalloc; exec chains; errors.
+# preload_known_pattern.sh - leaklab run on a known pattern: exact peak, lines, leaks, temporaries, every allocation; = massif's peak; jemalloc; exec chains; errors.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -52,6 +52,14 @@ diff "$tmp/want" "$tmp/leaks.txt" || fail "leaks differ"
 sites "$tmp/tmp.json" | tail -n +2 | sort >"$tmp/tmp.txt"
 printf '%s\n' "$(line known_pattern.c big) 100000 1" "$(line known_pattern.c temp) 64000 1000" | sort >"$tmp/want"
 diff "$tmp/want" "$tmp/tmp.txt" || fail "temporaries differ"
+# ---- every allocation per line, freed or not: a realloc is one allocation of its new size -------
+"$LEAKLAB" report "$tmp/kp.llcap" --at allocations --format json >"$tmp/all.json"
+sites "$tmp/all.json" | tail -n +2 | sort >"$tmp/all.txt"
+printf '%s\n' "$(line known_pattern.c malloc) 1000 1" "$(line known_pattern.c calloc) 1000 1" \
+  "$(line known_pattern.c loop) 5120 10" "$(line known_pattern.c realloc) 3000 1" \
+  "$(line known_pattern.c big) 100000 1" "$(line known_pattern.c temp) 64000 1000" \
+  "$(line known_pattern.c helper) 777 1" "$(line known_pattern.c strdup) 12 1" | sort >"$tmp/want"
+diff "$tmp/want" "$tmp/all.txt" || fail "allocations differ"
 # The traceback of @helper goes through main (a real native stack, symbolised with libdw).
 "$LEAKLAB" report "$tmp/kp.llcap" --at leaks --group-by traceback >"$tmp/tb.txt"
 grep -q "known_pattern.c:$(line known_pattern.c helper) (helper)" "$tmp/tb.txt" || fail "no helper frame: $(cat "$tmp/tb.txt")"

@@ -78,6 +78,8 @@ static void test_errors(void **state) {
   assert_string_equal(ll_at_name(LL_AT_END), "end");
   assert_string_equal(ll_at_name(LL_AT_LEAKS), "leaks");
   assert_string_equal(ll_at_name(LL_AT_TEMPORARY), "temporary");
+  assert_string_equal(ll_at_name(LL_AT_ALLOCATIONS), "allocations");
+  assert_string_equal(ll_at_name(LL_AT__COUNT), "unknown");
   assert_string_equal(ll_group_name(LL_GROUP_LINENO), "lineno");
   assert_string_equal(ll_group_name(LL_GROUP_FILENAME), "filename");
   assert_string_equal(ll_group_name(LL_GROUP_TRACEBACK), "traceback");
@@ -607,6 +609,65 @@ static void test_temporary(void **state) {
   snap_free(s);
 }
 
+static void expect_trace(const ll_snapshot_t *s, uint32_t line, uint64_t size, uint64_t usable,
+                         uint64_t count) {
+  const ll_trace_t *t = find_line(s, line);
+  if (t == NULL) fail_msg("line %u missing", line);
+  assert_int_equal(t->size, size);
+  assert_int_equal(t->usable, usable);
+  assert_int_equal(t->count, count);
+}
+
+/* Every allocation per traceback since start, freed or not; a realloc is one allocation of its
+ * new size (heaptrack's count), a failed realloc or one that frees (size 0) none. */
+static void test_allocations(void **state) {
+  (void)state;
+  ll_snapshot_t *s;
+  ll_realloc_token_t tok;
+  ll_start(1);
+  alloc_at(1, 100, 0);                         /* line 100: 1 x 100 */
+  for (int i = 0; i < 4; i++) {                /* line 101: 4 x 16, all freed */
+    alloc_at(10 + i, 16, 1);
+    ll_track_free(P(10 + i));
+  }
+  realloc_to(1, 2, 5000, 2);                   /* line 102: moved to 5000 */
+  realloc_to(2, 2, 40, 2);                     /* line 102: shrunk in place to 40 */
+  ll_track_realloc_begin(P(2), &tok);          /* fails: the 40 bytes stay, nothing new */
+  ll_track_realloc_end(&tok, NULL, 1u << 20, 0, &SITE[3], 1);
+  ll_track_realloc_begin(P(2), &tok);          /* realloc(p, 0) frees: nothing new */
+  ll_track_realloc_end(&tok, NULL, 0, 0, &SITE[3], 1);
+  ll_track_alloc(P(20), 24, 32, &SITE[4], 1);  /* line 104: usable counts too */
+  realloc_to(-1, 21, 7, 5);                    /* realloc(NULL, n) is a malloc: line 105 */
+  assert_int_equal(ll__take_allocations_snapshot(&s), 0);
+  assert_int_equal(s->at, LL_AT_ALLOCATIONS);
+  assert_int_equal(s->ntraces, 5);
+  expect_trace(s, 100, 100, 100, 1);
+  expect_trace(s, 101, 64, 64, 4);
+  expect_trace(s, 102, 5040, 5040, 2);
+  assert_null(find_line(s, 103));
+  expect_trace(s, 104, 24, 32, 1);
+  expect_trace(s, 105, 7, 7, 1);
+  uint64_t n = 0;
+  for (size_t i = 0; i < s->ntraces; i++) n += s->traces[i].count;
+  assert_int_equal(n, s->total_allocations);
+  assert_int_equal(sum_size(s), s->total_bytes);
+  assert_int_equal(s->total_allocations, 9);
+  snap_free(s);
+  /* The live set is not what was allocated. */
+  assert_int_equal(ll_take_snapshot(&s), 0);
+  assert_int_equal(sum_size(s), 24 + 7);
+  snap_free(s);
+  /* clear_traces forgets them, as it forgets every trace. */
+  ll_clear_traces();
+  alloc_at(30, 8, 0);
+  assert_int_equal(ll__take_allocations_snapshot(&s), 0);
+  assert_int_equal(s->ntraces, 1);
+  expect_trace(s, 100, 8, 8, 1);
+  snap_free(s);
+  ll_stop();
+  assert_int_equal(ll__take_allocations_snapshot(&s), LL_ENOTRACING);
+}
+
 static void test_histogram(void **state) {
   (void)state;
   uint64_t counts[LL__HIST_BUCKETS], bytes[LL__HIST_BUCKETS];
@@ -793,6 +854,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_replaced_pointer, teardown),
       cmocka_unit_test_teardown(test_untracked, teardown),
       cmocka_unit_test_teardown(test_temporary, teardown),
+      cmocka_unit_test_teardown(test_allocations, teardown),
       cmocka_unit_test_teardown(test_histogram, teardown),
       cmocka_unit_test_teardown(test_object_traceback, teardown),
       cmocka_unit_test_teardown(test_intern_by_content, teardown),

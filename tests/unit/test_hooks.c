@@ -11,6 +11,8 @@
 #include <leaklab/hooks.h>
 #include <leaklab/report.h>
 
+#include "engine.h"
+
 static int setup(void **state) {
   (void)state;
   return ll_start(1);
@@ -109,6 +111,71 @@ static void test_realloc_cases(void **state) {
   assert_int_equal(current(), 0);
 }
 
+/* size and count of this file's line in the allocations view (count 0: absent). */
+static uint64_t allocated_at(const ll_snapshot_t *s, unsigned line, uint64_t *count) {
+  for (size_t i = 0; i < s->ntraces; i++) {
+    const ll_frame_t *f = &s->traces[i].traceback->frames[0];
+    if (f->lineno == line && strcmp(f->filename, __FILE__) == 0) {
+      assert_true(s->traces[i].usable >= s->traces[i].size);
+      *count = s->traces[i].count;
+      return s->traces[i].size;
+    }
+  }
+  *count = 0;
+  return 0;
+}
+
+/* Every allocation per line through the real allocator, freed or not: calloc is n * size, a
+ * realloc that succeeds is one allocation of its new size (heaptrack's count), a failed realloc
+ * and realloc(p, 0) none. */
+static void test_allocations_per_line(void **state) {
+  (void)state;
+  unsigned line[8];
+  line[0] = __LINE__ + 1;
+  char *c = calloc(25, 4);
+  line[1] = __LINE__ + 2;
+  for (int i = 0; i < 3; i++) {
+    char *t = malloc(40);
+    free(t);
+  }
+  line[2] = __LINE__ + 1;
+  char *p = malloc(10);
+  char *fence = malloc(16); /* p cannot grow in place: the realloc below moves it */
+  line[3] = __LINE__ + 1;
+  p = realloc(p, 1 << 20);
+  assert_non_null(p);
+  line[4] = __LINE__ + 1;
+  char *r = realloc(p, SIZE_MAX / 2);
+  assert_null(r);
+  line[5] = __LINE__ + 1;
+  r = realloc(p, 0);
+  assert_null(r);
+  line[6] = __LINE__ + 1;
+  c = realloc(c, 50);
+  line[7] = __LINE__ + 1;
+  c = reallocarray(c, 10, 30);
+  assert_non_null(c);
+  free(c);
+  free(fence);
+  ll_snapshot_t *s = NULL;
+  assert_int_equal(ll__take_allocations_snapshot(&s), 0);
+  const uint64_t want_size[8] = {100, 120, 10, 1 << 20, 0, 0, 50, 300};
+  const uint64_t want_count[8] = {1, 3, 1, 1, 0, 0, 1, 1};
+  for (int k = 0; k < 8; k++) {
+    uint64_t n, size = allocated_at(s, line[k], &n);
+    if (size != want_size[k] || n != want_count[k])
+      fail_msg("line %u: %llu bytes in %llu, want %llu in %llu", line[k], (unsigned long long)size,
+               (unsigned long long)n, (unsigned long long)want_size[k],
+               (unsigned long long)want_count[k]);
+  }
+  uint64_t fence_n;
+  assert_int_equal(allocated_at(s, line[2] + 1, &fence_n), 16);
+  assert_int_equal(s->total_allocations, 9);
+  assert_int_equal(s->total_bytes, 100 + 120 + 10 + 16 + (1 << 20) + 50 + 300);
+  ll_snapshot_free(s);
+  assert_int_equal(current(), 0);
+}
+
 static void test_reallocarray(void **state) {
   (void)state;
   int *a = reallocarray(NULL, 10, sizeof(int));
@@ -203,6 +270,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_known_pattern_line, setup, teardown),
       cmocka_unit_test_setup_teardown(test_realloc_cases, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_allocations_per_line, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reallocarray, setup, teardown),
       cmocka_unit_test_setup_teardown(test_calloc_overflow, setup, teardown),
       cmocka_unit_test_setup_teardown(test_free_null_and_errno, setup, teardown),

@@ -241,7 +241,8 @@ static void test_roundtrip_views(void **state) {
   ll_snapshot_t *none = NULL;
   assert_int_equal(ll_snapshot_load(path, LL_AT_END, &none), LL_ENOVIEW);
   assert_int_equal(ll_snapshot_load(path, LL_AT_TEMPORARY, &none), LL_ENOVIEW);
-  assert_int_equal(ll_snapshot_load(path, (ll_at_t)5, &none), LL_EINVAL);
+  assert_int_equal(ll_snapshot_load(path, LL_AT_ALLOCATIONS, &none), LL_ENOVIEW);
+  assert_int_equal(ll_snapshot_load(path, LL_AT__COUNT, &none), LL_EINVAL);
   assert_null(none);
 
   /* A loaded snapshot owns its memory: the file can go. */
@@ -277,6 +278,35 @@ static void test_tables_shared_between_views(void **state) {
   ll_snapshot_free(got);
   unlink(p1);
   unlink(p2);
+  free_views(v);
+}
+
+/* One file holds every moment, the allocations view included, each read back whole. */
+static void test_every_moment(void **state) {
+  (void)state;
+  ll_snapshot_t *v[3];
+  make_views(v);
+  ll_snapshot_t all[LL_AT__COUNT];
+  const ll_snapshot_t *ptrs[LL_AT__COUNT];
+  for (int at = 0; at < LL_AT__COUNT; at++) {
+    all[at] = *v[1];
+    all[at].at = (ll_at_t)at;
+    all[at].total_allocations = 100 + (uint64_t)at; /* tells the views apart */
+    ptrs[at] = &all[at];
+  }
+  const char *path = tmp_file("moments.llsnap");
+  assert_int_equal(ll_snapshot_dump(ptrs, LL_AT__COUNT, path), 0);
+  unsigned mask = 0;
+  assert_int_equal(ll_snapshot_file_views(path, &mask), 0);
+  assert_int_equal(mask, (1u << LL_AT__COUNT) - 1);
+  for (int at = LL_AT__COUNT - 1; at >= 0; at--) {
+    ll_snapshot_t *got = NULL;
+    assert_int_equal(ll_snapshot_load(path, (ll_at_t)at, &got), 0);
+    assert_int_equal(got->at, at);
+    assert_null(fx_snapshot_diff(&all[at], got));
+    ll_snapshot_free(got);
+  }
+  unlink(path);
   free_views(v);
 }
 
@@ -648,6 +678,7 @@ int main(void) {
       cmocka_unit_test(test_crc32),
       cmocka_unit_test(test_roundtrip_views),
       cmocka_unit_test(test_tables_shared_between_views),
+      cmocka_unit_test(test_every_moment),
       cmocka_unit_test(test_empty_file_and_overwrite),
       cmocka_unit_test(test_dump_errors),
       cmocka_unit_test(test_read_errors),
