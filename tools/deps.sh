@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# deps.sh - install the Debian packages leaklab needs, when missing (root or sudo), else say how; then the HTML page's npm packages (web/).
+# deps.sh - install the Debian packages leaklab needs, when missing (root or sudo), else say how; then the pinned npm packages (web/, tests/speedscope/).
 set -euo pipefail
 
 # Build and test: compiler, CMake, pkg-config, cmocka; the preload's stacks and symbols (libunwind,
@@ -14,11 +14,13 @@ PACKAGES=(
   libprotobuf-c-dev protobuf-c-compiler golang-github-google-pprof-dev zlib1g-dev
   libjemalloc-dev libjemalloc2
   valgrind
-  # the outside reader the pprof export is tested with: `go tool pprof`
+  # the outside readers the exports are tested with: `go tool pprof`; speedscope (npm, below)
+  # in headless Chromium
   golang-go
   # programs the end-to-end tests record: leaklab must leave their output untouched
   python3 perl git xz-utils gzip sqlite3 libc6-dev
-  # the HTML report: the browser its tests (and tools/screenshots.sh) drive headless
+  # the HTML report and speedscope: the browser their tests (and tools/screenshots.sh) drive
+  # headless
   chromium
 )
 # the HTML report's page is bundled at build time by node (esbuild from web/node_modules);
@@ -27,18 +29,24 @@ command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 [ "${1:-}" = "--bench" ] && PACKAGES+=(heaptrack)
 
-# web/node_modules from web/package-lock.json exactly (npm ci), when missing or older than the
+# DIR/node_modules from DIR/package-lock.json exactly (npm ci), when missing or older than the
 # lock file; npm keeps a copy of the lock it installed in node_modules/.package-lock.json.
-web_deps() {
-  local web
-  web="$(cd "$(dirname "$0")/.." && pwd)/web"
-  if [ -f "$web/node_modules/.package-lock.json" ] &&
-     [ ! "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+npm_dir() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/$1"
+  if [ -f "$dir/node_modules/.package-lock.json" ] &&
+     [ ! "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     return 0
   fi
-  echo "leaklab: installing web/node_modules (npm ci)" >&2
-  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  echo "leaklab: web/node_modules installed" >&2
+  echo "leaklab: installing $1/node_modules (npm ci)" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "leaklab: $1/node_modules installed" >&2
+}
+# web/: the HTML report's page, bundled at build time; tests/speedscope/: the viewer the
+# folded-stacks test loads.
+web_deps() {
+  npm_dir web
+  npm_dir tests/speedscope
 }
 
 missing=()
