@@ -77,7 +77,7 @@ int ll__opt_next(ll__optstate_t *st, const ll__opt_t *opts, const char **arg);
 int ll__parse_scale(const char *text);
 /* A decimal integer in [min, max], nothing else around it; 0 or -1. */
 int ll__parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out);
-/* "current", "peak", "end", "leaks", "temporary" -> ll_at_t; -1 when unknown. */
+/* "current", "peak", "end", "leaks", "temporary", "allocations" -> ll_at_t; -1 when unknown. */
 int ll__parse_at(const char *text);
 /* "lineno", "filename", "traceback" -> ll_group_t; -1 when unknown. */
 int ll__parse_group(const char *text);
@@ -145,6 +145,11 @@ int ll__load_filtered(const char *path, ll_at_t at, unsigned mask, const ll__rep
  * exit status after an error line. */
 int ll__emit_report(const ll__report_args_t *ra, const ll_snapshot_t *snap,
                     const ll_stats_t *stats, const ll_jemalloc_stats_t *jemalloc);
+/* The run summary's churn hint (run_churn.c): when the capture's allocations outnumber the
+ * blocks live at `peak` (a symbolised peak snapshot) vastly - at least 10,000 and 100 per block -
+ * one line saying so and the 3 lines that allocated most often, on `out`. 0 (nothing printed
+ * when there is no churn or the capture has no allocations view), or an LL_E* code. */
+int ll__print_churn(FILE *out, const char *cap, int native, const ll_snapshot_t *peak);
 /* --format pprof of moment `at` of `path` (report_pprof.c); 0 or an exit status after an error
  * line. */
 int ll__emit_pprof(const char *path, ll_at_t at, unsigned mask, const ll__report_args_t *ra);

@@ -74,7 +74,8 @@ int ll__report_args_apply(ll__report_args_t *ra, const char *verb, int id, const
   switch (id) {
   case LL__RO_AT:
     if ((v = ll__parse_at(arg)) < 0)
-      return ll__usage_error(verb, "bad --at '%s': use current, peak, end, leaks or temporary", arg);
+      return ll__usage_error(verb, "bad --at '%s': use current, peak, end, leaks, temporary or "
+                             "allocations", arg);
     ra->at = v;
     return 0;
   case LL__RO_GROUP:
@@ -191,6 +192,9 @@ int ll__report_args_check(const ll__report_args_t *ra, const char *verb) {
   if (ra->growth && (ra->at >= 0 || ra->cumulative || ra->usable))
     return ll__usage_error(verb, "--growth judges the whole run: not with %s",
                            ra->at >= 0 ? "--at" : ra->cumulative ? "--cumulative" : "--usable");
+  if (ra->format == LL_FORMAT_PPROF && ra->at == LL_AT_ALLOCATIONS)
+    return ll__usage_error(verb, "--at allocations with --format pprof: the profile always holds "
+                           "every allocation (alloc_space); --at chooses its in-use moment");
   if (ra->weight_given && ra->format != LL_FORMAT_FOLDED)
     return ll__usage_error(verb, "--weight is for --format folded");
   if (ra->format == LL_FORMAT_HTML) {

@@ -161,6 +161,10 @@ static int summarize(const char *cap, const run_args_t *ra, int status, time_t s
   }
   ll__print_growing(cap, ra->rec.native);
   ll__print_build_hints(stderr, snap, ra->argv[0], ra->rec.unwind, ra->rec.frames);
+  if ((rc = ll__print_churn(stderr, cap, ra->rec.native, snap)) != 0) {
+    exit_status = ll__runtime_error(cap, rc, NULL);
+    goto cleanup;
+  }
   if (ra->html != NULL && (rc = write_html(cap, ra->html)) != 0) {
     exit_status = rc;
     goto cleanup;
@@ -306,7 +310,7 @@ const ll__verb_t ll__verb_run = {
     "                       ended (only then: at the peak they cannot be read exactly)\n"
     "  -h, --help           show this help\n"
     "\n"
-    "then: leaklab report FILE --at peak|end|leaks|temporary [--format json] ...\n"
+    "then: leaklab report FILE --at peak|end|leaks|temporary|allocations [--format json] ...\n"
     "\n"
     "exit status: the program's; 2 usage error; 3 the program could not start or could not be\n"
     "recorded (not found, statically linked, no capture written).\n",

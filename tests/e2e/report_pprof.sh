@@ -86,13 +86,14 @@ for line in open(sys.argv[1]):
         cur = []
         continue
     if cur is None: continue
-    m = re.match(r"\s*(\d+)B\s+(.*)$", line)
+    m = re.match(r"\s*(\d+)B?\s+(.*)$", line)
     if m and not cur:
         cur = [m.group(1), m.group(2)]
     elif line.strip():
         cur.append(line.strip())
 for t in out:
-    print(";".join(re.sub(r" \(inline\)$", "", x) for x in t))
+    if t and t[0] != "0":  # a traceback with allocations only, none of them in use
+        print(";".join(re.sub(r" \(inline\)$", "", x) for x in t))
 PY
 }
 
@@ -121,6 +122,22 @@ for case in known_pattern:peak:--no-native known_pattern:end:--no-native \
   compare "$case: tracebacks" "$tmp/want" "$tmp/got"
   checked=$((checked + 1))
 done
+
+# Every allocation of the run: Go's alloc_objects and alloc_space, whatever the moment.
+for case in known_pattern:peak:--no-native known_pattern:end:--native; do
+  IFS=: read -r p at native <<<"$case"
+  prof=$tmp/$p.$at$native.pb.gz
+  "$LEAKLAB" report "$tmp/$p.llcap" --at allocations $native --format json >"$tmp/l.json"
+  from_json "$tmp/l.json" size >"$tmp/want"
+  top "$prof" alloc_space >"$tmp/got"
+  compare "$case: alloc_space per line" "$tmp/want" "$tmp/got"
+  from_json "$tmp/l.json" count >"$tmp/want"
+  top "$prof" alloc_objects >"$tmp/got"
+  compare "$case: alloc_objects per line" "$tmp/want" "$tmp/got"
+done
+pprof -raw "$tmp/known_pattern.peak--no-native.pb.gz" >"$tmp/raw.txt"
+grep -qx "alloc_objects/count alloc_space/bytes inuse_objects/count inuse_space/bytes\[dflt\]" \
+  "$tmp/raw.txt" || fail "sample types are not Go's heap profile's: $(grep -m1 count "$tmp/raw.txt")"
 
 # The peak's figures, written out, so that a wrong comparison cannot pass by being empty.
 top "$tmp/known_pattern.peak--no-native.pb.gz" inuse_space >"$tmp/got"
