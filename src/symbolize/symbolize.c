@@ -415,6 +415,7 @@ typedef struct sctx {
   int native;
   pmap_t ips; /* ip -> sym_frames_t */
   pmap_t tbs; /* input traceback -> output traceback */
+  pmap_t strs; /* input string -> its copy in arena (the input's arena is freed after us) */
   ll_frame_t *scratch;
   int *scratch_own;
   size_t scratch_cap;
@@ -434,6 +435,18 @@ static int frames_of_ip(sctx_t *c, uint64_t ip, const sym_frames_t **out) {
     if ((rc = pmap_put(&c->ips, ip, sf)) != 0) return rc;
   }
   *out = sf;
+  return 0;
+}
+
+/* A copy of an input string in the output arena, one per distinct input pointer. */
+static int own_str(sctx_t *c, const char *in, const char **out) {
+  char *s = pmap_get(&c->strs, (uint64_t)(uintptr_t)in);
+  if (s == NULL) {
+    if ((s = ll__arena_strdup(c->arena, in)) == NULL) return LL_ENOMEM;
+    int rc = pmap_put(&c->strs, (uint64_t)(uintptr_t)in, s);
+    if (rc != 0) return rc;
+  }
+  *out = s;
   return 0;
 }
 
@@ -487,6 +500,9 @@ static int convert_tb(sctx_t *c, const ll_traceback_t *in, const ll_traceback_t 
     if (f->ip == 0) { /* symbolic already: the program's own source */
       if ((rc = reserve(c, n + 1)) != 0) return rc;
       c->scratch[n] = *f;
+      if ((rc = own_str(c, f->filename, &c->scratch[n].filename)) != 0 ||
+          (rc = own_str(c, f->function, &c->scratch[n].function)) != 0)
+        return rc;
       c->scratch_own[n++] = 1;
       any_own = 1;
       continue;
@@ -544,6 +560,7 @@ cleanup:
   ll__arena_free(c.arena);
   pmap_free(&c.ips);
   pmap_free(&c.tbs);
+  pmap_free(&c.strs);
   ll__mmap_free(c.scratch, c.scratch_cap * sizeof *c.scratch);
   ll__mmap_free(c.scratch_own, c.scratch_cap * sizeof *c.scratch_own);
   return rc;
