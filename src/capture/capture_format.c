@@ -103,10 +103,11 @@ int ll_cap_decode_process(const void *data, size_t len, ll__arena_t *arena,
 }
 
 int ll_cap_decode_timeline(const void *data, size_t len, ll__arena_t *arena,
-                           uint64_t *interval_ns, ll_cap_point_t **points, size_t *n) {
+                           ll_cap_timeline_t *out) {
   cur_t c = {data, len};
   uint32_t count, zero;
-  if (u64(&c, interval_ns) != 0 || u32(&c, &count) != 0 || u32(&c, &zero) != 0)
+  memset(out, 0, sizeof *out);
+  if (u64(&c, &out->interval_ns) != 0 || u32(&c, &count) != 0 || u32(&c, &zero) != 0)
     return LL_ECORRUPT;
   if (count != c.left / 24 || c.left % 24 != 0) return LL_ECORRUPT;
   ll_cap_point_t *pt = ll__arena_alloc(arena, (size_t)count * sizeof *pt + 1);
@@ -114,8 +115,8 @@ int ll_cap_decode_timeline(const void *data, size_t len, ll__arena_t *arena,
   for (uint32_t i = 0; i < count; i++)
     if (u64(&c, &pt[i].t_ns) != 0 || u64(&c, &pt[i].current) != 0 || u64(&c, &pt[i].high) != 0)
       return LL_ECORRUPT;
-  *points = pt;
-  *n = count;
+  out->points = pt;
+  out->npoint = count;
   return 0;
 }
 

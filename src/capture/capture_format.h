@@ -43,6 +43,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "le_bytes.h" /* the engine's little-endian helpers: the one copy */
+
 #define LL_CAP_SEC_MODULES 0x100u
 #define LL_CAP_SEC_TIMELINE 0x101u
 #define LL_CAP_SEC_HISTOGRAM 0x102u
@@ -86,30 +88,6 @@ enum {
 #define LL_ENV_RECORDER "LEAKLAB_RECORDER"       /* auto (default), async, sync */
 #define LL_PRELOAD_NAME "libleaklab-preload.so"
 
-static inline void ll__put_u16(unsigned char *p, uint16_t v) {
-  p[0] = (unsigned char)v;
-  p[1] = (unsigned char)(v >> 8);
-}
-static inline void ll__put_u32(unsigned char *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static inline void ll__put_u64(unsigned char *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static inline uint16_t ll__get_u16(const unsigned char *p) {
-  return (uint16_t)(p[0] | (p[1] << 8));
-}
-static inline uint32_t ll__get_u32(const unsigned char *p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
-  return v;
-}
-static inline uint64_t ll__get_u64(const unsigned char *p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
-  return v;
-}
-
 /* ---- decoded forms (capture_format.c); strings point into the section bytes' copy --------- */
 typedef struct ll_cap_module {
   uint64_t bias, lo, hi;
@@ -135,6 +113,13 @@ typedef struct ll_cap_process {
 typedef struct ll_cap_point {
   uint64_t t_ns, current, high;
 } ll_cap_point_t;
+
+/* The TIMELINE section decoded (0x101). */
+typedef struct ll_cap_timeline {
+  uint64_t interval_ns;
+  ll_cap_point_t *points;
+  size_t npoint;
+} ll_cap_timeline_t;
 
 /* jemalloc's own view at the end of the run (section 0x104). */
 typedef struct ll_cap_jemalloc {
@@ -163,7 +148,7 @@ int ll_cap_decode_modules(const void *data, size_t len, struct ll__arena *arena,
 int ll_cap_decode_process(const void *data, size_t len, struct ll__arena *arena,
                           ll_cap_process_t *out);
 int ll_cap_decode_timeline(const void *data, size_t len, struct ll__arena *arena,
-                           uint64_t *interval_ns, ll_cap_point_t **points, size_t *n);
+                           ll_cap_timeline_t *out);
 int ll_cap_decode_jemalloc(const void *data, size_t len, ll_cap_jemalloc_t *out);
 int ll_cap_decode_histogram(const void *data, size_t len, ll_cap_histogram_t *out);
 int ll_cap_decode_budget(const void *data, size_t len, ll_cap_budget_t *out);

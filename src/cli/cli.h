@@ -16,6 +16,8 @@
 #include <leaklab/leaklab.h>
 #include <leaklab/report.h>
 
+#include "capture_read.h"
+
 enum { LL__EXIT_OK = 0, LL__EXIT_LIMIT = 1, LL__EXIT_USAGE = 2, LL__EXIT_RUNTIME = 3 };
 
 typedef struct ll__verb {
@@ -134,13 +136,16 @@ int ll__report_args_parse(ll__report_args_t *ra, const char *verb, const char *h
                           char **argv, const char **files, size_t nfile,
                           const char *const *missing);
 
-/* Moments a file holds (bit 1 << at); 0, or an exit status after a runtime error line. */
-int ll__file_views(const char *path, unsigned *mask);
+/* Open a capture or snapshot file once (*cap: close it with ll_capture_close, also after an
+ * error) and the moments it holds (bit 1 << at); 0, or an exit status after a runtime error
+ * line (unreadable, or no moment at all). */
+int ll__open_capture(const char *path, ll_capture_t **cap, unsigned *mask);
 /* The moment to show from the views available: peak, else end, else current, else the rest. */
 int ll__default_at(unsigned mask);
-/* Load `path` at `at` and apply the filters; 0 or an exit status after an error line. */
-int ll__load_filtered(const char *path, ll_at_t at, unsigned mask, const ll__report_args_t *ra,
-                      ll_snapshot_t **out);
+/* Moment `at` of the open capture `path`, symbolised, with the filters applied; 0 or an exit
+ * status after an error line. */
+int ll__load_filtered(const char *path, const ll_capture_t *cap, ll_at_t at, unsigned mask,
+                      const ll__report_args_t *ra, ll_snapshot_t **out);
 /* Write the report to the output the args name, with jemalloc's figures when not NULL; 0 or an
  * exit status after an error line. */
 int ll__emit_report(const ll__report_args_t *ra, const ll_snapshot_t *snap,
@@ -152,17 +157,19 @@ int ll__emit_report(const ll__report_args_t *ra, const ll_snapshot_t *snap,
 int ll__print_churn(FILE *out, const char *cap, int native, const ll_snapshot_t *peak);
 /* --format pprof of moment `at` of `path` (report_pprof.c); 0 or an exit status after an error
  * line. */
-int ll__emit_pprof(const char *path, ll_at_t at, unsigned mask, const ll__report_args_t *ra);
+int ll__emit_pprof(const char *path, const ll_capture_t *cap, ll_at_t at, unsigned mask,
+                   const ll__report_args_t *ra);
 /* jemalloc's figures a capture holds: 1 (in *out), 0 when it holds none (not recorded on
  * jemalloc, or not a capture), or an exit status (> 1) after an error line (a corrupt section). */
-int ll__load_jemalloc(const char *path, ll_jemalloc_stats_t *out);
+int ll__load_jemalloc(const char *path, const ll_capture_t *cap, ll_jemalloc_stats_t *out);
 
 /* ---- the HTML report (cli_html.c) ------------------------------------------------------------ */
 
 /* Every moment in `mask` of capture `file` (filtered and attributed as ra says), its timeline,
  * histogram, exec chain, jemalloc figures and the limits `check` recorded it with, as one
  * offline HTML page to ra->output. 0 or an exit status after an error line. */
-int ll__emit_html(const char *file, unsigned mask, const ll__report_args_t *ra);
+int ll__emit_html(const char *file, const ll_capture_t *cap, unsigned mask,
+                  const ll__report_args_t *ra);
 
 /* Recording a program under the preload (run, check, massif, memcheck): record.h. */
 

@@ -2,9 +2,7 @@
 #include "cli.h"
 #include "cli_growth.h"
 #include "arena.h"
-#include "capture_format.h"
 #include "growth_report.h"
-#include "snapfile.h"
 #include "symbolize.h"
 
 #include <stdlib.h>
@@ -13,6 +11,7 @@
 void ll__series_loaded_free(ll__series_loaded_t *s) {
   ll_snapshot_free(s->cols);
   ll__arena_free(s->arena);
+  ll_capture_close(s->cap);
   free(s->tbs);
   memset(s, 0, sizeof *s);
 }
@@ -39,38 +38,38 @@ static int columns_snapshot(ll__arena_t *a, const ll_cap_lines_t *l, ll_snapshot
   return 0;
 }
 
-int ll__load_series(const char *path, int native, ll__series_loaded_t *out) {
+int ll__load_series(const char *path, const ll_capture_t *cap, int native,
+                    ll__series_loaded_t *out) {
   ll_symbolizer_t *sym = NULL;
   ll_snapshot_t raw;
-  const void *data, *mods;
-  size_t len, mods_len;
+  const ll_cap_lines_t *lines;
+  const ll_cap_module_t *mods;
+  const ll_cap_process_t *facts;
+  size_t nmod;
   int rc, status = 0;
 
   memset(out, 0, sizeof *out);
   if ((out->arena = ll__arena_new()) == NULL) return ll__runtime_error(path, LL_ENOMEM, NULL);
-  rc = ll__snapfile_read_section(path, LL_CAP_SEC_LINES, out->arena, &data, &len);
+  if (cap == NULL) {
+    if ((rc = ll_capture_open(path, &out->cap)) != 0) goto fail;
+    cap = out->cap;
+  }
+  rc = ll_capture_lines(cap, &lines);
   if (rc == LL_ENOVIEW) {
     status = -1; /* recorded before leaklab kept memory over time per line, or not a capture */
     goto done;
   }
   if (rc != 0) goto fail;
-  if ((rc = ll_cap_decode_lines(data, len, out->arena, &out->lines)) != 0) goto fail;
-  if ((rc = ll__snapfile_read_section(path, LL_CAP_SEC_MODULES, out->arena, &mods, &mods_len)) != 0)
-    goto fail;
+  out->lines = *lines;
+  if ((rc = ll_capture_modules(cap, &mods, &nmod)) != 0) goto fail;
   /* The program (the image that wrote the capture: the last stage of its process chain) and
    * whether it was recorded with --native, the default attribution when native < 0. */
   const char *program = "";
-  const void *proc;
-  size_t proc_len;
-  ll_cap_process_t facts;
-  if (ll__snapfile_read_section(path, LL_CAP_SEC_PROCESS, out->arena, &proc, &proc_len) == 0 &&
-      ll_cap_decode_process(proc, proc_len, out->arena, &facts) == 0) {
-    if (facts.nstage > 0) program = facts.stages[facts.nstage - 1].program;
-    if (native < 0) native = (facts.flags & LL_CAP_F_NATIVE) != 0;
-  }
-  if (native < 0) native = 0;
+  if (ll_capture_process(cap, &facts) == 0 && facts->nstage > 0)
+    program = facts->stages[facts->nstage - 1].program;
+  if (native < 0) native = ll_capture_native(cap);
   if ((rc = columns_snapshot(out->arena, &out->lines, &raw)) != 0) goto fail;
-  if ((rc = ll_symbolizer_new(mods, mods_len, &sym)) != 0) goto fail;
+  if ((rc = ll_symbolizer_new(mods, nmod, &sym)) != 0) goto fail;
   if ((rc = ll_symbolize_snapshot(sym, &raw, native, &out->cols)) != 0) goto fail;
   if ((out->tbs = calloc(out->lines.ncols + 1, sizeof *out->tbs)) == NULL) {
     rc = LL_ENOMEM;
@@ -85,7 +84,7 @@ fail:
   status = ll__runtime_error(path, rc, " (memory over time per line)");
 done:
   ll_symbolizer_free(sym);
-  if (status > 0) ll__series_loaded_free(out);
+  if (status != 0) ll__series_loaded_free(out);
   return status;
 }
 
@@ -97,10 +96,10 @@ static uint64_t default_min(const ll__series_in_t *in) {
   return peak / 100;
 }
 
-void ll__print_growing(const char *cap, int native) {
+void ll__print_growing(const char *path, const ll_capture_t *cap, int native) {
   ll__series_loaded_t s;
   ll__site_set_t set;
-  if (ll__load_series(cap, native, &s) != 0) return; /* the report above stands alone */
+  if (ll__load_series(path, cap, native, &s) != 0) return; /* the report above stands alone */
   if (ll__series_by_site(&s.in, LL_GROUP_LINENO, &set) == 0) {
     uint64_t min = default_min(&s.in);
     size_t n = 0;

@@ -2,9 +2,7 @@
 #include "cli.h"
 #include "cli_growth.h"
 #include "arena.h"
-#include "capture_format.h"
 #include "html.h"
-#include "snapfile.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,17 +45,16 @@ static void html_load_free(html_load_t *h) {
   if (h->arena != NULL) ll__arena_free(h->arena);
 }
 
-/* One section's bytes, or *data NULL when the file has none; 0 or an exit status. */
-static int section(const char *file, uint32_t type, ll__arena_t *arena, const void **data,
-                   size_t *len) {
-  int rc = ll__snapfile_read_section(file, type, arena, data, len);
-  if (rc == LL_ENOVIEW) *data = NULL;
-  return rc == 0 || rc == LL_ENOVIEW ? 0 : ll__runtime_error(file, rc, NULL);
+/* A section accessor's answer (capture_read.h): 0 when decoded or absent, else an exit status
+ * after the error line naming the section. */
+static int section_status(const char *file, int rc, const char *what) {
+  return rc == 0 || rc == LL_ENOVIEW ? 0 : ll__runtime_error(file, rc, what);
 }
 
 /* Moment `at` in its two attributions (own code; every frame when the file has native frames)
  * and the table's statistics. 0 or an exit status. */
-static int load_moment(html_load_t *h, const char *file, ll_at_t at, unsigned mask,
+static int load_moment(html_load_t *h, const char *file, const ll_capture_t *cap, ll_at_t at,
+                       unsigned mask,
                        const ll__report_args_t *ra, int has_native, int native_default) {
   ll__report_args_t own = *ra, all = *ra;
   ll_html_moment_t *m = &h->moments[h->nmoment];
@@ -68,11 +65,11 @@ static int load_moment(html_load_t *h, const char *file, ll_at_t at, unsigned ma
   all.native = 1;
   memset(m, 0, sizeof *m);
   m->at = at;
-  if ((status = ll__load_filtered(file, at, mask, &own, &snap)) != 0) return status;
+  if ((status = ll__load_filtered(file, cap, at, mask, &own, &snap)) != 0) return status;
   h->snaps[h->nsnap++] = snap;
   m->own = snap;
   if (has_native) {
-    if ((status = ll__load_filtered(file, at, mask, &all, &snap)) != 0) return status;
+    if ((status = ll__load_filtered(file, cap, at, mask, &all, &snap)) != 0) return status;
     h->snaps[h->nsnap++] = snap;
     m->native = snap;
   }
@@ -94,16 +91,18 @@ static const char *how_name(uint32_t how) {
   }
 }
 
-int ll__emit_html(const char *file, unsigned mask, const ll__report_args_t *ra) {
+int ll__emit_html(const char *file, const ll_capture_t *cap, unsigned mask,
+                  const ll__report_args_t *ra) {
   const char *name = ra->output != NULL && strcmp(ra->output, "-") != 0 ? ra->output : "<stdout>";
   html_load_t h;
   ll_html_input_t in;
-  ll_cap_process_t proc;
-  ll_cap_histogram_t hist;
+  const ll_cap_module_t *mods;
+  const ll_cap_process_t *proc;
+  const ll_cap_timeline_t *tl;
+  const ll_cap_histogram_t *hist;
+  const ll_cap_budget_t *limits;
   ll_jemalloc_stats_t je;
-  ll_cap_budget_t limits;
-  const void *data;
-  size_t len;
+  size_t nmod;
   int status, rc, has_proc = 0, has_native;
   FILE *f;
 
@@ -112,60 +111,52 @@ int ll__emit_html(const char *file, unsigned mask, const ll__report_args_t *ra) 
   if ((h.arena = ll__arena_new()) == NULL) return ll__runtime_error(file, LL_ENOMEM, NULL);
 
   /* A module map means native frames: the page can show library frames too. */
-  if ((status = section(file, LL_CAP_SEC_MODULES, h.arena, &data, &len)) != 0) goto cleanup;
-  has_native = data != NULL;
-  if ((status = section(file, LL_CAP_SEC_PROCESS, h.arena, &data, &len)) != 0) goto cleanup;
-  if (data != NULL) {
-    if ((rc = ll_cap_decode_process(data, len, h.arena, &proc)) != 0) {
-      status = ll__runtime_error(file, rc, " (process section)");
-      goto cleanup;
-    }
-    has_proc = 1;
-  }
-  in.native_default = ra->native >= 0 ? ra->native : has_proc && (proc.flags & LL_CAP_F_NATIVE);
+  has_native = ll_capture_modules(cap, &mods, &nmod) != LL_ENOVIEW;
+  rc = ll_capture_process(cap, &proc);
+  if ((status = section_status(file, rc, " (process section)")) != 0) goto cleanup;
+  has_proc = rc == 0;
+  in.native_default = ra->native >= 0 ? ra->native : ll_capture_native(cap);
 
   unsigned left = mask & ((1u << LL_AT__COUNT) - 1);
   for (size_t i = 0; i < sizeof g_order / sizeof g_order[0]; i++) {
     if (!(left & (1u << g_order[i]))) continue;
     left &= ~(1u << g_order[i]);
-    if ((status = load_moment(&h, file, g_order[i], mask, ra, has_native, in.native_default)) != 0)
+    if ((status = load_moment(&h, file, cap, g_order[i], mask, ra, has_native,
+                              in.native_default)) != 0)
       goto cleanup;
   }
   for (int a = 0; a < LL_AT__COUNT; a++)
     if ((left & (1u << a)) &&
-        (status = load_moment(&h, file, (ll_at_t)a, mask, ra, has_native, in.native_default)) != 0)
+        (status = load_moment(&h, file, cap, (ll_at_t)a, mask, ra, has_native,
+                              in.native_default)) != 0)
       goto cleanup;
   in.moments = h.moments;
   in.nmoment = h.nmoment;
-  in.head = h.moments[0].own; /* ll__file_views made sure there is one */
+  in.head = h.moments[0].own; /* ll__open_capture made sure there is one */
 
-  if (has_proc && proc.nstage > 0) {
-    if ((h.chain = calloc(proc.nstage, sizeof *h.chain)) == NULL) {
+  if (has_proc && proc->nstage > 0) {
+    if ((h.chain = calloc(proc->nstage, sizeof *h.chain)) == NULL) {
       status = ll__runtime_error(file, LL_ENOMEM, NULL);
       goto cleanup;
     }
-    for (size_t i = 0; i < proc.nstage; i++) {
-      const ll_cap_stage_t *s = &proc.stages[i];
+    for (size_t i = 0; i < proc->nstage; i++) {
+      const ll_cap_stage_t *s = &proc->stages[i];
       h.chain[i] = (ll_html_stage_t){s->pid, s->program, s->peak, s->end, s->total_allocations,
                                      s->total_bytes};
     }
     in.chain = h.chain;
-    in.nchain = proc.nstage;
+    in.nchain = proc->nstage;
   }
   if (has_proc) {
-    in.how = how_name(proc.how);
-    in.signal = proc.signal;
+    in.how = how_name(proc->how);
+    in.signal = proc->signal;
   }
 
-  if ((status = section(file, LL_CAP_SEC_TIMELINE, h.arena, &data, &len)) != 0) goto cleanup;
-  if (data != NULL) {
-    ll_cap_point_t *pts;
-    uint64_t interval;
-    size_t n;
-    if ((rc = ll_cap_decode_timeline(data, len, h.arena, &interval, &pts, &n)) != 0) {
-      status = ll__runtime_error(file, rc, " (timeline section)");
-      goto cleanup;
-    }
+  rc = ll_capture_timeline(cap, &tl);
+  if ((status = section_status(file, rc, " (timeline section)")) != 0) goto cleanup;
+  if (rc == 0) {
+    const ll_cap_point_t *pts = tl->points;
+    size_t n = tl->npoint;
     if ((h.points = calloc(n + 1, sizeof *h.points)) == NULL) {
       status = ll__runtime_error(file, LL_ENOMEM, NULL);
       goto cleanup;
@@ -178,7 +169,7 @@ int ll__emit_html(const char *file, unsigned mask, const ll__report_args_t *ra) 
   /* Memory over time per line: its points replace the timeline's (a few hundred, on the
    * allocation clock, the peak moment exactly one of them), and the top lines stack under the
    * total, each with its growth verdict. */
-  if ((status = ll__load_series(file, in.native_default, &h.series)) > 0) goto cleanup;
+  if ((status = ll__load_series(file, cap, in.native_default, &h.series)) > 0) goto cleanup;
   if (status == 0 && h.series.in.npts > 0) {
     const ll__series_in_t *sv = &h.series.in;
     h.has_series = 1;
@@ -229,32 +220,26 @@ int ll__emit_html(const char *file, unsigned mask, const ll__report_args_t *ra) 
   }
   status = 0;
 
-  if ((status = section(file, LL_CAP_SEC_HISTOGRAM, h.arena, &data, &len)) != 0) goto cleanup;
-  if (data != NULL) {
-    if ((rc = ll_cap_decode_histogram(data, len, &hist)) != 0) {
-      status = ll__runtime_error(file, rc, " (histogram section)");
-      goto cleanup;
-    }
-    in.hist_counts = hist.counts;
-    in.hist_bytes = hist.bytes;
+  rc = ll_capture_histogram(cap, &hist);
+  if ((status = section_status(file, rc, " (histogram section)")) != 0) goto cleanup;
+  if (rc == 0) {
+    in.hist_counts = hist->counts;
+    in.hist_bytes = hist->bytes;
     in.nbucket = LL_CAP_HIST_BUCKETS;
   }
 
-  int has_je = ll__load_jemalloc(file, &je);
+  int has_je = ll__load_jemalloc(file, cap, &je);
   if (has_je > 1) {
     status = has_je;
     goto cleanup;
   }
   in.jemalloc = has_je == 1 ? &je : NULL;
   /* The limits `check` held the run to, when it recorded this capture. */
-  if ((status = section(file, LL_CAP_SEC_BUDGET, h.arena, &data, &len)) != 0) goto cleanup;
-  if (data != NULL) {
-    if ((rc = ll_cap_decode_budget(data, len, &limits)) != 0) {
-      status = ll__runtime_error(file, rc, " (budget section)");
-      goto cleanup;
-    }
-    if (limits.flags & LL_CAP_BUDGET_MEMORY) in.budget_bytes = &limits.limit_memory;
-    if (limits.flags & LL_CAP_BUDGET_LEAKS) in.leak_limit_bytes = &limits.limit_leaks;
+  rc = ll_capture_budget(cap, &limits);
+  if ((status = section_status(file, rc, " (budget section)")) != 0) goto cleanup;
+  if (rc == 0) {
+    if (limits->flags & LL_CAP_BUDGET_MEMORY) in.budget_bytes = &limits->limit_memory;
+    if (limits->flags & LL_CAP_BUDGET_LEAKS) in.leak_limit_bytes = &limits->limit_leaks;
   }
   in.min_share = HTML_MIN_SHARE;
 

@@ -4,7 +4,6 @@
 #include <leaklab/budget.h>
 #include "arena.h"
 #include "capture_format.h"
-#include "snapfile.h"
 #include "symbolize.h"
 
 #include <stdlib.h>
@@ -212,9 +211,10 @@ int ll__report_args_check(const ll__report_args_t *ra, const char *verb) {
   return 0;
 }
 
-int ll__file_views(const char *path, unsigned *mask) {
-  int rc = ll_snapshot_file_views(path, mask);
+int ll__open_capture(const char *path, ll_capture_t **cap, unsigned *mask) {
+  int rc = ll_capture_open(path, cap);
   if (rc < 0) return ll__runtime_error(path, rc, NULL);
+  *mask = ll_capture_views(*cap);
   if ((*mask & ((1u << LL_AT__COUNT) - 1)) == 0) return ll__runtime_error(path, LL_ENOVIEW, NULL);
   return 0;
 }
@@ -239,8 +239,8 @@ static void views_hint(char *buf, size_t len, ll_at_t at, unsigned mask) {
   if (used < len) snprintf(buf + used, len - used, ")");
 }
 
-int ll__load_filtered(const char *path, ll_at_t at, unsigned mask, const ll__report_args_t *ra,
-                      ll_snapshot_t **out) {
+int ll__load_filtered(const char *path, const ll_capture_t *cap, ll_at_t at, unsigned mask,
+                      const ll__report_args_t *ra, ll_snapshot_t **out) {
   ll_snapshot_t *snap = NULL, *filtered = NULL;
   int rc;
 
@@ -249,7 +249,7 @@ int ll__load_filtered(const char *path, ll_at_t at, unsigned mask, const ll__rep
     views_hint(hint, sizeof hint, at, mask);
     return ll__runtime_error(path, LL_ENOVIEW, hint);
   }
-  rc = ll_symbolize_load(path, at, ra->native, &snap); /* native frames of a preload capture */
+  rc = ll_symbolize_capture(cap, at, ra->native, &snap); /* native frames of a preload capture */
   if (rc < 0) return ll__runtime_error(path, rc, NULL);
   if (ra->nfilter == 0) {
     *out = snap;
@@ -263,25 +263,13 @@ int ll__load_filtered(const char *path, ll_at_t at, unsigned mask, const ll__rep
   return 0;
 }
 
-int ll__load_jemalloc(const char *path, ll_jemalloc_stats_t *out) {
-  ll__arena_t *arena = ll__arena_new();
-  ll_cap_jemalloc_t je;
-  const void *data;
-  size_t len;
-  int rc, status = 0;
-
-  if (arena == NULL) return ll__runtime_error(path, LL_ENOMEM, NULL);
-  rc = ll__snapfile_read_section(path, LL_CAP_SEC_JEMALLOC, arena, &data, &len);
-  if (rc != 0) goto cleanup; /* absent (or unreadable: loading the snapshot says so) */
-  if ((rc = ll_cap_decode_jemalloc(data, len, &je)) != 0) {
-    status = ll__runtime_error(path, rc, " (jemalloc section)");
-    goto cleanup;
-  }
-  *out = (ll_jemalloc_stats_t){je.allocated, je.active, je.resident, je.mapped};
-  status = 1;
-cleanup:
-  ll__arena_free(arena);
-  return status;
+int ll__load_jemalloc(const char *path, const ll_capture_t *cap, ll_jemalloc_stats_t *out) {
+  const ll_cap_jemalloc_t *je;
+  int rc = ll_capture_jemalloc(cap, &je);
+  if (rc == LL_ENOVIEW) return 0;
+  if (rc != 0) return ll__runtime_error(path, rc, " (jemalloc section)");
+  *out = (ll_jemalloc_stats_t){je->allocated, je->active, je->resident, je->mapped};
+  return 1;
 }
 
 int ll__emit_report(const ll__report_args_t *ra, const ll_snapshot_t *snap,

@@ -55,14 +55,15 @@ static int load_leaks(const char *cap, ll_snapshot_t **out) {
  * "killed by signal 6" from "exited with 134"). */
 static void print_program_failure(const check_args_t *ca, const char *cap, int program_status) {
   static const char failed[] = ": the program failed, so the check does not pass\n";
-  ll__arena_t *arena = ll__arena_new();
-  ll_cap_process_t proc;
+  ll_capture_t *c = NULL;
+  const ll_cap_process_t *proc;
 
-  if (arena != NULL && ll__record_process(cap, arena, &proc) == 0 && proc.how == LL_CAP_END_SIGNAL)
-    ll__print_killed(ca->label, proc.signal, failed);
+  if (ll_capture_open(cap, &c) == 0 && ll_capture_process(c, &proc) == 0 &&
+      proc->how == LL_CAP_END_SIGNAL)
+    ll__print_killed(ca->label, proc->signal, failed);
   else
     fprintf(stderr, "leaklab: %s exited with status %d%s", ca->label, program_status, failed);
-  ll__arena_free(arena);
+  ll_capture_close(c);
 }
 
 /* A limit that held is no PASS for a program that failed (it measured another run than the
@@ -145,7 +146,7 @@ static int check_program(const check_args_t *ca) {
   if (ca->no_growth) {
     ll__series_loaded_t series;
     size_t ngrow = 0;
-    if ((rc = ll__load_series(cap, -1, &series)) != 0) {
+    if ((rc = ll__load_series(cap, NULL, -1, &series)) != 0) {
       exit_status = rc > 0 ? rc : ll__runtime_error(cap, LL_ENOVIEW, " (no memory over time per line)");
       goto cleanup;
     }

@@ -9,6 +9,7 @@ static int run(int argc, char **argv) {
   const char *files[2] = {NULL, NULL};
   ll_snapshot_t *old = NULL, *new = NULL;
   ll_stats_t *stats = NULL;
+  ll_capture_t *caps[2] = {NULL, NULL};
   unsigned old_mask = 0, new_mask = 0;
   int rc, status, at;
 
@@ -21,8 +22,8 @@ static int run(int argc, char **argv) {
     goto cleanup;
   }
 
-  if ((status = ll__file_views(files[0], &old_mask)) != 0) goto cleanup;
-  if ((status = ll__file_views(files[1], &new_mask)) != 0) goto cleanup;
+  if ((status = ll__open_capture(files[0], &caps[0], &old_mask)) != 0) goto cleanup;
+  if ((status = ll__open_capture(files[1], &caps[1], &new_mask)) != 0) goto cleanup;
   at = ra.at;
   if (at < 0 && (at = ll__default_at(old_mask & new_mask)) < 0) {
     char hint[64 + 4096];
@@ -30,8 +31,10 @@ static int run(int argc, char **argv) {
     status = ll__runtime_error(files[1], LL_ENOVIEW, hint);
     goto cleanup;
   }
-  if ((status = ll__load_filtered(files[0], (ll_at_t)at, old_mask, &ra, &old)) != 0) goto cleanup;
-  if ((status = ll__load_filtered(files[1], (ll_at_t)at, new_mask, &ra, &new)) != 0) goto cleanup;
+  if ((status = ll__load_filtered(files[0], caps[0], (ll_at_t)at, old_mask, &ra, &old)) != 0)
+    goto cleanup;
+  if ((status = ll__load_filtered(files[1], caps[1], (ll_at_t)at, new_mask, &ra, &new)) != 0)
+    goto cleanup;
   rc = ll_snapshot_compare(new, old, ra.group, ra.cumulative, &stats);
   if (rc < 0) {
     status = ll__runtime_error(files[1], rc, NULL);
@@ -43,6 +46,8 @@ cleanup:
   if (stats != NULL) ll_stats_free(stats);
   if (new != NULL) ll_snapshot_free(new);
   if (old != NULL) ll_snapshot_free(old);
+  ll_capture_close(caps[0]);
+  ll_capture_close(caps[1]);
   ll__report_args_free(&ra);
   return status;
 }

@@ -199,15 +199,21 @@ static int read_massif(const char *path, ll__massif_t **m, massif_view_t *mv) {
 /* leaklab's peak and end from a capture, symbolised and attributed as `leaklab report` does,
  * with lineno statistics at the peak. */
 static int read_capture(const char *path, leaklab_view_t *lv) {
+  ll_capture_t *cap = NULL;
   unsigned mask = 0;
   int status, rc;
-  if ((status = ll__file_views(path, &mask)) != 0) return status;
-  if (!(mask & (1u << LL_AT_PEAK))) return ll__runtime_error(path, LL_ENOVIEW, " (no peak)");
-  if ((rc = ll_symbolize_load(path, LL_AT_PEAK, 0, &lv->peak)) < 0 ||
-      ((mask & (1u << LL_AT_END)) && (rc = ll_symbolize_load(path, LL_AT_END, 0, &lv->end)) < 0) ||
+  if ((status = ll__open_capture(path, &cap, &mask)) != 0) goto done;
+  if (!(mask & (1u << LL_AT_PEAK))) {
+    status = ll__runtime_error(path, LL_ENOVIEW, " (no peak)");
+    goto done;
+  }
+  if ((rc = ll_symbolize_capture(cap, LL_AT_PEAK, 0, &lv->peak)) < 0 ||
+      ((mask & (1u << LL_AT_END)) && (rc = ll_symbolize_capture(cap, LL_AT_END, 0, &lv->end)) < 0) ||
       (rc = ll_snapshot_statistics(lv->peak, LL_GROUP_LINENO, 0, &lv->stats)) < 0)
-    return ll__runtime_error(path, rc, NULL);
-  return 0;
+    status = ll__runtime_error(path, rc, NULL);
+done:
+  ll_capture_close(cap);
+  return status;
 }
 
 /* dir/leaklab-massif.out: leaklab's peak and end in massif's format (ms_print reads it). */

@@ -23,14 +23,20 @@ typedef struct leaks {
 } leaks_t;
 
 static int read_leaks(const char *path, leaks_t *lk) {
+  ll_capture_t *cap = NULL;
   unsigned mask = 0;
   int status, rc;
-  if ((status = ll__file_views(path, &mask)) != 0) return status;
+  if ((status = ll__open_capture(path, &cap, &mask)) != 0) {
+    ll_capture_close(cap);
+    return status;
+  }
   ll_at_t at = (mask & (1u << LL_AT_LEAKS)) ? LL_AT_LEAKS : LL_AT_END;
-  if (!(mask & (1u << at))) return ll__runtime_error(path, LL_ENOVIEW, " (no leaks or end view)");
   /* Symbolised and attributed to the program's own lines, as `leaklab report` shows them. */
-  if ((rc = ll_symbolize_load(path, at, 0, &lk->snap)) < 0 ||
-      (rc = ll_snapshot_statistics(lk->snap, LL_GROUP_LINENO, 0, &lk->stats)) < 0)
+  rc = !(mask & (1u << at)) ? LL_ENOVIEW : ll_symbolize_capture(cap, at, 0, &lk->snap);
+  ll_capture_close(cap);
+  if (rc == LL_ENOVIEW && !(mask & (1u << at)))
+    return ll__runtime_error(path, LL_ENOVIEW, " (no leaks or end view)");
+  if (rc < 0 || (rc = ll_snapshot_statistics(lk->snap, LL_GROUP_LINENO, 0, &lk->stats)) < 0)
     return ll__runtime_error(path, rc, NULL);
   for (size_t i = 0; i < lk->snap->ntraces; i++) {
     lk->bytes += lk->snap->traces[i].size;

@@ -8,14 +8,16 @@
 #include "massif_export.h"
 
 /* --format massif: the peak (and the end, when the file holds it) as valgrind massif's file. */
-static int emit_massif(const char *file, unsigned mask, const ll__report_args_t *ra) {
+static int emit_massif(const char *file, const ll_capture_t *cap, unsigned mask,
+                       const ll__report_args_t *ra) {
   const char *name = ra->output != NULL && strcmp(ra->output, "-") != 0 ? ra->output : "<stdout>";
   ll_snapshot_t *peak = NULL, *end = NULL;
   FILE *f = NULL;
   int status, rc;
 
-  if ((status = ll__load_filtered(file, LL_AT_PEAK, mask, ra, &peak)) != 0) goto cleanup;
-  if ((mask & (1u << LL_AT_END)) && (status = ll__load_filtered(file, LL_AT_END, mask, ra, &end)) != 0)
+  if ((status = ll__load_filtered(file, cap, LL_AT_PEAK, mask, ra, &peak)) != 0) goto cleanup;
+  if ((mask & (1u << LL_AT_END)) &&
+      (status = ll__load_filtered(file, cap, LL_AT_END, mask, ra, &end)) != 0)
     goto cleanup;
   if ((f = ll__open_output(ra->output)) == NULL) {
     status = LL__EXIT_RUNTIME;
@@ -42,10 +44,10 @@ static int emit_folded(const ll__report_args_t *ra, const ll_snapshot_t *snap) {
 }
 
 /* --growth: each site's verdict from its memory over time. */
-static int emit_growth(const char *file, const ll__report_args_t *ra) {
+static int emit_growth(const char *file, const ll_capture_t *cap, const ll__report_args_t *ra) {
   const char *name = ra->output != NULL && strcmp(ra->output, "-") != 0 ? ra->output : "<stdout>";
   ll__series_loaded_t s;
-  int status = ll__load_series(file, ra->native, &s);
+  int status = ll__load_series(file, cap, ra->native, &s);
   if (status < 0)
     return ll__runtime_error(file, LL_ENOVIEW,
                              " (no memory over time per line: record it again with this leaklab)");
@@ -69,6 +71,7 @@ static int run(int argc, char **argv) {
   ll_snapshot_t *snap = NULL;
   ll_stats_t *stats = NULL;
   ll_jemalloc_stats_t je;
+  ll_capture_t *cap = NULL;
   unsigned mask = 0;
   int rc, status, at;
 
@@ -80,30 +83,30 @@ static int run(int argc, char **argv) {
     goto cleanup;
   }
 
-  if ((status = ll__file_views(file, &mask)) != 0) goto cleanup;
+  if ((status = ll__open_capture(file, &cap, &mask)) != 0) goto cleanup;
   if (ra.growth) {
-    status = emit_growth(file, &ra);
+    status = emit_growth(file, cap, &ra);
     goto cleanup;
   }
   if (ra.format == LL_FORMAT_MASSIF) {
-    status = emit_massif(file, mask, &ra);
+    status = emit_massif(file, cap, mask, &ra);
     goto cleanup;
   }
   if (ra.format == LL_FORMAT_HTML) {
-    status = ll__emit_html(file, mask, &ra);
+    status = ll__emit_html(file, cap, mask, &ra);
     goto cleanup;
   }
-  int has_je = ll__load_jemalloc(file, &je);
+  int has_je = ll__load_jemalloc(file, cap, &je);
   if (has_je > 1) {
     status = has_je;
     goto cleanup;
   }
   at = ra.at >= 0 ? ra.at : ll__default_at(mask);
   if (ra.format == LL_FORMAT_PPROF) {
-    status = ll__emit_pprof(file, (ll_at_t)at, mask, &ra);
+    status = ll__emit_pprof(file, cap, (ll_at_t)at, mask, &ra);
     goto cleanup;
   }
-  if ((status = ll__load_filtered(file, (ll_at_t)at, mask, &ra, &snap)) != 0) goto cleanup;
+  if ((status = ll__load_filtered(file, cap, (ll_at_t)at, mask, &ra, &snap)) != 0) goto cleanup;
   if (ra.format == LL_FORMAT_FOLDED) {
     status = emit_folded(&ra, snap);
     goto cleanup;
@@ -118,6 +121,7 @@ static int run(int argc, char **argv) {
 cleanup:
   if (stats != NULL) ll_stats_free(stats);
   if (snap != NULL) ll_snapshot_free(snap);
+  ll_capture_close(cap);
   ll__report_args_free(&ra);
   return status;
 }

@@ -13,7 +13,6 @@
 #include "record.h"
 #include "run_hints.h"
 #include "scenario.h"
-#include "snapfile.h"
 #include "symbolize.h"
 
 enum { OPT_OUTPUT, OPT_FRAMES, OPT_NATIVE, OPT_FOLLOW, OPT_UNWIND, OPT_TOP, OPT_SCALE, OPT_ALLOCATOR,
@@ -74,12 +73,10 @@ static void list_child_captures(const char *cap, time_t since) {
 }
 
 /* --no-report: the capture's totals, read without symbolising anything. */
-static int print_totals(const char *cap, const char *program) {
-  ll__snapfile_t *f = NULL;
+static int print_totals(const ll_capture_t *c, const char *program) {
   ll_snapshot_t *end = NULL;
   char peak[32], cur[32], total[32];
-  int rc = ll__snapfile_open(cap, &f);
-  if (rc == 0) rc = ll__snapfile_load(f, LL_AT_END, &end);
+  int rc = ll_capture_load(c, LL_AT_END, &end);
   if (rc == 0) {
     ll_format_size(peak, sizeof peak, (double)end->peak_bytes, 0);
     ll_format_size(cur, sizeof cur, (double)end->current_bytes, 0);
@@ -88,66 +85,62 @@ static int print_totals(const char *cap, const char *program) {
             peak, cur, end->total_allocations, total);
   }
   ll_snapshot_free(end);
-  ll__snapfile_close(f);
   return rc;
 }
 
 /* --html FILE: every moment of the capture as `leaklab report CAP --format html -o FILE`. */
-static int write_html(const char *cap, const char *path) {
+static int write_html(const char *cap, const ll_capture_t *c, const char *path) {
   ll__report_args_t hra;
-  unsigned mask;
   int status;
 
   if ((status = ll__report_args_init(&hra, 0)) != 0) return status;
   hra.format = LL_FORMAT_HTML;
   hra.output = path;
-  if ((status = ll__file_views(cap, &mask)) == 0 &&
-      (status = ll__emit_html(cap, mask, &hra)) == 0)
+  if ((status = ll__emit_html(cap, c, ll_capture_views(c), &hra)) == 0)
     fprintf(stderr, "leaklab: HTML report written to %s\n", path);
   ll__report_args_free(&hra);
   return status;
 }
 
 static int summarize(const char *cap, const run_args_t *ra, int status, time_t started) {
-  ll__arena_t *arena = ll__arena_new();
-  ll_cap_process_t proc;
+  ll_capture_t *c = NULL;
+  const ll_cap_process_t *proc;
   ll_snapshot_t *snap = NULL;
   ll_stats_t *stats = NULL;
   int rc, exit_status = LL__EXIT_RUNTIME;
 
-  if (arena == NULL) return ll__runtime_error(cap, LL_ENOMEM, NULL);
-  if ((rc = ll__record_process(cap, arena, &proc)) != 0) {
+  if ((rc = ll_capture_open(cap, &c)) != 0 || (rc = ll_capture_process(c, &proc)) != 0) {
     exit_status = ll__runtime_error(cap, rc, " (the capture is unreadable)");
     goto cleanup;
   }
-  print_chain(&proc);
-  if (proc.how == LL_CAP_END_SIGNAL)
-    ll__print_killed(ra->argv[0], proc.signal, "; the capture holds what was live up to it\n");
-  if (proc.flags & LL_CAP_F_HELPER_LOST) {
+  print_chain(proc);
+  if (proc->how == LL_CAP_END_SIGNAL)
+    ll__print_killed(ra->argv[0], proc->signal, "; the capture holds what was live up to it\n");
+  if (proc->flags & LL_CAP_F_HELPER_LOST) {
     fprintf(stderr, "leaklab: %s: partial capture: the recording helper process died, so only "
             "memory over time was saved, no snapshot\n", cap);
     goto done;
   }
-  if (proc.flags & LL_CAP_F_PARTIAL) {
+  if (proc->flags & LL_CAP_F_PARTIAL) {
     fprintf(stderr, "leaklab: %s: partial capture: the program crashed while leaklab's tracker "
             "was busy, so only memory over time was saved, no snapshot\n", cap);
     goto done;
   }
   if (ra->no_report) {
-    if ((rc = print_totals(cap, ra->argv[0])) != 0) {
+    if ((rc = print_totals(c, ra->argv[0])) != 0) {
       exit_status = ll__runtime_error(cap, rc, NULL);
       goto cleanup;
     }
     goto done;
   }
-  rc = ll_symbolize_load(cap, LL_AT_PEAK, ra->rec.native, &snap);
+  rc = ll_symbolize_capture(c, LL_AT_PEAK, ra->rec.native, &snap);
   if (rc == 0) rc = ll_snapshot_statistics(snap, LL_GROUP_LINENO, 0, &stats);
   if (rc != 0) {
     exit_status = ll__runtime_error(cap, rc, NULL);
     goto cleanup;
   }
   ll_jemalloc_stats_t je;
-  int has_je = ll__load_jemalloc(cap, &je);
+  int has_je = ll__load_jemalloc(cap, c, &je);
   if (has_je > 1) {
     exit_status = has_je;
     goto cleanup;
@@ -159,13 +152,13 @@ static int summarize(const char *cap, const run_args_t *ra, int status, time_t s
     exit_status = ll__runtime_error("<stderr>", rc, NULL);
     goto cleanup;
   }
-  ll__print_growing(cap, ra->rec.native);
+  ll__print_growing(cap, c, ra->rec.native);
   ll__print_build_hints(stderr, snap, ra->argv[0], ra->rec.unwind, ra->rec.frames);
   if ((rc = ll__print_churn(stderr, cap, ra->rec.native, snap)) != 0) {
     exit_status = ll__runtime_error(cap, rc, NULL);
     goto cleanup;
   }
-  if (ra->html != NULL && (rc = write_html(cap, ra->html)) != 0) {
+  if (ra->html != NULL && (rc = write_html(cap, c, ra->html)) != 0) {
     exit_status = rc;
     goto cleanup;
   }
@@ -177,7 +170,7 @@ done:
 cleanup:
   ll_stats_free(stats);
   ll_snapshot_free(snap);
-  ll__arena_free(arena);
+  ll_capture_close(c);
   return exit_status;
 }
 

@@ -71,8 +71,5 @@ const char *ll__signal_name(int sig);
 void ll__print_killed(const char *who, int sig, const char *rest);
 /* The exit status `run` gives for the program's wait status: its own, or 128+N for signal N. */
 int ll__program_status(int wait_status);
-/* The capture's process section (how it ended, the exec chain), decoded into `arena`; 0 or a
- * negative LL_E* code. */
-int ll__record_process(const char *cap, ll__arena_t *arena, ll_cap_process_t *out);
 
 #endif

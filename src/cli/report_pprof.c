@@ -5,23 +5,19 @@
 #include <string.h>
 
 #include "arena.h"
-#include "capture_format.h"
 #include "pprof_export.h"
-#include "snapfile.h"
 
 /* The capture's module map as pprof mappings (none for a plain snapshot file); 0 or an exit
  * status after an error line. */
-static int load_mappings(const char *path, ll__arena_t *arena, ll_pprof_mapping_t **out,
-                         size_t *n) {
-  ll_cap_module_t *mods = NULL;
-  const void *data;
-  size_t len, nmod = 0;
-  int rc = ll__snapfile_read_section(path, LL_CAP_SEC_MODULES, arena, &data, &len);
+static int load_mappings(const char *path, const ll_capture_t *cap, ll__arena_t *arena,
+                         ll_pprof_mapping_t **out, size_t *n) {
+  const ll_cap_module_t *mods = NULL;
+  size_t nmod = 0;
+  int rc = ll_capture_modules(cap, &mods, &nmod);
 
   *out = NULL;
   *n = 0;
   if (rc == LL_ENOVIEW) return 0;
-  if (rc == 0) rc = ll_cap_decode_modules(data, len, arena, &mods, &nmod);
   if (rc != 0) return ll__runtime_error(path, rc, " (module map)");
   if ((*out = ll__arena_alloc(arena, (nmod + 1) * sizeof **out)) == NULL)
     return ll__runtime_error(path, LL_ENOMEM, NULL);
@@ -34,7 +30,8 @@ static int load_mappings(const char *path, ll__arena_t *arena, ll_pprof_mapping_
   return 0;
 }
 
-int ll__emit_pprof(const char *file, ll_at_t at, unsigned mask, const ll__report_args_t *ra) {
+int ll__emit_pprof(const char *file, const ll_capture_t *cap, ll_at_t at, unsigned mask,
+                   const ll__report_args_t *ra) {
   const char *name = ra->output != NULL && strcmp(ra->output, "-") != 0 ? ra->output : "<stdout>";
   ll__arena_t *arena = ll__arena_new();
   ll_snapshot_t *inuse = NULL, *alloc = NULL;
@@ -49,12 +46,12 @@ int ll__emit_pprof(const char *file, ll_at_t at, unsigned mask, const ll__report
   int status, rc;
 
   if (arena == NULL) return ll__runtime_error(file, LL_ENOMEM, NULL);
-  if ((status = ll__load_filtered(file, at, mask, ra, &inuse)) != 0) goto cleanup;
+  if ((status = ll__load_filtered(file, cap, at, mask, ra, &inuse)) != 0) goto cleanup;
   /* Every allocation of the run, when the capture holds it: Go's alloc_* sample types. */
   if ((mask & (1u << LL_AT_ALLOCATIONS)) &&
-      (status = ll__load_filtered(file, LL_AT_ALLOCATIONS, mask, ra, &alloc)) != 0)
+      (status = ll__load_filtered(file, cap, LL_AT_ALLOCATIONS, mask, ra, &alloc)) != 0)
     goto cleanup;
-  if ((status = load_mappings(file, arena, &maps, &nmap)) != 0) goto cleanup;
+  if ((status = load_mappings(file, cap, arena, &maps, &nmap)) != 0) goto cleanup;
   snprintf(program, sizeof program, "program: %s",
            inuse->program != NULL && inuse->program[0] != '\0' ? inuse->program : "(unknown)");
   snprintf(moment, sizeof moment, "inuse: the live blocks at %s (leaklab)", ll_at_name(at));

@@ -14,7 +14,6 @@
 
 #include "arena.h"
 #include "capture_format.h"
-#include "snapfile.h"
 
 /* ---- u64 -> pointer map (mmap'd, open addressing) ------------------------------------------- */
 
@@ -69,8 +68,8 @@ static int pmap_put(pmap_t *m, uint64_t k, void *v) {
 }
 
 struct ll_symbolizer {
-  ll__arena_t *arena; /* decoded modules */
-  ll_cap_module_t *mods;
+  ll__arena_t *arena;
+  const ll_cap_module_t *mods; /* the capture's (ll_capture_modules): it outlives us */
   size_t nmod;
   unsigned char *usable; /* per module: symbolise it (file present, same build) */
   Dwfl *dwfl;
@@ -105,15 +104,15 @@ static int open_module(const char *path) {
   return fd;
 }
 
-int ll_symbolizer_new(const void *modules, size_t len, ll_symbolizer_t **out) {
+int ll_symbolizer_new(const ll_cap_module_t *mods, size_t nmod, ll_symbolizer_t **out) {
   ll_symbolizer_t *s = NULL;
   ll__arena_t *a = ll__arena_new();
   int rc = LL_ENOMEM;
   if (a == NULL) return LL_ENOMEM;
   if ((s = ll__arena_alloc(a, sizeof *s)) == NULL) goto cleanup;
   s->arena = a;
-  if ((rc = ll_cap_decode_modules(modules, len, a, &s->mods, &s->nmod)) != 0) goto cleanup;
-  rc = LL_ENOMEM;
+  s->mods = mods;
+  s->nmod = nmod;
   if ((s->usable = ll__arena_alloc(a, s->nmod + 1)) == NULL) goto cleanup;
   if ((s->dwfl = dwfl_begin(&callbacks)) == NULL) goto cleanup;
   dwfl_report_begin(s->dwfl);
@@ -566,17 +565,15 @@ cleanup:
   return rc;
 }
 
-int ll_symbolize_load(const char *path, ll_at_t at, int native, ll_snapshot_t **out) {
-  ll__snapfile_t *f = NULL;
+int ll_symbolize_capture(const ll_capture_t *cap, ll_at_t at, int native, ll_snapshot_t **out) {
   ll_snapshot_t *raw = NULL;
   ll_symbolizer_t *s = NULL;
-  const void *mods, *proc;
-  size_t mods_len, proc_len;
+  const ll_cap_module_t *mods;
+  size_t nmod;
   int rc;
 
-  if ((rc = ll__snapfile_open(path, &f)) != 0) goto cleanup;
-  if ((rc = ll__snapfile_load(f, at, &raw)) != 0) goto cleanup;
-  rc = ll__snapfile_section(f, LL_CAP_SEC_MODULES, 0, &mods, &mods_len);
+  if ((rc = ll_capture_load(cap, at, &raw)) != 0) goto cleanup;
+  rc = ll_capture_modules(cap, &mods, &nmod);
   if (rc == LL_ENOVIEW) { /* a plain snapshot file: nothing native to symbolise */
     *out = raw;
     raw = NULL;
@@ -584,16 +581,19 @@ int ll_symbolize_load(const char *path, ll_at_t at, int native, ll_snapshot_t **
     goto cleanup;
   }
   if (rc != 0) goto cleanup;
-  if (native < 0) {
-    native = 0;
-    if (ll__snapfile_section(f, LL_CAP_SEC_PROCESS, 0, &proc, &proc_len) == 0 && proc_len >= 24)
-      native = (ll__get_u32((const unsigned char *)proc + 20) & LL_CAP_F_NATIVE) != 0;
-  }
-  if ((rc = ll_symbolizer_new(mods, mods_len, &s)) != 0) goto cleanup;
+  if (native < 0) native = ll_capture_native(cap);
+  if ((rc = ll_symbolizer_new(mods, nmod, &s)) != 0) goto cleanup;
   rc = ll_symbolize_snapshot(s, raw, native, out);
 cleanup:
   ll_symbolizer_free(s);
   ll_snapshot_free(raw);
-  ll__snapfile_close(f);
+  return rc;
+}
+
+int ll_symbolize_load(const char *path, ll_at_t at, int native, ll_snapshot_t **out) {
+  ll_capture_t *cap = NULL;
+  int rc = ll_capture_open(path, &cap);
+  if (rc == 0) rc = ll_symbolize_capture(cap, at, native, out);
+  ll_capture_close(cap);
   return rc;
 }

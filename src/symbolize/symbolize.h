@@ -27,19 +27,24 @@
 
 #include <leaklab/leaklab.h>
 
+#include "capture_read.h"
+
 typedef struct ll_symbolizer ll_symbolizer_t;
 
-/* From a capture's MODULES section bytes. */
-int ll_symbolizer_new(const void *modules, size_t len, ll_symbolizer_t **out);
+/* From a capture's decoded module map (ll_capture_modules), which must outlive the symboliser. */
+int ll_symbolizer_new(const ll_cap_module_t *mods, size_t nmod, ll_symbolizer_t **out);
 void ll_symbolizer_free(ll_symbolizer_t *s);
 /* A new snapshot with native frames symbolised and attributed (native 0 or 1). */
 int ll_symbolize_snapshot(ll_symbolizer_t *s, const ll_snapshot_t *in, int native,
                           ll_snapshot_t **out);
 
+/* Moment `at` of an open capture, symbolised when it is a preload capture (it has a module map);
+ * a plain snapshot file's moment loads as recorded. native: as below. */
+int ll_symbolize_capture(const ll_capture_t *cap, ll_at_t at, int native, ll_snapshot_t **out);
 /* Load moment `at` of a snapshot file, symbolised when the file is a preload capture (it has
  * a module map); other snapshot files load as ll_snapshot_load loads them. native: 0 or 1 as
  * above, -1 for what the capture was recorded with (`leaklab run --native`). This is the call
- * `leaklab report` and `leaklab diff` use in place of ll_snapshot_load. */
+ * verbs that need one moment of a file use in place of ll_snapshot_load. */
 int ll_symbolize_load(const char *path, ll_at_t at, int native, ll_snapshot_t **out);
 
 #endif
