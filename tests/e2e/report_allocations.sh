@@ -54,7 +54,9 @@ grep -qE "^  .*/churn\.c:$churn_line: size=[0-9.]+ [KM]iB, count=300000, average
   fail "the churn hint does not name churn.c:$churn_line with its 300000 allocations: $(cat "$tmp/err")"
 
 # ---- help and errors ------------------------------------------------------------------------------
-"$LEAKLAB" report --help | grep -q "realloc counts as one allocation of its new size" ||
+# (into a file: grep -q stops reading at its match, and a pipe would then fail the writer)
+"$LEAKLAB" report --help >"$tmp/help"
+grep -q "realloc counts as one allocation of its new size" "$tmp/help" ||
   fail "report --help does not say how reallocs are counted"
 expect_error "bad --at" 2 "allocations" "$LEAKLAB" report "$kp" --at allocs
 expect_error "pprof --at allocations" 2 "--at allocations" \
