@@ -7,12 +7,14 @@
 
 #include "arena.h"
 #include "capture_format.h"
+#include "capture_reach.h"
 #include "engine.h"
 #include "preload_async.h"
 #include "preload_chain.h"
 #include "preload_jemalloc.h"
 #include "preload_leaks.h"
 #include "preload_modules.h"
+#include "preload_scan.h"
 #include "preload_stack.h"
 #include "preload_state.h"
 #include "preload_timeline.h"
@@ -77,9 +79,10 @@ done:
 }
 
 int ll__pl_write_capture(int how, int sig, int partial) {
-  ll_snapshot_t *peak = NULL, *end = NULL, *leaks = NULL, *tmp = NULL, *all = NULL;
-  const ll_snapshot_t *snaps[5];
-  ll__section_t sec[6];
+  ll_snapshot_t *peak = NULL, *end = NULL, *leaks = NULL, *tmp = NULL, *all = NULL, *lost = NULL,
+                *reach = NULL;
+  const ll_snapshot_t *snaps[7];
+  ll__section_t sec[7];
   size_t nsnap = 0, nsec = 0;
   const void *data;
   size_t len;
@@ -94,6 +97,15 @@ int ll__pl_write_capture(int how, int sig, int partial) {
     if ((rc = ll__pl_leaks_snapshot(end, &leaks)) != 0) goto cleanup;
     if ((rc = ll__take_temporary_snapshot(&tmp)) != 0) goto cleanup;
     if ((rc = ll__take_allocations_snapshot(&all)) != 0) goto cleanup;
+    /* The exit scan (leak kinds, holders): left out, not fatal, when it cannot be done. */
+    const void *rdata;
+    size_t rlen;
+    if (ll__pl_scan(how == LL_CAP_END_SIGNAL, &rdata, &rlen) == 0 &&
+        ll__pl_scan_views(end, &lost, &reach) == 0) {
+      sec[nsec++] = (ll__section_t){LL_CAP_SEC_REACH, 0, rdata, rlen};
+      snaps[nsnap++] = lost;
+      snaps[nsnap++] = reach;
+    }
     snaps[nsnap++] = peak;
     snaps[nsnap++] = end;
     snaps[nsnap++] = leaks;
@@ -144,6 +156,9 @@ cleanup:
     if (n > 0) ll__pl_say(msg); /* snprintf truncates, always terminated */
   }
   ll__mmap_free(lines, lines_len);
+  ll_snapshot_free(reach);
+  ll_snapshot_free(lost);
+  ll__pl_scan_release();
   ll_snapshot_free(leaks);
   ll_snapshot_free(tmp);
   ll_snapshot_free(all);

@@ -6,7 +6,7 @@
  * tracker frozen (or known unreadable: `partial`), under the recursion guard; from a fatal
  * signal it takes no lock the crashed thread may hold for long (bounded waits) and asks jemalloc
  * nothing. Calls preload_state, preload_modules, preload_timeline, preload_stack, preload_async,
- * preload_chain, preload_leaks, preload_jemalloc and the engine (see preload_state.h for the
+ * preload_chain, preload_leaks, preload_jemalloc, preload_scan and the engine (see preload_state.h for the
  * modules' order).
  */
 #include <stdint.h>

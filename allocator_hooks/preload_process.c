@@ -19,6 +19,7 @@
 #include "preload_exec.h"
 #include "preload_hooks.h"
 #include "preload_modules.h"
+#include "preload_scan.h"
 #include "preload_stack.h"
 #include "preload_state.h"
 #include "preload_timeline.h"
@@ -77,6 +78,7 @@ static void finish(int how, int sig) {
   int inside = lost || (ll__pl_guard && !was_async);
   int consistent = quiesce(inside);
   int g = ll__pl_guard_enter();
+  ll__pl_scan_from = (uintptr_t)__builtin_frame_address(0);
   ll__pl_write_capture(how, sig, !consistent);
   ll__tracker_thaw(); /* threads still running go on (unrecorded) */
   ll__pl_guard_leave(g);

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "preload_modules.h"
@@ -131,6 +132,39 @@ int ll__pl_stack_frames(void) { return g_frames; }
 
 int ll__pl_unwind_mode(void) { return g_mode; }
 
+/* ---- every thread's stack, for the exit scan: noted when a thread's stack is first found ---- */
+#define NTHR 1024
+typedef struct thr {
+  int tid; /* 0: free, -1: being written */
+  uintptr_t lo, hi, self;
+} thr_t;
+static thr_t g_thr[NTHR];
+
+static void note_thread(uintptr_t lo, uintptr_t hi) {
+  int tid = (int)syscall(SYS_gettid);
+  pid_t pid = getpid();
+  for (int k = 0; k < NTHR; k++) {
+    thr_t *t = &g_thr[(unsigned)(tid + k) % NTHR];
+    int cur = __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE);
+    /* A slot of a thread that has ended is taken over. */
+    if (cur != 0 && cur != tid && (cur < 0 || syscall(SYS_tgkill, pid, cur, 0) == 0)) continue;
+    if (!__atomic_compare_exchange_n(&t->tid, &cur, -1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) continue;
+    t->lo = lo, t->hi = hi, t->self = (uintptr_t)pthread_self();
+    __atomic_store_n(&t->tid, tid, __ATOMIC_RELEASE);
+    return;
+  }
+}
+
+int ll__pl_stack_of_thread(int tid, uintptr_t *lo, uintptr_t *hi, uintptr_t *self) {
+  for (int k = 0; k < NTHR; k++) {
+    const thr_t *t = &g_thr[(unsigned)(tid + k) % NTHR];
+    if (__atomic_load_n(&t->tid, __ATOMIC_ACQUIRE) != tid) continue;
+    *lo = t->lo, *hi = t->hi, *self = t->self;
+    return 0;
+  }
+  return -1;
+}
+
 static void find_stack(void) {
   pthread_attr_t attr;
   void *addr;
@@ -141,8 +175,16 @@ static void find_stack(void) {
     t_stack_lo = (uintptr_t)addr;
     t_stack_hi = (uintptr_t)addr + size;
     t_stack_known = 1;
+    note_thread(t_stack_lo, t_stack_hi);
   }
   pthread_attr_destroy(&attr);
+}
+
+int ll__pl_stack_bounds(uintptr_t *lo, uintptr_t *hi) {
+  if (t_stack_known == 0) find_stack();
+  if (t_stack_known < 0) return -1;
+  *lo = t_stack_lo, *hi = t_stack_hi;
+  return 0;
 }
 
 /* The return address each of the first OK_DEPTH depths last had when it passed
@@ -205,6 +247,7 @@ static inline int is_own_caller(uintptr_t ip) {
 
 int ll__pl_capture_stack(void *hook_fp, uintptr_t *ips) {
   uintptr_t *frame = hook_fp;
+  if (__builtin_expect(t_stack_known == 0, 0)) find_stack(); /* the exit scan's registry too */
   switch (g_mode) {
   case LL__UNWIND_FP: return fp_walk(frame, ips, g_frames);
   case LL__UNWIND_LIBUNWIND: return unwind(frame, ips, g_frames);

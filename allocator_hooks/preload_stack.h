@@ -28,6 +28,11 @@ int ll__pl_capture_stack(void *hook_fp, uintptr_t *ips);
 extern int ll__pl_stack_one;
 extern __thread int ll__pl_stack_known __attribute__((tls_model("initial-exec")));
 static inline int ll__pl_stack_is_one(void) { return ll__pl_stack_one && ll__pl_stack_known != 0; }
+/* This thread's usable stack [lo, hi) (found once). 0, or -1 when unknown. */
+int ll__pl_stack_bounds(uintptr_t *lo, uintptr_t *hi);
+/* The usable stack and pthread_self() of thread `tid` as noted when its stack was first found
+ * (its first recorded allocation); 0, or -1 when never noted (the exit scan's registry). */
+int ll__pl_stack_of_thread(int tid, uintptr_t *lo, uintptr_t *hi, uintptr_t *self);
 
 #pragma GCC visibility pop
 

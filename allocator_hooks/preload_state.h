@@ -21,10 +21,12 @@
  *                                                                         async, timeline, engine
  *   chain     the exec chain, PROCESS section                          -> engine
  *   leaks     the leak rule (LEAKS snapshot)                           -> state, modules, engine
+ *   scan      the exit scan: roots, REACH section, lost/reachable      -> stack, engine
  *   jemalloc  jemalloc's own figures, JEMALLOC section                 -> state
  *   capture   writes the capture file                                  -> state, modules, timeline,
  *                                                                         stack, async, chain,
- *                                                                         leaks, jemalloc, engine
+ *                                                                         leaks, jemalloc, scan,
+ *                                                                         engine
  *   exec      exec/spawn (interposed): the environment children get    -> state, async, chain
  *   process   start, fork, dlclose, _exit, fatal signals, exit         -> all of the above
  *

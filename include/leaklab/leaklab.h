@@ -162,9 +162,11 @@ typedef enum ll_at {
   LL_AT_TEMPORARY = 4, /* blocks freed before any other allocation was made */
   LL_AT_ALLOCATIONS = 5, /* every allocation made while recording, freed or not (a realloc is
                             one allocation of its new size, as heaptrack counts) */
-  LL_AT__COUNT = 6
+  LL_AT_LOST = 6,      /* live at end and unreachable: memcheck's definitely + indirectly lost */
+  LL_AT_REACHABLE = 7, /* live at end and reachable from a root by start pointers (still reachable) */
+  LL_AT__COUNT = 8
 } ll_at_t;
-/* "current", "peak", "end", "leaks", "temporary", "allocations" */
+/* "current", "peak", "end", "leaks", "temporary", "allocations", "lost", "reachable" */
 LL_API const char *ll_at_name(ll_at_t at);
 
 /* A snapshot: read-only once made. Fields are public for reading. */

@@ -73,8 +73,8 @@ int ll__report_args_apply(ll__report_args_t *ra, const char *verb, int id, const
   switch (id) {
   case LL__RO_AT:
     if ((v = ll__parse_at(arg)) < 0)
-      return ll__usage_error(verb, "bad --at '%s': use current, peak, end, leaks, temporary or "
-                             "allocations", arg);
+      return ll__usage_error(verb, "bad --at '%s': use current, peak, end, leaks, temporary, "
+                             "allocations, lost or reachable", arg);
     ra->at = v;
     return 0;
   case LL__RO_GROUP:

@@ -41,8 +41,8 @@ const char *ll_err_name(int err) {
 }
 
 const char *ll_at_name(ll_at_t at) {
-  static const char *const names[LL_AT__COUNT] = {"current", "peak",      "end",
-                                                         "leaks",   "temporary", "allocations"};
+  static const char *const names[LL_AT__COUNT] = {"current", "peak", "end", "leaks", "temporary",
+                                                   "allocations", "lost", "reachable"};
   return (unsigned)at < LL_AT__COUNT ? names[at] : "unknown";
 }
 

@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "intern.h"
 #include "livetable.h"
+#include "reach.h"
 #include "tracker_mem.h"
 #include "tracker_views.h"
 #include "series.h"
@@ -582,3 +583,7 @@ void ll__series_copy_free(ll__series_copy_t *c) {
   ll__arena_free(c->arena);
   memset(c, 0, sizeof *c);
 }
+
+/* The exit scan (reach.c) reads the live table and the tracebacks in place, frozen. */
+const ll__livetab_t *ll__tracker_live(void) { return &T.live; }
+const ll__intern_t *ll__tracker_intern(void) { return &T.in; }

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# reach_memcheck.sh - the exit scan's leak kinds per line equal valgrind memcheck's on a program with globals, lost trees, cycles, interior pointers, TLS, a register and a live thread, with both recorders.
+set -euo pipefail
+: "${LEAKLAB:?}" "${LL_PROGRAMS:?}"
+command -v valgrind >/dev/null || { echo "FAIL: valgrind is not installed" >&2; exit 1; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+P=$LL_PROGRAMS/reach_kinds
+
+# memcheck's loss records of reach_kinds.c's own lines: "line kind direct_bytes blocks" (a
+# definitely lost record's leakedbytes include its indirect bytes: the text gives the direct).
+memcheck_kinds() {
+  python3 - "$1" <<'EOF'
+import re, sys, xml.etree.ElementTree as ET
+kinds = {"Leak_DefinitelyLost": "definitely_lost", "Leak_IndirectlyLost": "indirectly_lost",
+         "Leak_PossiblyLost": "possibly_lost", "Leak_StillReachable": "still_reachable"}
+out = {}
+for e in ET.parse(sys.argv[1]).getroot().iter("error"):
+    k = kinds.get(e.find("kind").text)
+    if k is None:
+        continue
+    line = None
+    for f in e.iter("frame"):
+        fl = f.find("file")
+        if fl is not None and fl.text == "reach_kinds.c":
+            line = int(f.find("line").text)
+            break
+    if line is None:
+        continue
+    text = e.find("xwhat/text").text
+    m = re.search(r"\(([\d,]+) direct, [\d,]+ indirect\)", text)
+    b = int(m.group(1).replace(",", "")) if m else int(e.find("xwhat/leakedbytes").text)
+    key = (line, k)
+    blocks = int(e.find("xwhat/leakedblocks").text)
+    old = out.get(key, (0, 0))
+    out[key] = (old[0] + b, old[1] + blocks)
+for (line, k), (b, n) in sorted(out.items()):
+    print(line, k, b, n)
+EOF
+}
+
+# leaklab's: the same rows from the lost and reachable views (definitely + indirectly lost
+# together, still reachable).
+leaklab_views() {
+  for at in lost reachable; do
+    "$LEAKLAB" report "$1" --at $at --top 0 --format json >"$T/$at.json" || fail "report --at $at"
+  done
+  python3 - "$T/lost.json" "$T/reachable.json" <<'EOF'
+import json, sys
+for path, kind in ((sys.argv[1], "lost"), (sys.argv[2], "still_reachable")):
+    for s in json.load(open(path))["sites"]:
+        if s["file"].endswith("reach_kinds.c"):
+            print(s["line"], kind, s["size"], s["count"])
+EOF
+}
+
+# memcheck's rows folded the same way (definitely + indirectly lost as "lost").
+fold() {
+  python3 -c '
+import sys
+acc = {}
+for l in sys.stdin:
+    line, k, b, n = l.split()
+    if k == "possibly_lost":
+        continue
+    k = "lost" if k in ("definitely_lost", "indirectly_lost") else k
+    o = acc.get((int(line), k), (0, 0))
+    acc[(int(line), k)] = (o[0] + int(b), o[1] + int(n))
+for (line, k), (b, n) in sorted(acc.items()):
+    print(line, k, b, n)
+'
+}
+
+for mode in plain thread; do
+  arg=""
+  [ $mode = thread ] && arg=thread
+  valgrind --leak-check=full --show-leak-kinds=all --xml=yes --xml-file="$T/mc.xml" "$P" $arg \
+    >/dev/null 2>"$T/vg.err" || fail "$mode: valgrind: $(tail -3 "$T/vg.err")"
+  memcheck_kinds "$T/mc.xml" >"$T/mc.kinds"
+  # Every kind is in the program, so a scan that misses one cannot pass by accident.
+  for k in definitely_lost indirectly_lost possibly_lost still_reachable; do
+    grep -q " $k " "$T/mc.kinds" || fail "$mode: memcheck found no $k (the program changed?)"
+  done
+  fold <"$T/mc.kinds" | sort >"$T/mc.rows"
+  for rec in sync async; do
+    "$LEAKLAB" run --recorder $rec -o "$T/$rec.llcap" -- "$P" $arg >"$T/out" 2>"$T/err" \
+      || fail "$mode $rec: run: $(cat "$T/err")"
+    leaklab_views "$T/$rec.llcap" | sort >"$T/ll.rows"
+    diff "$T/mc.rows" "$T/ll.rows" >"$T/diff" ||
+      fail "$mode $rec: leaklab's lost/still-reachable lines differ from memcheck's (< memcheck, > leaklab):
+$(cat "$T/diff")"
+  done
+done
+echo "reach_memcheck: ok"
