@@ -45,11 +45,41 @@ typedef struct ll_jemalloc_stats {
   uint64_t mapped;    /* bytes of the extents jemalloc has mapped and in use */
 } ll_jemalloc_stats_t;
 
+/* What the exit scan found, for reporters (the CLI reads it from a capture's REACH section and
+ * names the roots). Arrays index the traces of `end`, the symbolised end snapshot. Kinds are in
+ * memcheck's order: definitely lost, indirectly lost, possibly lost, still reachable. */
+#define LL_REACH_KINDS 4
+typedef struct ll_reach_kinds {
+  uint64_t bytes[LL_REACH_KINDS], blocks[LL_REACH_KINDS];
+} ll_reach_kinds_t;
+typedef struct ll_reach_edge {
+  size_t holder, held; /* blocks of trace `held` first held by a block of trace `holder` */
+  uint64_t blocks, bytes;
+} ll_reach_edge_t;
+typedef struct ll_reach_root {
+  size_t held;      /* blocks of trace `held` first held by this root */
+  const char *kind; /* "global", "stack", "tls", "register" */
+  const char *what; /* e.g. "global g_memo (method_cache.c)", "stack of thread 0 in main" */
+  uint64_t blocks, bytes;
+} ll_reach_root_t;
+typedef struct ll_reach_info {
+  const ll_snapshot_t *end;
+  const ll_reach_kinds_t *traces; /* end->ntraces of them */
+  ll_reach_kinds_t total;         /* every block live at exit */
+  size_t nedge;
+  const ll_reach_edge_t *edges;
+  size_t nroot;
+  const ll_reach_root_t *roots;
+} ll_reach_info_t;
+
 typedef struct ll_report_opts {
   size_t top;        /* lines to show, 0 = all */
   ll_format_t format;
   int usable;        /* text: append ", usable=<size>" (the allocator's usable bytes) to each line */
   const ll_jemalloc_stats_t *jemalloc; /* NULL, or the run's jemalloc figures to show */
+  const ll_reach_info_t *reach; /* NULL, or the exit scan: json gets "leak_kinds" (whole program)
+                                   and per site its kinds and "held_by" (not cumulative) */
+  int retainers;                /* text, with reach: under each line the chain holding it */
 } ll_report_opts_t;
 
 /* A whole report of `stats` (made from `snap`; for diffs, from the new snapshot) to `out`.

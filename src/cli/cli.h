@@ -113,6 +113,8 @@ typedef struct ll__report_args {
   int weight_given;
   int growth;           /* --growth: growth verdicts per site instead of a moment */
   int64_t growth_min;   /* --growth-min SIZE; -1: 1% of the peak */
+  int retainers;        /* --retainers: text lines show what holds them (the exit scan) */
+  const ll_reach_info_t *reach; /* the exit scan for the report, NULL: none */
 } ll__report_args_t;
 
 /* The options report and diff share, for ll__opt_next; ids below. */
@@ -120,7 +122,7 @@ extern const ll__opt_t ll__report_opts[];
 enum {
   LL__RO_AT, LL__RO_GROUP, LL__RO_CUMULATIVE, LL__RO_TOP, LL__RO_FORMAT, LL__RO_OUTPUT,
   LL__RO_INCLUDE, LL__RO_EXCLUDE, LL__RO_ALL_FRAMES, LL__RO_NATIVE, LL__RO_NO_NATIVE,
-  LL__RO_USABLE, LL__RO_WEIGHT, LL__RO_GROWTH, LL__RO_GROWTH_MIN
+  LL__RO_USABLE, LL__RO_WEIGHT, LL__RO_GROWTH, LL__RO_GROWTH_MIN, LL__RO_RETAINERS
 };
 /* Room for filters (at most one per argument); 0, or an exit status after an error line. */
 int ll__report_args_init(ll__report_args_t *ra, int argc);
@@ -173,5 +175,17 @@ int ll__emit_html(const char *file, const ll_capture_t *cap, unsigned mask,
 
 /* Recording a program under the preload (run, check, massif, memcheck): record.h. */
 
+/* The exit scan of a capture (cli_reach.c): found 0 when the capture has none. */
+struct ll__arena;
+typedef struct ll__reach_load {
+  int found;
+  ll_reach_info_t info;
+  ll_snapshot_t *end; /* symbolised as the report's snapshot */
+  uint64_t scan_ns, heap_scanned;
+  struct ll__arena *arena;
+} ll__reach_load_t;
+/* 0 (found or not), or an exit status after an error line. native as ll_symbolize_load's. */
+int ll__load_reach(const char *path, int native, ll__reach_load_t *out);
+void ll__reach_load_free(ll__reach_load_t *r);
 
 #endif

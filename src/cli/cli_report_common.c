@@ -26,6 +26,7 @@ const ll__opt_t ll__report_opts[] = {
     {"weight", 0, 1, LL__RO_WEIGHT},
     {"growth", 0, 0, LL__RO_GROWTH},
     {"growth-min", 0, 1, LL__RO_GROWTH_MIN},
+    {"retainers", 0, 0, LL__RO_RETAINERS},
     {NULL, 0, 0, 0},
 };
 
@@ -87,6 +88,7 @@ int ll__report_args_apply(ll__report_args_t *ra, const char *verb, int id, const
   case LL__RO_NATIVE: ra->native = 1; return 0;
   case LL__RO_NO_NATIVE: ra->native = 0; return 0;
   case LL__RO_USABLE: ra->usable = 1; return 0;
+  case LL__RO_RETAINERS: ra->retainers = 1; return 0;
   case LL__RO_TOP:
     if (ll__parse_uint(arg, 0, SIZE_MAX, &ra->top) != 0)
       return ll__usage_error(verb, "bad --top '%s': give a whole number (0 shows all)", arg);
@@ -274,7 +276,8 @@ int ll__load_jemalloc(const char *path, const ll_capture_t *cap, ll_jemalloc_sta
 
 int ll__emit_report(const ll__report_args_t *ra, const ll_snapshot_t *snap,
                     const ll_stats_t *stats, const ll_jemalloc_stats_t *jemalloc) {
-  ll_report_opts_t opts = {.format = ra->format, .usable = ra->usable, .jemalloc = jemalloc};
+  ll_report_opts_t opts = {.format = ra->format, .usable = ra->usable, .jemalloc = jemalloc,
+                           .reach = ra->reach, .retainers = ra->retainers};
   const char *name = ra->output != NULL && strcmp(ra->output, "-") != 0 ? ra->output : "<stdout>";
   FILE *f;
   int rc, status;

@@ -72,9 +72,11 @@ static int run(int argc, char **argv) {
   ll_stats_t *stats = NULL;
   ll_jemalloc_stats_t je;
   ll_capture_t *cap = NULL;
+  ll__reach_load_t reach;
   unsigned mask = 0;
   int rc, status, at;
 
+  memset(&reach, 0, sizeof reach);
   if ((status = ll__report_args_init(&ra, argc)) != 0) return status;
   static const char *const missing[] = {"missing the capture FILE to report on"};
   if ((status = ll__report_args_parse(&ra, verb, ll__verb_report.help, argc, argv, &file, 1,
@@ -106,6 +108,19 @@ static int run(int argc, char **argv) {
     status = ll__emit_pprof(file, cap, (ll_at_t)at, mask, &ra);
     goto cleanup;
   }
+  /* The exit scan belongs to the moments of the end: kinds and holders of their lines. */
+  if ((at == LL_AT_END || at == LL_AT_LEAKS || at == LL_AT_LOST || at == LL_AT_REACHABLE) &&
+      (ra.retainers || ra.format == LL_FORMAT_JSON)) {
+    if ((status = ll__load_reach(file, ra.native, &reach)) != 0) goto cleanup;
+    if (reach.found) ra.reach = &reach.info;
+    else if (ra.retainers)
+      fprintf(stderr, "leaklab: %s holds no exit scan (recorded by an older leaklab, or the program "
+                      "crashed inside the tracker): no retainers to show\n", file);
+  } else if (ra.retainers) {
+    status = ll__usage_error(verb, "--retainers is for the moments at exit: --at end, leaks, lost "
+                             "or reachable");
+    goto cleanup;
+  }
   if ((status = ll__load_filtered(file, cap, (ll_at_t)at, mask, &ra, &snap)) != 0) goto cleanup;
   if (ra.format == LL_FORMAT_FOLDED) {
     status = emit_folded(&ra, snap);
@@ -122,6 +137,7 @@ cleanup:
   if (stats != NULL) ll_stats_free(stats);
   if (snap != NULL) ll_snapshot_free(snap);
   ll_capture_close(cap);
+  ll__reach_load_free(&reach);
   ll__report_args_free(&ra);
   return status;
 }
@@ -161,11 +177,19 @@ const ll__verb_t ll__verb_report = {
     "                   every line in tracemalloc's units, the summary and the block sizes\n"
     "\n"
     "options:\n"
-    "  --at MOMENT          current, peak, end, leaks, temporary or allocations (default:\n"
-    "                       peak if the file holds it, else end, else current);\n"
+    "  --at MOMENT          current, peak, end, leaks, temporary, allocations, lost or\n"
+    "                       reachable (default: peak if the file holds it, else end, else\n"
+    "                       current);\n"
     "                       allocations: every allocation of the run, freed or not, its count\n"
     "                       and requested bytes (calloc and aligned ones too; as heaptrack\n"
-    "                       counts, a realloc counts as one allocation of its new size)\n"
+    "                       counts, a realloc counts as one allocation of its new size);\n"
+    "                       lost: live at exit and unreachable (memcheck's definitely +\n"
+    "                       indirectly lost, what LeakSanitizer reports); reachable: still\n"
+    "                       reachable at exit (possibly lost blocks are in neither)\n"
+    "  --retainers          with --at end, leaks, lost or reachable: under each line its\n"
+    "                       leak kinds and the chain that keeps it alive, up to its root:\n"
+    "                       'f.c:314 <- 12500 blocks held by f.c:194 <- held by f.c:105\n"
+    "                       <- held by global g_memo (f.c)' (json always has them)\n"
     "  --group-by KEY       lineno (default), filename or traceback\n"
     "  --cumulative         count each block at every frame of its traceback\n"
     "                       (not with --group-by traceback)\n"
@@ -203,6 +227,29 @@ const ll__verb_t ll__verb_report = {
     "One line per site: 'file.c:12: grows, size=..., +... per allocation (+.../s), rising until\n"
     "N% of the run', 'file.c:40: bounded, size=..., level=..., settled at N% of the run',\n"
     "'file.c:7: released, peak=..., end=...'; json: per site \"growth\" and the figures.\n"
+    "\n"
+    "The exit scan ('leaklab run' does it when the program ends, before the capture is\n"
+    "written) reads as memcheck does: roots are the writable segments of every loaded module\n"
+    "(globals), the stack of the thread that ended the program (from its current frame up)\n"
+    "and its registers, its thread-local storage, and the stacks (with their TLS) of the\n"
+    "other threads, from their stack pointer when they are blocked in a system call, else\n"
+    "whole; leaklab's own memory is never a root. Every aligned 8-byte word pointing into a\n"
+    "live block counts. A pointer to a block's first byte from a root or a still-reachable\n"
+    "block makes it still reachable; a block reached only through pointers into its inside\n"
+    "(or only from possibly lost blocks) is possibly lost; of the rest, a block reached from\n"
+    "another lost block is indirectly lost, and the others (the first of a lost cycle, by\n"
+    "address, as memcheck) are definitely lost. A block's holder is what reached it first,\n"
+    "breadth first from the roots: a line of blocks, or a root named at report time - a\n"
+    "global (its symbol and source file), a thread's stack (with the function for the\n"
+    "exiting thread), thread-local storage, a register. Gaps: the other threads' registers\n"
+    "are not read (that would take a signal the program could see), and uninitialised words\n"
+    "count as any other (memcheck skips them); a word in a global pointing 8 bytes before\n"
+    "the end of a block's usable size is glibc's malloc state, not counted.\n"
+    "json of end, leaks, lost and reachable: \"leak_kinds\" {definitely_lost,\n"
+    "indirectly_lost, possibly_lost, still_reachable: {bytes, blocks}} for the whole program,\n"
+    "and per site its own \"leak_kinds\" and \"held_by\" [{file, line, function | root, kind,\n"
+    "blocks, bytes}], largest first.\n"
+    "\n"
     "\n"
     "exit status: 0 done, 2 usage error, 3 unreadable or corrupt file.\n",
     run,

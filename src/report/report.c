@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "retainers.h"
+
 /* Room for any ll_format_stat line: the key's file name is printed separately when longer. */
 #define LINE_MAX_LEN 512
 
@@ -126,7 +128,7 @@ static void write_frames(FILE *out, const ll_stat_t *st) {
 }
 
 static void write_text(FILE *out, const ll_snapshot_t *snap, const ll_stats_t *stats,
-                       const ll_report_opts_t *opts) {
+                       const ll_report_opts_t *opts, const ll__retain_t *rt) {
   size_t shown = shown_count(stats, opts);
 
   write_heading(out, snap, stats, shown);
@@ -134,6 +136,7 @@ static void write_text(FILE *out, const ll_snapshot_t *snap, const ll_stats_t *s
   for (size_t i = 0; i < shown; i++) {
     write_stat_line(out, &stats->items[i], stats->is_diff, opts->usable);
     if (stats->group == LL_GROUP_TRACEBACK) write_frames(out, &stats->items[i]);
+    if (rt != NULL && opts->retainers) ll__retain_text(out, rt, &stats->items[i]);
   }
   if (shown < stats->len) fprintf(out, "...and %zu more\n", stats->len - shown);
 }
@@ -151,7 +154,7 @@ static void json_frame(FILE *out, const ll_frame_t *f) {
   fprintf(out, ", \"ip\": %" PRIu64 "}", f->ip);
 }
 
-static void json_site(FILE *out, const ll_stat_t *st, int is_diff) {
+static void json_site(FILE *out, const ll_stat_t *st, int is_diff, const ll__retain_t *rt) {
   const ll_frame_t *key = key_frame(st);
 
   fputs("    {\"file\": ", out);
@@ -163,6 +166,7 @@ static void json_site(FILE *out, const ll_stat_t *st, int is_diff) {
   if (is_diff)
     fprintf(out, ", \"size_diff\": %" PRId64 ", \"count_diff\": %" PRId64, st->size_diff,
             st->count_diff);
+  if (rt != NULL) ll__retain_json_site(out, rt, st, json_string);
   fputs(", \"frames\": [", out);
   if (st->traceback != NULL && st->traceback->frames != NULL) {
     for (uint32_t i = 0; i < st->traceback->nframe; i++) {
@@ -174,7 +178,7 @@ static void json_site(FILE *out, const ll_stat_t *st, int is_diff) {
 }
 
 static void write_json(FILE *out, const ll_snapshot_t *snap, const ll_stats_t *stats,
-                       const ll_report_opts_t *opts) {
+                       const ll_report_opts_t *opts, const ll__retain_t *rt) {
   size_t shown = shown_count(stats, opts);
 
   fputs("{\n  \"program\": ", out);
@@ -197,10 +201,14 @@ static void write_json(FILE *out, const ll_snapshot_t *snap, const ll_stats_t *s
             ", \"resident\": %" PRIu64 ", \"mapped\": %" PRIu64 "}",
             opts->jemalloc->allocated, opts->jemalloc->active, opts->jemalloc->resident,
             opts->jemalloc->mapped);
+  if (opts->reach != NULL) {
+    fputs(",\n  \"leak_kinds\": ", out);
+    ll__retain_json_kinds(out, &opts->reach->total);
+  }
   fputs(",\n  \"sites\": [", out);
   for (size_t i = 0; i < shown; i++) {
     fputs(i > 0 ? ",\n" : "\n", out);
-    json_site(out, &stats->items[i], stats->is_diff);
+    json_site(out, &stats->items[i], stats->is_diff, rt);
   }
   fputs(shown > 0 ? "\n  ]\n}\n" : "]\n}\n", out);
 }
@@ -215,11 +223,17 @@ int ll_report_write(FILE *out, const ll_snapshot_t *snap, const ll_stats_t *stat
     return LL_EINVAL;
   if (opts == NULL) opts = &defaults;
 
+  /* Per-line kinds and holders: a line of a plain (not cumulative, not diff) statistic. */
+  ll__retain_t *rt = NULL;
+  if (opts->reach != NULL && !stats->cumulative && !stats->is_diff &&
+      (rt = ll__retain_build(opts->reach, stats->group)) == NULL)
+    return LL_ENOMEM;
   switch (opts->format) {
-  case LL_FORMAT_TEXT: write_text(out, snap, stats, opts); break;
-  case LL_FORMAT_JSON: write_json(out, snap, stats, opts); break;
-  default: return LL_EINVAL;
+  case LL_FORMAT_TEXT: write_text(out, snap, stats, opts, rt); break;
+  case LL_FORMAT_JSON: write_json(out, snap, stats, opts, rt); break;
+  default: ll__retain_free(rt); return LL_EINVAL;
   }
+  ll__retain_free(rt);
   /* Individual writes are not checked: the stream's error flag is sticky, and the flush
    * catches what is still buffered (a full disk, a closed pipe). */
   if (fflush(out) != 0 || ferror(out)) return LL_EIO;

@@ -597,3 +597,5 @@ int ll_symbolize_load(const char *path, ll_at_t at, int native, ll_snapshot_t **
   ll_capture_close(cap);
   return rc;
 }
+
+Dwfl *ll__symbolizer_dwfl(ll_symbolizer_t *s) { return s->dwfl; }

@@ -24,6 +24,7 @@
  * another build's lines. Errors: negative LL_E* codes.
  */
 #include <stddef.h>
+#include <stdint.h>
 
 #include <leaklab/leaklab.h>
 
@@ -46,5 +47,14 @@ int ll_symbolize_capture(const ll_capture_t *cap, ll_at_t at, int native, ll_sna
  * above, -1 for what the capture was recorded with (`leaklab run --native`). This is the call
  * verbs that need one moment of a file use in place of ll_snapshot_load. */
 int ll_symbolize_load(const char *path, ll_at_t at, int native, ll_snapshot_t **out);
+
+/* The exit scan's roots, named (capture_reach.h): a global as "name (file.c)" (the symbol
+ * holding addr, "+off" inside it, and the source file declaring it, else the module's name);
+ * a return address as its function's name ("?" when unknown: -1). Both always fill buf. */
+int ll_symbolize_global(ll_symbolizer_t *s, uint64_t addr, char *buf, size_t len);
+int ll_symbolize_function(ll_symbolizer_t *s, uint64_t ip, char *buf, size_t len);
+/* libdw's session behind a symbolizer (symbolize_data.c). */
+struct Dwfl;
+struct Dwfl *ll__symbolizer_dwfl(ll_symbolizer_t *s);
 
 #endif

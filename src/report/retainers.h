@@ -1,0 +1,25 @@
+/* retainers.h - internal: the exit scan per report line (kinds, holders, the chain to a root) for report.c. */
+#ifndef LEAKLAB_RETAINERS_H
+#define LEAKLAB_RETAINERS_H
+/*
+ * Contract: reads the scan's figures (ll_reach_info_t) and statistics only; malloc'd state,
+ * freed by ll__retain_free. A statistic whose key the end snapshot does not have gets nothing.
+ */
+#include <stdio.h>
+
+#include <leaklab/report.h>
+
+typedef struct ll__retain ll__retain_t;
+
+/* Per key of the grouping: NULL when out of memory. */
+ll__retain_t *ll__retain_build(const ll_reach_info_t *ri, ll_group_t group);
+void ll__retain_free(ll__retain_t *rt);
+/* {"definitely_lost": {"bytes": B, "blocks": N}, ...} */
+void ll__retain_json_kinds(FILE *out, const ll_reach_kinds_t *k);
+/* ', "leak_kinds": {...}, "held_by": [...]' for a site (json_string: the report's escaper). */
+void ll__retain_json_site(FILE *out, const ll__retain_t *rt, const ll_stat_t *st,
+                          void (*json_string)(FILE *, const char *));
+/* Text under a line: its kinds, then the chain holding it up to a root. */
+void ll__retain_text(FILE *out, const ll__retain_t *rt, const ll_stat_t *st);
+
+#endif
