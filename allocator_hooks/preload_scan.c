@@ -237,7 +237,13 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int encode(const ll__reach_t *r, uint32_t nthread, uint32_t flags, uint64_t ns) {
+static uint64_t cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int encode(const ll__reach_t *r, uint32_t nthread, uint32_t flags, uint64_t ns, uint64_t cpu) {
   ll_cap_reach_t h;
   memset(&h, 0, sizeof h);
   h.ntrace = r->nend;
@@ -246,6 +252,7 @@ static int encode(const ll__reach_t *r, uint32_t nthread, uint32_t flags, uint64
   h.nthread = nthread;
   h.flags = flags;
   h.scan_ns = ns;
+  h.cpu_ns = cpu;
   h.heap_scanned = r->heap_scanned;
   h.root_scanned = r->root_scanned;
   for (int k = 0; k < LL_CAP_REACH_KINDS; k++) h.bytes[k] = r->total_bytes[k], h.blocks[k] = r->total_blocks[k];
@@ -271,7 +278,7 @@ static int encode(const ll__reach_t *r, uint32_t nthread, uint32_t flags, uint64
 }
 
 int ll__pl_scan(int from_signal, const void **data, size_t *len) {
-  uint64_t t0 = now_ns();
+  uint64_t t0 = now_ns(), c0 = cpu_ns();
   ll__reach_t *r = NULL;
   int rc;
   ucontext_t uc;
@@ -295,7 +302,7 @@ int ll__pl_scan(int from_signal, const void **data, size_t *len) {
   if ((rc = ll__reach_finish(r)) != 0) goto fail;
   uint32_t flags = (others > 0 ? LL_CAP_REACH_F_NO_OTHER_REGS : 0) |
                    (from_signal ? LL_CAP_REACH_F_SIGNAL : 0);
-  if ((rc = encode(r, others + 1, flags, now_ns() - t0)) != 0) goto fail;
+  if ((rc = encode(r, others + 1, flags, now_ns() - t0, cpu_ns() - c0)) != 0) goto fail;
   g_reach = r;
   *data = g_sec;
   *len = g_sec_len;

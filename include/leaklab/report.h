@@ -70,6 +70,9 @@ typedef struct ll_reach_info {
   const ll_reach_edge_t *edges;
   size_t nroot;
   const ll_reach_root_t *roots;
+  uint64_t scan_ns, cpu_ns, heap_read, root_read; /* the scan's cost: wall and CPU time, bytes of
+                                                     blocks and roots read */
+  uint32_t threads;                       /* threads whose stacks were roots */
 } ll_reach_info_t;
 
 typedef struct ll_report_opts {

@@ -8,7 +8,7 @@
 #include "arena.h"
 #include "capture_format.h"
 
-#define HEAD 112u
+#define HEAD 120u
 #define TRACE 64u
 #define EDGE 24u
 #define ROOT 48u
@@ -27,7 +27,8 @@ unsigned char *ll_cap_reach_put_head(unsigned char *p, const ll_cap_reach_t *h) 
   ll__put_u64(p + 24, h->scan_ns);
   ll__put_u64(p + 32, h->heap_scanned);
   ll__put_u64(p + 40, h->root_scanned);
-  return ll_cap_reach_put_trace(p + 48, h->bytes, h->blocks);
+  ll__put_u64(p + 48, h->cpu_ns);
+  return ll_cap_reach_put_trace(p + 56, h->bytes, h->blocks);
 }
 
 unsigned char *ll_cap_reach_put_trace(unsigned char *p, const uint64_t bytes[LL_CAP_REACH_KINDS],
@@ -82,7 +83,8 @@ int ll_cap_decode_reach(const void *data, size_t len, size_t ntrace_end, ll__are
   h.scan_ns = ll__get_u64(p + 24);
   h.heap_scanned = ll__get_u64(p + 32);
   h.root_scanned = ll__get_u64(p + 40);
-  get_kinds(p + 48, h.bytes, h.blocks);
+  h.cpu_ns = ll__get_u64(p + 48);
+  get_kinds(p + 56, h.bytes, h.blocks);
   if (h.ntrace != ntrace_end || ll_cap_reach_size(&h) != len) return LL_ECORRUPT;
   h.trace_bytes = ll__arena_alloc(arena, ((size_t)h.ntrace + 1) * sizeof *h.trace_bytes);
   h.trace_blocks = ll__arena_alloc(arena, ((size_t)h.ntrace + 1) * sizeof *h.trace_blocks);

@@ -8,10 +8,11 @@
  * the file stores them; every trace of END has one entry, and its four kinds' blocks add up to
  * the trace's count.
  *
- *   0x106 REACH  head, 112 bytes: u32 version (1), u32 ntrace, u32 nedge, u32 nroot,
+ *   0x106 REACH  head, 120 bytes: u32 version (1), u32 ntrace, u32 nedge, u32 nroot,
  *                u32 nthread (threads whose stacks were roots, the exiting one included),
- *                u32 flags (LL_CAP_REACH_F_*), u64 scan_ns (the whole scan), u64 heap_scanned
- *                (bytes of live blocks read), u64 root_scanned (bytes of roots read), then
+ *                u32 flags (LL_CAP_REACH_F_*), u64 scan_ns (the whole scan, wall clock),
+ *                u64 heap_scanned (bytes of live blocks read), u64 root_scanned (bytes of
+ *                roots read), u64 cpu_ns (the scanning thread's CPU time), then
  *                4 x (u64 bytes, u64 blocks): the whole program's kinds, in the order
  *                definitely lost, indirectly lost, possibly lost, still reachable;
  *                ntrace x 4 x (u64 bytes, u64 blocks): each trace's kinds, same order;
@@ -47,7 +48,7 @@ typedef struct ll_cap_reach_root {
 
 typedef struct ll_cap_reach {
   uint32_t ntrace, nedge, nroot, nthread, flags;
-  uint64_t scan_ns, heap_scanned, root_scanned;
+  uint64_t scan_ns, heap_scanned, root_scanned, cpu_ns;
   uint64_t bytes[LL_CAP_REACH_KINDS], blocks[LL_CAP_REACH_KINDS];
   /* decoded only: */
   uint64_t (*trace_bytes)[LL_CAP_REACH_KINDS], (*trace_blocks)[LL_CAP_REACH_KINDS];

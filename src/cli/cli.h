@@ -181,7 +181,6 @@ typedef struct ll__reach_load {
   int found;
   ll_reach_info_t info;
   ll_snapshot_t *end; /* symbolised as the report's snapshot */
-  uint64_t scan_ns, heap_scanned;
   struct ll__arena *arena;
 } ll__reach_load_t;
 /* 0 (found or not), or an exit status after an error line. native as ll_symbolize_load's. */

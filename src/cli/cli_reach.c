@@ -93,8 +93,11 @@ int ll__load_reach(const char *path, int native, ll__reach_load_t *out) {
   out->info.edges = ed;
   out->info.nroot = h.nroot;
   out->info.roots = ro;
-  out->scan_ns = h.scan_ns;
-  out->heap_scanned = h.heap_scanned;
+  out->info.scan_ns = h.scan_ns;
+  out->info.cpu_ns = h.cpu_ns;
+  out->info.heap_read = h.heap_scanned;
+  out->info.root_read = h.root_scanned;
+  out->info.threads = h.nthread;
   out->found = 1;
 cleanup:
   ll_symbolizer_free(s);

@@ -248,7 +248,8 @@ const ll__verb_t ll__verb_report = {
     "json of end, leaks, lost and reachable: \"leak_kinds\" {definitely_lost,\n"
     "indirectly_lost, possibly_lost, still_reachable: {bytes, blocks}} for the whole program,\n"
     "and per site its own \"leak_kinds\" and \"held_by\" [{file, line, function | root, kind,\n"
-    "blocks, bytes}], largest first.\n"
+    "blocks, bytes}], largest first; \"exit_scan\" {seconds, cpu_seconds,\n"
+    "heap_bytes_read, root_bytes_read, threads}: what the scan cost when the program ended.\n"
     "\n"
     "\n"
     "exit status: 0 done, 2 usage error, 3 unreadable or corrupt file.\n",

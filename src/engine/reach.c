@@ -23,9 +23,11 @@ typedef struct blk {
 enum { S_UNREACHED = 0, S_POSSIBLE = 1, S_REACHABLE = 2, S_INDIRECT = 3, S_MASK = 3,
        S_DONE_POSSIBLE = 4, S_DONE_REACHABLE = 8 };
 
-/* A run of blocks with no gap over GAP between them, indexed per page: idx[off + k] is the
- * first block starting at or after base + k * PAGE (k = 0..npages). */
+/* A run of blocks with no gap over GAP between them, indexed per GRAN bytes: idx[off + k] is
+ * the first block starting at or after base + k * GRAN (k = 0..npages). 512 bytes keep a
+ * lookup to one cache line of starts in a dense heap. */
 #define PAGE 4096u
+#define GRAN 512u
 #define GAP (64u * 1024u)
 typedef struct cluster {
   uint64_t base, npages;
@@ -46,6 +48,8 @@ typedef struct pairmap {
 
 typedef struct priv {
   blk_t *b;
+  uint64_t *starts, *ends; /* the sorted blocks' [start, start + max(size, 1)), apart: lookups
+                              read only these */
   size_t n;
   uint8_t *st;
   uint32_t *q; /* BFS queue (each block enters at most twice), then the clique stack */
@@ -178,16 +182,16 @@ static uint64_t blk_end(const blk_t *b) { return b->start + (b->size > 0 ? b->si
 /* Close the cluster of blocks [first, end) spanning [base, cend): its page index at idx + *off. */
 static void close_cluster(priv_t *p, size_t first, size_t end, uint64_t cend, size_t *off) {
   cluster_t *k = &p->cl[p->ncl++];
-  k->base = p->b[first].start & ~(uint64_t)(PAGE - 1);
-  k->npages = (cend - k->base + PAGE - 1) / PAGE;
+  k->base = p->b[first].start & ~(uint64_t)(GRAN - 1);
+  k->npages = (cend - k->base + GRAN - 1) / GRAN;
   k->off = *off;
   size_t j = first;
   for (uint64_t pg = 0; pg <= k->npages; pg++) {
-    uint64_t pos = k->base + pg * PAGE;
+    uint64_t pos = k->base + pg * GRAN;
     while (j < end && p->b[j].start < pos) j++;
     p->idx[(*off)++] = (uint32_t)j;
   }
-  if (k->base + k->npages * PAGE > p->hi) p->hi = k->base + k->npages * PAGE;
+  if (k->base + k->npages * GRAN > p->hi) p->hi = k->base + k->npages * GRAN;
 }
 
 /* Clusters: a new one where the gap to everything before exceeds GAP. Two passes: sizes, then
@@ -198,15 +202,15 @@ static int build_index(priv_t *p) {
   for (size_t i = 0; i < p->n; i++) {
     uint64_t e = blk_end(&p->b[i]);
     if (i == 0 || p->b[i].start > cend + GAP) {
-      if (i > 0) nidx += (cend - base + PAGE - 1) / PAGE + 1;
+      if (i > 0) nidx += (cend - base + GRAN - 1) / GRAN + 1;
       ncl++;
-      base = p->b[i].start & ~(uint64_t)(PAGE - 1);
+      base = p->b[i].start & ~(uint64_t)(GRAN - 1);
       cend = e;
     } else if (e > cend) {
       cend = e;
     }
   }
-  if (p->n > 0) nidx += (cend - base + PAGE - 1) / PAGE + 1;
+  if (p->n > 0) nidx += (cend - base + GRAN - 1) / GRAN + 1;
   p->cl = map((ncl + 1) * sizeof *p->cl);
   p->idx = map((nidx + 1) * sizeof *p->idx);
   if (p->cl == NULL || p->idx == NULL) return -1;
@@ -238,17 +242,17 @@ static inline long find(const priv_t *p, uint64_t w) {
   }
   const cluster_t *c = &p->cl[a];
   if (w < c->base) return -1;
-  uint64_t pg = (w - c->base) / PAGE;
+  uint64_t pg = (w - c->base) / GRAN;
   if (pg >= c->npages) return -1;
   uint32_t lo = p->idx[c->off + pg], hi = p->idx[c->off + pg + 1];
+  const uint64_t *st = p->starts;
   while (lo < hi) {
     uint32_t m = lo + (hi - lo) / 2;
-    if (p->b[m].start <= w) lo = m + 1;
+    if (st[m] <= w) lo = m + 1;
     else hi = m;
   }
   if (lo == 0) return -1;
-  const blk_t *b = &p->b[lo - 1];
-  return w < blk_end(b) ? (long)(lo - 1) : -1;
+  return w < p->ends[lo - 1] ? (long)(lo - 1) : -1;
 }
 
 /* ---- marking --------------------------------------------------------------------------------- */
@@ -259,12 +263,13 @@ static inline int mark(priv_t *p, uint64_t w, uint32_t holder, int definite) {
   long j = find(p, w);
   if (j < 0) return 0;
   uint8_t s = p->st[j] & S_MASK;
-  if (definite && w == p->b[j].start) {
+  int start = w == p->starts[j];
+  if (definite && start) {
     if (s == S_REACHABLE) return 0;
   } else if (s != S_UNREACHED) {
     return 0;
   }
-  p->st[j] = (uint8_t)((p->st[j] & ~S_MASK) | (definite && w == p->b[j].start ? S_REACHABLE : S_POSSIBLE));
+  p->st[j] = (uint8_t)((p->st[j] & ~S_MASK) | (definite && start ? S_REACHABLE : S_POSSIBLE));
   p->b[j].holder = holder;
   p->q[p->qtail++] = (uint32_t)j;
   return 1;
@@ -293,7 +298,7 @@ static int readable(const blk_t *b) {
  * the allocator's, not the program's. */
 static int chunk_header(const priv_t *p, uint64_t w) {
   long j = find(p, w);
-  return j >= 0 && w != p->b[j].start && p->b[j].usable >= 8 && w == p->b[j].start + p->b[j].usable - 8;
+  return j >= 0 && w != p->starts[j] && p->b[j].usable >= 8 && w == p->starts[j] + p->b[j].usable - 8;
 }
 
 void ll__reach_root(ll__reach_t *r, uintptr_t lo, uintptr_t hi, uint32_t kind, uint32_t thread) {
@@ -360,6 +365,8 @@ static void cliques(priv_t *p, uint64_t *scanned) {
 static void free_priv(priv_t *p) {
   if (p == NULL) return;
   unmap(p->b);
+  unmap(p->starts);
+  unmap(p->ends);
   unmap(p->st);
   unmap(p->q);
   unmap(p->cl);
@@ -409,7 +416,15 @@ int ll__reach_begin(ll__reach_t **out) {
     if (t->wide[i].ptr != 0)
       p->b[k++] = (blk_t){t->wide[i].ptr, t->wide[i].size, t->wide[i].usable, t->wide[i].tb, NONE};
   p->n = k;
-  if (sort_blocks(p->b, k) != 0 || build_index(p) != 0) goto nomem;
+  if (sort_blocks(p->b, k) != 0) goto nomem;
+  p->starts = map((k + 1) * sizeof *p->starts);
+  p->ends = map((k + 1) * sizeof *p->ends);
+  if (p->starts == NULL || p->ends == NULL) goto nomem;
+  for (size_t i = 0; i < k; i++) {
+    p->starts[i] = p->b[i].start;
+    p->ends[i] = blk_end(&p->b[i]);
+  }
+  if (build_index(p) != 0) goto nomem;
   *out = r;
   return 0;
 nomem:
@@ -497,7 +512,17 @@ static int aggregate(ll__reach_t *r, priv_t *p) {
 int ll__reach_finish(ll__reach_t *r) {
   priv_t *p = r->ll__priv;
   uint64_t scanned = 0;
-  while (p->qhead < p->qtail) scan_block(p, p->q[p->qhead++], &scanned);
+  /* Blocks come off the queue in no address order: fetch a few ahead (their entries, then
+   * their first bytes) while the current one is read. */
+  while (p->qhead < p->qtail) {
+    if (p->qhead + 16 < p->qtail) {
+      uint32_t f = p->q[p->qhead + 16];
+      __builtin_prefetch(&p->starts[f]);
+      __builtin_prefetch(&p->st[f]);
+    }
+    if (p->qhead + 4 < p->qtail) __builtin_prefetch((const void *)(uintptr_t)p->starts[p->q[p->qhead + 4]]);
+    scan_block(p, p->q[p->qhead++], &scanned);
+  }
   cliques(p, &scanned);
   r->heap_scanned = scanned;
   int rc = aggregate(r, p) == 0 ? 0 : LL_ENOMEM;
