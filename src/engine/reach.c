@@ -49,9 +49,9 @@ typedef struct pairmap {
 typedef struct priv {
   blk_t *b;
   uint64_t *starts, *ends; /* the sorted blocks' [start, start + max(size, 1)), apart: lookups
-                              read only these */
+                              read only these; a block's state (S_*) rides in the top byte of
+                              its end (addresses are below 2^56), so marking costs no other load */
   size_t n;
-  uint8_t *st;
   uint32_t *q; /* BFS queue (each block enters at most twice), then the clique stack */
   size_t qhead, qtail;
   cluster_t *cl;
@@ -65,6 +65,12 @@ typedef struct priv {
   size_t edge_cap, root_cap;
   uint8_t *nroot_tb; /* distinct root words kept per traceback */
 } priv_t;
+
+#define END_MASK ((1ull << 56) - 1)
+static inline uint8_t st_get(const priv_t *p, size_t j) { return (uint8_t)(p->ends[j] >> 56); }
+static inline void st_set(priv_t *p, size_t j, uint8_t s) {
+  p->ends[j] = (p->ends[j] & END_MASK) | (uint64_t)s << 56;
+}
 
 /* ---- memory -------------------------------------------------------------------------------- */
 
@@ -252,7 +258,7 @@ static inline long find(const priv_t *p, uint64_t w) {
     else hi = m;
   }
   if (lo == 0) return -1;
-  return w < p->ends[lo - 1] ? (long)(lo - 1) : -1;
+  return w < (p->ends[lo - 1] & END_MASK) ? (long)(lo - 1) : -1;
 }
 
 /* ---- marking --------------------------------------------------------------------------------- */
@@ -262,14 +268,14 @@ static inline long find(const priv_t *p, uint64_t w) {
 static inline int mark(priv_t *p, uint64_t w, uint32_t holder, int definite) {
   long j = find(p, w);
   if (j < 0) return 0;
-  uint8_t s = p->st[j] & S_MASK;
+  uint8_t s0 = st_get(p, (size_t)j), s = s0 & S_MASK;
   int start = w == p->starts[j];
   if (definite && start) {
     if (s == S_REACHABLE) return 0;
   } else if (s != S_UNREACHED) {
     return 0;
   }
-  p->st[j] = (uint8_t)((p->st[j] & ~S_MASK) | (definite && start ? S_REACHABLE : S_POSSIBLE));
+  st_set(p, (size_t)j, (uint8_t)((s0 & ~S_MASK) | (definite && start ? S_REACHABLE : S_POSSIBLE)));
   p->b[j].holder = holder;
   p->q[p->qtail++] = (uint32_t)j;
   return 1;
@@ -286,10 +292,10 @@ static inline void words(uint64_t lo, uint64_t hi, const uint64_t **a, const uin
 
 /* A big block the program may have unmapped meanwhile (another thread still running frees
  * without recording once the tracker is frozen): only read while still mapped. */
-static int readable(const blk_t *b) {
-  if (b->size < 65536) return 1;
-  uintptr_t pg = (uintptr_t)b->start & ~(uintptr_t)(PAGE - 1);
-  return msync((void *)pg, (size_t)(blk_end(b) - pg), MS_ASYNC) == 0;
+static int readable(uint64_t start, uint64_t end) {
+  if (end - start < 65536) return 1;
+  uintptr_t pg = (uintptr_t)start & ~(uintptr_t)(PAGE - 1);
+  return msync((void *)pg, (size_t)(end - pg), MS_ASYNC) == 0;
 }
 
 /* glibc's malloc keeps pointers to chunk headers in its state (in libc's data: the top chunk,
@@ -317,14 +323,14 @@ void ll__reach_root(ll__reach_t *r, uintptr_t lo, uintptr_t hi, uint32_t kind, u
 }
 
 static void scan_block(priv_t *p, uint32_t j, uint64_t *scanned) {
-  uint8_t s = p->st[j];
+  uint8_t s = st_get(p, j);
   int definite = (s & S_MASK) == S_REACHABLE;
   if ((s & S_DONE_REACHABLE) || (!definite && (s & S_DONE_POSSIBLE))) return;
-  p->st[j] = (uint8_t)(s | (definite ? S_DONE_REACHABLE : S_DONE_POSSIBLE));
-  const blk_t *b = &p->b[j];
-  if (!readable(b)) return;
+  st_set(p, j, (uint8_t)(s | (definite ? S_DONE_REACHABLE : S_DONE_POSSIBLE)));
+  uint64_t start = p->starts[j], end = p->ends[j] & END_MASK;
+  if (!readable(start, end)) return;
   const uint64_t *a, *z;
-  words(b->start, b->start + b->size, &a, &z);
+  words(start, end, &a, &z);
   *scanned += (uint64_t)(z - a) * 8;
   for (; a < z; a++) {
     uint64_t w = *a;
@@ -337,22 +343,22 @@ static void scan_block(priv_t *p, uint32_t j, uint64_t *scanned) {
  * blocks it points to (depth first); they become indirectly lost. */
 static void cliques(priv_t *p, uint64_t *scanned) {
   for (size_t leader = 0; leader < p->n; leader++) {
-    if ((p->st[leader] & S_MASK) != S_UNREACHED) continue;
+    if ((st_get(p, leader) & S_MASK) != S_UNREACHED) continue;
     size_t top = 0;
     p->q[top++] = (uint32_t)leader;
     while (top > 0) {
       uint32_t j = p->q[--top];
-      const blk_t *b = &p->b[j];
-      if (!readable(b)) continue;
+      uint64_t start = p->starts[j], end = p->ends[j] & END_MASK;
+      if (!readable(start, end)) continue;
       const uint64_t *a, *z;
-      words(b->start, b->start + b->size, &a, &z);
+      words(start, end, &a, &z);
       *scanned += (uint64_t)(z - a) * 8;
       for (; a < z; a++) {
         uint64_t w = *a;
         if (w < p->lo || w >= p->hi) continue;
         long c = find(p, w);
-        if (c < 0 || (size_t)c == leader || (p->st[c] & S_MASK) != S_UNREACHED) continue;
-        p->st[c] = (uint8_t)((p->st[c] & ~S_MASK) | S_INDIRECT);
+        if (c < 0 || (size_t)c == leader || (st_get(p, (size_t)c) & S_MASK) != S_UNREACHED) continue;
+        st_set(p, (size_t)c, (uint8_t)((st_get(p, (size_t)c) & ~S_MASK) | S_INDIRECT));
         p->b[c].holder = j;
         p->q[top++] = (uint32_t)c;
       }
@@ -367,7 +373,6 @@ static void free_priv(priv_t *p) {
   unmap(p->b);
   unmap(p->starts);
   unmap(p->ends);
-  unmap(p->st);
   unmap(p->q);
   unmap(p->cl);
   unmap(p->idx);
@@ -400,10 +405,9 @@ int ll__reach_begin(ll__reach_t **out) {
   r->ll__priv = p;
   size_t n = ll__live_count(t);
   p->b = map((n + 1) * sizeof *p->b);
-  p->st = map(n + 1);
   p->q = map((2 * n + 2) * sizeof *p->q);
   p->rw = map((2 * n + 2) * sizeof *p->rw);
-  if (p->b == NULL || p->st == NULL || p->q == NULL || p->rw == NULL) goto nomem;
+  if (p->b == NULL || p->q == NULL || p->rw == NULL) goto nomem;
   size_t k = 0;
   for (size_t i = 0; i < t->cap && k < n; i++) {
     uint64_t a = t->slots[i].a, bw = t->slots[i].b, key = a & LL__LT_KEY_MASK;
@@ -454,7 +458,7 @@ static int aggregate(ll__reach_t *r, priv_t *p) {
   for (size_t j = 0; j < p->n; j++) {
     const blk_t *b = &p->b[j];
     if (b->tb >= r->ntb) continue;
-    int k = kind_of[p->st[j] & S_MASK];
+    int k = kind_of[st_get(p, j) & S_MASK];
     ll__reach_tb_t *t = &r->tbs[b->tb];
     t->bytes[k] += b->size;
     t->usable[k] += b->usable;
@@ -518,7 +522,7 @@ int ll__reach_finish(ll__reach_t *r) {
     if (p->qhead + 16 < p->qtail) {
       uint32_t f = p->q[p->qhead + 16];
       __builtin_prefetch(&p->starts[f]);
-      __builtin_prefetch(&p->st[f]);
+      __builtin_prefetch(&p->ends[f]);
     }
     if (p->qhead + 4 < p->qtail) __builtin_prefetch((const void *)(uintptr_t)p->starts[p->q[p->qhead + 4]]);
     scan_block(p, p->q[p->qhead++], &scanned);
