@@ -248,8 +248,9 @@ const ll__verb_t ll__verb_report = {
     "json of end, leaks, lost and reachable: \"leak_kinds\" {definitely_lost,\n"
     "indirectly_lost, possibly_lost, still_reachable: {bytes, blocks}} for the whole program,\n"
     "and per site its own \"leak_kinds\" and \"held_by\" [{file, line, function | root, kind,\n"
-    "blocks, bytes}], largest first; \"exit_scan\" {seconds, cpu_seconds,\n"
-    "heap_bytes_read, root_bytes_read, threads}: what the scan cost when the program ended.\n"
+    "blocks, bytes}], largest first. --retainers also says, under the heading, what the scan\n"
+    "cost: 'exit scan: 614 MiB of live blocks and 139 KiB of roots read in 0.812 s (0.801 s\n"
+    "of CPU), 1 thread'.\n"
     "\n"
     "\n"
     "exit status: 0 done, 2 usage error, 3 unreadable or corrupt file.\n",

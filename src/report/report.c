@@ -133,6 +133,7 @@ static void write_text(FILE *out, const ll_snapshot_t *snap, const ll_stats_t *s
 
   write_heading(out, snap, stats, shown);
   if (opts->jemalloc != NULL) write_jemalloc_line(out, opts->jemalloc);
+  if (rt != NULL && opts->retainers) ll__retain_text_cost(out, opts->reach);
   for (size_t i = 0; i < shown; i++) {
     write_stat_line(out, &stats->items[i], stats->is_diff, opts->usable);
     if (stats->group == LL_GROUP_TRACEBACK) write_frames(out, &stats->items[i]);
@@ -202,13 +203,8 @@ static void write_json(FILE *out, const ll_snapshot_t *snap, const ll_stats_t *s
             opts->jemalloc->allocated, opts->jemalloc->active, opts->jemalloc->resident,
             opts->jemalloc->mapped);
   if (opts->reach != NULL) {
-    const ll_reach_info_t *ri = opts->reach;
     fputs(",\n  \"leak_kinds\": ", out);
-    ll__retain_json_kinds(out, &ri->total);
-    fprintf(out,
-            ",\n  \"exit_scan\": {\"seconds\": %.6f, \"cpu_seconds\": %.6f, \"heap_bytes_read\": %" PRIu64
-            ", \"root_bytes_read\": %" PRIu64 ", \"threads\": %" PRIu32 "}",
-            (double)ri->scan_ns / 1e9, (double)ri->cpu_ns / 1e9, ri->heap_read, ri->root_read, ri->threads);
+    ll__retain_json_kinds(out, &opts->reach->total);
   }
   fputs(",\n  \"sites\": [", out);
   for (size_t i = 0; i < shown; i++) {

@@ -284,3 +284,12 @@ void ll__retain_text(FILE *out, const ll__retain_t *rt, const ll_stat_t *st) {
   }
   fputc('\n', out);
 }
+
+void ll__retain_text_cost(FILE *out, const ll_reach_info_t *ri) {
+  char heap[32], roots[32];
+  ll_format_size(heap, sizeof heap, (double)ri->heap_read, 0);
+  ll_format_size(roots, sizeof roots, (double)ri->root_read, 0);
+  fprintf(out, "exit scan: %s of live blocks and %s of roots read in %.3f s (%.3f s of CPU), "
+          "%" PRIu32 " thread%s\n", heap, roots, (double)ri->scan_ns / 1e9, (double)ri->cpu_ns / 1e9,
+          ri->threads, ri->threads == 1 ? "" : "s");
+}

@@ -1,0 +1,121 @@
+/* test_reach.c - the exit scan's engine half: memcheck's leak kinds, cliques in address order, interior pointers, glibc's chunk headers, first holders. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include <leaklab/leaklab.h>
+
+#include "engine.h"
+#include "reach.h"
+
+/* Blocks live in this array, 128 bytes apart in address order, each with its own traceback
+ * (one return address per block, recorded in order: traceback id k is block k). */
+enum { A, B, C, D, E, F, G, H, I, J, K, L, M, NBLK };
+static uint64_t heap[NBLK * 16] __attribute__((aligned(16)));
+#define BLK(k) ((uint64_t)(uintptr_t)&heap[(k) * 16])
+static const uint64_t size_of[NBLK] = {64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 0, 64, 64};
+
+static int setup(void **state) {
+  (void)state;
+  memset(heap, 0, sizeof heap);
+  assert_int_equal(ll_start(1), 0);
+  for (int k = 0; k < NBLK; k++) {
+    uintptr_t ip = 0x401000u + (uintptr_t)k * 16u;
+    ll__track_alloc_ips_c((void *)(uintptr_t)BLK(k), size_of[k], size_of[k], &ip, 1, NULL);
+  }
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  ll_stop();
+  return 0;
+}
+
+static int kind_of(const ll__reach_t *r, int k) {
+  for (int kind = 0; kind < LL__REACH_KINDS; kind++)
+    if (r->tbs[k].blocks[kind] == 1) return kind;
+  return -1;
+}
+
+static void test_kinds_and_holders(void **state) {
+  (void)state;
+  heap[A * 16] = BLK(B);                  /* A -> B */
+  heap[C * 16] = BLK(D);                  /* C (possibly lost) -> D */
+  heap[E * 16] = BLK(F);                  /* a lost cycle */
+  heap[F * 16] = BLK(E);
+  heap[G * 16] = BLK(H);                  /* a lost tree */
+  heap[M * 16] = BLK(L);                  /* a later leader takes an earlier one in */
+  uint64_t globals[3] = {BLK(A), BLK(C) + 16, BLK(I) + 56};
+  uint64_t stack[2] = {BLK(J) + 56, BLK(K)};
+
+  ll__reach_t *r = NULL;
+  assert_int_equal(ll__reach_begin(&r), 0);
+  ll__reach_root(r, (uintptr_t)globals, (uintptr_t)(globals + 3), LL__ROOT_GLOBAL, 0);
+  ll__reach_root(r, (uintptr_t)stack, (uintptr_t)(stack + 2), LL__ROOT_STACK, 0);
+  assert_int_equal(ll__reach_finish(r), 0);
+
+  assert_int_equal(r->ntb, NBLK);
+  assert_int_equal(r->nend, NBLK);
+  static const int want[NBLK] = {
+      [A] = LL__REACH_REACHABLE, [B] = LL__REACH_REACHABLE, /* start pointers from a root */
+      [C] = LL__REACH_POSSIBLE,  [D] = LL__REACH_POSSIBLE,  /* interior, then from possible */
+      [E] = LL__REACH_DEFINITE,  [F] = LL__REACH_INDIRECT,  /* the lower address leads */
+      [G] = LL__REACH_DEFINITE,  [H] = LL__REACH_INDIRECT,
+      [I] = LL__REACH_DEFINITE,  /* a global at start + usable - 8: glibc's chunk header */
+      [J] = LL__REACH_POSSIBLE,  /* the same word on a stack is an interior pointer */
+      [K] = LL__REACH_REACHABLE, /* a zero-size block: its start counts */
+      [L] = LL__REACH_INDIRECT,  [M] = LL__REACH_DEFINITE};
+  for (int k = 0; k < NBLK; k++) {
+    assert_int_equal(r->end_index[k], k);
+    if (kind_of(r, k) != want[k]) fail_msg("block %d: kind %d, want %d", k, kind_of(r, k), want[k]);
+  }
+  assert_int_equal(r->total_blocks[LL__REACH_DEFINITE], 4);
+  assert_int_equal(r->total_bytes[LL__REACH_INDIRECT], 3 * 64);
+
+  /* First holders: B by A, F by E, H by G, L by M; A by the global word holding it. */
+  int held_b = 0, held_l = 0;
+  for (size_t i = 0; i < r->nedge; i++) {
+    const ll__reach_edge_t *e = &r->edges[i];
+    held_b |= e->holder == A && e->held == B && e->blocks == 1 && e->bytes == 64;
+    held_l |= e->holder == M && e->held == L;
+  }
+  assert_true(held_b);
+  assert_true(held_l);
+  int root_a = 0, root_k = 0;
+  for (size_t i = 0; i < r->nroot; i++) {
+    const ll__reach_root_t *o = &r->roots[i];
+    root_a |= o->held == A && o->kind == LL__ROOT_GLOBAL && o->addr == (uintptr_t)&globals[0];
+    root_k |= o->held == K && o->kind == LL__ROOT_STACK && o->addr == (uintptr_t)&stack[1];
+  }
+  assert_true(root_a);
+  assert_true(root_k);
+  assert_true(r->heap_scanned >= 12 * 64);
+  ll__reach_free(r);
+}
+
+/* Without roots everything is lost; a block pointing at itself is still its own leader. */
+static void test_no_roots(void **state) {
+  (void)state;
+  heap[A * 16] = BLK(A);
+  ll__reach_t *r = NULL;
+  assert_int_equal(ll__reach_begin(&r), 0);
+  assert_int_equal(ll__reach_finish(r), 0);
+  assert_int_equal(r->total_blocks[LL__REACH_REACHABLE] + r->total_blocks[LL__REACH_POSSIBLE], 0);
+  assert_int_equal(kind_of(r, A), LL__REACH_DEFINITE);
+  assert_int_equal(r->total_blocks[LL__REACH_DEFINITE] + r->total_blocks[LL__REACH_INDIRECT], NBLK);
+  assert_int_equal(r->nroot, 0);
+  ll__reach_free(r);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_kinds_and_holders, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_no_roots, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
