@@ -11,10 +11,10 @@
 #include "intern.h"
 #include "livetable.h"
 
-/* A live block, sorted by start. holder: a block index, ROOT_BIT | a root word index, or NONE. */
+/* A live block, sorted by start. */
 typedef struct blk {
   uint64_t start, size, usable;
-  uint32_t tb, holder;
+  uint32_t tb, pad_;
 } blk_t;
 #define NONE UINT32_MAX
 #define ROOT_BIT 0x80000000u
@@ -25,7 +25,7 @@ enum { S_UNREACHED = 0, S_POSSIBLE = 1, S_REACHABLE = 2, S_INDIRECT = 3, S_MASK 
 
 /* A run of blocks with no gap over GAP between them, indexed per GRAN bytes: idx[off + k] is
  * the first block starting at or after base + k * GRAN (k = 0..npages). 512 bytes keep a
- * lookup to one cache line of starts in a dense heap. */
+ * lookup to one or two cache lines of spans in a dense heap. */
 #define PAGE 4096u
 #define GRAN 512u
 #define GAP (64u * 1024u)
@@ -33,6 +33,10 @@ typedef struct cluster {
   uint64_t base, npages;
   size_t off;
 } cluster_t;
+
+typedef struct span {
+  uint64_t s, e;
+} span_t;
 
 typedef struct rootword {
   uint64_t addr;
@@ -48,9 +52,10 @@ typedef struct pairmap {
 
 typedef struct priv {
   blk_t *b;
-  uint64_t *starts, *ends; /* the sorted blocks' [start, start + max(size, 1)), apart: lookups
-                              read only these; a block's state (S_*) rides in the top byte of
-                              its end (addresses are below 2^56), so marking costs no other load */
+  span_t *se;       /* the sorted blocks' [start, start + max(size, 1)), side by side: a lookup
+                       reads only these; a block's state (S_*) rides in the top byte of its
+                       end (addresses are below 2^56), so marking costs no other load */
+  uint32_t *holder; /* per block: a block index, ROOT_BIT | a root word index, or NONE */
   size_t n;
   uint32_t *q; /* BFS queue (each block enters at most twice), then the clique stack */
   size_t qhead, qtail;
@@ -67,9 +72,9 @@ typedef struct priv {
 } priv_t;
 
 #define END_MASK ((1ull << 56) - 1)
-static inline uint8_t st_get(const priv_t *p, size_t j) { return (uint8_t)(p->ends[j] >> 56); }
+static inline uint8_t st_get(const priv_t *p, size_t j) { return (uint8_t)(p->se[j].e >> 56); }
 static inline void st_set(priv_t *p, size_t j, uint8_t s) {
-  p->ends[j] = (p->ends[j] & END_MASK) | (uint64_t)s << 56;
+  p->se[j].e = (p->se[j].e & END_MASK) | (uint64_t)s << 56;
 }
 
 /* ---- memory -------------------------------------------------------------------------------- */
@@ -251,14 +256,14 @@ static inline long find(const priv_t *p, uint64_t w) {
   uint64_t pg = (w - c->base) / GRAN;
   if (pg >= c->npages) return -1;
   uint32_t lo = p->idx[c->off + pg], hi = p->idx[c->off + pg + 1];
-  const uint64_t *st = p->starts;
+  const span_t *st = p->se;
   while (lo < hi) {
     uint32_t m = lo + (hi - lo) / 2;
-    if (st[m] <= w) lo = m + 1;
+    if (st[m].s <= w) lo = m + 1;
     else hi = m;
   }
   if (lo == 0) return -1;
-  return w < (p->ends[lo - 1] & END_MASK) ? (long)(lo - 1) : -1;
+  return w < (p->se[lo - 1].e & END_MASK) ? (long)(lo - 1) : -1;
 }
 
 /* ---- marking --------------------------------------------------------------------------------- */
@@ -269,14 +274,14 @@ static inline int mark(priv_t *p, uint64_t w, uint32_t holder, int definite) {
   long j = find(p, w);
   if (j < 0) return 0;
   uint8_t s0 = st_get(p, (size_t)j), s = s0 & S_MASK;
-  int start = w == p->starts[j];
+  int start = w == p->se[j].s;
   if (definite && start) {
     if (s == S_REACHABLE) return 0;
   } else if (s != S_UNREACHED) {
     return 0;
   }
   st_set(p, (size_t)j, (uint8_t)((s0 & ~S_MASK) | (definite && start ? S_REACHABLE : S_POSSIBLE)));
-  p->b[j].holder = holder;
+  p->holder[j] = holder;
   p->q[p->qtail++] = (uint32_t)j;
   return 1;
 }
@@ -304,7 +309,7 @@ static int readable(uint64_t start, uint64_t end) {
  * the allocator's, not the program's. */
 static int chunk_header(const priv_t *p, uint64_t w) {
   long j = find(p, w);
-  return j >= 0 && w != p->starts[j] && p->b[j].usable >= 8 && w == p->starts[j] + p->b[j].usable - 8;
+  return j >= 0 && w != p->se[j].s && p->b[j].usable >= 8 && w == p->se[j].s + p->b[j].usable - 8;
 }
 
 void ll__reach_root(ll__reach_t *r, uintptr_t lo, uintptr_t hi, uint32_t kind, uint32_t thread) {
@@ -327,7 +332,7 @@ static void scan_block(priv_t *p, uint32_t j, uint64_t *scanned) {
   int definite = (s & S_MASK) == S_REACHABLE;
   if ((s & S_DONE_REACHABLE) || (!definite && (s & S_DONE_POSSIBLE))) return;
   st_set(p, j, (uint8_t)(s | (definite ? S_DONE_REACHABLE : S_DONE_POSSIBLE)));
-  uint64_t start = p->starts[j], end = p->ends[j] & END_MASK;
+  uint64_t start = p->se[j].s, end = p->se[j].e & END_MASK;
   if (!readable(start, end)) return;
   const uint64_t *a, *z;
   words(start, end, &a, &z);
@@ -348,7 +353,7 @@ static void cliques(priv_t *p, uint64_t *scanned) {
     p->q[top++] = (uint32_t)leader;
     while (top > 0) {
       uint32_t j = p->q[--top];
-      uint64_t start = p->starts[j], end = p->ends[j] & END_MASK;
+      uint64_t start = p->se[j].s, end = p->se[j].e & END_MASK;
       if (!readable(start, end)) continue;
       const uint64_t *a, *z;
       words(start, end, &a, &z);
@@ -359,7 +364,7 @@ static void cliques(priv_t *p, uint64_t *scanned) {
         long c = find(p, w);
         if (c < 0 || (size_t)c == leader || (st_get(p, (size_t)c) & S_MASK) != S_UNREACHED) continue;
         st_set(p, (size_t)c, (uint8_t)((st_get(p, (size_t)c) & ~S_MASK) | S_INDIRECT));
-        p->b[c].holder = j;
+        p->holder[c] = j;
         p->q[top++] = (uint32_t)c;
       }
     }
@@ -371,8 +376,8 @@ static void cliques(priv_t *p, uint64_t *scanned) {
 static void free_priv(priv_t *p) {
   if (p == NULL) return;
   unmap(p->b);
-  unmap(p->starts);
-  unmap(p->ends);
+  unmap(p->se);
+  unmap(p->holder);
   unmap(p->q);
   unmap(p->cl);
   unmap(p->idx);
@@ -414,19 +419,19 @@ int ll__reach_begin(ll__reach_t **out) {
     if (key == 0) continue;
     uint64_t size = bw & LL__LT_SIZE_MASK;
     p->b[k++] = (blk_t){key << 3, size, size + (a >> LL__LT_SLACK_SHIFT),
-                        (uint32_t)(bw >> LL__LT_SIZE_BITS), NONE};
+                        (uint32_t)(bw >> LL__LT_SIZE_BITS), 0};
   }
   for (size_t i = 0; i < t->wcap && k < n; i++)
     if (t->wide[i].ptr != 0)
-      p->b[k++] = (blk_t){t->wide[i].ptr, t->wide[i].size, t->wide[i].usable, t->wide[i].tb, NONE};
+      p->b[k++] = (blk_t){t->wide[i].ptr, t->wide[i].size, t->wide[i].usable, t->wide[i].tb, 0};
   p->n = k;
   if (sort_blocks(p->b, k) != 0) goto nomem;
-  p->starts = map((k + 1) * sizeof *p->starts);
-  p->ends = map((k + 1) * sizeof *p->ends);
-  if (p->starts == NULL || p->ends == NULL) goto nomem;
+  p->se = map((k + 1) * sizeof *p->se);
+  p->holder = map((k + 1) * sizeof *p->holder);
+  if (p->se == NULL || p->holder == NULL) goto nomem;
   for (size_t i = 0; i < k; i++) {
-    p->starts[i] = p->b[i].start;
-    p->ends[i] = blk_end(&p->b[i]);
+    p->se[i] = (span_t){p->b[i].start, blk_end(&p->b[i])};
+    p->holder[i] = NONE;
   }
   if (build_index(p) != 0) goto nomem;
   *out = r;
@@ -465,9 +470,10 @@ static int aggregate(ll__reach_t *r, priv_t *p) {
     t->blocks[k]++;
     r->total_bytes[k] += b->size;
     r->total_blocks[k]++;
-    if (b->holder == NONE) continue;
-    if (b->holder & ROOT_BIT) {
-      const rootword_t *w = &p->rw[b->holder & ~ROOT_BIT];
+    uint32_t hold = p->holder[j];
+    if (hold == NONE) continue;
+    if (hold & ROOT_BIT) {
+      const rootword_t *w = &p->rw[hold & ~ROOT_BIT];
       /* Past the per-traceback limit, blocks add to the traceback's last root entry. */
       uint32_t v = pm_get(&p->roots, b->tb, w->addr, NONE);
       if (v == NONE) {
@@ -492,7 +498,7 @@ static int aggregate(ll__reach_t *r, priv_t *p) {
       r->roots[v].blocks++;
       r->roots[v].bytes += b->size;
     } else {
-      uint32_t h = p->b[b->holder].tb;
+      uint32_t h = p->b[hold].tb;
       uint32_t v = pm_get(&p->edges, h, b->tb, (uint32_t)r->nedge);
       if (v == NONE - 1) return -1;
       if (v == r->nedge) {
@@ -521,10 +527,9 @@ int ll__reach_finish(ll__reach_t *r) {
   while (p->qhead < p->qtail) {
     if (p->qhead + 16 < p->qtail) {
       uint32_t f = p->q[p->qhead + 16];
-      __builtin_prefetch(&p->starts[f]);
-      __builtin_prefetch(&p->ends[f]);
+      __builtin_prefetch(&p->se[f]);
     }
-    if (p->qhead + 4 < p->qtail) __builtin_prefetch((const void *)(uintptr_t)p->starts[p->q[p->qhead + 4]]);
+    if (p->qhead + 8 < p->qtail) __builtin_prefetch((const void *)(uintptr_t)p->se[p->q[p->qhead + 8]].s);
     scan_block(p, p->q[p->qhead++], &scanned);
   }
   cliques(p, &scanned);
