@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "capture_format.h"
 #include "capture_reach.h"
+#include "capture_read.h"
 #include "snapfile.h"
 #include "symbolize.h"
 
@@ -42,8 +43,9 @@ static const char *root_text(ll__arena_t *a, ll_symbolizer_t *s, const ll_cap_re
 int ll__load_reach(const char *path, int native, ll__reach_load_t *out) {
   ll__snapfile_t *f = NULL;
   ll_symbolizer_t *s = NULL;
-  const void *data, *mods;
-  size_t len, mods_len;
+  ll_capture_t *cap = NULL;
+  const void *data;
+  size_t len;
   ll_cap_reach_t h;
   int rc, status = 0;
 
@@ -59,8 +61,10 @@ int ll__load_reach(const char *path, int native, ll__reach_load_t *out) {
     status = ll__runtime_error(path, rc, " (exit scan)");
     goto cleanup;
   }
-  if (ll__snapfile_section(f, LL_CAP_SEC_MODULES, 0, &mods, &mods_len) == 0)
-    ll_symbolizer_new(mods, mods_len, &s); /* roots unnamed when it fails */
+  const ll_cap_module_t *cm;
+  size_t ncm;
+  if (ll_capture_open(path, &cap) == 0 && ll_capture_modules(cap, &cm, &ncm) == 0)
+    ll_symbolizer_new(cm, ncm, &s); /* roots unnamed when it fails */
   ll_reach_kinds_t *tr = ll__arena_alloc(out->arena, (h.ntrace + 1) * sizeof *tr);
   ll_reach_edge_t *ed = ll__arena_alloc(out->arena, (h.nedge + 1) * sizeof *ed);
   ll_reach_root_t *ro = ll__arena_alloc(out->arena, (h.nroot + 1) * sizeof *ro);
@@ -101,6 +105,7 @@ int ll__load_reach(const char *path, int native, ll__reach_load_t *out) {
   out->found = 1;
 cleanup:
   ll_symbolizer_free(s);
+  ll_capture_close(cap);
   ll__snapfile_close(f);
   if (status != 0) ll__reach_load_free(out);
   return status;
