@@ -1,5 +1,6 @@
 /* cli_util.c - what every verb shares: one-line errors, option parsing, SIZE and integer values, -o. */
 #include "cli.h"
+#include "errors.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -22,8 +23,6 @@ int ll__usage_error(const char *verb, const char *fmt, ...) {
   return LL__EXIT_USAGE;
 }
 
-/* -errno for the last failed libc call; EIO when it left none. */
-static int last_errno(void) { return errno != 0 ? -errno : LL_EIO; }
 
 int ll__runtime_error(const char *what, int err, const char *extra) {
   fprintf(stderr, "leaklab: %s: %s%s\n", what, ll_strerror(err), extra != NULL ? extra : "");
@@ -164,15 +163,15 @@ int ll__parse_group(const char *text) {
 FILE *ll__open_output(const char *path) {
   if (path == NULL || strcmp(path, "-") == 0) return stdout;
   FILE *f = fopen(path, "w");
-  if (f == NULL) ll__runtime_error(path, last_errno(), NULL);
+  if (f == NULL) ll__runtime_error(path, LL__ERR(errno), NULL);
   return f;
 }
 
 int ll__close_output(FILE *f, const char *path) {
   if (f == stdout) {
-    if (fflush(stdout) != 0) return ll__runtime_error("<stdout>", last_errno(), NULL);
+    if (fflush(stdout) != 0) return ll__runtime_error("<stdout>", LL__ERR(errno), NULL);
     return LL__EXIT_OK;
   }
-  if (fclose(f) != 0) return ll__runtime_error(path, last_errno(), NULL);
+  if (fclose(f) != 0) return ll__runtime_error(path, LL__ERR(errno), NULL);
   return LL__EXIT_OK;
 }

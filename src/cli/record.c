@@ -1,5 +1,6 @@
 /* record.c - ll__record: fork the program under the preload, wait for it as a shell does, find its capture. */
 #include "cli.h"
+#include "errors.h"
 #include "record.h"
 #include "spawn.h"
 
@@ -22,9 +23,9 @@ int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen
   if (o->output != NULL) {
     ll__record_capture_path(o->output, argv[0], "", 0, cap, caplen);
     if (unlink(cap) != 0 && errno != ENOENT)
-      return ll__runtime_error(cap, -errno, " (cannot replace the old capture)");
+      return ll__runtime_error(cap, LL__ERR(errno), " (cannot replace the old capture)");
   }
-  if (pipe2(pipefd, O_CLOEXEC) != 0) return ll__runtime_error("pipe", -errno, NULL);
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return ll__runtime_error("pipe", LL__ERR(errno), NULL);
 
   if (started != NULL) *started = time(NULL);
   fflush(NULL);
@@ -32,7 +33,7 @@ int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen
   if (pid < 0) {
     close(pipefd[0]);
     close(pipefd[1]);
-    return ll__runtime_error("fork", -errno, NULL);
+    return ll__runtime_error("fork", LL__ERR(errno), NULL);
   }
   if (pid == 0) {
     close(pipefd[0]);

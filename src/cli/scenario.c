@@ -1,5 +1,6 @@
 /* scenario.c - lessons: index.txt lookup, NAME:VARIANT resolution (and the name a typo meant), `scenarios` and `explain`. */
 #include "cli.h"
+#include "errors.h"
 #include "markdown.h"
 #include "scenario.h"
 #include "spawn.h"
@@ -69,7 +70,7 @@ int ll__scenarios_load(ll__scenario_t *out, size_t max, size_t *n, char *dir, si
   }
   if (!FITS(path, "%s/index.txt", dir)) return ll__runtime_error(dir, LL_EINVAL, " (path too long)");
   FILE *f = fopen(path, "r");
-  if (f == NULL) return ll__runtime_error(path, -errno, NULL);
+  if (f == NULL) return ll__runtime_error(path, LL__ERR(errno), NULL);
   unsigned lineno = 0;
   while (fgets(line, sizeof line, f) != NULL) {
     lineno++;
@@ -180,7 +181,7 @@ int ll__scenario_command(const char *verb, const char *spec, const char *scale,
   }
   if (!FITS(cmd->program, "%s/%s", dir, found->name))
     return ll__runtime_error(dir, LL_EINVAL, " (path too long)");
-  if (access(cmd->program, X_OK) != 0) return ll__runtime_error(cmd->program, -errno, NULL);
+  if (access(cmd->program, X_OK) != 0) return ll__runtime_error(cmd->program, LL__ERR(errno), NULL);
   int argc = 0;
   cmd->argv[argc++] = cmd->program;
   cmd->argv[argc++] = "--variant";
@@ -264,7 +265,7 @@ static int run_explain(int argc, char **argv) {
   if (i == n) return ll__usage_error("explain", "unknown lesson '%s' ('leaklab scenarios' lists them)", name);
   if (!FITS(path, "%s/%s.md", dir, name)) return ll__runtime_error(dir, LL_EINVAL, " (path too long)");
   FILE *f = fopen(path, "r");
-  if (f == NULL) return ll__runtime_error(path, -errno, NULL);
+  if (f == NULL) return ll__runtime_error(path, LL__ERR(errno), NULL);
   char *text = NULL;
   size_t len = 0, got;
   FILE *mem = open_memstream(&text, &len);

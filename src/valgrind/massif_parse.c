@@ -1,6 +1,7 @@
 /* massif_parse.c - strict reader of massif.out files: header, snapshots, heap trees; errors, never crashes. */
 #include "massif_parse.h"
 #include "massif_lines.h"
+#include "errors.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -417,7 +418,7 @@ int ll__massif_parse_file(const char *path, ll__massif_t **out, ll__massif_error
   }
   f = fopen(path, "rb");
   if (f == NULL) {
-    rc = errno == ENOENT ? LL_ENOENT : errno == EACCES ? LL_EACCES : LL_EIO;
+    rc = LL__ERR(errno);
     goto fail;
   }
   for (;;) {

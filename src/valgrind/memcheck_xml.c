@@ -10,6 +10,7 @@
 #include <leaklab/leaklab.h>
 
 #include "capture_format.h"
+#include "errors.h"
 
 const char *const ll__memcheck_kind_name[LL__MC_KINDS] = {"definitely lost", "indirectly lost",
                                                           "possibly lost", "still reachable"};
@@ -181,7 +182,7 @@ int ll__memcheck_parse_file(const char *path, ll__memcheck_t *mc, const char **w
   memset(mc, 0, sizeof *mc);
   if (what != NULL) *what = NULL;
   FILE *f = fopen(path, "rb");
-  if (f == NULL) return errno != 0 ? -errno : LL_EIO;
+  if (f == NULL) return LL__ERR(errno);
   FILE *mem = open_memstream(&buf, &len);
   if (mem == NULL) {
     rc = LL_ENOMEM;

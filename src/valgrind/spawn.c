@@ -1,5 +1,6 @@
 /* spawn.c - finding and running programs: PATH search, /proc/self/exe, mkdir -p, a child's stdio, waiting with a progress line. */
 #include "spawn.h"
+#include "errors.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,12 +15,10 @@
 
 #include <leaklab/leaklab.h>
 
-/* -errno for the last failed call; EIO when it left none. */
-static int err_code(void) { return errno != 0 ? -errno : LL_EIO; }
 
 int ll__self_exe(char *out, size_t len) {
   ssize_t n = readlink("/proc/self/exe", out, len - 1);
-  if (n < 0) return err_code();
+  if (n < 0) return LL__ERR(errno);
   if ((size_t)n >= len - 1) return LL_EINVAL;
   out[n] = '\0';
   return 0;
@@ -28,9 +27,9 @@ int ll__self_exe(char *out, size_t len) {
 /* 0 when path is a regular file we may execute, else the reason. */
 static int executable(const char *path) {
   struct stat st;
-  if (stat(path, &st) != 0) return err_code();
+  if (stat(path, &st) != 0) return LL__ERR(errno);
   if (!S_ISREG(st.st_mode)) return LL_EACCES;
-  return access(path, X_OK) == 0 ? 0 : err_code();
+  return access(path, X_OK) == 0 ? 0 : LL__ERR(errno);
 }
 
 int ll__find_program(const char *name, char *out, size_t len) {
@@ -62,7 +61,7 @@ int ll__mkdir_p(const char *dir) {
     if (*p == '/' || *p == '\0') {
       char c = *p;
       *p = '\0';
-      if (mkdir(buf, 0777) != 0 && errno != EEXIST) return err_code();
+      if (mkdir(buf, 0777) != 0 && errno != EEXIST) return LL__ERR(errno);
       *p = c;
       if (c == '\0') break;
     }
@@ -85,7 +84,7 @@ int ll__child_stdio(const char *log) {
   int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (in >= 0) dup2(in, 0);
   int out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (out < 0) return err_code();
+  if (out < 0) return LL__ERR(errno);
   dup2(out, 1);
   dup2(out, 2);
   return 0;
@@ -95,13 +94,13 @@ int ll__wait_child(pid_t pid, int *status, const char *verb, const char *what, d
   double start = ll__now_seconds(), next = start + every;
   if (every <= 0) {
     while (waitpid(pid, status, 0) < 0)
-      if (errno != EINTR) return err_code();
+      if (errno != EINTR) return LL__ERR(errno);
     return 0;
   }
   for (;;) {
     pid_t r = waitpid(pid, status, WNOHANG);
     if (r == pid) return 0;
-    if (r < 0 && errno != EINTR) return err_code();
+    if (r < 0 && errno != EINTR) return LL__ERR(errno);
     double t = ll__now_seconds();
     if (t >= next) {
       fprintf(stderr, "leaklab %s: %s ... %.0f s\n", verb, what, t - start);
@@ -118,11 +117,11 @@ int ll__run_logged(char *const argv[], const char *log, const char *verb, const 
   double start = ll__now_seconds();
 
   /* The child reports a failed exec through a close-on-exec pipe: nothing read means it ran. */
-  if (pipe2(errpipe, O_CLOEXEC) != 0) return err_code();
+  if (pipe2(errpipe, O_CLOEXEC) != 0) return LL__ERR(errno);
   fflush(NULL);
   pid_t pid = fork();
   if (pid < 0) {
-    rc = err_code();
+    rc = LL__ERR(errno);
     close(errpipe[0]);
     close(errpipe[1]);
     return rc;
@@ -144,7 +143,7 @@ int ll__run_logged(char *const argv[], const char *log, const char *verb, const 
   close(errpipe[0]);
   rc = ll__wait_child(pid, status, verb, what, every);
   *seconds = ll__now_seconds() - start;
-  if (n == (ssize_t)sizeof child_errno) return -child_errno;
+  if (n == (ssize_t)sizeof child_errno) return LL__ERR(child_errno);
   return rc;
 }
 
