@@ -3,9 +3,9 @@
 
 #include <stdio.h>
 
-#include "arena.h"
 #include "preload_modules.h"
 #include "preload_state.h"
+#include "snapshot.h"
 
 /* A trace leaks when any frame of its stack is the program's own code: blocks only the C
  * runtime, the loader or a library's own start-up ever touched are theirs, not the program's. */
@@ -47,17 +47,10 @@ static void drop_stdio_buffers(ll_trace_t *traces, size_t n) {
 }
 
 int ll__pl_leaks_snapshot(const ll_snapshot_t *end, ll_snapshot_t **out) {
-  ll__arena_t *a = ll__arena_new();
-  if (a == NULL) return LL_ENOMEM;
-  ll_snapshot_t *s = ll__arena_alloc(a, sizeof *s);
-  ll_trace_t *tr = ll__arena_alloc(a, (end->ntraces + 1) * sizeof *tr);
-  if (s == NULL || tr == NULL) {
-    ll__arena_free(a);
-    return LL_ENOMEM;
-  }
-  *s = *end;
-  s->at = LL_AT_LEAKS;
-  s->ll__arena = a;
+  ll_snapshot_t *s;
+  ll_trace_t *tr;
+  int rc = ll__snapshot_derive(end, LL_AT_LEAKS, &s, &tr);
+  if (rc != 0) return rc;
   size_t k = 0;
   for (size_t i = 0; i < end->ntraces; i++)
     if (trace_is_own(&end->traces[i])) tr[k++] = end->traces[i];
@@ -65,7 +58,6 @@ int ll__pl_leaks_snapshot(const ll_snapshot_t *end, ll_snapshot_t **out) {
   size_t j = 0;
   for (size_t i = 0; i < k; i++)
     if (tr[i].count > 0) tr[j++] = tr[i];
-  s->traces = tr;
   s->ntraces = j;
   *out = s;
   return 0;

@@ -22,6 +22,7 @@
 #include "engine.h"
 #include "preload_stack.h"
 #include "reach.h"
+#include "snapshot.h"
 
 /*
  * Roots, as memcheck and LeakSanitizer take them, minus leaklab's own memory:
@@ -315,17 +316,10 @@ fail:
 /* A view of the end snapshot with each traceback's blocks of the given kinds only. */
 static int view(const ll_snapshot_t *end, unsigned kinds, ll_at_t at, ll_snapshot_t **out) {
   const ll__reach_t *r = g_reach;
-  ll__arena_t *a = ll__arena_new();
-  if (a == NULL) return LL_ENOMEM;
-  ll_snapshot_t *s = ll__arena_alloc(a, sizeof *s);
-  ll_trace_t *tr = ll__arena_alloc(a, (end->ntraces + 1) * sizeof *tr);
-  if (s == NULL || tr == NULL) {
-    ll__arena_free(a);
-    return LL_ENOMEM;
-  }
-  *s = *end;
-  s->at = at;
-  s->ll__arena = a;
+  ll_snapshot_t *s;
+  ll_trace_t *tr;
+  int rc = ll__snapshot_derive(end, at, &s, &tr);
+  if (rc != 0) return rc;
   size_t k = 0;
   for (size_t tb = 0; tb < r->ntb; tb++) {
     uint32_t i = r->end_index[tb];
@@ -340,7 +334,6 @@ static int view(const ll_snapshot_t *end, unsigned kinds, ll_at_t at, ll_snapsho
     }
     if (t.count > 0) tr[k++] = t;
   }
-  s->traces = tr;
   s->ntraces = k;
   *out = s;
   return 0;

@@ -1,4 +1,4 @@
-/* snapshot.c - snapshot and statistics objects: freeing, and the traceback rules filters and statistics share. */
+/* snapshot.c - snapshot and statistics objects: freeing, views derived from a snapshot, and the traceback rules filters and statistics share. */
 #include <leaklab/leaklab.h>
 
 #include "arena.h"
@@ -10,6 +10,25 @@ void ll_snapshot_free(ll_snapshot_t *snap) {
 
 void ll_stats_free(ll_stats_t *stats) {
   if (stats != NULL) ll__arena_free(stats->ll__arena);
+}
+
+int ll__snapshot_derive(const ll_snapshot_t *src, ll_at_t at, ll_snapshot_t **out, ll_trace_t **traces) {
+  ll__arena_t *a = ll__arena_new();
+  if (a == NULL) return LL_ENOMEM;
+  ll_snapshot_t *s = ll__arena_alloc(a, sizeof *s);
+  ll_trace_t *tr = ll__arena_alloc(a, (src->ntraces + 1) * sizeof *tr); /* +1: never 0 bytes */
+  if (s == NULL || tr == NULL) {
+    ll__arena_free(a);
+    return LL_ENOMEM;
+  }
+  *s = *src;
+  s->at = at;
+  s->ll__arena = a;
+  s->traces = tr;
+  s->ntraces = 0;
+  *out = s;
+  *traces = tr;
+  return 0;
 }
 
 /* A traceback with no frames is shown as one unknown frame, so every key has a frames[0]. */
