@@ -5,11 +5,10 @@
 // M.native.json (the same with --native) and M.txt (`report --at M --top 0`), written by
 // tests/browser/lib.sh. Fails (exit 1, one line per problem) on any console error, any request
 // other than the file itself, or any figure the page shows that differs from leaklab's.
-import puppeteer from 'puppeteer-core';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { withBrowser } from './browser.mjs';
 
 const [htmlPath, expectDir] = process.argv.slice(2);
 if (!htmlPath || !expectDir) {
@@ -52,16 +51,8 @@ if (!moments.length) fail(`no expected moments in ${expectDir}`);
 const anyJson = expect[moments[0]].json;
 
 // ---- the browser -----------------------------------------------------------------------------
-const profile = mkdtempSync(join(tmpdir(), 'leaklab-chromium-'));
-const browser = await puppeteer.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    `--user-data-dir=${profile}`],
-});
 const fileUrl = pathToFileURL(resolve(htmlPath)).href;
-try {
+await withBrowser(async (browser) => {
   const page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 900 });
   page.on('console', (msg) => { if (msg.type() === 'error') fail(`console error: ${msg.text()}`); });
@@ -220,10 +211,7 @@ try {
     if (!/search: \d+ frames matched/.test(details)) fail(`search shows "${details}"`);
     else note(`search: ${details}`);
   }
-} finally {
-  await browser.close();
-  rmSync(profile, { recursive: true, force: true });
-}
+});
 if (problems.length) {
   console.error(`${problems.length} problem(s) in ${htmlPath}`);
   process.exit(1);

@@ -3,26 +3,16 @@
 // usage: node time_to_interactive.mjs REPORT.html [RUNS]
 // Prints "interactive_ms=N" per run: from the navigation's start to the moment the page has
 // parsed its data and drawn the chart, the flamegraph and the table (window.leaklab.readyMs).
-import puppeteer from 'puppeteer-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { withBrowser } from './browser.mjs';
 
 const [htmlPath, runs = '3'] = process.argv.slice(2);
 if (!htmlPath) {
   console.error('usage: node time_to_interactive.mjs REPORT.html [RUNS]');
   process.exit(2);
 }
-const profile = mkdtempSync(join(tmpdir(), 'leaklab-chromium-'));
-const browser = await puppeteer.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    `--user-data-dir=${profile}`],
-});
-try {
+await withBrowser(async (browser) => {
   const file = pathToFileURL(resolve(htmlPath)).href;
   for (let i = 0; i < +runs; i++) {
     const page = await browser.newPage();
@@ -32,7 +22,4 @@ try {
     console.log(`interactive_ms=${Math.round(await page.evaluate(() => window.leaklab.readyMs))}`);
     await page.close();
   }
-} finally {
-  await browser.close();
-  rmSync(profile, { recursive: true, force: true });
-}
+});
