@@ -1,9 +1,5 @@
 /* test_massif_parse.c - the massif.out reader on real valgrind files and on every way to break them. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_files.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,24 +13,6 @@
 #ifndef LL_MASSIF_DATA_DIR
 #error "LL_MASSIF_DATA_DIR must name tests/data/massif"
 #endif
-
-static char *slurp(const char *name, size_t *len) {
-  char path[1024];
-  snprintf(path, sizeof path, "%s/%s", LL_MASSIF_DATA_DIR, name);
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  assert_int_equal(fseek(f, 0, SEEK_END), 0);
-  long n = ftell(f);
-  assert_true(n > 0);
-  rewind(f);
-  char *buf = malloc((size_t)n + 1);
-  assert_non_null(buf);
-  assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = '\0';
-  fclose(f);
-  *len = (size_t)n;
-  return buf;
-}
 
 static ll__massif_t *parse_fixture(const char *name) {
   char path[1024];
@@ -344,7 +322,7 @@ static void check_error(const ll__massif_error_t *err, int rc, size_t cut) {
 
 static void truncate_everywhere(const char *name) {
   size_t len;
-  char *buf = slurp(name, &len);
+  char *buf = tf_slurp(LL_MASSIF_DATA_DIR, name, &len);
   ll__massif_t *whole = NULL;
   assert_int_equal(ll__massif_parse_buffer(buf, len, &whole, NULL), 0);
   size_t boundary_errors = 0, inline_ok = 0;
@@ -388,7 +366,7 @@ static void test_truncate_everywhere(void **state) {
 static void test_corrupt_every_line(void **state) {
   (void)state;
   size_t len;
-  char *buf = slurp("pattern.out", &len);
+  char *buf = tf_slurp(LL_MASSIF_DATA_DIR, "pattern.out", &len);
   char *copy = malloc(len + 16);
   assert_non_null(copy);
   size_t start = 0;

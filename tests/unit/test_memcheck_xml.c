@@ -1,9 +1,5 @@
 /* test_memcheck_xml.c - the memcheck XML reader on a real valgrind file, cut at every byte, and broken by hand. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_files.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,24 +12,6 @@
 #ifndef LL_MEMCHECK_DATA_DIR
 #error "LL_MEMCHECK_DATA_DIR must name tests/data/memcheck"
 #endif
-
-static char *slurp(const char *name, size_t *len) {
-  char path[1024];
-  snprintf(path, sizeof path, "%s/%s", LL_MEMCHECK_DATA_DIR, name);
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  assert_int_equal(fseek(f, 0, SEEK_END), 0);
-  long n = ftell(f);
-  assert_true(n > 0);
-  rewind(f);
-  char *buf = malloc((size_t)n + 1);
-  assert_non_null(buf);
-  assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = '\0';
-  fclose(f);
-  *len = (size_t)n;
-  return buf;
-}
 
 static const ll__mc_record_t *find(const ll__memcheck_t *mc, const char *place) {
   for (size_t i = 0; i < mc->nrecords; i++)
@@ -84,7 +62,7 @@ static void test_real_file(void **state) {
 static void test_truncated_everywhere(void **state) {
   (void)state;
   size_t len;
-  char *buf = slurp("all_kinds.xml", &len);
+  char *buf = tf_slurp(LL_MEMCHECK_DATA_DIR, "all_kinds.xml", &len);
   ll__memcheck_t mc;
   const char *what;
   /* The closing tag ends the file but for its newline: every shorter prefix lacks it. */

@@ -1,9 +1,5 @@
 /* test_snapfile.c - snapshot files: round trips, extras, errors, truncation and corruption. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_files.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,21 +25,6 @@ static char *tmp_file(const char *name) {
   char *p = paths[next++ % 8];
   snprintf(p, sizeof paths[0], "%s/snapfile_%d_%s", dir != NULL ? dir : "/tmp", (int)getpid(), name);
   return p;
-}
-
-static unsigned char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  assert_int_equal(fseek(f, 0, SEEK_END), 0);
-  long n = ftell(f);
-  assert_true(n >= 0);
-  rewind(f);
-  unsigned char *b = malloc((size_t)n + 1);
-  assert_non_null(b);
-  assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-  fclose(f);
-  *len = (size_t)n;
-  return b;
 }
 
 static void spit(const char *path, const void *buf, size_t len) {
@@ -192,7 +173,7 @@ static unsigned char *sample_file(size_t *len) {
   const char *path = tmp_file("sample.llsnap");
   assert_int_equal(ll_snapshot_dump((const ll_snapshot_t *const *)v, 3, path), 0);
   free_views(v);
-  unsigned char *b = slurp(path, len);
+  unsigned char *b = (unsigned char *)tf_slurp(NULL, path, len);
   unlink(path);
   return b;
 }

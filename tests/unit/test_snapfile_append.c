@@ -1,9 +1,5 @@
 /* test_snapfile_append.c - adding a section to an existing snapshot file: readable after, everything before unchanged, damaged files refused. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_files.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,21 +19,6 @@ static char *tmp_file(const char *name) {
   return path;
 }
 
-static unsigned char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  assert_int_equal(fseek(f, 0, SEEK_END), 0);
-  long n = ftell(f);
-  assert_true(n > 0);
-  rewind(f);
-  unsigned char *b = malloc((size_t)n);
-  assert_non_null(b);
-  assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-  fclose(f);
-  *len = (size_t)n;
-  return b;
-}
-
 static void spit(const char *path, const unsigned char *b, size_t len) {
   FILE *f = fopen(path, "wb");
   assert_non_null(f);
@@ -52,12 +33,12 @@ static void test_append_reads_back(void **state) {
   ll__section_t first = {0x100, 0, "modules", 7};
   assert_int_equal(ll__snapfile_write(path, (const ll_snapshot_t *const *)&snap, 1, &first, 1), 0);
   size_t before_len, after_len;
-  unsigned char *before = slurp(path, &before_len);
+  unsigned char *before = (unsigned char *)tf_slurp(NULL, path, &before_len);
 
   /* Odd length: the payload is padded to 8, the file stays well-formed. */
   static const unsigned char budget[13] = {1, 0, 0, 0, 3, 0, 0, 0, 9, 8, 7, 6, 5};
   assert_int_equal(ll__snapfile_append(path, 0x107, budget, sizeof budget), 0);
-  unsigned char *after = slurp(path, &after_len);
+  unsigned char *after = (unsigned char *)tf_slurp(NULL, path, &after_len);
   assert_int_equal(after_len, before_len + 16 + 16);
   /* Everything up to the old trailer is the same but the header's length. */
   assert_memory_equal(after, before, 16);
@@ -102,11 +83,11 @@ static void test_append_refuses(void **state) {
 
   /* A damaged file is reported and left as it was, never extended. */
   size_t len, len2;
-  unsigned char *b = slurp(path, &len);
+  unsigned char *b = (unsigned char *)tf_slurp(NULL, path, &len);
   b[40] ^= 0x10;
   spit(path, b, len);
   assert_int_equal(ll__snapfile_append(path, 0x107, "x", 1), LL_ECHECKSUM);
-  unsigned char *b2 = slurp(path, &len2);
+  unsigned char *b2 = (unsigned char *)tf_slurp(NULL, path, &len2);
   assert_int_equal(len2, len);
   assert_memory_equal(b2, b, len);
   assert_int_equal(ll__snapfile_append(tmp_file("missing.llsnap"), 0x107, "x", 1), -ENOENT);
