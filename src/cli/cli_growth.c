@@ -88,8 +88,7 @@ done:
   return status;
 }
 
-/* The default judgement: sites whose high reached 1% of the peak. */
-static uint64_t default_min(const ll__series_in_t *in) {
+uint64_t ll__growth_default_min(const ll__series_in_t *in) {
   uint64_t peak = 0; /* the peak moment is one of the points */
   for (size_t p = 0; p < in->npts; p++)
     if (in->total[p] > peak) peak = in->total[p];
@@ -101,7 +100,7 @@ void ll__print_growing(const char *path, const ll_capture_t *cap, int native) {
   ll__site_set_t set;
   if (ll__load_series(path, cap, native, &s) != 0) return; /* the report above stands alone */
   if (ll__series_by_site(&s.in, LL_GROUP_LINENO, &set) == 0) {
-    uint64_t min = default_min(&s.in);
+    uint64_t min = ll__growth_default_min(&s.in);
     size_t n = 0;
     for (size_t i = 0; i < set.n; i++)
       n += set.sites[i].growth.high >= min && set.sites[i].growth.kind == LL_GROWTH_GROWS;
@@ -121,7 +120,7 @@ int ll__emit_growth(const char *path, const ll__series_loaded_t *s, ll_group_t g
   int rc = ll__series_by_site(&in, group, &set);
   if (rc != 0) return ll__runtime_error(path, rc, NULL);
   /* A noticeable share: 1% of the peak unless the user said. */
-  uint64_t min = min_given >= 0 ? (uint64_t)min_given : default_min(&in);
+  uint64_t min = min_given >= 0 ? (uint64_t)min_given : ll__growth_default_min(&in);
   rc = ll__growth_write(out, &in, &set, min, format);
   if (ngrow != NULL) {
     *ngrow = 0;

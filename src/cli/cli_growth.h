@@ -28,6 +28,11 @@ void ll__series_loaded_free(ll__series_loaded_t *s);
 int ll__emit_growth(const char *path, const ll__series_loaded_t *s, ll_group_t group,
                     int64_t min_given, ll_format_t format, FILE *out, size_t *ngrow);
 
+/* The default judgement's threshold: a site is judged when its high reached 1% of the peak (the
+ * highest of the series' points: the peak moment is one of them). report, check, run's summary
+ * and the HTML chart's labels all use it. */
+uint64_t ll__growth_default_min(const ll__series_in_t *in);
+
 /* run's summary: when lines grow (default judgement), "leaklab: still growing at the end of the
  * run:" and their verdict lines on stderr; nothing otherwise, nor for a capture without the
  * series. */

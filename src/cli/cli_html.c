@@ -20,7 +20,7 @@ static const ll_at_t g_order[] = {LL_AT_PEAK, LL_AT_END, LL_AT_LEAKS, LL_AT_TEMP
 typedef struct html_load {
   ll__arena_t *arena;
   ll__series_loaded_t series; /* memory over time per line, when the capture has it */
-  int has_series;
+  int has_series;              /* sites hold the series' lines (it had points) */
   ll__site_set_t sites;
   ll_html_series_t bands[HTML_MAX_BANDS];
   char keys[HTML_MAX_BANDS][512];
@@ -33,10 +33,8 @@ typedef struct html_load {
 } html_load_t;
 
 static void html_load_free(html_load_t *h) {
-  if (h->has_series) {
-    ll__site_set_free(&h->sites);
-    ll__series_loaded_free(&h->series);
-  }
+  if (h->has_series) ll__site_set_free(&h->sites);
+  if (h->series.arena != NULL) ll__series_loaded_free(&h->series); /* loaded, drawn or not */
   for (size_t i = 0; i < h->nmoment; i++)
     if (h->stats[i] != NULL) ll_stats_free(h->stats[i]);
   for (size_t i = 0; i < h->nsnap; i++) ll_snapshot_free(h->snaps[i]);
@@ -187,10 +185,8 @@ int ll__emit_html(const char *file, const ll_capture_t *cap, unsigned mask,
     in.points = h.points;
     in.npoint = sv->npts;
     size_t nb = h.sites.n < HTML_MAX_BANDS ? h.sites.n : HTML_MAX_BANDS;
-    /* Verdicts as `report --growth` gives them: for lines that reached 1% of the peak. */
-    uint64_t peak = 0;
-    for (size_t i = 0; i < sv->npts; i++)
-      if (sv->total[i] > peak) peak = sv->total[i];
+    /* Verdicts as `report --growth` gives them, for the lines it judges. */
+    uint64_t min = ll__growth_default_min(sv);
     for (size_t b = 0; b < nb; b++) {
       const ll__site_series_t *site = &h.sites.sites[b];
       const ll_frame_t *fr = site->key->nframe > 0 ? &site->key->frames[0] : NULL;
@@ -201,7 +197,7 @@ int ll__emit_html(const char *file, const ll_capture_t *cap, unsigned mask,
                  fr != NULL ? fr->lineno : 0);
       h.bands[b] = (ll_html_series_t){
           h.keys[b], site->bytes,
-          site->growth.high >= peak / 100 ? ll__growth_name(site->growth.kind) : NULL};
+          site->growth.high >= min ? ll__growth_name(site->growth.kind) : NULL};
     }
     /* "other": the total less the bands shown (the lines not shown join it). */
     uint64_t *other = ll__arena_alloc(h.arena, (sv->npts + 1) * sizeof *other);

@@ -167,9 +167,21 @@ int ll__growth_write(FILE *out, const ll__series_in_t *in, const ll__site_set_t 
     }
     fprintf(out, "], \"not_judged\": %zu}\n", set->n - judged);
   } else if (format == LL_FORMAT_TEXT) {
-    fprintf(out, "[ %s of %zu %s", judged ? "Growth" : "No growth verdict", judged,
-            group_noun(set->group, judged));
-    if (in->program != NULL && in->program[0] != '\0') fprintf(out, " of %s", in->program);
+    const char *prog = in->program != NULL && in->program[0] != '\0' ? in->program : NULL;
+    if (judged > 0) {
+      fprintf(out, "[ Growth of %zu %s", judged, group_noun(set->group, judged));
+      if (prog != NULL) fprintf(out, " of %s", prog);
+    } else {
+      /* Nothing to judge: say why, not "0 lines". */
+      char m[32];
+      size_str(m, sizeof m, (double)min_bytes);
+      fprintf(out, "[ No growth verdict: no %s", group_noun(set->group, 1));
+      if (prog != NULL) fprintf(out, " of %s", prog);
+      if (set->n > 0 && min_bytes > 0)
+        fprintf(out, " reached %s", m);
+      else
+        fputs(" held memory", out);
+    }
     fprintf(out, " over %" PRIu64 " allocations, %zu points ]\n", allocs, in->npts);
     for (size_t s = 0; s < set->n; s++)
       if (set->sites[s].growth.high >= min_bytes) text_site(out, &set->sites[s], set->group);

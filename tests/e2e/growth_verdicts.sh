@@ -52,6 +52,24 @@ grep -Eq "growth_shapes.c:$(line growth_shapes.c BOUNDED): bounded, size=97.7 Ki
 grep -Eq "growth_shapes.c:$(line growth_shapes.c RELEASED): released, peak=260 KiB, end=0 B$" text.out ||
   fail "released line: $(grep growth_shapes.c text.out)"
 
+# Nothing judged: the heading says why, in words (not "0 lines").
+"$LEAKLAB" report shapes_sync.llcap --growth --growth-min 2MB >none.out
+grep -Eq "^\[ No growth verdict: no line of .*growth_shapes reached 2048 KiB over [0-9]+ allocations, [0-9]+ points \]$" none.out ||
+  fail "heading with nothing judged: $(head -1 none.out)"
+
+# A series with no points (python3 rewrites the LINES section, lengths and checksum): --growth
+# says so, and the HTML report draws no bands and frees what it loaded - LSan checks that in the
+# sanitize preset, valgrind here.
+"$LEAKLAB" run -o true.llcap -- /bin/true >/dev/null 2>err || die "run /bin/true: $(cat err)"
+python3 "$LL_SOURCE_DIR/tools/llcap_fixcrc.py" --empty-lines true.llcap empty.llcap || die "llcap_fixcrc.py --empty-lines"
+"$LEAKLAB" report empty.llcap --growth >none.out 2>err || fail "--growth, no points: $(cat err)"
+grep -Eq "^\[ No growth verdict: no line of /bin/true held memory over 0 allocations, 0 points \]$" none.out ||
+  fail "heading with no points: $(head -1 none.out)"
+memcheck=()
+[[ $LL_SANITIZE == 1 ]] || memcheck=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9)
+"${memcheck[@]}" "$LEAKLAB" report empty.llcap --format html -o empty.html 2>err ||
+  fail "html, no points: exit $? $(tail -5 err)"
+
 # The HTML report stacks the lines from the same series, each with its verdict.
 "$LEAKLAB" report shapes_sync.llcap --format html -o shapes.html || die "html report"
 python3 - shapes.html "growth_shapes.c:$(line growth_shapes.c GROWS)" <<'PY' || fail "HTML bands: $(cat "$tmp/err" 2>/dev/null)"
