@@ -6,27 +6,17 @@
 //                                                     selected (peak, end, leaks, ...)
 // One browser session serves every shot of the page; a moment the page does not hold is an
 // error (exit 1) naming it, so a lesson's README cannot show a picture of nothing.
-import puppeteer from 'puppeteer-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { withBrowser } from './browser.mjs';
 
 const [htmlPath, ...shots] = process.argv.slice(2);
 if (!htmlPath || !shots.length || shots.some((s) => !/^.+\.png=(chart|flame:[a-z]+(:native|:inverted)*)$/.test(s))) {
   console.error('usage: node lesson_shots.mjs REPORT.html OUT.png=chart|OUT.png=flame:MOMENT[:native][:inverted]...');
   process.exit(2);
 }
-const profile = mkdtempSync(join(tmpdir(), 'leaklab-chromium-'));
-const browser = await puppeteer.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    `--user-data-dir=${profile}`],
-});
 let status = 0;
-try {
+await withBrowser(async (browser) => {
   const page = await browser.newPage();
   // A README's picture is read at about 1000 px wide; 2x keeps the flamegraph's labels sharp.
   await page.setViewport({ width: 1000, height: 900, deviceScaleFactor: 2 });
@@ -63,8 +53,5 @@ try {
     await el.screenshot({ path: out });
     console.log(`lesson_shots: ${out}`);
   }
-} finally {
-  await browser.close();
-  rmSync(profile, { recursive: true, force: true });
-}
+});
 process.exit(status);
