@@ -1,8 +1,17 @@
-/* scenario_args.h - the command line every lesson program shares: --variant, --scale, --help. */
+/* scenario_args.h - the command line every lesson program shares (--variant, --scale, --help), plus each lesson's own options. */
 #ifndef LL_SCENARIO_ARGS_H
 #define LL_SCENARIO_ARGS_H
 
 #include <stddef.h>
+
+/* One option of a single lesson (beyond the shared ones): a whole number, or a flag. */
+struct scenario_option {
+  const char *name;     /* "--chunk" */
+  const char *arg;      /* "N": takes a whole number >= min; NULL: a flag, which stores 1 */
+  const char *help;     /* one line for --help */
+  unsigned long min;    /* smallest accepted number */
+  unsigned long *value; /* where it goes; the program sets the default before parsing */
+};
 
 /* What a lesson program tells the parser about itself. */
 struct scenario_info {
@@ -10,6 +19,8 @@ struct scenario_info {
   const char *summary;         /* one line for --help */
   const char *const *variants; /* variant names; variants[0] is the default */
   size_t variant_count;
+  const struct scenario_option *options; /* the lesson's own options, or NULL */
+  size_t option_count;
 };
 
 /* What the parser found. */

@@ -16,13 +16,26 @@ static void print_memo(const char *what, const struct mt_memo_stats *m)
                     : 0.0);
 }
 
+/* The validator's memo under --keep-memo: a cache that lives as long as the program (a
+ * module-level @lru_cache), reachable from here until exit. */
+static mt_memo *kept_memo;
+
 int main(int argc, char **argv)
 {
+  static unsigned long memo_size = 0, keep_memo = 0;
+  static const struct scenario_option options[] = {
+    {"--memo-size", "N", "memoized: bound the validator's memo to N entries (default 0: unbounded)",
+     0, &memo_size},
+    {"--keep-memo", NULL, "memoized: keep the validator's memo until exit instead of freeing it", 0,
+     &keep_memo},
+  };
   static const struct scenario_info info = {
     .name = "memo_tables",
     .summary = "Fibonacci and a config validator: recompute, memoise in a hash, or precompute a table",
     .variants = mt_variant_names,
     .variant_count = MT_VARIANT_COUNT,
+    .options = options,
+    .option_count = 2,
   };
   struct scenario_args args;
   int status = scenario_parse_args(&info, argc, argv, &args);
@@ -48,7 +61,7 @@ int main(int argc, char **argv)
     print_memo("fib", &fib.memo);
 
   struct mt_validation val;
-  mt_validate(v, events, 0, &val);
+  mt_validate(v, events, memo_size, keep_memo ? &kept_memo : NULL, &val);
   printf("validator: %u rules x %u values = %u possible keys, %" PRIu64 " events\n", MT_RULES,
          MT_VALUES, MT_RULES * MT_VALUES, events);
   printf("valid events: %" PRIu64 " of %" PRIu64 ", verdict checksum %016" PRIx64 "\n", val.valid,

@@ -273,7 +273,7 @@ int mt_rule_check(const struct mt_rule *rule, uint32_t value)
   return value >= rule->lo && value <= rule->hi && digest % rule->divisor != 0;
 }
 
-void mt_validate(enum mt_variant v, uint64_t events, size_t memo_maxsize,
+void mt_validate(enum mt_variant v, uint64_t events, size_t memo_maxsize, mt_memo **keep,
                  struct mt_validation *out)
 {
   struct mt_rule rules[MT_RULES];
@@ -323,6 +323,9 @@ void mt_validate(enum mt_variant v, uint64_t events, size_t memo_maxsize,
 
   if (memo)
     mt_memo_stats(memo, &out->memo);
-  mt_memo_free(memo);
+  if (keep)
+    *keep = memo;
+  else
+    mt_memo_free(memo);
   free(table);
 }

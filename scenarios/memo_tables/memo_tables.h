@@ -82,8 +82,10 @@ struct mt_validation {
   size_t table_bytes;        /* precomputed: bytes of the table */
 };
 
-/* Validates events 0 .. events-1. For MT_MEMOIZED, memo_maxsize bounds the memo (0: never). */
-void mt_validate(enum mt_variant v, uint64_t events, size_t memo_maxsize,
+/* Validates events 0 .. events-1. For MT_MEMOIZED, memo_maxsize bounds the memo (0: never),
+ * and when keep is not NULL the memo is handed over in *keep instead of freed (a cache that
+ * lives as long as the program, as a module-level @lru_cache does); *keep is NULL otherwise. */
+void mt_validate(enum mt_variant v, uint64_t events, size_t memo_maxsize, mt_memo **keep,
                  struct mt_validation *out);
 
 #endif

@@ -131,10 +131,10 @@ static void test_validator_variants_agree(void **state)
   (void)state;
   const uint64_t events = 200000;
   struct mt_validation naive, memo, bounded, table;
-  mt_validate(MT_NAIVE, events, 0, &naive);
-  mt_validate(MT_MEMOIZED, events, 0, &memo);
-  mt_validate(MT_MEMOIZED, events, 1000, &bounded);
-  mt_validate(MT_PRECOMPUTED, events, 0, &table);
+  mt_validate(MT_NAIVE, events, 0, NULL, &naive);
+  mt_validate(MT_MEMOIZED, events, 0, NULL, &memo);
+  mt_validate(MT_MEMOIZED, events, 1000, NULL, &bounded);
+  mt_validate(MT_PRECOMPUTED, events, 0, NULL, &table);
 
   assert_true(naive.valid > events / 4 && naive.valid < events);
   const struct mt_validation *others[] = {&memo, &bounded, &table};
@@ -191,9 +191,37 @@ static void test_stream_is_deterministic(void **state)
   mt_make_rules(b);
   assert_memory_equal(a, b, sizeof a);
   struct mt_validation v1, v2;
-  mt_validate(MT_NAIVE, 1000, 0, &v1);
-  mt_validate(MT_NAIVE, 1000, 0, &v2);
+  mt_validate(MT_NAIVE, 1000, 0, NULL, &v1);
+  mt_validate(MT_NAIVE, 1000, 0, NULL, &v2);
   assert_int_equal(v1.checksum, v2.checksum);
+}
+
+/* A kept memo is handed over with every entry in it (the lesson's --keep-memo); the other
+ * variants have none to hand over. */
+static void test_validator_keeps_memo(void **state)
+{
+  (void)state;
+  const uint64_t events = 20000;
+  struct mt_validation kept, bounded, naive;
+  mt_memo *memo = (mt_memo *)&kept, *small = NULL, *none = (mt_memo *)&naive;
+  mt_validate(MT_MEMOIZED, events, 0, &memo, &kept);
+  mt_validate(MT_MEMOIZED, events, 500, &small, &bounded);
+  mt_validate(MT_NAIVE, events, 0, &none, &naive);
+  assert_non_null(memo);
+  assert_non_null(small);
+  assert_null(none);
+  struct mt_memo_stats now;
+  mt_memo_stats(memo, &now);
+  assert_int_equal(now.entries, kept.memo.misses);
+  assert_int_equal(now.hits, kept.memo.hits);
+  mt_memo_stats(small, &now);
+  assert_int_equal(now.entries, 500);
+  uint64_t verdict;
+  uint32_t r, x;
+  mt_event(events - 1, &r, &x);
+  assert_int_equal(mt_memo_get(small, (uint64_t)r * MT_VALUES + x, &verdict), 1);
+  mt_memo_free(memo);
+  mt_memo_free(small);
 }
 
 int main(void)
@@ -205,6 +233,7 @@ int main(void)
     cmocka_unit_test(test_memo_lru_eviction),
     cmocka_unit_test(test_rule_check_range),
     cmocka_unit_test(test_validator_variants_agree),
+    cmocka_unit_test(test_validator_keeps_memo),
     cmocka_unit_test(test_stream_is_deterministic),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
