@@ -61,6 +61,27 @@ in_place=$(json_field state_churn-in_place.llcap total_allocations)
 arithmetic=$(json_field state_churn-arithmetic.llcap total_allocations)
 [[ $copying -gt 1000000 && $in_place -lt 100 && $arithmetic -lt $in_place ]] ||
   fail "state_churn totals: copying $copying, in_place $in_place, arithmetic $arithmetic"
+# The README's exact figures: totals, and the allocation counts per line (its "ncalls" step):
+# the allocators, then the copying callers with --cumulative, then split per traceback.
+for f in "copying total_allocations 5869452" "copying total_bytes 251686320" \
+  "in_place total_allocations 52" "in_place total_bytes 6448" "arithmetic total_allocations 2" \
+  "arithmetic total_bytes 4304"; do
+  read -r v key want <<<"$f"
+  got=$(json_field "state_churn-$v.llcap" "$key")
+  [[ $got == "$want" ]] || fail "state_churn:$v: $key $got, README says $want"
+done
+"$LEAKLAB" report state_churn-copying.llcap --at allocations >"$tmp/alloc"
+"$LEAKLAB" report state_churn-copying.llcap --at allocations --cumulative --top 0 >"$tmp/alloc_cum"
+"$LEAKLAB" report state_churn-copying.llcap --at allocations --group-by traceback --top 0 >"$tmp/alloc_tb"
+for f in "alloc 84 234778" "alloc 75 5634672" "alloc_cum 166 4610800" "alloc_cum 104 234777" \
+  "alloc_cum 107 5634648" "alloc_cum 158 629325" "alloc_cum 178 629300" "alloc_tb 75 4426368" \
+  "alloc_tb 75 604152"; do
+  read -r file line count <<<"$f"
+  grep -q "/state_churn\.c:$line: size=[0-9.]* [KMG]*i*B, count=$count, " "$tmp/$file" ||
+    fail "copying --at allocations ($file): no state_churn.c:$line with count=$count: $(cat "$tmp/$file")"
+done
+[[ $(grep -c '/state_churn\.c:\(84\|75\): ' "$tmp/alloc") -eq 2 && $(grep -c ': size=' "$tmp/alloc") -eq 4 ]] ||
+  fail "copying --at allocations: not the four lines the README shows: $(cat "$tmp/alloc")"
 # One temporary per delay tried: the last scanner of the packet's world, freed right away.
 delay=$(sed -n 's/^first safe delay: \([0-9]*\)$/\1/p' "$tmp/out")
 "$LEAKLAB" report state_churn-copying.llcap --at temporary |

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# lesson_times.sh - tools/lesson_times.sh reproduces the tables the lessons quote: every column but the times, exactly; the times' orderings the READMEs draw conclusions from; the profiles' top entries.
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+# table FILE: the first Markdown table in FILE with its last two columns (time, ratio) cut off.
+table() {
+  awk '/^\|/ { on = 1; print; next } on { exit }' "$1" | sed -E 's/ [^|]* \| [^|]* \|$//'
+}
+# ms FILE ROW: the time column (ms) of the row starting "| ROW |".
+ms() {
+  awk -v row="| $2 |" 'index($0, row) == 1 { n = split($0, c, / \| /); v = c[n - 1]; sub(/ ms$/, "", v); print v; exit }' "$1"
+}
+# faster FILE SLOW FAST FACTOR: row SLOW took more than FACTOR times row FAST (ratios the READMEs
+# draw conclusions from, large enough to hold on a loaded machine).
+faster() {
+  local slow fast
+  slow=$(ms "$1" "$2")
+  fast=$(ms "$1" "$3")
+  [[ -n $slow && -n $fast ]] || { fail "$1: no time for '$2' or '$3': $(cat "$1")"; return; }
+  awk -v s="$slow" -v f="$fast" -v k="$4" 'BEGIN { exit !(s > k * f) }' ||
+    fail "$(basename "$1"): '$2' took $slow ms, not more than $4 x '$3' ($fast ms)"
+}
+
+# measure LESSON: runs the script once per row into $tmp/LESSON.md and compares the README's
+# block between its lesson_times markers with it, times aside. 1 when it could not run.
+measure() {
+  local lesson=$1 readme=$LL_SOURCE_DIR/scenarios/$1/README.md
+  LL_RUNS=1 "$LL_SOURCE_DIR/tools/lesson_times.sh" "$lesson" "$LL_BUILD_DIR" >"$tmp/$lesson.md" 2>"$tmp/err" ||
+    { fail "$lesson: tools/lesson_times.sh failed: $(tail -3 "$tmp/err")"; return 1; }
+  sed -n "/^<!-- lesson_times ${lesson}[: ]/,/^<!-- \/lesson_times -->/p" "$readme" >"$tmp/$lesson.readme"
+  [[ -s $tmp/$lesson.readme ]] || { fail "$lesson: README.md has no lesson_times block"; return 0; }
+  table "$tmp/$lesson.readme" >"$tmp/want"
+  table "$tmp/$lesson.md" >"$tmp/got"
+  [[ $(wc -l <"$tmp/want") -gt 2 ]] || fail "$lesson: README's lesson_times block has no table"
+  diff -u "$tmp/want" "$tmp/got" >"$tmp/diff" ||
+    fail "$lesson: the README's table differs from tools/lesson_times.sh's (times aside): $(cat "$tmp/diff")"
+}
+# sampled LESSON: perf record could sample the lesson's run here.
+sampled() { ! grep -q 'cannot sample' "$tmp/$1.md"; }
+
+# state_churn: copying is many times in_place, in_place many times arithmetic, and when perf
+# can sample, copying's time is mostly in libc's allocator.
+if measure state_churn; then
+  faster "$tmp/state_churn.md" copying in_place 3
+  faster "$tmp/state_churn.md" in_place arithmetic 3
+  if sampled state_churn; then
+    awk '/^\| share \| in \|/ { t = 1; next } t && /^\| [0-9]/ { print; exit }' "$tmp/state_churn.md" |
+      grep -q '| libc\.so\.6 |' || fail "state_churn: copying's time is not mostly in libc: $(cat "$tmp/state_churn.md")"
+  fi
+fi
+
+finish "lesson_times: ok"
