@@ -1,4 +1,4 @@
-/* preload_async.c - asynchronous recording: the program's thread queues events, a helper process applies them to the tracker. */
+/* preload_async.c - asynchronous recording: every thread queues events in its own ring, a helper process applies them to the tracker in their global order. */
 #include "preload_async.h"
 
 #include <errno.h>
@@ -20,22 +20,37 @@
 
 /*
  * Why: applying an event to the tracker (live table, interning, per-site sums, peak) is most of
- * what recording costs the program (bench/README.md, "The floor"). Here the program's thread
- * only appends the event to a ring in shared memory; a helper process forked at start applies
- * it to the tracker, whose whole state was moved to shared memory (ll__tracker_share). When the
- * recording ends (exit, _exit, a fatal signal, an exec that keeps recording) or the program
- * starts a second thread, the helper drains the ring and exits; from then on the program owns
- * the tracker again, records in its own thread as the synchronous recorder does, and writes
- * the capture as usual. The figures are the same either way: same events, same order, same
- * engine.
+ * what recording costs the program (bench/README.md, "The floor"). Here the program's threads
+ * only append events to rings in shared memory; a helper process forked at start applies them
+ * to the tracker, whose whole state was moved to shared memory (ll__tracker_share). When the
+ * recording ends (exit, _exit, a fatal signal, an exec that keeps recording) the helper applies
+ * what was queued and exits; from then on the program owns the tracker again and writes the
+ * capture as usual.
  *
- * - One producer: events go to the ring only while the process has one thread. glibc clears
- *   __libc_single_threaded in pthread_create before the second thread exists, and the first
- *   event that sees it cleared stops the helper before anything is recorded in-thread, so the
- *   ring needs no lock and no atomic read-modify-write; its head is published every
- *   PUBLISH_WORDS words (the helper reads it only after sleeping, see below).
- * - The helper sleeps SLEEP_NS whenever it has caught up and then takes the backlog in one batch:
- *   a helper that polls the head keeps pulling the ring's lines away from the program's core
+ * Exactness (docs/ARCHITECTURE.md, "Threads and the helper"): every event takes a number from
+ * one global sequence, at the point the synchronous recorder would take the tracker's lock: an
+ * allocation after the real allocator returned, a free before the real free, a realloc twice
+ * (its old block out before the real call, the new one in after it). The helper applies the
+ * events in that order, one number after the other. The order is one the events really had:
+ * if an event could only happen after another (a block freed by thread B after thread A
+ * allocated it and handed it over; an address handed out again after its free), the first one
+ * took its number before the second could start, and numbers come from one counter, whose
+ * values follow that order. So every figure, the peak included, is the one of that
+ * interleaving, the same the synchronous recorder's lock would have produced for it.
+ *
+ * - A ring per thread (a slot, handed to a thread at its first event and taken back once the
+ *   thread is gone): one producer per ring, no lock; a thread never waits for another one,
+ *   only for the helper when its own ring is full. More threads at once than slots share the
+ *   last slot under a lock. While the process has one thread the number is a plain increment
+ *   (glibc clears __libc_single_threaded before a second thread exists); after, one atomic add.
+ * - An event's first word is (number << 3 | tag), written last: the helper finds the event with
+ *   the next number at the front of some ring, reads the rest, then zeroes the words (a zero
+ *   word is an empty place), so no head pointer is published per event.
+ * - A number taken and never written (a thread that died inside leaklab) would stop the helper
+ *   forever: once later events wait behind it for 2 s (100 ms when stopping), it is skipped
+ *   and counted (ll__pl_async_holes; the capture is marked partial).
+ * - The helper sleeps SLEEP_NS whenever it has caught up and then takes the backlog in one
+ *   batch: a helper that polls keeps pulling the rings' lines away from the program's cores
  *   (bench/README.md measured 2.5x against 1.63x). After IDLE_NS without events it sleeps
  *   longer, and checks that the program still exists.
  * - The helper is not the program's child (double fork with _Fork: no atfork handler runs, and
@@ -46,35 +61,59 @@
  *   written with the process facts only, marked so (LL_CAP_F_HELPER_LOST), and leaklab says so.
  */
 
-#define RING_WORDS (1u << 18) /* 2 MiB of events: about 60,000 */
-#define RING_MASK (RING_WORDS - 1)
-#define PUBLISH_WORDS 64
+#define NSLOTS 64
+#define SHARED_SLOT (NSLOTS - 1) /* threads beyond the others' count, under g_shared_lock */
+#define RING_WORDS_MAX (1u << 17) /* 1 MiB per ring: about 30,000 events */
 #define SLEEP_NS 20000
 #define IDLE_NS 50000000 /* 50 ms without events: sleep 1 ms at a time, check the program */
+#define HOLE_NS 2000000000u
+#define HOLE_STOP_NS 100000000u
 
-/* Event tags, in the low 3 bits of the first word (recorded pointers are at least 8-aligned). */
-enum { EV_FREE = 1, EV_ALLOC1 = 2, EV_REALLOC = 3, EV_ALLOCN = 4 };
+/* Event tags, in the low 3 bits of the first word. */
+enum { EV_FREE = 1, EV_ALLOC1 = 2, EV_REALLOC = 3, EV_ALLOCN = 4, EV_RBEGIN = 5, EV_REND = 6 };
 
-typedef struct ring {
-  _Alignas(64) uint64_t head;   /* words written, published by the program */
-  _Alignas(64) uint64_t tail;   /* words applied, published by the helper */
-  _Alignas(64) int stop;        /* the program asks: drain, then exit */
-  int acked;                    /* the helper: drained and gone; the tracker is the program's */
-  int ready;                    /* the helper is running */
+typedef struct slot {
+  /* The producer's side (the owning thread; handed on with the slot, like the helper's side). */
+  _Alignas(64) int owner; /* tid; 0: free; -1: the shared slot */
+  int nlast;
+  uint64_t head;          /* words written */
+  uint64_t seen_tail;     /* the helper's tail as last read */
+  uintptr_t last[LL__PL_MAX_FRAMES]; /* the previous stack queued here */
+  _Alignas(64) uint64_t tail; /* words applied and cleared, published by the helper */
+  /* The helper's side. */
+  _Alignas(64) uint64_t ctail;
+  int h_nlast;
+  ll_realloc_token_t tok;
+  ll__tbcache_t cache;
+  uintptr_t h_last[LL__PL_MAX_FRAMES];
+  _Alignas(4096) uint64_t w[];
+} slot_t;
+
+typedef struct ctl {
+  _Alignas(64) uint64_t seq; /* the next number (the first is 1) */
+  _Alignas(64) int stop;     /* the program asks: apply every number below stop_seq, then exit */
+  int acked;                 /* the helper: done and gone; the tracker is the program's */
+  int ready;                 /* the helper is running */
   int helper_pid;
-  _Alignas(64) uint64_t w[RING_WORDS];
-} ring_t;
+  int nused;                 /* slots [0, nused) may hold events */
+  uint64_t stop_seq, holes;
+} ctl_t;
 
-int ll__pl_async_on;          /* events go to the ring (read by the hooks) */
-static ring_t *g_ring;
+int ll__pl_async_on;          /* events go to the rings (read by the hooks) */
+static ctl_t *g_ctl;
+static char *g_slots;         /* nslots slots of g_slot_bytes */
+static size_t g_slot_bytes;
+static uint64_t g_words, g_mask; /* ring size in words, a power of two */
 static int g_lost;            /* the helper died before it drained */
-static pid_t g_owner;         /* the process whose events the ring carries */
+static pid_t g_owner;         /* the process whose events the rings carry */
 static pthread_mutex_t g_stop_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t g_shared_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The program's side (only ever one thread writes these, see above). */
-static uint64_t p_head, p_published, p_tail;
-static uintptr_t p_last[LL__PL_MAX_FRAMES];
-static int p_nlast;
+/* This thread's slot (NULL until its first event) and its id. */
+static __thread slot_t *t_slot __attribute__((tls_model("initial-exec")));
+static __thread int t_tid __attribute__((tls_model("initial-exec")));
+
+static inline slot_t *slot_at(int i) { return (slot_t *)(g_slots + (size_t)i * g_slot_bytes); }
 
 static void nap(long ns) { nanosleep(&(struct timespec){0, ns}, NULL); }
 
@@ -111,82 +150,98 @@ static int pid_alive(pid_t pid) {
 
 /* ---- the helper ---------------------------------------------------------------------------- */
 
-static ll__tbcache_t h_cache;
-static uintptr_t h_last[LL__PL_MAX_FRAMES];
-static int h_nlast;
+static inline uint64_t rd(const slot_t *s, uint64_t at) { return s->w[at & g_mask]; }
 
-static inline uint64_t rd(uint64_t at) { return g_ring->w[at & RING_MASK]; }
-
-/* The stack of an ALLOCN or REALLOC event at `at` (its header word): new frames, then the
- * previous stack's last `keep`. It becomes h_last (*ips points there); when the depth is the
- * same, the kept frames are already in place and only the new ones are written. Returns the
+/* The stack of an event at `at` (its header word): new frames, then the previous stack's last
+ * `keep` (the slot's own previous stack). It becomes h_last (*ips points there). Returns the
  * words it took. */
-static uint64_t read_stack(uint64_t at, const uintptr_t **ips, int *n) {
-  uint64_t hdr = rd(at);
+static uint64_t read_stack(slot_t *s, uint64_t at, const uintptr_t **ips, int *n) {
+  uint64_t hdr = rd(s, at);
   int total = (int)(hdr & 0xffff), keep = (int)(hdr >> 16), fresh = total - keep;
-  if (total == h_nlast) {
-    for (int i = 0; i < fresh; i++) h_last[i] = (uintptr_t)rd(at + 1 + (uint64_t)i);
+  if (total == s->h_nlast) {
+    for (int i = 0; i < fresh; i++) s->h_last[i] = (uintptr_t)rd(s, at + 1 + (uint64_t)i);
   } else {
     uintptr_t tmp[LL__PL_MAX_FRAMES];
-    for (int i = 0; i < fresh; i++) tmp[i] = (uintptr_t)rd(at + 1 + (uint64_t)i);
-    for (int i = 0; i < keep; i++) tmp[fresh + i] = h_last[h_nlast - keep + i];
-    memcpy(h_last, tmp, (size_t)total * sizeof *tmp);
-    h_nlast = total;
+    for (int i = 0; i < fresh; i++) tmp[i] = (uintptr_t)rd(s, at + 1 + (uint64_t)i);
+    for (int i = 0; i < keep; i++) tmp[fresh + i] = s->h_last[s->h_nlast - keep + i];
+    memcpy(s->h_last, tmp, (size_t)total * sizeof *tmp);
+    s->h_nlast = total;
   }
-  *ips = h_last;
+  *ips = s->h_last;
   *n = total;
   return 1 + (uint64_t)fresh;
 }
 
-/* Apply the events in [tail, head); returns the new tail. */
-static uint64_t apply(uint64_t tail, uint64_t head) {
+static void publish_tail(slot_t *s) {
+  if (__atomic_load_n(&s->tail, __ATOMIC_RELAXED) != s->ctail)
+    __atomic_store_n(&s->tail, s->ctail, __ATOMIC_RELEASE);
+}
+
+/* Apply the event at the front of s (its first word is `h`), clear its words, move on. */
+static void apply_one(slot_t *s, uint64_t h) {
+  uint64_t at = s->ctail, len;
   uintptr_t ip;
   const uintptr_t *ips;
   int n;
-  uint64_t published = tail;
-  while (tail != head) {
-    uint64_t a = rd(tail);
-    void *p = (void *)(uintptr_t)(a & ~(uint64_t)7);
-    switch (a & 7) {
-    case EV_FREE:
-      ll_track_free(p);
-      tail += 1;
-      break;
-    case EV_ALLOC1:
-      ip = (uintptr_t)rd(tail + 3);
-      ll__track_alloc_ips_c(p, (size_t)rd(tail + 1), (size_t)rd(tail + 2), &ip, 1, &h_cache);
-      tail += 4;
-      break;
-    case EV_ALLOCN: {
-      size_t size = (size_t)rd(tail + 1), usable = (size_t)rd(tail + 2);
-      tail += 3 + read_stack(tail + 3, &ips, &n);
-      ll__track_alloc_ips_c(p, size, usable, ips, n, &h_cache);
-      break;
-    }
-    default: { /* EV_REALLOC: old, new, size, usable, stack */
-      ll_realloc_token_t tok;
-      void *q = (void *)(uintptr_t)rd(tail + 1);
-      size_t size = (size_t)rd(tail + 2), usable = (size_t)rd(tail + 3);
-      uint64_t used = read_stack(tail + 4, &ips, &n);
-      ll_track_realloc_begin(p, &tok);
-      ll__track_realloc_end_ips_c(&tok, q, size, usable, ips, n, &h_cache);
-      tail += 4 + used;
-      break;
-    }
-    }
-    if (tail - published >= RING_WORDS / 8) { /* a long batch: give the program room early */
-      __atomic_store_n(&g_ring->tail, tail, __ATOMIC_RELEASE);
-      published = tail;
-    }
+  void *p = (void *)(uintptr_t)rd(s, at + 1);
+  switch (h & 7) {
+  case EV_FREE:
+    ll_track_free(p);
+    len = 2;
+    break;
+  case EV_ALLOC1:
+    ip = (uintptr_t)rd(s, at + 4);
+    ll__track_alloc_ips_c(p, (size_t)rd(s, at + 2), (size_t)rd(s, at + 3), &ip, 1, &s->cache);
+    len = 5;
+    break;
+  case EV_ALLOCN:
+    len = 4 + read_stack(s, at + 4, &ips, &n);
+    ll__track_alloc_ips_c(p, (size_t)rd(s, at + 2), (size_t)rd(s, at + 3), ips, n, &s->cache);
+    break;
+  case EV_RBEGIN:
+    ll_track_realloc_begin(p, &s->tok);
+    len = 2;
+    break;
+  case EV_REND: /* new, size, usable, stack */
+    len = 4 + read_stack(s, at + 4, &ips, &n);
+    ll__track_realloc_end_ips_c(&s->tok, p, (size_t)rd(s, at + 2), (size_t)rd(s, at + 3), ips, n,
+                                &s->cache);
+    break;
+  default: { /* EV_REALLOC: old, new, size, usable, stack */
+    ll_realloc_token_t tok;
+    len = 5 + read_stack(s, at + 5, &ips, &n);
+    ll_track_realloc_begin(p, &tok);
+    ll__track_realloc_end_ips_c(&tok, (void *)(uintptr_t)rd(s, at + 2), (size_t)rd(s, at + 3),
+                                (size_t)rd(s, at + 4), ips, n, &s->cache);
+    break;
   }
-  __atomic_store_n(&g_ring->tail, tail, __ATOMIC_RELEASE);
-  return tail;
+  }
+  /* Cleared words are what "nothing here yet" looks like to the next lap. */
+  for (uint64_t i = 0; i < len; i++) s->w[(at + i) & g_mask] = 0;
+  s->ctail = at + len;
+  if (s->ctail - __atomic_load_n(&s->tail, __ATOMIC_RELAXED) >= g_words / 8) publish_tail(s);
 }
 
 static void helper_exit(void) __attribute__((noreturn));
 static void helper_exit(void) {
   syscall(SYS_exit_group, 0); /* no atexit handler, no stdio flush, none of our hooks */
   for (;;) pause();
+}
+
+/* The front word of every ring: which slot holds number `want`, or a number below it (one that
+ * was skipped as a hole and came after all: applied late rather than lost); -1: none. *later:
+ * some ring holds an event with a later number (so `want` is on its way, or a hole). */
+static int find(uint64_t want, int from, int *later) {
+  int n = __atomic_load_n(&g_ctl->nused, __ATOMIC_ACQUIRE);
+  *later = 0;
+  for (int k = 1; k <= n; k++) {
+    int i = (from + k) % n;
+    slot_t *s = slot_at(i);
+    uint64_t h = __atomic_load_n(&s->w[s->ctail & g_mask], __ATOMIC_ACQUIRE);
+    if (h != 0 && h >> 3 <= want) return i;
+    if (h != 0) *later = 1;
+  }
+  return -1;
 }
 
 static void helper_main(void) __attribute__((noreturn));
@@ -201,25 +256,47 @@ static void helper_main(void) {
     for (int fd = 0; fd < 4096; fd++) close(fd);
   prctl(PR_SET_NAME, "leaklab-helper", 0, 0, 0);
   pid_t owner = g_owner;
-  __atomic_store_n(&g_ring->helper_pid, (int)getpid(), __ATOMIC_RELAXED);
-  __atomic_store_n(&g_ring->ready, 1, __ATOMIC_RELEASE);
+  __atomic_store_n(&g_ctl->helper_pid, (int)getpid(), __ATOMIC_RELAXED);
+  __atomic_store_n(&g_ctl->ready, 1, __ATOMIC_RELEASE);
 
-  uint64_t tail = 0, idle_since = now_ns();
+  uint64_t next = 1, idle_since = now_ns(), stuck_since = 0;
+  int cur = 0;
   for (;;) {
-    uint64_t head = __atomic_load_n(&g_ring->head, __ATOMIC_ACQUIRE);
-    if (head != tail) {
-      tail = apply(tail, head);
-      idle_since = 0;
-      continue;
-    }
-    if (__atomic_load_n(&g_ring->stop, __ATOMIC_ACQUIRE)) {
-      /* The program published its last head before setting stop. */
-      head = __atomic_load_n(&g_ring->head, __ATOMIC_ACQUIRE);
-      if (head != tail) continue;
-      __atomic_store_n(&g_ring->acked, 1, __ATOMIC_RELEASE);
+    slot_t *s = slot_at(cur);
+    uint64_t h = __atomic_load_n(&s->w[s->ctail & g_mask], __ATOMIC_ACQUIRE);
+    int stopping = __atomic_load_n(&g_ctl->stop, __ATOMIC_ACQUIRE);
+    if (stopping && next >= __atomic_load_n(&g_ctl->stop_seq, __ATOMIC_ACQUIRE)) {
+      __atomic_store_n(&g_ctl->acked, 1, __ATOMIC_RELEASE);
       helper_exit();
     }
+    if (h != 0 && h >> 3 <= next) { /* the same thread again: the usual case */
+      apply_one(s, h);
+      if (h >> 3 == next) next++;
+      continue;
+    }
+    int later, i = find(next, cur, &later);
+    if (i >= 0) {
+      cur = i;
+      idle_since = stuck_since = 0;
+      continue;
+    }
+    /* Caught up, or `next` is still being written: let the producers have their rings back. */
+    int n = __atomic_load_n(&g_ctl->nused, __ATOMIC_ACQUIRE);
+    for (int k = 0; k < n; k++) publish_tail(slot_at(k));
     uint64_t t = now_ns();
+    if (later || stopping) { /* stopping: numbers below stop_seq are all taken */
+      if (stuck_since == 0) stuck_since = t;
+      if (t - stuck_since > (stopping ? HOLE_STOP_NS : HOLE_NS)) { /* never coming: skip it */
+        __atomic_store_n(&g_ctl->holes, g_ctl->holes + 1, __ATOMIC_RELEASE);
+        next++;
+        stuck_since = 0;
+        continue;
+      }
+      cpu_relax();
+      if (t - stuck_since > SLEEP_NS) nap(SLEEP_NS);
+      continue;
+    }
+    stuck_since = 0;
     if (idle_since == 0) idle_since = t;
     if (t - idle_since < IDLE_NS) {
       nap(SLEEP_NS);
@@ -232,12 +309,28 @@ static void helper_main(void) {
 
 /* ---- the program's side -------------------------------------------------------------------- */
 
-int ll__pl_async_start(void) {
-  g_ring = mmap(NULL, sizeof *g_ring, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (g_ring == MAP_FAILED) {
-    g_ring = NULL;
-    return -1;
-  }
+size_t ll__pl_async_reserve(void) {
+  return 4096 + (size_t)NSLOTS * (sizeof(slot_t) + RING_WORDS_MAX * sizeof(uint64_t));
+}
+
+int ll__pl_async_start(size_t ring_bytes) {
+  /* Smaller rings when the address space is tight (RLIMIT_AS), down to 64 KiB each. */
+  uint64_t words = RING_WORDS_MAX;
+  while (words > 8192 && 4096 + (size_t)NSLOTS * (sizeof(slot_t) + words * 8) > ring_bytes) words /= 2;
+  g_words = words;
+  g_mask = words - 1;
+  g_slot_bytes = sizeof(slot_t) + words * sizeof(uint64_t);
+  size_t len = 4096 + (size_t)NSLOTS * g_slot_bytes;
+  char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) return -1;
+  g_ctl = (ctl_t *)m;
+  g_slots = m + 4096;
+  g_ctl->seq = 1;
+  g_ctl->nused = 1;
+  slot_at(SHARED_SLOT)->owner = -1;
+  t_tid = (int)syscall(SYS_gettid);
+  slot_at(0)->owner = t_tid;
+  t_slot = slot_at(0);
   g_owner = getpid();
   pid_t mid = _Fork();
   if (mid == 0) {
@@ -248,21 +341,20 @@ int ll__pl_async_start(void) {
   while (waitpid(mid, NULL, 0) < 0 && errno == EINTR) {
   }
   /* Usually ready within a few microseconds; give up after 2 s (no helper). */
-  for (uint64_t t0 = now_ns(); !__atomic_load_n(&g_ring->ready, __ATOMIC_ACQUIRE);) {
+  for (uint64_t t0 = now_ns(); !__atomic_load_n(&g_ctl->ready, __ATOMIC_ACQUIRE);) {
     if (now_ns() - t0 > 2000000000u) goto fail;
     nap(SLEEP_NS);
   }
-  p_head = p_published = p_tail = 0;
-  p_nlast = 0;
   __atomic_store_n(&ll__pl_async_on, 1, __ATOMIC_RELEASE);
   return 0;
 fail:
-  /* A helper that starts after all finds stop set at once; the ring stays mapped for it. */
-  __atomic_store_n(&g_ring->stop, 1, __ATOMIC_RELEASE);
+  /* A helper that starts after all finds stop set at once; the rings stay mapped for it. */
+  __atomic_store_n(&g_ctl->stop, 1, __ATOMIC_RELEASE);
   return -1;
 }
 
 int ll__pl_async_lost(void) { return g_lost; }
+uint64_t ll__pl_async_holes(void) { return g_ctl != NULL ? __atomic_load_n(&g_ctl->holes, __ATOMIC_ACQUIRE) : 0; }
 
 static void helper_lost(void) {
   if (__atomic_exchange_n(&g_lost, 1, __ATOMIC_SEQ_CST)) return;
@@ -271,18 +363,37 @@ static void helper_lost(void) {
       "hold the process facts only\n");
 }
 
-static void publish(void) {
-  __atomic_store_n(&g_ring->head, p_head, __ATOMIC_RELEASE);
-  p_published = p_head;
+/* A slot for this thread: a free one, else one whose thread is gone (its events were all
+ * written: a thread leaves leaklab's code before it can end), else the shared one (NULL). */
+__attribute__((noinline)) static slot_t *claim_slot(void) {
+  if (t_tid == 0) t_tid = (int)syscall(SYS_gettid);
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < SHARED_SLOT; i++) {
+      slot_t *s = slot_at(i);
+      int o = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
+      if (pass == 0 ? o != 0 : o <= 0 || o == t_tid || syscall(SYS_tgkill, (int)g_owner, o, 0) == 0 || errno != ESRCH)
+        continue;
+      if (!__atomic_compare_exchange_n(&s->owner, &o, t_tid, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) continue;
+      int n = __atomic_load_n(&g_ctl->nused, __ATOMIC_RELAXED);
+      while (n <= i && !__atomic_compare_exchange_n(&g_ctl->nused, &n, i + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+      }
+      return t_slot = s;
+    }
+  }
+  int n = __atomic_load_n(&g_ctl->nused, __ATOMIC_RELAXED);
+  while (n < NSLOTS && !__atomic_compare_exchange_n(&g_ctl->nused, &n, NSLOTS, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+  }
+  return NULL; /* t_slot stays NULL: this thread tries again next time */
 }
 
-/* Wait for the helper to free `need` words; 0, or -1 when it died (it is checked every 10 ms). */
-static int wait_room(uint64_t need) {
-  publish();
+/* Wait for the helper to free `need` words of s; 0, or -1 when it is gone (checked every 10 ms):
+ * stopped normally (the event is dropped) or died. */
+static int wait_room(slot_t *s, uint64_t need) {
   uint64_t checked = now_ns();
   for (unsigned spins = 0;; spins++) {
-    p_tail = __atomic_load_n(&g_ring->tail, __ATOMIC_ACQUIRE);
-    if (p_head + need - p_tail <= RING_WORDS) return 0;
+    s->seen_tail = __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE);
+    if (s->head + need - s->seen_tail <= g_words) return 0;
+    if (__atomic_load_n(&g_ctl->acked, __ATOMIC_ACQUIRE)) return -1;
     if (spins < 64) {
       cpu_relax();
       continue;
@@ -291,14 +402,139 @@ static int wait_room(uint64_t need) {
     uint64_t t = now_ns();
     if (t - checked > 10000000) {
       checked = t;
-      if (!pid_alive(g_ring->helper_pid)) return -1;
+      if (!pid_alive(g_ctl->helper_pid) && !__atomic_load_n(&g_ctl->acked, __ATOMIC_ACQUIRE)) {
+        helper_lost();
+        __atomic_store_n(&ll__pl_async_on, 0, __ATOMIC_RELEASE);
+        return -1;
+      }
     }
   }
 }
 
+/* This thread's ring with room for `words`, locked when it is the shared one; NULL: drop the
+ * event (the helper is gone). */
+static inline slot_t *begin(uint64_t words, int *locked) {
+  slot_t *s = t_slot;
+  *locked = 0;
+  if (__builtin_expect(s == NULL, 0) && (s = claim_slot()) == NULL) {
+    pthread_mutex_lock(&g_shared_lock);
+    *locked = 1;
+    s = slot_at(SHARED_SLOT);
+  }
+  if (__builtin_expect(s->head + words - s->seen_tail <= g_words, 1) || wait_room(s, words) == 0) return s;
+  if (*locked) pthread_mutex_unlock(&g_shared_lock);
+  *locked = 0;
+  return NULL;
+}
+
+/* The next number: taken only once the event has room, so every number is written. */
+static inline uint64_t take_seq(void) {
+  if (__libc_single_threaded) {
+    uint64_t q = __atomic_load_n(&g_ctl->seq, __ATOMIC_RELAXED);
+    __atomic_store_n(&g_ctl->seq, q + 1, __ATOMIC_RELAXED);
+    return q;
+  }
+  return __atomic_fetch_add(&g_ctl->seq, 1, __ATOMIC_RELAXED);
+}
+
+static inline void put(slot_t *s, uint64_t *at, uint64_t x) { s->w[(*at)++ & g_mask] = x; }
+
+/* The event's first word, last: the helper may read it (and the words before) from now on. */
+static inline void end(slot_t *s, uint64_t at, int tag, int locked) {
+  uint64_t h = take_seq() << 3 | (uint64_t)tag;
+  __atomic_store_n(&s->w[s->head & g_mask], h, __ATOMIC_RELEASE);
+  s->head = at;
+  if (locked) pthread_mutex_unlock(&g_shared_lock);
+}
+
+/* The stack's header and the frames that differ from the previous stack queued in this ring
+ * (the common tail, towards main, is usually most of it). */
+static inline void put_stack(slot_t *s, uint64_t *at, const uintptr_t *ips, int n) {
+  int keep = 0;
+  while (keep < n && keep < s->nlast && ips[n - 1 - keep] == s->last[s->nlast - 1 - keep]) keep++;
+  put(s, at, (uint64_t)n | ((uint64_t)keep << 16));
+  for (int i = 0; i < n - keep; i++) put(s, at, ips[i]);
+  if (n == s->nlast) { /* the kept frames are in place already */
+    for (int i = 0; i < n - keep; i++) s->last[i] = ips[i];
+  } else {
+    memcpy(s->last, ips, (size_t)n * sizeof *ips);
+    s->nlast = n;
+  }
+}
+
+int ll__pl_async_alloc(void *p, size_t size, size_t usable, const uintptr_t *ips, int n) {
+  int locked;
+  slot_t *s = begin(5 + (uint64_t)n, &locked);
+  if (s == NULL) return ll__pl_async_active() ? 1 : 0;
+  uint64_t at = s->head + 1;
+  put(s, &at, (uintptr_t)p);
+  put(s, &at, size);
+  put(s, &at, usable);
+  if (n == 1) {
+    put(s, &at, ips[0]);
+  } else {
+    put_stack(s, &at, ips, n);
+  }
+  end(s, at, n == 1 ? EV_ALLOC1 : EV_ALLOCN, locked);
+  return 1;
+}
+
+int ll__pl_async_free(void *p) {
+  int locked;
+  slot_t *s = begin(2, &locked);
+  if (s == NULL) return ll__pl_async_active() ? 1 : 0;
+  uint64_t at = s->head + 1;
+  put(s, &at, (uintptr_t)p);
+  end(s, at, EV_FREE, locked);
+  return 1;
+}
+
+void ll__pl_async_realloc(void *old, void *q, size_t size, size_t usable, const uintptr_t *ips, int n) {
+  int locked;
+  slot_t *s = begin(6 + (uint64_t)n, &locked);
+  if (s == NULL) return;
+  uint64_t at = s->head + 1;
+  put(s, &at, (uintptr_t)old);
+  put(s, &at, (uintptr_t)q);
+  put(s, &at, size);
+  put(s, &at, usable);
+  put_stack(s, &at, ips, n);
+  end(s, at, EV_REALLOC, locked);
+}
+
+/* The shared slot stays locked from begin to end: the helper keeps one realloc token per ring. */
+static __thread int t_realloc_locked __attribute__((tls_model("initial-exec")));
+
+int ll__pl_async_realloc_begin(void *old) {
+  int locked;
+  slot_t *s = begin(2, &locked);
+  if (s == NULL) return ll__pl_async_active() ? 1 : 0;
+  uint64_t at = s->head + 1;
+  put(s, &at, (uintptr_t)old);
+  end(s, at, EV_RBEGIN, 0);
+  t_realloc_locked = locked;
+  return 1;
+}
+
+void ll__pl_async_realloc_end(void *q, size_t size, size_t usable, const uintptr_t *ips, int n) {
+  int locked = t_realloc_locked;
+  slot_t *s = locked ? slot_at(SHARED_SLOT) : t_slot;
+  t_realloc_locked = 0;
+  if (s->head + 5 + (uint64_t)n - s->seen_tail > g_words && wait_room(s, 5 + (uint64_t)n) != 0) {
+    if (locked) pthread_mutex_unlock(&g_shared_lock);
+    return;
+  }
+  uint64_t at = s->head + 1;
+  put(s, &at, (uintptr_t)q);
+  put(s, &at, size);
+  put(s, &at, usable);
+  put_stack(s, &at, ips, n);
+  end(s, at, EV_REND, locked);
+}
+
 int ll__pl_async_stop(int bounded) {
   if (!__atomic_load_n(&ll__pl_async_on, __ATOMIC_ACQUIRE)) return g_lost ? -1 : 0;
-  if (getpid() != g_owner) return 0; /* a forked child: the ring is its parent's */
+  if (getpid() != g_owner) return 0; /* a forked child: the rings are its parent's */
   int locked = 0;
   if (bounded) { /* a fatal signal: the lock may be this very thread's */
     for (int i = 0; i < 1000 && !locked; i++)
@@ -309,15 +545,16 @@ int ll__pl_async_stop(int bounded) {
     locked = 1;
   }
   if (__atomic_load_n(&ll__pl_async_on, __ATOMIC_ACQUIRE)) {
-    publish();
-    __atomic_store_n(&g_ring->stop, 1, __ATOMIC_RELEASE);
+    /* Every number below this one is applied; later ones are dropped. */
+    __atomic_store_n(&g_ctl->stop_seq, __atomic_fetch_add(&g_ctl->seq, 1, __ATOMIC_SEQ_CST), __ATOMIC_RELEASE);
+    __atomic_store_n(&g_ctl->stop, 1, __ATOMIC_RELEASE);
     uint64_t start = now_ns(), checked = start;
-    while (!__atomic_load_n(&g_ring->acked, __ATOMIC_ACQUIRE)) {
+    while (!__atomic_load_n(&g_ctl->acked, __ATOMIC_ACQUIRE)) {
       nap(SLEEP_NS);
       uint64_t t = now_ns();
       if (t - checked > 10000000) {
         checked = t;
-        if (!pid_alive(g_ring->helper_pid) && !__atomic_load_n(&g_ring->acked, __ATOMIC_ACQUIRE)) {
+        if (!pid_alive(g_ctl->helper_pid) && !__atomic_load_n(&g_ctl->acked, __ATOMIC_ACQUIRE)) {
           helper_lost();
           break;
         }
@@ -334,78 +571,3 @@ int ll__pl_async_stop(int bounded) {
 }
 
 void ll__pl_async_forget(void) { __atomic_store_n(&ll__pl_async_on, 0, __ATOMIC_RELEASE); }
-
-/* Room for an event of `words` words, or the helper is gone (recording has stopped). */
-static inline int room(uint64_t words) {
-  if (__builtin_expect(p_head + words - p_tail <= RING_WORDS, 1)) return 1;
-  if (wait_room(words) == 0) return 1;
-  helper_lost();
-  __atomic_store_n(&ll__pl_async_on, 0, __ATOMIC_RELEASE);
-  return 0;
-}
-
-static inline void put(uint64_t x) { g_ring->w[p_head++ & RING_MASK] = x; }
-
-static inline void done_event(void) {
-  if (p_head - p_published >= PUBLISH_WORDS) publish();
-}
-
-/* The stack's header and the frames that differ from the previous event's (the common tail,
- * towards main, is usually most of it). Room for 1 + n words must be there. */
-static inline void put_stack(const uintptr_t *ips, int n) {
-  int keep = 0;
-  while (keep < n && keep < p_nlast && ips[n - 1 - keep] == p_last[p_nlast - 1 - keep]) keep++;
-  put((uint64_t)n | ((uint64_t)keep << 16));
-  for (int i = 0; i < n - keep; i++) put(ips[i]);
-  if (n == p_nlast) { /* the kept frames are in place already */
-    for (int i = 0; i < n - keep; i++) p_last[i] = ips[i];
-  } else {
-    memcpy(p_last, ips, (size_t)n * sizeof *ips);
-    p_nlast = n;
-  }
-}
-
-int ll__pl_async_alloc(void *p, size_t size, size_t usable, const uintptr_t *ips, int n) {
-  if (__builtin_expect(!__libc_single_threaded || ((uintptr_t)p & 7) != 0, 0)) {
-    ll__pl_async_stop(0);
-    return 0;
-  }
-  if (n == 1) {
-    if (!room(4)) return 1;
-    put((uintptr_t)p | EV_ALLOC1);
-    put(size);
-    put(usable);
-    put(ips[0]);
-  } else {
-    if (!room(4 + (uint64_t)n)) return 1;
-    put((uintptr_t)p | EV_ALLOCN);
-    put(size);
-    put(usable);
-    put_stack(ips, n);
-  }
-  done_event();
-  return 1;
-}
-
-int ll__pl_async_free(void *p) {
-  if (__builtin_expect(!__libc_single_threaded || ((uintptr_t)p & 7) != 0, 0)) {
-    ll__pl_async_stop(0);
-    return 0;
-  }
-  if (!room(1)) return 1;
-  put((uintptr_t)p | EV_FREE);
-  done_event();
-  return 1;
-}
-
-/* No alignment check: the real realloc has just accepted `old` (a pointer it does not know
- * makes glibc abort), so it came from the allocator. */
-void ll__pl_async_realloc(void *old, void *q, size_t size, size_t usable, const uintptr_t *ips, int n) {
-  if (!room(5 + (uint64_t)n)) return;
-  put((uintptr_t)old | EV_REALLOC);
-  put((uintptr_t)q);
-  put(size);
-  put(usable);
-  put_stack(ips, n);
-  done_event();
-}

@@ -1,9 +1,12 @@
-/* preload_async.h - asynchronous recording: the program's thread queues events, a helper process applies them to the tracker. */
+/* preload_async.h - asynchronous recording: every thread queues events in its own ring, a helper process applies them to the tracker in their global order. */
 #ifndef LEAKLAB_PRELOAD_ASYNC_H
 #define LEAKLAB_PRELOAD_ASYNC_H
 /*
- * Contract: events go to the helper only while the process has one thread (one producer, no
- * lock); the first event that sees a second thread stops the helper and the caller records
+ * Contract: while the helper runs, every thread of the process queues its events in a ring of
+ * its own (no lock, no waiting for another thread); each event carries a number from one global
+ * sequence, and the helper applies them in that order, which is an order the events really
+ * happened in (see preload_async.c). The helper stops only when the recording ends (exit,
+ * _exit, a fatal signal, an exec that keeps recording); from then on the caller records
  * in-thread. If the helper dies, recording stops (the state becomes LL__PL_DONE) and
  * ll__pl_async_lost says so. Calls preload_state and the engine (see preload_state.h for the
  * modules' order).
@@ -13,26 +16,38 @@
 
 #pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */
 
-/* Nonzero while events go to the helper process (only ever while the process has one thread). */
+/* Nonzero while events go to the helper process. */
 extern int ll__pl_async_on;
 static inline int ll__pl_async_active(void) { return __atomic_load_n(&ll__pl_async_on, __ATOMIC_RELAXED); }
-/* After ll__tracker_share and ll_start: fork the helper; 0, or -1 (record synchronously). */
-int ll__pl_async_start(void);
-/* Hand an event to the helper: 1 when done (or dropped because recording just stopped), 0 when
- * the helper was stopped instead (a second thread exists, or a pointer the allocator cannot
- * have made) and the caller records in-thread. */
+/* After ll__tracker_share and ll_start, on the process's only thread: fork the helper; 0, or -1
+ * (record synchronously). `ring_bytes`: the address space the rings may take. */
+int ll__pl_async_start(size_t ring_bytes);
+/* The address space ll__pl_async_start reserves for its rings at most. */
+size_t ll__pl_async_reserve(void);
+/* Hand an event to the helper: 1 when queued (or dropped because recording is ending), 0 when
+ * the helper has stopped and the caller records in-thread. */
 int ll__pl_async_alloc(void *p, size_t size, size_t usable, const uintptr_t *ips, int n);
 int ll__pl_async_free(void *p);
-/* After the real realloc, only while the process has one thread (checked before the call). */
+/* realloc while the process has one thread: one event after the real realloc (nobody can reuse
+ * the old address in between). */
 void ll__pl_async_realloc(void *old, void *q, size_t size, size_t usable, const uintptr_t *ips, int n);
-/* Have the helper apply everything queued and exit; the tracker is this process's again. bounded:
- * from a fatal signal (give up after 2 s). 0, or -1 when the helper died first (the tracker
- * cannot be trusted; recording has stopped and the state is LL__PL_DONE). No-op when not async
- * or in a forked child. */
+/* realloc with several threads: begin before the real realloc (the old block leaves the tracker
+ * before another thread can be handed its address), end after it. begin returns 1 when queued
+ * (then end must follow), 0 when the caller records in-thread. */
+int ll__pl_async_realloc_begin(void *old);
+void ll__pl_async_realloc_end(void *q, size_t size, size_t usable, const uintptr_t *ips, int n);
+/* Have the helper apply everything queued so far and exit; the tracker is this process's again
+ * (events other threads queue meanwhile are dropped: the recording is ending). bounded: from a
+ * fatal signal (give up after 2 s). 0, or -1 when the helper died first (the tracker cannot be
+ * trusted; recording has stopped and the state is LL__PL_DONE). No-op when not async or in a
+ * forked child. */
 int ll__pl_async_stop(int bounded);
-/* A forked child: its parent's ring is not its own. */
+/* A forked child: its parent's rings are not its own. */
 void ll__pl_async_forget(void);
 int ll__pl_async_lost(void); /* the helper died before it drained */
+/* Events the helper skipped because a thread took a number and never wrote its event (it died
+ * inside leaklab, or the program ended while it was there): 0 in a whole recording. */
+uint64_t ll__pl_async_holes(void);
 
 #pragma GCC visibility pop
 

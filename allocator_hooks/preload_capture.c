@@ -135,7 +135,8 @@ int ll__pl_write_capture(int how, int sig, int partial) {
       .how = (uint32_t)how,
       .signal = sig,
       .flags = g_flags | (partial ? LL_CAP_F_PARTIAL : 0) |
-               (ll__pl_async_lost() ? LL_CAP_F_HELPER_LOST | LL_CAP_F_PARTIAL : 0),
+               (ll__pl_async_lost() ? LL_CAP_F_HELPER_LOST | LL_CAP_F_PARTIAL : 0) |
+               (ll__pl_async_holes() != 0 ? LL_CAP_F_PARTIAL : 0), /* events skipped */
       .frames = (uint32_t)ll__pl_stack_frames(),
       .unwind = (uint32_t)ll__pl_unwind_mode(),
   };

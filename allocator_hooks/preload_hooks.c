@@ -78,19 +78,32 @@ static inline void record_free(void *p) {
   errno = saved;
 }
 
-/* realloc through the helper: the event goes after the real call, which is safe because only
- * this thread exists (a second one would have stopped the helper before the call). */
-__attribute__((noinline)) static void *record_realloc_async(void *old, size_t size, void *fp) {
-  int g = ll__pl_guard_enter();
-  void *q = R.realloc(old, size);
+/* realloc through the helper. With one thread, one event after the real call (nobody can be
+ * handed the old address in between); with several, the old block leaves before the real call
+ * and the new one comes in after it, as under the synchronous recorder's begin/end. */
+__attribute__((noinline)) static int record_realloc_async(void *old, size_t size, void *fp, void **out) {
   int saved = errno;
+  int g = ll__pl_guard_enter();
+  int single = __libc_single_threaded;
+  if (!single && !ll__pl_async_realloc_begin(old)) {
+    ll__pl_guard_leave(g);
+    return 0; /* the helper has stopped: the caller records in-thread */
+  }
+  errno = saved;
+  void *q = R.realloc(old, size);
+  saved = errno;
   uintptr_t ips[ll__pl_stack_frames()];
   int n = q != NULL ? ll__pl_capture_stack(fp, ips) : 0;
-  ll__pl_async_realloc(old, q, size, q != NULL ? R.malloc_usable_size(q) : 0, ips, n);
+  size_t usable = q != NULL ? R.malloc_usable_size(q) : 0;
+  if (single)
+    ll__pl_async_realloc(old, q, size, usable, ips, n);
+  else
+    ll__pl_async_realloc_end(q, size, usable, ips, n);
   ll__pl_timeline_tick();
   ll__pl_guard_leave(g);
   errno = saved;
-  return q;
+  *out = q;
+  return 1;
 }
 
 /* realloc under the begin/end protocol: the old record comes out before the real call so a
@@ -98,18 +111,16 @@ __attribute__((noinline)) static void *record_realloc_async(void *old, size_t si
 __attribute__((noinline)) static void *record_realloc(void *old, size_t size, void *fp) {
   int saved = errno;
   ll_realloc_token_t tok;
+  void *q;
   if (ll__pl_async_active()) {
-    if (__libc_single_threaded) return record_realloc_async(old, size, fp);
-    int g = ll__pl_guard_enter();
-    ll__pl_async_stop(0); /* a second thread exists: record in-thread from now on */
-    ll__pl_guard_leave(g);
-    errno = saved;
+    if (record_realloc_async(old, size, fp, &q)) return q;
+    errno = saved; /* the helper stopped before the real call: record it here */
   }
   int g = ll__pl_guard_enter();
   int rec = ll__pl_recording();
   if (rec) ll_track_realloc_begin(old, &tok);
   errno = saved;
-  void *q = R.realloc(old, size);
+  q = R.realloc(old, size);
   saved = errno;
   if (rec) {
     uintptr_t ips[ll__pl_stack_frames()];

@@ -263,7 +263,7 @@ static void start(void) {
     ll__pl_say("leaklab: the tracker could not start; nothing is recorded\n");
     return;
   }
-  if (async && ll__pl_async_start() != 0 && async_forced())
+  if (async && ll__pl_async_start(ll__pl_async_reserve()) != 0 && async_forced())
     ll__pl_say("leaklab: --recorder async: the helper process could not start; recording in the program's threads\n");
   pthread_atfork(NULL, NULL, atfork_child);
   install_signal_handlers();
