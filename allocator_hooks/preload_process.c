@@ -34,9 +34,9 @@
  *   starts untraced. With LEAKLAB_FOLLOW_FORK=1 every child records into CAPTURE.<pid>.
  * The capture is written once: at exit (a destructor; ours runs after the program's own), at
  * _exit/_Exit, or from the handler of a fatal signal, which then re-raises it.
- * With a helper process (preload_async.c, LEAKLAB_RECORDER), every one of those ends, an exec
- * that keeps recording, and the program's second thread first have the helper drain and exit:
- * from then on the tracker is this process's, as without a helper.
+ * With a helper process (preload_async.c, LEAKLAB_RECORDER), every one of those ends and an
+ * exec that keeps recording first have the helper drain and exit: from then on the tracker is
+ * this process's, as without a helper.
  */
 
 static int g_written;      /* the capture was written (or is being written) */

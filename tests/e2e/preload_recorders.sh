@@ -42,7 +42,7 @@ kept = sum(1 for r in range(3000) if r % 7 == 0)
 assert sites.get(at("mix_shrink")) == kept and sites.get(at("mix_strdup")) == kept, (sites, kept)
 ' "$LL_SOURCE_DIR/tests/programs/recorder_probe.c" || fail "kept blocks miscounted"
 
-# ---- threads: the helper stops at the second thread, the figures stay exact ---------------------
+# ---- threads: every thread queues to the helper, the figures stay exact (e2e_preload_threads: more) ----
 for rec in sync async; do
   "$LEAKLAB" run --recorder $rec -o "$tmp/th_$rec.llcap" -- "$LL_PROGRAMS/threads_churn" 100000 \
     >/dev/null 2>&1 || fail "threads $rec"
