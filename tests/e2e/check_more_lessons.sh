@@ -37,6 +37,26 @@ done
 "$LEAKLAB" report chunked-chunked.llcap --at peak | grep -q 'chunked\.c:[0-9]*: size=32\.0 KiB, count=1,' ||
   fail "chunked:chunked: no 32 KiB buffer at the peak"
 
+# The README's "freeing early" solution, built as a student would (free each array once the next
+# step has used it, in a copy), prints exactly the check output the README shows from its FAIL.
+mkdir -p "$tmp/ck"
+cp "$LL_SOURCE_DIR"/scenarios/chunked/*.[ch] "$LL_SOURCE_DIR"/scenarios/common/scenario_args.[ch] "$tmp/ck/"
+awk '/^  free\((squares|indices)\);$/ { next } { print }
+     /^  square\(squares, indices, n\);$/ { print "  free(indices);" }
+     /^  invert\(inverses, squares, n\);$/ { print "  free(squares);" }' \
+  "$LL_SOURCE_DIR/scenarios/chunked/chunked.c" >"$tmp/ck/chunked.c"
+[[ $(grep -c 'free(' "$tmp/ck/chunked.c") -eq $(grep -c 'free(' "$LL_SOURCE_DIR/scenarios/chunked/chunked.c") ]] ||
+  fail "chunked: the freed-early copy does not move exactly two frees"
+gcc -O2 -g -fno-omit-frame-pointer -I"$tmp/ck" -o "$tmp/ck/chunked" "$tmp/ck/main.c" "$tmp/ck/chunked.c" \
+  "$tmp/ck/scenario_args.c" -lm || die "chunked: the freed-early copy does not build"
+run "$LEAKLAB" check --limit-memory "16 MiB" -- "$tmp/ck/chunked" --variant full
+[[ $status -eq 1 ]] || fail "chunked freed early: check exited $status, want 1"
+sed -n '/^FAIL: /,$p' "$tmp/err" | sed "s#$tmp/ck/#/tmp/ck/#g" >"$tmp/got"
+sed -n '/^   \$ leaklab check --limit-memory "16 MiB" -- \/tmp\/ck\/chunked/,/^   ```$/p' \
+  "$LL_SOURCE_DIR/scenarios/chunked/README.md" | sed -n '/^   FAIL: /,$p' | sed '/^   ```$/d; s/^   //' >"$tmp/want"
+[[ -s $tmp/want ]] || fail "chunked: no freed-early check output in the README"
+diff -u "$tmp/want" "$tmp/got" >"$tmp/diff" || fail "chunked freed early: README vs check: $(cat "$tmp/diff")"
+
 # ---- memo_tables: an unbounded memo against 32 MiB --------------------------------------------
 expect_fail memo_tables:memoized 32.0MiB mt_memo_put
 same_peak_twice memo_tables:memoized

@@ -22,11 +22,22 @@ faster() {
     fail "$(basename "$1"): '$2' took $slow ms, not more than $4 x '$3' ($fast ms)"
 }
 
-# measure LESSON: runs the script once per row into $tmp/LESSON.md and compares the README's
-# block between its lesson_times markers with it, times aside. 1 when it could not run.
+# within FILE ROW REF FACTOR: row ROW took less than FACTOR times row REF (no slower, give or take).
+within() {
+  local t ref
+  t=$(ms "$1" "$2")
+  ref=$(ms "$1" "$3")
+  [[ -n $t && -n $ref ]] || { fail "$1: no time for '$2' or '$3': $(cat "$1")"; return; }
+  awk -v t="$t" -v r="$ref" -v k="$4" 'BEGIN { exit !(t < k * r) }' ||
+    fail "$(basename "$1"): '$2' took $t ms, not less than $4 x '$3' ($ref ms)"
+}
+
+# measure LESSON RUNS: runs the script (RUNS timed runs per row: more where runs are cheap, for
+# steadier ratios on a loaded machine) into $tmp/LESSON.md and compares the README's block
+# between its lesson_times markers with it, times aside. 1 when it could not run.
 measure() {
   local lesson=$1 readme=$LL_SOURCE_DIR/scenarios/$1/README.md
-  LL_RUNS=1 "$LL_SOURCE_DIR/tools/lesson_times.sh" "$lesson" "$LL_BUILD_DIR" >"$tmp/$lesson.md" 2>"$tmp/err" ||
+  LL_RUNS=$2 "$LL_SOURCE_DIR/tools/lesson_times.sh" "$lesson" "$LL_BUILD_DIR" >"$tmp/$lesson.md" 2>"$tmp/err" ||
     { fail "$lesson: tools/lesson_times.sh failed: $(tail -3 "$tmp/err")"; return 1; }
   sed -n "/^<!-- lesson_times ${lesson}[: ]/,/^<!-- \/lesson_times -->/p" "$readme" >"$tmp/$lesson.readme"
   [[ -s $tmp/$lesson.readme ]] || { fail "$lesson: README.md has no lesson_times block"; return 0; }
@@ -41,13 +52,24 @@ sampled() { ! grep -q 'cannot sample' "$tmp/$1.md"; }
 
 # state_churn: copying is many times in_place, in_place many times arithmetic, and when perf
 # can sample, copying's time is mostly in libc's allocator.
-if measure state_churn; then
+if measure state_churn 3; then
   faster "$tmp/state_churn.md" copying in_place 3
   faster "$tmp/state_churn.md" in_place arithmetic 3
   if sampled state_churn; then
     awk '/^\| share \| in \|/ { t = 1; next } t && /^\| [0-9]/ { print; exit }' "$tmp/state_churn.md" |
       grep -q '| libc\.so\.6 |' || fail "state_churn: copying's time is not mostly in libc: $(cat "$tmp/state_churn.md")"
   fi
+fi
+
+# chunked: whole arrays are several times one 4,096-term chunk; the chunk's time is flat while
+# its buffer fits the L2 cache (1 MiB) and climbs once it outgrows the caches; streaming is the
+# fastest.
+if measure chunked 3; then
+  faster "$tmp/chunked.md" full "chunked | 4,096" 1.5
+  faster "$tmp/chunked.md" "chunked | 1,048,576" "chunked | 4,096" 1.2
+  faster "$tmp/chunked.md" "chunked | 5,000,000" "chunked | 4,096" 1.5
+  faster "$tmp/chunked.md" "chunked | 4,096" streaming 1.2
+  within "$tmp/chunked.md" "chunked | 131,072" "chunked | 4,096" 1.5
 fi
 
 finish "lesson_times: ok"
