@@ -4,8 +4,11 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/single_threaded.h>
 #include <unistd.h>
 
@@ -22,6 +25,13 @@
  * this thread is not already inside leaklab (the guard); frees are recorded before the real
  * free, so an address the allocator hands out again at once cannot be confused with the old
  * block. errno is what the real function left: recording saves and restores it.
+ *
+ * A signal handler that allocates while its thread is inside a hook's recording (the guard is
+ * LL__PL_GUARD_HOT) cannot record then: the tracker, the ring and the stack walker are halfway
+ * through the interrupted call. Its events go to a per-thread queue instead, with the stack the
+ * frame-pointer walk gives (async-signal-safe); the hook records them, in order, once its own
+ * call is done. A free queued so is done for real only then: the address cannot be handed out
+ * again before its record is gone.
  */
 
 /* ll__pl_is_shadowed's probe: set while it calls the first malloc in lookup order, and by our
@@ -37,6 +47,156 @@ static inline int should_record(void) { return ll__pl_recording() && !ll__pl_gua
 /* This thread's last stack and its traceback id: a hot allocation site skips interning. */
 static __thread ll__tbcache_t t_tbcache __attribute__((tls_model("initial-exec")));
 
+/* ---- the queue of signal handlers' events --------------------------------------------------- */
+
+#define PEND_EVENTS 16384 /* handlers' events during one interrupted recording (the async
+                            * recorder may wait milliseconds for room in its ring); mapped
+                            * lazily, pages touched as used */
+#define PEND_FRAMES 32
+enum { PEND_ALLOC = 1, PEND_FREE = 2, PEND_REALLOC = 3 };
+typedef struct pend_ev {
+  int kind, n;
+  void *p, *q; /* the block (realloc: the old one and q, the new) */
+  size_t size, usable;
+  uintptr_t ips[PEND_FRAMES];
+} pend_ev_t;
+typedef struct pend {
+  uint32_t n; /* slots taken; a handler takes one with a compare-and-swap (handlers nest) */
+  pend_ev_t ev[PEND_EVENTS];
+} pend_t;
+/* Mapped by the first handler that needs it on this thread (mmap is async-signal-safe). */
+static __thread pend_t *t_pend __attribute__((tls_model("initial-exec")));
+/* Handlers' allocations the queue had no room for: counted untracked by the next drain. */
+static uint64_t g_pend_lost, g_pend_lost_bytes;
+
+static pend_ev_t *pend_slot(void) {
+  pend_t *q = __atomic_load_n(&t_pend, __ATOMIC_RELAXED);
+  if (q == NULL) {
+    void *m = mmap(NULL, sizeof *q, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    pend_t *none = NULL; /* a nested handler may have mapped one meanwhile */
+    if (__atomic_compare_exchange_n(&t_pend, &none, (pend_t *)m, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+      q = m;
+    } else {
+      munmap(m, sizeof *q);
+      q = none;
+    }
+  }
+  uint32_t i = __atomic_load_n(&q->n, __ATOMIC_RELAXED);
+  do {
+    if (i >= PEND_EVENTS) return NULL;
+  } while (!__atomic_compare_exchange_n(&q->n, &i, i + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+  return &q->ev[i];
+}
+
+static inline int pend_wanted(void) { return ll__pl_guard == LL__PL_GUARD_HOT && ll__pl_recording(); }
+
+/* A handler's new block (also realloc's, with old). */
+__attribute__((noinline)) static void pend_alloc(int kind, void *old, void *p, size_t size, void *fp) {
+  int saved = errno;
+  pend_ev_t *e = pend_slot();
+  if (e == NULL) {
+    if (p != NULL) {
+      __atomic_add_fetch(&g_pend_lost, 1, __ATOMIC_RELAXED);
+      __atomic_add_fetch(&g_pend_lost_bytes, size, __ATOMIC_RELAXED);
+    }
+  } else {
+    e->kind = kind;
+    e->p = kind == PEND_REALLOC ? old : p;
+    e->q = p;
+    e->size = size;
+    e->usable = p != NULL ? R.malloc_usable_size(p) : 0;
+    e->n = p != NULL ? ll__pl_capture_stack_fp(fp, e->ips, PEND_FRAMES) : 0;
+  }
+  errno = saved;
+}
+
+/* A handler's free: 1 when queued (the drain frees it), 0 when the caller frees it now. */
+__attribute__((noinline)) static int pend_free(void *p) {
+  int saved = errno;
+  pend_ev_t *e = pend_slot();
+  errno = saved;
+  if (e == NULL) return 0; /* its record stays until the address is handed out again */
+  e->kind = PEND_FREE;
+  e->p = p;
+  e->n = 0;
+  return 1;
+}
+
+static void pend_apply(pend_ev_t *e) {
+  int rec = ll__pl_recording();
+  if (e->kind == PEND_FREE) {
+    if (rec && (!ll__pl_async_active() || !ll__pl_async_free(e->p))) ll_track_free(e->p);
+    R.free(e->p);
+  } else if (rec && e->kind == PEND_ALLOC) {
+    if (!ll__pl_async_active() || !ll__pl_async_alloc(e->q, e->size, e->usable, e->ips, e->n))
+      ll__track_alloc_ips_c(e->q, e->size, e->usable, e->ips, e->n, &t_tbcache);
+  } else if (rec) {
+    /* The real realloc is done: with several threads, another may have been handed the old
+     * address since (then its record goes instead; rare, a handler's realloc mid-recording). */
+    if (ll__pl_async_active() && __libc_single_threaded) {
+      ll__pl_async_realloc(e->p, e->q, e->size, e->usable, e->ips, e->n);
+    } else if (ll__pl_async_active() && ll__pl_async_realloc_begin(e->p)) {
+      ll__pl_async_realloc_end(e->q, e->size, e->usable, e->ips, e->n);
+    } else {
+      ll_realloc_token_t tok;
+      ll_track_realloc_begin(e->p, &tok);
+      ll__track_realloc_end_ips_c(&tok, e->q, e->size, e->usable, e->ips, e->n, &t_tbcache);
+    }
+  }
+  if (rec) ll__pl_timeline_tick();
+}
+
+/* Record what handlers queued on this thread, in order, and do their frees; called with the
+ * guard clear. Signals are held off meanwhile: a handler's allocation must not interrupt the
+ * real free of a block a handler gave back (the allocator is not reentrant, and without us
+ * that free would have been done by the handler itself, not by the code it interrupted). */
+__attribute__((noinline)) static void pend_drain(void) {
+  pend_t *q = t_pend;
+  int saved = errno;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  ll__pl_guard = LL__PL_GUARD_HOT;
+  uint32_t n = __atomic_load_n(&q->n, __ATOMIC_SEQ_CST);
+  for (uint32_t k = 0; k < n; k++) pend_apply(&q->ev[k]);
+  __atomic_store_n(&q->n, 0, __ATOMIC_SEQ_CST);
+  /* With the helper, the tracker is its own: the count waits for the end (ll__pl_hooks_end). */
+  if (!ll__pl_async_active()) ll__pl_hooks_end();
+  ll__pl_guard = 0;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = saved;
+}
+
+void ll__pl_hooks_end(void) {
+  uint64_t lost = __atomic_exchange_n(&g_pend_lost, 0, __ATOMIC_RELAXED);
+  uint64_t lost_bytes = __atomic_exchange_n(&g_pend_lost_bytes, 0, __ATOMIC_RELAXED);
+  if (lost != 0) ll__track_untracked(lost, lost_bytes);
+}
+
+static inline int pend_queued(void) {
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  pend_t *q = t_pend;
+  return __builtin_expect(q != NULL && __atomic_load_n(&q->n, __ATOMIC_RELAXED) != 0, 0);
+}
+
+/* Enter a hook's recording: HOT once this thread's stack is known (before, the walk may still
+ * call pthread_getattr_np, which allocates). A handler that interrupted the thread just as it
+ * left a recording, before it drained, records its own events directly: what is queued goes
+ * first, so the order stays the program's. */
+static inline int enter_hot(void) {
+  int saved = ll__pl_guard;
+  if (saved == 0 && pend_queued()) pend_drain();
+  ll__pl_guard = ll__pl_stack_known > 0 ? LL__PL_GUARD_HOT : 1;
+  return saved;
+}
+
+/* Leave it; at the outermost level, record what handlers queued meanwhile. */
+static inline void leave_hot(int saved) {
+  ll__pl_guard_leave(saved);
+  if (saved == 0 && pend_queued()) pend_drain();
+}
+
 /* Out of line: its variable-length array stays out of the hooks' frames. The stack walk starts
  * at the hook's frame, which `fp` is. */
 __attribute__((noinline)) static void record_alloc_deep(void *p, size_t size, void *fp) {
@@ -51,7 +211,7 @@ __attribute__((noinline)) static void record_alloc_deep(void *p, size_t size, vo
  * helper process while there is one (preload_async.c), else to the tracker in this thread. */
 static inline void record_alloc(void *p, size_t size, void *fp) {
   int saved = errno;
-  int g = ll__pl_guard_enter();
+  int g = enter_hot();
   if (ll__pl_recording()) {
     if (ll__pl_stack_is_one()) { /* --frames 1: the caller's address, no walk, no VLA */
       uintptr_t ip = ((uintptr_t *)fp)[1];
@@ -63,18 +223,18 @@ static inline void record_alloc(void *p, size_t size, void *fp) {
     }
     ll__pl_timeline_tick();
   }
-  ll__pl_guard_leave(g);
+  leave_hot(g);
   errno = saved;
 }
 
 static inline void record_free(void *p) {
   int saved = errno;
-  int g = ll__pl_guard_enter();
+  int g = enter_hot();
   if (ll__pl_recording()) {
     if (!ll__pl_async_active() || !ll__pl_async_free(p)) ll_track_free(p);
     ll__pl_timeline_tick();
   }
-  ll__pl_guard_leave(g);
+  leave_hot(g);
   errno = saved;
 }
 
@@ -83,10 +243,10 @@ static inline void record_free(void *p) {
  * and the new one comes in after it, as under the synchronous recorder's begin/end. */
 __attribute__((noinline)) static int record_realloc_async(void *old, size_t size, void *fp, void **out) {
   int saved = errno;
-  int g = ll__pl_guard_enter();
+  int g = enter_hot();
   int single = __libc_single_threaded;
   if (!single && !ll__pl_async_realloc_begin(old)) {
-    ll__pl_guard_leave(g);
+    leave_hot(g);
     return 0; /* the helper has stopped: the caller records in-thread */
   }
   errno = saved;
@@ -100,7 +260,7 @@ __attribute__((noinline)) static int record_realloc_async(void *old, size_t size
   else
     ll__pl_async_realloc_end(q, size, usable, ips, n);
   ll__pl_timeline_tick();
-  ll__pl_guard_leave(g);
+  leave_hot(g);
   errno = saved;
   *out = q;
   return 1;
@@ -116,7 +276,7 @@ __attribute__((noinline)) static void *record_realloc(void *old, size_t size, vo
     if (record_realloc_async(old, size, fp, &q)) return q;
     errno = saved; /* the helper stopped before the real call: record it here */
   }
-  int g = ll__pl_guard_enter();
+  int g = enter_hot();
   int rec = ll__pl_recording();
   if (rec) ll_track_realloc_begin(old, &tok);
   errno = saved;
@@ -129,12 +289,20 @@ __attribute__((noinline)) static void *record_realloc(void *old, size_t size, vo
                                 &t_tbcache);
     ll__pl_timeline_tick();
   }
-  ll__pl_guard_leave(g);
+  leave_hot(g);
   errno = saved;
   return q;
 }
 
 #define HOOK_FP __builtin_frame_address(0)
+
+/* A handler's realloc while its thread records: done now, recorded by the drain (a realloc
+ * that fails changes nothing; realloc(p, 0) that frees is queued as what it is). */
+__attribute__((noinline)) static void *pend_realloc(void *old, size_t size, void *fp) {
+  void *q = R.realloc(old, size);
+  if (q != NULL || (size == 0 && old != NULL)) pend_alloc(PEND_REALLOC, old, q, size, fp);
+  return q;
+}
 
 LL__PL_EXPORT void *malloc(size_t size) {
   if (!RESOLVED()) {
@@ -146,13 +314,18 @@ LL__PL_EXPORT void *malloc(size_t size) {
     record_alloc(p, size, HOOK_FP);
   else if (t_probing)
     t_probe_hit = 1; /* ll__pl_is_shadowed's probe reached us */
+  else if (__builtin_expect(p != NULL && pend_wanted(), 0))
+    pend_alloc(PEND_ALLOC, NULL, p, size, HOOK_FP);
   return p;
 }
 
 LL__PL_EXPORT void free(void *ptr) {
   if (ptr == NULL || ll__pl_is_boot(ptr)) return; /* the boot pool is never given back */
   if (!RESOLVED()) ll__pl_resolve();
-  if (should_record()) record_free(ptr);
+  if (should_record())
+    record_free(ptr);
+  else if (__builtin_expect(pend_wanted(), 0) && pend_free(ptr))
+    return; /* freed once its record is gone */
   R.free(ptr);
 }
 
@@ -168,6 +341,7 @@ LL__PL_EXPORT void *calloc(size_t n, size_t size) {
   void *p = R.calloc(n, size);
   /* A non-NULL result means n * size did not overflow. */
   if (p != NULL && should_record()) record_alloc(p, n * size, HOOK_FP);
+  else if (__builtin_expect(p != NULL && pend_wanted(), 0)) pend_alloc(PEND_ALLOC, NULL, p, n * size, HOOK_FP);
   return p;
 }
 
@@ -192,6 +366,7 @@ LL__PL_EXPORT void *realloc(void *old, size_t size) {
     ll__pl_resolve();
   }
   if (old != NULL && ll__pl_is_boot(old)) return boot_realloc(old, size, HOOK_FP);
+  if (__builtin_expect(pend_wanted(), 0)) return pend_realloc(old, size, HOOK_FP);
   if (!should_record()) return R.realloc(old, size);
   return record_realloc(old, size, HOOK_FP);
 }
@@ -209,6 +384,7 @@ LL__PL_EXPORT void *reallocarray(void *old, size_t n, size_t size) {
     ll__pl_resolve();
   }
   if (old != NULL && ll__pl_is_boot(old)) return boot_realloc(old, total, HOOK_FP);
+  if (__builtin_expect(pend_wanted(), 0)) return pend_realloc(old, total, HOOK_FP);
   if (!should_record()) return R.realloc(old, total);
   return record_realloc(old, total, HOOK_FP);
 }
@@ -217,6 +393,7 @@ LL__PL_EXPORT int posix_memalign(void **memptr, size_t alignment, size_t size) {
   if (!RESOLVED()) ll__pl_resolve();
   int rc = R.posix_memalign(memptr, alignment, size);
   if (rc == 0 && should_record()) record_alloc(*memptr, size, HOOK_FP);
+  else if (__builtin_expect(rc == 0 && pend_wanted(), 0)) pend_alloc(PEND_ALLOC, NULL, *memptr, size, HOOK_FP);
   return rc;
 }
 
@@ -225,6 +402,7 @@ LL__PL_EXPORT void *aligned_alloc(size_t alignment, size_t size) {
   /* Old allocators without aligned_alloc: memalign has the same contract for valid input. */
   void *p = R.aligned_alloc != NULL ? R.aligned_alloc(alignment, size) : R.memalign(alignment, size);
   if (p != NULL && should_record()) record_alloc(p, size, HOOK_FP);
+  else if (__builtin_expect(p != NULL && pend_wanted(), 0)) pend_alloc(PEND_ALLOC, NULL, p, size, HOOK_FP);
   return p;
 }
 
@@ -235,6 +413,7 @@ LL__PL_EXPORT void *memalign(size_t alignment, size_t size) {
   }
   void *p = R.memalign(alignment, size);
   if (p != NULL && should_record()) record_alloc(p, size, HOOK_FP);
+  else if (__builtin_expect(p != NULL && pend_wanted(), 0)) pend_alloc(PEND_ALLOC, NULL, p, size, HOOK_FP);
   return p;
 }
 
@@ -244,6 +423,7 @@ LL__PL_EXPORT void *valloc(size_t size) {
   if (!RESOLVED()) ll__pl_resolve();
   void *p = R.memalign((size_t)sysconf(_SC_PAGESIZE), size);
   if (p != NULL && should_record()) record_alloc(p, size, HOOK_FP);
+  else if (__builtin_expect(p != NULL && pend_wanted(), 0)) pend_alloc(PEND_ALLOC, NULL, p, size, HOOK_FP);
   return p;
 }
 
@@ -258,6 +438,7 @@ LL__PL_EXPORT void *pvalloc(size_t size) {
   if (rounded == 0) rounded = page;
   void *p = R.memalign(page, rounded);
   if (p != NULL && should_record()) record_alloc(p, size, HOOK_FP);
+  else if (__builtin_expect(p != NULL && pend_wanted(), 0)) pend_alloc(PEND_ALLOC, NULL, p, size, HOOK_FP);
   return p;
 }
 

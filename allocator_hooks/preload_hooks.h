@@ -14,6 +14,11 @@
  * would never be called. */
 int ll__pl_is_shadowed(void);
 
+/* At the end, once the tracker is this process's (after ll__pl_async_stop) and before the
+ * capture: count as untracked the signal handlers' allocations the per-thread queues had no
+ * room for (counted at once when recording in-thread). */
+void ll__pl_hooks_end(void);
+
 #pragma GCC visibility pop
 
 #endif

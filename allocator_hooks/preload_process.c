@@ -76,6 +76,7 @@ static void finish(int how, int sig) {
   int was_async = ll__pl_async_active();
   int lost = ll__pl_async_stop(how == LL_CAP_END_SIGNAL) != 0;
   int inside = lost || (ll__pl_guard && !was_async);
+  if (!inside) ll__pl_hooks_end();
   int consistent = quiesce(inside);
   int g = ll__pl_guard_enter();
   ll__pl_scan_from = (uintptr_t)__builtin_frame_address(0);
@@ -245,6 +246,10 @@ static void start(void) {
   if (v != NULL && strcmp(v, "1") == 0) flags |= LL_CAP_F_NATIVE;
   ll__pl_capture_set_flags(flags);
   ll__pl_stack_config(mode, frames);
+  /* The main thread's stack now: finding it reads /proc/self/maps (milliseconds, allocating),
+   * and a signal handler's allocations while a hook does that could not be recorded. */
+  uintptr_t stack_lo, stack_hi;
+  (void)ll__pl_stack_bounds(&stack_lo, &stack_hi);
   ll__pl_modules_refresh();
 
   ll__read_cmdline(program, sizeof program);

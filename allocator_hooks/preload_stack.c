@@ -245,6 +245,10 @@ static inline int is_own_caller(uintptr_t ip) {
   return 1;
 }
 
+int ll__pl_capture_stack_fp(void *hook_fp, uintptr_t *ips, int max) {
+  return fp_walk(hook_fp, ips, max < g_frames ? max : g_frames);
+}
+
 int ll__pl_capture_stack(void *hook_fp, uintptr_t *ips) {
   uintptr_t *frame = hook_fp;
   if (__builtin_expect(t_stack_known == 0, 0)) find_stack(); /* the exit scan's registry too */

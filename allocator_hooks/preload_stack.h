@@ -22,6 +22,10 @@ int ll__pl_unwind_mode(void);
  * (__builtin_frame_address(0) of the interposed function); ips[0] is the caller of malloc.
  * Returns the number written (<= the configured depth). */
 int ll__pl_capture_stack(void *hook_fp, uintptr_t *ips);
+/* The frame-pointer walk alone, at most `max` frames (and the configured depth), for a signal
+ * handler's allocation while this thread's recording was interrupted (libunwind is not
+ * reentrant); this thread's stack must be known (ll__pl_stack_known > 0). */
+int ll__pl_capture_stack_fp(void *hook_fp, uintptr_t *ips, int max);
 /* Nonzero when a stack is always just the hook's return address and the calling thread needs
  * nothing more (--frames 1 with the frame-pointer or auto walk, this thread's stack bounds
  * found): the hooks then read it themselves. Same result as ll__pl_capture_stack. */

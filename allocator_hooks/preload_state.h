@@ -59,6 +59,11 @@ static inline int ll__pl_guard_enter(void) {
   return saved;
 }
 static inline void ll__pl_guard_leave(int saved) { ll__pl_guard = saved; }
+/* The guard's value while a hook records the program's own call (stack walk, tracker, ring),
+ * where nothing of leaklab allocates through malloc: an allocation seen then can only come from
+ * a signal handler that interrupted the recording, and is queued for the hook to record when it
+ * is done (preload_hooks.c) rather than dropped. */
+#define LL__PL_GUARD_HOT 2
 
 /* ---- whole-process state ---------------------------------------------------------------------- */
 enum {

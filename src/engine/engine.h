@@ -30,6 +30,10 @@ void ll__track_realloc_end_ips_c(ll_realloc_token_t *tok, void *new_ptr, size_t 
                                  size_t usable, const uintptr_t *ips, int nip,
                                  ll__tbcache_t *cache);
 
+/* Count allocations the caller could not record (the preload's queue for signal handlers was
+ * full) as untracked: `count` blocks of `bytes` in all. No-op when not tracing. */
+void ll__track_untracked(uint64_t count, uint64_t bytes);
+
 /* The preload's exit and crash path: stop every thread from entering the tracker by holding its
  * lock (waiting at most wait_ms for a thread inside to leave); this thread's queries (snapshots,
  * counters) then run without taking the lock. 1 when held, 0 when another thread kept the lock

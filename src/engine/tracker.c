@@ -278,6 +278,16 @@ void ll_track_free(void *ptr) {
   rec_unlock(locked);
 }
 
+void ll__track_untracked(uint64_t count, uint64_t bytes) {
+  if (!is_tracing_fast() || count == 0) return;
+  int locked = rec_lock();
+  if (is_tracing_locked()) {
+    T.untracked_allocs += count;
+    T.untracked_bytes += bytes;
+  }
+  rec_unlock(locked);
+}
+
 /* ---- realloc ------------------------------------------------------------------------------- */
 
 /* Never 0 (0 means "no record"), whatever the epoch. */

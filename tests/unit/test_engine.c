@@ -580,6 +580,21 @@ static void test_untracked(void **state) {
   assert_int_equal(c.live_blocks, live);
 }
 
+/* Blocks the caller could not record (the preload's queue for signal handlers was full) are
+ * counted as untracked, and only while tracing. */
+static void test_untracked_counted(void **state) {
+  (void)state;
+  ll__track_untracked(2, 300); /* not tracing: nothing */
+  ll_start(1);
+  ll__track_untracked(2, 300);
+  ll__track_untracked(0, 0);
+  ll_counters_t c;
+  ll_get_counters(&c);
+  assert_int_equal(c.untracked_allocations, 2);
+  assert_int_equal(c.untracked_bytes, 300);
+  assert_int_equal(c.total_allocations, 0);
+}
+
 /* ---- temporaries, histogram ------------------------------------------------------------- */
 
 static void test_temporary(void **state) {
@@ -842,6 +857,7 @@ static void test_tracker_memory(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_errors, teardown),
+      cmocka_unit_test_teardown(test_untracked_counted, teardown),
       cmocka_unit_test_teardown(test_start_validation, teardown),
       cmocka_unit_test_teardown(test_stop_start, teardown),
       cmocka_unit_test_teardown(test_current_peak, teardown),
