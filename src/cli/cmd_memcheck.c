@@ -1,4 +1,4 @@
-/* cmd_memcheck.c - `leaklab memcheck`: valgrind memcheck's leak summary beside leaklab's leaks. */
+/* cmd_memcheck.c - `leaklab memcheck`: valgrind memcheck's leak kinds beside leaklab's exit scan (its kinds per line) and leaks. */
 #include "cli.h"
 
 #include <inttypes.h>
@@ -20,7 +20,31 @@ typedef struct leaks {
   ll_snapshot_t *snap; /* the leaks view (or the end view when the capture has none) */
   ll_stats_t *stats;
   uint64_t bytes, blocks, peak;
+  ll__reach_load_t reach; /* the exit scan: found when the capture has one */
 } leaks_t;
+
+/* The exit scan's kinds were laid out in memcheck's order: one index for both. */
+_Static_assert(LL_REACH_KINDS == LL__MC_KINDS, "leaklab's leak kinds are memcheck's four");
+
+/* leaklab's bytes and blocks of one kind at file:line (the line of the program's own code each
+ * traceback is attributed to, as memcheck's record is); 0 when no traceback is there. */
+static int kind_at(const ll__reach_load_t *rl, const char *file, unsigned line, int kind,
+                   uint64_t *bytes, uint64_t *blocks) {
+  int found = 0;
+  *bytes = *blocks = 0;
+  if (!rl->found || file == NULL || file[0] == '\0') return 0;
+  const ll_snapshot_t *end = rl->info.end;
+  for (size_t i = 0; i < end->ntraces; i++) {
+    const ll_traceback_t *tb = end->traces[i].traceback;
+    if (tb == NULL || tb->nframe == 0) continue;
+    const ll_frame_t *fr = &tb->frames[0];
+    if (fr->lineno != line || strcmp(ll__base_name(fr->filename), ll__base_name(file)) != 0) continue;
+    *bytes += rl->info.traces[i].bytes[kind];
+    *blocks += rl->info.traces[i].blocks[kind];
+    found = 1;
+  }
+  return found;
+}
 
 static int read_leaks(const char *path, leaks_t *lk) {
   ll_capture_t *cap = NULL;
@@ -43,23 +67,55 @@ static int read_leaks(const char *path, leaks_t *lk) {
     lk->blocks += lk->snap->traces[i].count;
   }
   lk->peak = lk->snap->peak_bytes;
-  return 0;
+  /* Own-code attribution, as the loss records are attributed (memcheck_xml.h). */
+  return ll__load_reach(path, 0, &lk->reach);
 }
 
 /* ---- output ------------------------------------------------------------------------------ */
 
 static void print_report(const char *label, ll__memcheck_t *mc, const leaks_t *lk, size_t top) {
   char a[32], b[32], line[1024];
+  const ll__reach_load_t *rl = &lk->reach;
   printf("[ memcheck vs leaklab: %s ]\n", label);
-  printf("  %-30s %14s %10s\n", "memcheck's LEAK SUMMARY", "bytes", "blocks");
-  for (int k = 0; k < LL__MC_KINDS; k++) {
-    ll_format_size(a, sizeof a, (double)mc->bytes[k], 0);
-    printf("  %-30s %14s %10" PRIu64 "   (%" PRIu64 " B)\n", ll__memcheck_kind_name[k], a, mc->blocks[k],
-           mc->bytes[k]);
+  if (rl->found) {
+    /* Both sides' four kinds: memcheck's LEAK SUMMARY and leaklab's exit scan. */
+    printf("  %-18s %14s %10s %14s   | %14s %10s %14s\n", "leak kind", "memcheck", "blocks", "bytes",
+           "leaklab", "blocks", "bytes");
+    int same = 1;
+    for (int k = 0; k < LL__MC_KINDS; k++) {
+      ll_format_size(a, sizeof a, (double)mc->bytes[k], 0);
+      ll_format_size(b, sizeof b, (double)rl->info.total.bytes[k], 0);
+      printf("  %-18s %14s %10" PRIu64 " %14" PRIu64 "   | %14s %10" PRIu64 " %14" PRIu64 "\n",
+             ll__memcheck_kind_name[k], a, mc->blocks[k], mc->bytes[k], b,
+             rl->info.total.blocks[k], rl->info.total.bytes[k]);
+      same &= mc->bytes[k] == rl->info.total.bytes[k] && mc->blocks[k] == rl->info.total.blocks[k];
+    }
+    /* Whole-program totals can differ where the lines agree: memcheck runs libc's
+     * __libc_freeres at exit, which frees libc's own buffers that leaklab sees live. */
+    if (same) {
+      puts("  memcheck and leaklab agree on all four kinds");
+    } else {
+      uint64_t mb = 0, mn = 0, lb = 0, ln = 0;
+      for (int k = 0; k < LL__MC_KINDS; k++) {
+        mb += mc->bytes[k], mn += mc->blocks[k];
+        lb += rl->info.total.bytes[k], ln += rl->info.total.blocks[k];
+      }
+      printf("  the totals differ (leaklab %+" PRId64 " B in %+" PRId64 " blocks): memcheck frees "
+             "libc's own memory at exit (--run-libc-freeres), leaklab sees it live; the loss "
+             "records below compare the program's lines\n",
+             (int64_t)(lb - mb), (int64_t)(ln - mn));
+    }
+  } else {
+    printf("  %-30s %14s %10s\n", "memcheck's LEAK SUMMARY", "bytes", "blocks");
+    for (int k = 0; k < LL__MC_KINDS; k++) {
+      ll_format_size(a, sizeof a, (double)mc->bytes[k], 0);
+      printf("  %-30s %14s %10" PRIu64 "   (%" PRIu64 " B)\n", ll__memcheck_kind_name[k], a,
+             mc->blocks[k], mc->bytes[k]);
+    }
   }
   if (mc->other_errors > 0)
     printf("  (memcheck also reported %" PRIu64 " errors that are not leaks)\n", mc->other_errors);
-  if (lk->snap != NULL) {
+  if (lk->snap != NULL && !rl->found) {
     ll_format_size(a, sizeof a, (double)lk->bytes, 0);
     printf("  %-30s %14s %10" PRIu64 "   (%" PRIu64 " B)\n",
            lk->snap->at == LL_AT_LEAKS ? "leaklab: never freed (leaks)" : "leaklab: live at exit",
@@ -76,9 +132,23 @@ static void print_report(const char *label, ll__memcheck_t *mc, const leaks_t *l
   for (size_t i = 0; i < shown; i++) {
     const ll__mc_record_t *r = &mc->records[i];
     ll_format_size(a, sizeof a, (double)r->bytes, 0);
-    printf("%s: size=%s, count=%" PRIu64 " (%s)", r->place, a, r->blocks, ll__memcheck_kind_name[r->kind]);
+    printf("%s: size=%s, count=%" PRIu64 " (%s", r->place, a, r->blocks, ll__memcheck_kind_name[r->kind]);
+    if (r->indirect > 0) {
+      ll_format_size(b, sizeof b, (double)r->indirect, 0);
+      printf(", and %s indirectly lost it points to", b);
+    }
+    putchar(')');
     uint64_t size, count;
-    if (lk->stats != NULL) {
+    if (rl->found) {
+      /* The same line's blocks of the same kind, by leaklab's scan. */
+      if (kind_at(rl, r->file, r->line, r->kind, &size, &count)) {
+        ll_format_size(b, sizeof b, (double)size, 0);
+        printf("   | leaklab: size=%s, count=%" PRIu64 "%s", b, count,
+               size == r->bytes && count == r->blocks ? "" : " (differs)");
+      } else {
+        fputs("   | leaklab: -", stdout);
+      }
+    } else if (lk->stats != NULL) {
       if (ll__valgrind_leaklab_at(lk->stats, r->file, r->line, &size, &count)) {
         ll_format_size(b, sizeof b, (double)size, 0);
         printf("   | leaklab: size=%s, count=%" PRIu64, b, count);
@@ -156,13 +226,14 @@ cleanup:
   ll__memcheck_free(&mc);
   ll_stats_free(lk.stats);
   ll_snapshot_free(lk.snap);
+  ll__reach_load_free(&lk.reach);
   return ll__valgrind_end(&v, status);
 }
 
 const ll__verb_t ll__verb_memcheck = {
     "memcheck",
     "(SCENARIO[:VARIANT] | -- PROGRAM [ARGS...]) [OPTIONS]",
-    "run under valgrind memcheck; its leak summary beside leaklab's leaks for the same program",
+    "run under valgrind memcheck; its leak kinds beside leaklab's, per line, for the same program",
     "usage: leaklab memcheck SCENARIO[:VARIANT] [--scale F] [-o DIR] [--top N] [--allocator NAME]\n"
     "       leaklab memcheck [-o DIR] [--top N] [--allocator NAME] -- PROGRAM [ARGS...]\n"
     "       leaklab memcheck --xml MEMCHECK_XML [--capture CAPTURE] [--top N]\n"
@@ -170,9 +241,15 @@ const ll__verb_t ll__verb_memcheck = {
     "Runs the program under valgrind memcheck (--leak-check=full --show-leak-kinds=all\n"
     "--xml=yes), keeps memcheck.xml under reports/NAME/, records the same program with\n"
     "'leaklab run', and prints memcheck's leak summary (definitely, indirectly, possibly lost,\n"
-    "still reachable: bytes and blocks) and its loss records beside leaklab's leaks. When\n"
-    "memcheck finds nothing definitely lost but memory was kept to the end, it explains why:\n"
-    "memory still pointed to at exit (a cache) is \"still reachable\", not a leak to memcheck.\n"
+    "still reachable: bytes and blocks) beside the same four kinds from leaklab's exit scan,\n"
+    "and each loss record beside leaklab's blocks of that kind at that line. A definitely\n"
+    "lost record counts only its own blocks' bytes (memcheck's \"direct\"); what they point to\n"
+    "is counted once, as indirectly lost, as memcheck's summary counts it. memcheck frees\n"
+    "libc's own buffers at exit (--run-libc-freeres), so the totals may differ by those while\n"
+    "the program's lines agree. A capture without the exit scan is compared with leaklab's\n"
+    "leaks instead. When memcheck finds nothing definitely lost but memory was kept to the\n"
+    "end, it explains why: memory still pointed to at exit (a cache) is \"still reachable\",\n"
+    "not a leak to memcheck.\n"
     "\n"
     "options:\n"
     "  --scale F          lessons only: shrink the problem, 0 < F <= 1\n"

@@ -105,6 +105,29 @@ static void attribute(const char *stack, const char *end, ll__mc_record_t *r) {
   }
 }
 
+/* "64 (32 direct, 32 indirect) bytes in 1 blocks are ...": the direct and indirect parts, with
+ * valgrind's thousands separators; 0 when the text has no such split (no indirect bytes). */
+static int direct_split(const char *text, uint64_t *direct, uint64_t *indirect) {
+  const char *p = strchr(text, '(');
+  uint64_t v[2] = {0, 0};
+  static const char *const word[2] = {" direct, ", " indirect)"};
+  if (p == NULL) return 0;
+  p++;
+  for (int i = 0; i < 2; i++) {
+    if (*p < '0' || *p > '9') return 0;
+    for (; (*p >= '0' && *p <= '9') || *p == ','; p++)
+      if (*p != ',') {
+        if (v[i] > (UINT64_MAX - 9) / 10) return 0;
+        v[i] = v[i] * 10 + (uint64_t)(*p - '0');
+      }
+    if (strncmp(p, word[i], strlen(word[i])) != 0) return 0;
+    p += strlen(word[i]);
+  }
+  *direct = v[0];
+  *indirect = v[1];
+  return 1;
+}
+
 static int push(ll__memcheck_t *mc, const ll__mc_record_t *r) {
   if (mc->nrecords == mc->cap) {
     size_t ncap = mc->cap ? mc->cap * 2 : 32;
@@ -156,6 +179,17 @@ int ll__memcheck_parse_buffer(const char *buf, size_t len, ll__memcheck_t *mc, c
       *what = ": a leak record without its sizes";
       rc = LL_ECORRUPT;
       goto fail;
+    }
+    char text[512] = "";
+    uint64_t direct, indirect;
+    if (xml_text(p, e, "text", text, sizeof text) && direct_split(text, &direct, &indirect)) {
+      if (direct + indirect != r.bytes) {
+        *what = ": a leak record whose direct and indirect bytes do not add up";
+        rc = LL_ECORRUPT;
+        goto fail;
+      }
+      r.bytes = direct;
+      r.indirect = indirect;
     }
     const char *stack = memmem(p, (size_t)(e - p), "<stack>", 7);
     if (stack != NULL)

@@ -21,14 +21,18 @@ extern const char *const ll__memcheck_kind_name[LL__MC_KINDS];
  * libraries (leaklab's own-code rule), or to the first frame when every frame is one of those. */
 typedef struct ll__mc_record {
   int kind; /* LL__MC_* */
-  uint64_t bytes, blocks;
+  /* The record's own blocks' bytes (memcheck's "direct"); <leakedbytes> also counts the bytes
+   * of the blocks they alone point to ("N (D direct, I indirect) bytes"), which memcheck
+   * reports again as indirectly lost: kept apart in `indirect`, so nothing counts twice. */
+  uint64_t bytes, indirect, blocks;
   char place[256]; /* "file.c:12", "fn (in libfoo.so)", "fn" or "???" */
   char file[128];  /* the frame's file (base name, as valgrind gives it), "" when unknown */
   unsigned line;   /* 0 when unknown */
 } ll__mc_record_t;
 
 typedef struct ll__memcheck {
-  uint64_t bytes[LL__MC_KINDS], blocks[LL__MC_KINDS]; /* summed over the records of each kind */
+  /* Summed over the records of each kind (direct bytes): memcheck's own LEAK SUMMARY. */
+  uint64_t bytes[LL__MC_KINDS], blocks[LL__MC_KINDS];
   uint64_t other_errors; /* errors that are not leaks: invalid reads, ... */
   ll__mc_record_t *records; /* in file order */
   size_t nrecords, cap;

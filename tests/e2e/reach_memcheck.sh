@@ -117,6 +117,19 @@ $(cat "$T/diff")"
 $(cat "$T/diff")"
   done
 done
+# `leaklab memcheck` itself: memcheck's summary (a definitely lost record's indirect bytes are
+# not counted twice) and each loss record of the program beside leaklab's kind at that line.
+"$LEAKLAB" memcheck -o "$T/verb" --top 0 -- "$P" >"$T/verb.out" 2>"$T/verb.err" ||
+  fail "leaklab memcheck: $(tail -3 "$T/verb.err")"
+grep -q "^  memcheck and leaklab agree on all four kinds$" "$T/verb.out" ||
+  fail "leaklab memcheck: the kinds' totals: $(head -8 "$T/verb.out")"
+n=$(grep -c "^reach_kinds.c:[0-9]*: size=.*| leaklab: size=" "$T/verb.out" || true)
+[ "$n" -ge 10 ] || fail "leaklab memcheck: $n loss records with leaklab's figures: $(cat "$T/verb.out")"
+grep "^reach_kinds.c:" "$T/verb.out" | grep -v "^reach_kinds.c:$PC:" | grep -q "differs\|leaklab: -" &&
+  fail "leaklab memcheck: lines differ: $(grep "^reach_kinds.c:" "$T/verb.out")"
+grep -q "(definitely lost, and [0-9]* B indirectly lost it points to)" "$T/verb.out" ||
+  fail "leaklab memcheck: no record names its indirect bytes: $(cat "$T/verb.out")"
+
 # --retainers: every line of the lost tree names its holder line, reachable ones their root.
 "$LEAKLAB" report "$T/sync.llcap" --at end --retainers --top 0 >"$T/ret.txt" || fail "--retainers"
 grep -q "reach_kinds.c:65 <- 1 block held by reach_kinds.c:63 <- held by reach_kinds.c:62$" "$T/ret.txt" ||

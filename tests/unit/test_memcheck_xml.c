@@ -32,8 +32,9 @@ static void test_real_file(void **state) {
   assert_null(what);
   assert_int_equal(mc.nrecords, 5);
   assert_int_equal(mc.other_errors, 1);
-  /* memcheck's <leakedbytes> of a definitely lost block counts what it points to (indirect). */
-  assert_int_equal(mc.bytes[LL__MC_DEFINITE], 56 + 64);
+  /* memcheck's <leakedbytes> of a definitely lost block counts what it points to (its text says
+   * "64 (32 direct, 32 indirect)"): the summary counts the direct part only, as memcheck's. */
+  assert_int_equal(mc.bytes[LL__MC_DEFINITE], 56 + 32);
   assert_int_equal(mc.blocks[LL__MC_DEFINITE], 2);
   assert_int_equal(mc.bytes[LL__MC_INDIRECT], 32);
   assert_int_equal(mc.bytes[LL__MC_POSSIBLE], 64);
@@ -45,15 +46,22 @@ static void test_real_file(void **state) {
   assert_int_equal(r->bytes, 56);
   assert_string_equal(r->file, "leaks.cc");
   assert_int_equal(r->line, 10);
+  assert_int_equal(r->indirect, 0);
+  r = find(&mc, "leaks.cc:14");
+  assert_int_equal(r->kind, LL__MC_DEFINITE);
+  assert_int_equal(r->bytes, 32);
+  assert_int_equal(r->indirect, 32);
   assert_int_equal(find(&mc, "leaks.cc:17")->kind, LL__MC_REACHABLE);
   assert_int_equal(find(&mc, "leaks.cc:18")->kind, LL__MC_POSSIBLE);
   assert_int_equal(find(&mc, "leaks.cc:15")->kind, LL__MC_INDIRECT);
   ll__memcheck_sort(&mc);
   assert_int_equal(mc.records[0].bytes, 100);
   assert_int_equal(mc.records[mc.nrecords - 1].bytes, 32);
-  /* 64 B twice: the definitely lost one first, by kind. */
-  assert_int_equal(mc.records[1].kind, LL__MC_DEFINITE);
-  assert_int_equal(mc.records[2].kind, LL__MC_POSSIBLE);
+  /* 100, 64, 56, then 32 B twice: the definitely lost one first, by kind. */
+  assert_int_equal(mc.records[1].kind, LL__MC_POSSIBLE);
+  assert_int_equal(mc.records[2].bytes, 56);
+  assert_int_equal(mc.records[3].kind, LL__MC_DEFINITE);
+  assert_int_equal(mc.records[4].kind, LL__MC_INDIRECT);
   ll__memcheck_free(&mc);
   assert_null(mc.records);
 }
@@ -116,6 +124,14 @@ static void test_malformed(void **state) {
     assert_non_null(strstr(what, "without its sizes"));
     assert_null(mc.records);
   }
+  /* A direct/indirect split that does not add up to <leakedbytes>. */
+  assert_int_equal(parse_text(DOC("<error><kind>Leak_DefinitelyLost</kind><xwhat><text>64 (32 direct, "
+                                  "31 indirect) bytes in 1 blocks are definitely lost</text>"
+                                  "<leakedbytes>64</leakedbytes><leakedblocks>1</leakedblocks>"
+                                  "</xwhat></error>"), &mc, &what),
+                   LL_ECORRUPT);
+  assert_non_null(strstr(what, "do not add up"));
+  assert_null(mc.records);
   /* Not memcheck XML at all. */
   assert_int_equal(parse_text("hello\n", &mc, &what), LL_ETRUNC);
   assert_int_equal(parse_text("", &mc, &what), LL_ETRUNC);
@@ -125,6 +141,16 @@ static void test_small_cases(void **state) {
   (void)state;
   ll__memcheck_t mc;
   const char *what;
+  /* valgrind's thousands separators in the split. */
+  assert_int_equal(parse_text(DOC("<error><kind>Leak_DefinitelyLost</kind><xwhat><text>1,234,567 "
+                                  "(1,000,000 direct, 234,567 indirect) bytes in 10 blocks are "
+                                  "definitely lost</text><leakedbytes>1234567</leakedbytes>"
+                                  "<leakedblocks>10</leakedblocks></xwhat></error>"), &mc, &what),
+                   0);
+  assert_int_equal(mc.records[0].bytes, 1000000);
+  assert_int_equal(mc.records[0].indirect, 234567);
+  assert_int_equal(mc.bytes[LL__MC_DEFINITE], 1000000);
+  ll__memcheck_free(&mc);
   /* No errors at all: a clean program. */
   assert_int_equal(parse_text(DOC("<status><state>FINISHED</state></status>\n"), &mc, &what), 0);
   assert_int_equal(mc.nrecords, 0);
