@@ -30,6 +30,7 @@ typedef struct html_load {
   size_t nmoment, nsnap;
   ll_html_point_t *points;
   ll_html_stage_t *chain;
+  ll__reach_load_t reach; /* the exit scan, own-code attribution (the page's kinds and chains) */
 } html_load_t;
 
 static void html_load_free(html_load_t *h) {
@@ -40,6 +41,7 @@ static void html_load_free(html_load_t *h) {
   for (size_t i = 0; i < h->nsnap; i++) ll_snapshot_free(h->snaps[i]);
   free(h->points);
   free(h->chain);
+  ll__reach_load_free(&h->reach);
   if (h->arena != NULL) ll__arena_free(h->arena);
 }
 
@@ -238,6 +240,9 @@ int ll__emit_html(const char *file, const ll_capture_t *cap, unsigned mask,
     if (limits->flags & LL_CAP_BUDGET_LEAKS) in.leak_limit_bytes = &limits->limit_leaks;
   }
   in.min_share = HTML_MIN_SHARE;
+  /* The exit scan's kinds and chains, attributed as the own-code trees are. */
+  if ((status = ll__load_reach(file, 0, &h.reach)) != 0) goto cleanup;
+  if (h.reach.found) in.reach = &h.reach.info;
 
   if ((f = ll__open_output(ra->output)) == NULL) {
     status = LL__EXIT_RUNTIME;

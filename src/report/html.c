@@ -7,6 +7,7 @@
 
 #include "html_assets.h"
 #include "json.h"
+#include "retainers.h"
 
 /* ---- frame names: one entry per distinct (function, file, line) across every tree ---------- */
 
@@ -396,6 +397,54 @@ static void emit_histogram(FILE *out, const ll_html_input_t *in) {
   fputc(']', out);
 }
 
+static void kinds_arrays(FILE *out, const ll_reach_kinds_t *k) {
+  fprintf(out, "[%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "],[%" PRIu64 ",%" PRIu64 ",%" PRIu64
+               ",%" PRIu64 "]",
+          k->bytes[0], k->bytes[1], k->bytes[2], k->bytes[3], k->blocks[0], k->blocks[1],
+          k->blocks[2], k->blocks[3]);
+}
+
+/* The exit scan per line: its kinds, and the chain that holds it (the page colours the lines
+ * and flamegraph frames of the moments at exit by kind, and shows the chain of a line). */
+static int emit_reach(FILE *out, const ll_html_input_t *in, names_t *nm) {
+  if (in->reach == NULL) {
+    fputs("\"reach\":null", out);
+    return 0;
+  }
+  ll__retain_t *rt = ll__retain_build(in->reach, LL_GROUP_LINENO);
+  char *chain = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&chain, &len);
+  int rc = rt == NULL || mem == NULL ? LL_ENOMEM : 0, first = 1;
+  fputs("\"reach\":{\"total\":[", out);
+  kinds_arrays(out, &in->reach->total);
+  fputs("],\"lines\":[", out);
+  for (size_t k = 0; rc == 0 && k < ll__retain_count(rt); k++) {
+    const ll_frame_t *f = ll__retain_frame(rt, k);
+    uint32_t name;
+    if (f == NULL) continue;
+    if ((rc = names_get(nm, f, &name)) != 0) break;
+    rewind(mem);
+    ll__retain_chain(mem, rt, k);
+    fputc('\0', mem);
+    if (fflush(mem) != 0) {
+      rc = LL_ENOMEM;
+      break;
+    }
+    fprintf(out, "%s[%" PRIu32 ",", first ? "" : ",", name);
+    kinds_arrays(out, ll__retain_kinds(rt, k));
+    fputc(',', out);
+    ll__json_string(out, chain, 1);
+    fputc(']', out);
+    first = 0;
+  }
+  fputs("]}", out);
+  if (mem != NULL) fclose(mem);
+  free(chain);
+  ll__retain_free(rt);
+  return rc;
+}
+
 int ll__report_html(FILE *out, const ll_html_input_t *in) {
   names_t nm = {0};
   int rc;
@@ -428,6 +477,8 @@ int ll__report_html(FILE *out, const ll_html_input_t *in) {
   emit_histogram(out, in);
   fputc(',', out);
   if ((rc = emit_moments(out, in, &nm)) != 0) goto cleanup;
+  fputc(',', out);
+  if ((rc = emit_reach(out, in, &nm)) != 0) goto cleanup;
   /* Last: the names every tree above points into. */
   fputs(",\"frames\":[", out);
   for (size_t i = 0; i < nm.n; i++) {

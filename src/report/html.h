@@ -25,7 +25,14 @@
  *               trees: {own: {callers, inverted}, native: {callers, inverted} | null},
  *               lines: [[file, line, function, size, count, usable], ...]  (every line, largest
  *                      first: lineno statistics of the default attribution)}],
- *    histogram: [{lo, hi (inclusive), count, bytes}]  (non-empty buckets of every allocation)}
+ *    histogram: [{lo, hi (inclusive), count, bytes}]  (non-empty buckets of every allocation),
+ *    reach: {total: [bytes[4], blocks[4]],
+ *            lines: [[frame, bytes[4], blocks[4], chain], ...]} | null
+ *           (the exit scan, when the capture has one: memcheck's four kinds in its order -
+ *           definitely, indirectly, possibly lost, still reachable - for the whole program and
+ *           per line of the program's own code, frame an index into frames (the same index the
+ *           trees use for that line), chain what holds the line up to its root, as --retainers
+ *           prints it, "" when nothing does)}
  * A tree node is an array, [name, bytes (its whole subtree), blocks, [children, largest first]]
  * (no children: three items), name an index into frames or, for the root ("<at>") and merged
  * nodes, a string: arrays keep a 50k-traceback capture's page about half the size of objects. "callers" trees go from the
@@ -84,6 +91,7 @@ typedef struct ll_html_input {
   size_t nbucket;
   const ll_html_moment_t *moments;
   size_t nmoment;
+  const ll_reach_info_t *reach; /* the exit scan (own-code attribution), or NULL */
   double min_share;            /* 0: keep every node */
 } ll_html_input_t;
 

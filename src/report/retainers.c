@@ -238,25 +238,10 @@ void ll__retain_json_site(FILE *out, const ll__retain_t *rt, const ll_stat_t *st
 
 /* The chain: from the line, its largest holder each step, to a root, a line already on the
  * chain (a cycle), or nothing (lost: no holder). */
-void ll__retain_text(FILE *out, const ll__retain_t *rt, const ll_stat_t *st) {
-  long k = stat_key(rt, st);
-  if (k < 0) return;
-  const ll_reach_kinds_t *kk = &rt->kinds[k];
-  static const char *const kind_text[LL_REACH_KINDS] = {"definitely lost", "indirectly lost",
-                                                        "possibly lost", "still reachable"};
-  fputs("    kinds:", out);
-  const char *sep = " ";
-  for (int i = 0; i < LL_REACH_KINDS; i++) {
-    if (kk->blocks[i] == 0) continue;
-    fprintf(out, "%s%s %" PRIu64 " B in %" PRIu64 " block%s", sep, kind_text[i], kk->bytes[i],
-            kk->blocks[i], kk->blocks[i] == 1 ? "" : "s");
-    sep = ", ";
-  }
-  fputc('\n', out);
-  if (rt->nheld[k] == 0) return;
+void ll__retain_chain(FILE *out, const ll__retain_t *rt, size_t k) {
+  if (k >= rt->nkey || rt->nheld[k] == 0) return;
   size_t seen[16], nseen = 0;
-  size_t cur = (size_t)k;
-  fputs("    ", out);
+  size_t cur = k;
   name_key(out, rt, cur);
   for (int step = 0; step < 16; step++) {
     seen[nseen++] = cur;
@@ -282,6 +267,34 @@ void ll__retain_text(FILE *out, const ll__retain_t *rt, const ll_stat_t *st) {
     cur = h->holder;
     if (nseen == 16) break;
   }
+}
+
+size_t ll__retain_count(const ll__retain_t *rt) { return rt->nkey; }
+const ll_frame_t *ll__retain_frame(const ll__retain_t *rt, size_t k) {
+  return k < rt->nkey ? rt->frame[k] : NULL;
+}
+const ll_reach_kinds_t *ll__retain_kinds(const ll__retain_t *rt, size_t k) {
+  return k < rt->nkey ? &rt->kinds[k] : NULL;
+}
+
+void ll__retain_text(FILE *out, const ll__retain_t *rt, const ll_stat_t *st) {
+  long k = stat_key(rt, st);
+  if (k < 0) return;
+  const ll_reach_kinds_t *kk = &rt->kinds[k];
+  static const char *const kind_text[LL_REACH_KINDS] = {"definitely lost", "indirectly lost",
+                                                        "possibly lost", "still reachable"};
+  fputs("    kinds:", out);
+  const char *sep = " ";
+  for (int i = 0; i < LL_REACH_KINDS; i++) {
+    if (kk->blocks[i] == 0) continue;
+    fprintf(out, "%s%s %" PRIu64 " B in %" PRIu64 " block%s", sep, kind_text[i], kk->bytes[i],
+            kk->blocks[i], kk->blocks[i] == 1 ? "" : "s");
+    sep = ", ";
+  }
+  fputc('\n', out);
+  if (rt->nheld[k] == 0) return;
+  fputs("    ", out);
+  ll__retain_chain(out, rt, (size_t)k);
   fputc('\n', out);
 }
 

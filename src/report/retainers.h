@@ -1,4 +1,4 @@
-/* retainers.h - internal: the exit scan per report line (kinds, holders, the chain to a root) for report.c. */
+/* retainers.h - internal: the exit scan per report line (kinds, holders, the chain to a root) for report.c and html.c. */
 #ifndef LEAKLAB_RETAINERS_H
 #define LEAKLAB_RETAINERS_H
 /*
@@ -24,5 +24,14 @@ void ll__retain_json_site(FILE *out, const ll__retain_t *rt, const ll_stat_t *st
 void ll__retain_text_cost(FILE *out, const ll_reach_info_t *ri);
 /* Text under a line: its kinds, then the chain holding it up to a root. */
 void ll__retain_text(FILE *out, const ll__retain_t *rt, const ll_stat_t *st);
+
+/* Every key in turn (the HTML page lists them): k from 0 to ll__retain_count; a key whose frame
+ * is NULL stands for another one (skip it). The chain is the line --retainers prints under it,
+ * without indent or newline ("file.c:12 <- 3 blocks held by ... <- global g (file.c)"), and
+ * nothing when nothing holds the key's blocks (they are lost). */
+size_t ll__retain_count(const ll__retain_t *rt);
+const ll_frame_t *ll__retain_frame(const ll__retain_t *rt, size_t k);
+const ll_reach_kinds_t *ll__retain_kinds(const ll__retain_t *rt, size_t k);
+void ll__retain_chain(FILE *out, const ll__retain_t *rt, size_t k);
 
 #endif

@@ -6,6 +6,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # check_page CAPTURE DIR [BUDGET_BYTES]: DIR/report.html from `report --format html`, and for
 # every moment the capture holds, DIR/expect/M.json, M.native.json (--native) and M.txt (every
 # line, as text); DIR/expect/budget when the capture was recorded by check with that limit;
+# DIR/expect/end.retainers.txt (`--at end --retainers`, every line) when it has the exit scan;
 # then web/test/check_report.mjs compares what Chromium renders with them.
 check_page() {
   local cap=$1 dir=$2 at
@@ -20,6 +21,9 @@ check_page() {
     "$LEAKLAB" report "$cap" --at "$at" --native --format json >"$dir/expect/$at.native.json"
     "$LEAKLAB" report "$cap" --at "$at" --top 0 >"$dir/expect/$at.txt"
   done
+  if [ -e "$dir/expect/end.json" ] && grep -q '"leak_kinds"' "$dir/expect/end.json"; then
+    "$LEAKLAB" report "$cap" --at end --retainers --top 0 >"$dir/expect/end.retainers.txt"
+  fi
   [ -n "$(ls "$dir/expect")" ] || fail "$cap holds no moment"
   [ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing: run 'make deps'"
   [ -d "$LL_SOURCE_DIR/web/node_modules/puppeteer-core" ] || fail "web/node_modules is missing: run 'make deps'"

@@ -1,7 +1,8 @@
-// flame.js - the flamegraph of one moment (d3-flame-graph, drawn as an icicle): zoom by click, search, inverted and library-frame toggles.
+// flame.js - the flamegraph of one moment (d3-flame-graph, drawn as an icicle): zoom by click, search, inverted and library-frame toggles, frames coloured by leak kind at exit.
 import { select } from 'd3-selection';
 import flamegraph from 'd3-flame-graph'; // its CSS comes with it
 import { formatSize, groupDigits } from './format.js';
+import { KIND_NAMES, KIND_COLORS, momentKinds, reachLines, treeKinds, dominant } from './kinds.js';
 
 // Which tree a moment shows: own code or every frame, callers first or the allocating line first.
 export function pickTree(moment, native, inverted) {
@@ -20,6 +21,10 @@ export function drawFlame(el, data, moment, opts) {
     el.textContent = 'Nothing was live at this moment.';
     return null;
   }
+  // At exit, each frame takes the colour of the leak kind most of its bytes are.
+  const allowed = momentKinds(data, moment.at);
+  const kinds = allowed ? treeKinds(tree, reachLines(data), allowed, opts.inverted) : null;
+  const kindOf = (d) => (kinds && kinds.get(d.data) ? dominant(kinds.get(d.data)) : -1);
   const width = Math.max(400, el.clientWidth || 900);
   const chart = flamegraph()
     .width(width)
@@ -42,8 +47,11 @@ export function drawFlame(el, data, moment, opts) {
     .label((d) => {
       const v = d.data[1];
       const blocks = d.data[2] === 1 ? '1 block' : `${groupDigits(d.data[2])} blocks`;
-      return `${name(d)}: ${formatSize(v)} (${groupDigits(v)} B, ${pct(v, total)}), ${blocks}`;
+      const k = kindOf(d);
+      return `${name(d)}: ${formatSize(v)} (${groupDigits(v)} B, ${pct(v, total)}), ${blocks}` +
+        (k >= 0 ? `; mostly ${KIND_NAMES[k]}` : '');
     });
+  if (kinds) chart.setColorMapper((d, original) => (d.highlight || kindOf(d) < 0 ? original : KIND_COLORS[kindOf(d)]));
   select(el).datum(tree).call(chart);
   return chart;
 }

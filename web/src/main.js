@@ -1,8 +1,9 @@
-// main.js - the report page: reads the report's JSON from the page and fills the summary, chart, flamegraphs, lines and histogram.
+// main.js - the report page: reads the report's JSON from the page and fills the summary, chart, flamegraphs, lines (with their leak kinds and holders at exit) and histogram.
 import './style.css';
 import { formatSize, groupDigits, formatStat } from './format.js';
 import { drawChart, toCSV } from './chart.js';
 import { drawFlame } from './flame.js';
+import { KIND_NAMES, KIND_COLORS, momentKinds, reachLines } from './kinds.js';
 
 const data = JSON.parse(document.getElementById('leaklab-data').textContent);
 const $ = (id) => document.getElementById(id);
@@ -10,7 +11,7 @@ const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&l
 const sizeWithBytes = (b) => `${formatSize(b)} <span class="bytes">(${groupDigits(b)} B)</span>`;
 
 const state = { moment: 0, inverted: false, native: !!data.native_default, flame: null, sort: { key: 'size', desc: true } };
-window.leaklab = { data, state, toCSV: () => toCSV(data) }; // for the tests and the curious
+window.leaklab = { data, state, toCSV: () => toCSV(data), kindColors: KIND_COLORS }; // for the tests and the curious
 
 function summary() {
   const s = data.summary;
@@ -104,6 +105,9 @@ function select(i) {
   $('moment-hint').textContent = `${m.at}: ${HINTS[m.at] || ''} - ${formatSize(m.total_bytes)} ` +
     `(${groupDigits(m.total_bytes)} B) in ${groupDigits(m.total_blocks)} blocks. Click a frame to zoom.`;
   $('lines-moment').textContent = `at ${m.at}`;
+  const allowed = momentKinds(data, m.at);
+  $('kinds-legend').innerHTML = allowed ? 'colour: the leak kind most of a frame\'s bytes are at exit - ' +
+    allowed.map((k) => `<span class="kind"><i style="background:${KIND_COLORS[k]}"></i>${KIND_NAMES[k]}</span>`).join(' ') : '';
   flame();
   lines();
 }
@@ -112,6 +116,20 @@ function flame() {
   const m = data.moments[state.moment];
   state.flame = drawFlame($('flame'), data, m, { native: state.native, inverted: state.inverted, details: $('details') });
   if (state.flame && $('search').value) state.flame.search($('search').value);
+}
+
+const NO_HOLDER = '(nothing holds it)';
+// The page names a line's frame as the trees do: its index in frames, found by that name.
+const frameIndex = new Map(data.frames.map((n, i) => [n, i]));
+const reach = reachLines(data);
+const frameName = (r) => (r[2] ? (r[1] ? `${r[2]} (${r[0]}:${r[1]})` : `${r[2]} (${r[0]})`) : `${r[0]}:${r[1]}`);
+// A row's kinds at exit: [bytes of each kind the moment holds], the kind most of them are, the chain.
+function rowReach(r, allowed) {
+  const line = reach.get(frameIndex.get(frameName(r)));
+  if (!line) return null;
+  let best = -1;
+  for (const k of allowed) if (line.bytes[k] > 0 && (best < 0 || line.bytes[k] > line.bytes[best])) best = k;
+  return { line, best };
 }
 
 const COLUMNS = [
@@ -126,6 +144,7 @@ const COLUMNS = [
 
 function lines() {
   const m = data.moments[state.moment];
+  const allowed = momentKinds(data, m.at);
   const col = COLUMNS.find((c) => c.key === state.sort.key);
   const rows = m.lines.slice().sort((a, b) => {
     const x = col.get(a), y = col.get(b);
@@ -133,21 +152,31 @@ function lines() {
     return state.sort.desc ? -c : c;
   });
   $('lines').tHead.innerHTML = '<tr>' + COLUMNS.map((c) =>
-    `<th data-key="${c.key}" class="${c.num ? 'num' : ''}" aria-sort="${c.key === state.sort.key ? (state.sort.desc ? 'descending' : 'ascending') : 'none'}">${c.label}</th>`).join('') + '</tr>';
+    `<th data-key="${c.key}" class="${c.num ? 'num' : ''}" aria-sort="${c.key === state.sort.key ? (state.sort.desc ? 'descending' : 'ascending') : 'none'}">${c.label}</th>`).join('') +
+    (allowed ? '<th class="nosort">kind at exit</th><th class="nosort">held by</th>' : '') + '</tr>';
   $('lines').tHead.onclick = (e) => {
     const th = e.target.closest('th');
-    if (!th) return;
+    if (!th || !th.dataset.key) return;
     const key = th.dataset.key;
     state.sort = { key, desc: state.sort.key === key ? !state.sort.desc : COLUMNS.find((c) => c.key === key).num };
     lines();
   };
   const total = m.total_bytes;
+  // At exit: the line's kinds (each with its bytes) and what holds it, up to its root.
+  const kindCells = (r) => {
+    const x = rowReach(r, allowed);
+    if (!x || x.best < 0) return '<td class="kinds">-</td><td class="chain"></td>';
+    const parts = allowed.filter((k) => x.line.blocks[k] > 0).map((k) =>
+      `<span class="kind" data-kind="${k}"><i style="background:${KIND_COLORS[k]}"></i>${KIND_NAMES[k]} ${formatSize(x.line.bytes[k])}</span>`);
+    return `<td class="kinds" data-kind="${x.best}">${parts.join('<br>')}</td><td class="chain">${esc(x.line.chain || NO_HOLDER)}</td>`;
+  };
   $('lines').tBodies[0].innerHTML = rows.map((r) =>
     `<tr title="${esc(formatStat(r[0], r[1], r[3], r[4]))}"><td>${esc(r[0])}:${r[1]}</td><td>${esc(r[2])}</td>` +
     `<td class="num" data-bytes="${r[3]}">${formatSize(r[3])}</td><td class="num">${r[4]}</td>` +
     `<td class="num">${r[4] ? formatSize(r[3] / r[4]) : '-'}</td><td class="num" data-bytes="${r[5]}">${formatSize(r[5])}</td>` +
-    `<td class="num">${total ? (100 * r[3] / total).toFixed(1) + '%' : '-'}</td></tr>`).join('') ||
-    '<tr><td colspan="7">No lines at this moment.</td></tr>';
+    `<td class="num">${total ? (100 * r[3] / total).toFixed(1) + '%' : '-'}</td>` +
+    (allowed ? kindCells(r) : '') + '</tr>').join('') ||
+    `<tr><td colspan="${allowed ? 9 : 7}">No lines at this moment.</td></tr>`;
 }
 
 function histogram() {

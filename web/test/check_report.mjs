@@ -2,8 +2,8 @@
 //
 // usage: node check_report.mjs REPORT.html EXPECT_DIR
 // EXPECT_DIR holds, for each moment M the capture holds, M.json (`report --at M --format json`),
-// M.native.json (the same with --native) and M.txt (`report --at M --top 0`), written by
-// tests/browser/lib.sh. Fails (exit 1, one line per problem) on any console error, any request
+// M.native.json (the same with --native) and M.txt (`report --at M --top 0`), and with the exit
+// scan end.retainers.txt (`report --at end --retainers --top 0`), written by tests/browser/lib.sh. Fails (exit 1, one line per problem) on any console error, any request
 // other than the file itself, or any figure the page shows that differs from leaklab's.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -79,6 +79,7 @@ await withBrowser(async (browser) => {
         y: parseFloat(g.getAttribute('transform').match(/,\s*([-\d.e]+)\)/)[1]),
         title: (g.querySelector('title') || {}).textContent || '',
         fade: g.classList.contains('fade'),
+        fill: g.querySelector('rect').getAttribute('fill'),
       })));
       if (last && JSON.stringify(now) === JSON.stringify(last)) return now;
       last = now;
@@ -181,6 +182,56 @@ await withBrowser(async (browser) => {
       else same++;
     }
     note(`${m}: ${same} table lines read as the text report's`);
+  }
+
+  // The exit scan: at end, each line's kinds and the chain holding it, as --retainers prints
+  // them, in the table; the allocating lines' frames in the colour of their kind.
+  const retFile = join(expectDir, 'end.retainers.txt');
+  if (existsSync(retFile) && moments.includes('end')) {
+    const ret = new Map();
+    let cur = null;
+    for (const line of readFileSync(retFile, 'utf8').split('\n')) {
+      const mm = line.match(/^(\S.*:\d+): size=/);
+      if (mm) { cur = { kinds: [], chain: '' }; ret.set(mm[1], cur); continue; }
+      const kk = line.match(/^    kinds: (.*)$/);
+      if (kk && cur) { cur.kinds = kk[1].split(', ').map((p) => p.match(/^(.*?) (\d+) B in/)).filter(Boolean).map((p) => [p[1], +p[2]]); continue; }
+      if (line.startsWith('    ') && cur) cur.chain = line.trim();
+    }
+    await page.click('#moments button[data-at="end"]');
+    if (await page.$eval('#inverted', (e) => e.checked)) await page.click('#inverted');
+    if (await page.$eval('#native', (e) => e.checked)) await page.click('#native');
+    const cells = await page.$$eval('#lines tbody tr', (trs) => trs.map((tr) => ({
+      where: tr.children[0].textContent,
+      kind: tr.children[7] ? tr.children[7].dataset.kind : undefined,
+      kinds: tr.children[7] ? tr.children[7].textContent : undefined,
+      chain: tr.children[8] ? tr.children[8].textContent : undefined,
+    })));
+    const names = ['definitely lost', 'indirectly lost', 'possibly lost', 'still reachable'];
+    const colors = await page.evaluate(() => window.leaklab.kindColors);
+    let same = 0, colored = 0;
+    await page.click('#inverted');
+    const fs = rows(await frames())[1] || [];
+    for (const c of cells) {
+      const want = ret.get(c.where);
+      if (!want || !want.kinds.length) continue;
+      const top = want.kinds.reduce((a, b) => (b[1] > a[1] ? b : a));
+      if (c.kind !== String(names.indexOf(top[0])))
+        fail(`end: ${c.where} shows kind ${c.kind} (${c.kinds}), --retainers: ${JSON.stringify(want.kinds)}`);
+      else if (want.kinds.some(([k]) => !c.kinds.includes(k)))
+        fail(`end: ${c.where} shows "${c.kinds}", --retainers: ${JSON.stringify(want.kinds)}`);
+      else if (c.chain !== (want.chain || '(nothing holds it)'))
+        fail(`end: ${c.where} held by "${c.chain}", --retainers: "${want.chain}"`);
+      else same++;
+      // Its frame under the root (inverted: the allocating line), one kind only: that colour.
+      const fr = fs.find((f) => f.name.endsWith(`(${c.where})`) || f.name === c.where);
+      if (fr && want.kinds.length === 1) {
+        if (fr.fill !== colors[names.indexOf(top[0])]) fail(`end: frame ${fr.name} is ${fr.fill}, not ${top[0]}'s colour`);
+        else colored++;
+      }
+    }
+    await page.click('#inverted');
+    if (!same) fail('end: no line shows its leak kinds and holder');
+    else note(`end: ${same} lines show --retainers' kinds and chain, ${colored} frames their kind's colour`);
   }
 
   // Zoom: a click on a frame makes it the full width; reset zoom brings the root back.
