@@ -70,6 +70,23 @@ for v in naive precomputed; do
   expect_pass memo_tables:$v 32.0MiB
   same_peak_twice memo_tables:$v
 done
+# Step 5: a memo kept until exit grows without a bound and is bounded with one (check
+# --no-growth fails and passes); the bounded one's hits and allocations are the README's.
+memo=$LL_BUILD_DIR/scenarios/memo_tables
+run "$LEAKLAB" check --no-growth -o kept.llcap -- "$memo" --variant memoized --keep-memo
+[[ $status -eq 1 ]] || fail "memo kept: check --no-growth exited $status, want 1: $(tail -5 "$tmp/err")"
+grep -q '/memo_tables\.c:155: grows, size=60\.9 MiB, +40 B per allocation' "$tmp/err" ||
+  fail "memo kept: the entries do not grow: $(tail -5 "$tmp/err")"
+grep -q '/memo_tables\.c:58: bounded, size=16\.0 MiB, level=16\.0 MiB, settled at 66% of the run$' "$tmp/err" ||
+  fail "memo kept: the buckets are not bounded at 66%: $(tail -5 "$tmp/err")"
+run "$LEAKLAB" check --no-growth -o bounded.llcap -- "$memo" --variant memoized --keep-memo --memo-size 100000
+[[ $status -eq 0 ]] || fail "memo bounded: check --no-growth exited $status, want 0: $(tail -5 "$tmp/err")"
+grep -q '/memo_tables\.c:155: bounded, size=3906 KiB, level=3906 KiB, settled at 3% of the run$' "$tmp/err" ||
+  fail "memo bounded: the entries are not bounded at 3%: $(tail -5 "$tmp/err")"
+grep -q '^memo hits: 140389, misses: 2859611$' "$tmp/out" || fail "memo bounded: $(grep hits "$tmp/out")"
+[[ $(json_field bounded.llcap total_allocations) == 2859669 && $(json_field bounded.llcap peak_bytes) == 5052744 ]] ||
+  fail "memo bounded: $(json_field bounded.llcap total_allocations) allocations, peak $(json_field bounded.llcap peak_bytes) B"
+[[ $(json_field kept.llcap total_allocations) == 1596346 ]] || fail "memo kept: $(json_field kept.llcap total_allocations) allocations"
 
 # ---- state_churn: every variant passes 8 KiB; the churn is in the totals ----------------------
 for v in copying in_place arithmetic; do

@@ -72,4 +72,18 @@ if measure chunked 3; then
   within "$tmp/chunked.md" "chunked | 131,072" "chunked | 4,096" 1.5
 fi
 
+# memo_tables: the memo is slower than recomputing, the table faster; the half-megabyte memo
+# beats the 4.8 MiB one; the table is many times naive at 30,000 events; when perf can sample,
+# the lookup is memoized's top function.
+if measure memo_tables 1; then
+  faster "$tmp/memo_tables.md" memoized naive 1.1
+  faster "$tmp/memo_tables.md" naive precomputed 1.1
+  faster "$tmp/memo_tables.md" "memoized --memo-size 100000" "memoized --memo-size 10000" 1.2
+  faster "$tmp/memo_tables.md" "precomputed --scale 0.01" "naive --scale 0.01" 10
+  if sampled memo_tables; then
+    awk '/^\| share \| function \|/ { t = 1; next } t && /^\| [0-9]/ { print; exit }' "$tmp/memo_tables.md" |
+      grep -q '`mt_memo_get`' || fail "memo_tables: mt_memo_get is not memoized's top function: $(cat "$tmp/memo_tables.md")"
+  fi
+fi
+
 finish "lesson_times: ok"
