@@ -33,6 +33,7 @@ void ll__pl_capture_set_path(const char *path) {
 }
 
 void ll__pl_capture_set_flags(uint32_t flags) { g_flags = flags; }
+void ll__pl_capture_add_flags(uint32_t flags) { g_flags |= flags; }
 
 /* The HISTOGRAM section: allocation counts and bytes by size class over the run. */
 static size_t histogram_section(const void **data) {

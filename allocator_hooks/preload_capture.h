@@ -17,6 +17,8 @@
 void ll__pl_capture_set_path(const char *path);
 /* Process flags the capture carries: LL_CAP_F_NATIVE, LL_CAP_F_CHILD. */
 void ll__pl_capture_set_flags(uint32_t flags);
+/* And one more (LL_CAP_F_EXEC_UNFOLLOWED). */
+void ll__pl_capture_add_flags(uint32_t flags);
 /* Write the capture: how = LL_CAP_END_*, sig the signal for LL_CAP_END_SIGNAL. partial: the
  * tracker could not be read consistently (crash inside it): only the process facts and the
  * timeline. Says on stderr what failed; returns 0 or a negative LL_E* code. */

@@ -1,16 +1,22 @@
 /* preload_exec.c - exec and spawn: the environment a new image or a child starts with. */
 #include "preload_exec.h"
 
+#include <elf.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture_format.h"
+#include "engine.h"
 #include "preload_async.h"
+#include "preload_capture.h"
 #include "preload_chain.h"
+#include "preload_scan.h"
 #include "preload_state.h"
 
 /*
@@ -22,6 +28,10 @@
  *   removes itself and the leaklab variables from the environment, so whatever a child execs,
  *   by whatever path, starts untraced; the exec hooks strip them again from any environment a
  *   program passes explicitly. With LEAKLAB_FOLLOW_FORK=1 the environment is left alone.
+ * - an exec of an image the dynamic loader will not put the preload into (statically linked,
+ *   static-pie, another ELF class, setuid or setgid to someone else; a script whose interpreter
+ *   is one of those) cannot continue the recording: the capture is written before the exec,
+ *   flagged LL_CAP_F_EXEC_UNFOLLOWED, and the new image gets no leaklab variable.
  */
 
 extern char **environ;
@@ -82,6 +92,96 @@ static int exec_mode(void) {
   return ll__pl_follow ? ENV_PASS : ENV_STRIP;
 }
 
+/* ---- images the preload cannot enter ---------------------------------------------------------- */
+
+#if UINTPTR_MAX > 0xffffffffu
+#define NATIVE_CLASS ELFCLASS64
+typedef Elf64_Ehdr ehdr_t;
+typedef Elf64_Phdr phdr_t;
+#else
+#define NATIVE_CLASS ELFCLASS32
+typedef Elf32_Ehdr ehdr_t;
+typedef Elf32_Phdr phdr_t;
+#endif
+
+static int unfollowable_path(const char *path, int depth);
+
+/* Whether the image open on fd runs without the dynamic loader preloading us (see above). Reads
+ * only what it must (no malloc: a vfork child may run this). */
+static int unfollowable_fd(int fd, int depth) {
+  struct stat st;
+  unsigned char h[256];
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  if (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) || ((st.st_mode & S_ISGID) && st.st_gid != getegid()))
+    return 1; /* secure-execution mode: LD_PRELOAD paths with a slash are ignored */
+  ssize_t n = pread(fd, h, sizeof h - 1, 0);
+  if (n >= 2 && h[0] == '#' && h[1] == '!') { /* a script: its interpreter, once */
+    if (depth > 0) return 0;
+    h[n] = '\0';
+    char *p = (char *)h + 2;
+    while (*p == ' ' || *p == '\t') p++;
+    p[strcspn(p, " \t\n")] = '\0';
+    return *p != '\0' && unfollowable_path(p, depth + 1);
+  }
+  if (n < (ssize_t)sizeof(ehdr_t) || memcmp(h, ELFMAG, SELFMAG) != 0) return 0;
+  if (h[EI_CLASS] != NATIVE_CLASS) return 1; /* the loader would skip our library */
+  ehdr_t eh;
+  memcpy(&eh, h, sizeof eh);
+  if ((eh.e_type != ET_EXEC && eh.e_type != ET_DYN) || eh.e_phentsize != sizeof(phdr_t)) return 0;
+  for (unsigned i = 0; i < eh.e_phnum; i++) {
+    phdr_t ph;
+    if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) != (ssize_t)sizeof ph) return 0;
+    if (ph.p_type == PT_INTERP) return 0; /* the dynamic loader runs: it preloads us */
+  }
+  return 1;
+}
+
+static int unfollowable_path(const char *path, int depth) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0; /* the exec will fail, or find it otherwise: let it */
+  int r = unfollowable_fd(fd, depth);
+  close(fd);
+  return r;
+}
+
+/* execvp's search: a name without a slash is looked for on PATH (the caller's environment, as
+ * glibc does; "/bin:/usr/bin" without one), the first executable file wins. */
+static int unfollowable_file(const char *file) {
+  if (strchr(file, '/') != NULL) return unfollowable_path(file, 0);
+  const char *path = getenv("PATH");
+  if (path == NULL) path = "/bin:/usr/bin";
+  size_t fl = strlen(file);
+  for (const char *d = path;; d++) {
+    size_t dl = strcspn(d, ":");
+    char full[4096];
+    if (dl + fl + 2 <= sizeof full) {
+      memcpy(full, d, dl);
+      size_t at = dl;
+      if (at == 0) full[at++] = '.'; /* an empty entry is the current directory */
+      full[at++] = '/';
+      memcpy(full + at, file, fl + 1);
+      if (access(full, X_OK) == 0) return unfollowable_path(full, 0);
+    }
+    d += dl;
+    if (*d == '\0') return 0;
+  }
+}
+
+/* The recording ends here: write the capture now, as at an exit, flagged so. */
+static int stop_before_exec(void) {
+  __atomic_store_n(&ll__pl_state, LL__PL_DONE, __ATOMIC_SEQ_CST);
+  int consistent = ll__tracker_freeze(1000);
+  int g = ll__pl_guard_enter();
+  ll__pl_say("leaklab: the program execs an image the preload cannot enter (statically linked, "
+             "or setuid); the recording stops there and the capture holds what came before\n");
+  ll__pl_scan_from = (uintptr_t)__builtin_frame_address(0);
+  ll__pl_capture_add_flags(LL_CAP_F_EXEC_UNFOLLOWED);
+  ll__pl_write_capture(LL_CAP_END_EXIT, 0, !consistent);
+  ll__tracker_thaw();
+  ll__pl_guard_leave(g);
+  return ENV_STRIP;
+}
+
 static size_t env_count(char *const envp[]) {
   size_t n = 0;
   while (envp != NULL && envp[n] != NULL) n++;
@@ -138,8 +238,9 @@ static char **env_rewrite(int mode, char *const envp[], char **vec, char *strbuf
 
 /* Declares vec and strbuf sized for envp, then rewrites it: NEWENV is the env to pass. The
  * strings buffer holds LD_PRELOAD (twice its old length plus our path) and the chain. */
-#define WITH_ENV(envp, NEWENV)                                                                  \
+#define WITH_ENV(envp, NEWENV, UNFOLLOWABLE)                                                    \
   int mode_ = exec_mode();                                                                      \
+  if (mode_ == ENV_CONTINUE && (UNFOLLOWABLE)) mode_ = stop_before_exec();                      \
   size_t n_ = mode_ == ENV_PASS ? 1 : env_count(envp) + ENV_EXTRA;                              \
   const char *pre_ = mode_ == ENV_PASS ? NULL : env_get(envp, "LD_PRELOAD");                    \
   size_t cap_ = mode_ == ENV_PASS ? 1 : 2 * (strlen(pre_ ? pre_ : "") + LL__PL_SELF_MAX + 32) + CHAIN_MAX; \
@@ -152,7 +253,7 @@ static char **env_rewrite(int mode, char *const envp[], char **vec, char *strbuf
 LL__PL_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
   int (*real)(const char *, char *const[], char *const[]) =
       (int (*)(const char *, char *const[], char *const[]))ll__pl_next("execve");
-  WITH_ENV(envp, env);
+  WITH_ENV(envp, env, unfollowable_path(path, 0));
   return real(path, argv, env);
 }
 
@@ -161,7 +262,7 @@ LL__PL_EXPORT int execv(const char *path, char *const argv[]) { return execve(pa
 LL__PL_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
   int (*real)(const char *, char *const[], char *const[]) =
       (int (*)(const char *, char *const[], char *const[]))ll__pl_next("execvpe");
-  WITH_ENV(envp, env);
+  WITH_ENV(envp, env, unfollowable_file(file));
   return real(file, argv, env);
 }
 
@@ -170,7 +271,7 @@ LL__PL_EXPORT int execvp(const char *file, char *const argv[]) { return execvpe(
 LL__PL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
   int (*real)(int, char *const[], char *const[]) =
       (int (*)(int, char *const[], char *const[]))ll__pl_next("fexecve");
-  WITH_ENV(envp, env);
+  WITH_ENV(envp, env, unfollowable_fd(fd, 0));
   return real(fd, argv, env);
 }
 

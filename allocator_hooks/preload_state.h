@@ -27,7 +27,8 @@
  *                                                                         stack, async, chain,
  *                                                                         leaks, jemalloc, scan,
  *                                                                         engine
- *   exec      exec/spawn (interposed): the environment children get    -> state, async, chain
+ *   exec      exec/spawn (interposed): the environment children get    -> state, async, chain,
+ *                                                                         scan, capture, engine
  *   process   start, fork, dlclose, _exit, fatal signals, exit         -> all of the above
  *
  * Where a lower module has to change what a higher one decided (the helper dying stops the

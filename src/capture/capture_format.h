@@ -74,6 +74,9 @@ enum {
 #define LL_CAP_F_NATIVE 2u  /* recorded with --native: reports show library frames by default */
 #define LL_CAP_F_CHILD 4u   /* a followed child process (--follow-fork) */
 #define LL_CAP_F_HELPER_LOST 8u /* with PARTIAL: the recording helper process died before it drained */
+/* The recording ended at an exec of an image the preload cannot enter (statically linked,
+ * setuid...): written then, how LL_CAP_END_EXIT; the program went on unrecorded. */
+#define LL_CAP_F_EXEC_UNFOLLOWED 32u
 
 #define LL_CAP_HIST_BUCKETS 65
 
