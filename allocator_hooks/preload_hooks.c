@@ -296,6 +296,67 @@ __attribute__((noinline)) static void *record_realloc(void *old, size_t size, vo
 
 #define HOOK_FP __builtin_frame_address(0)
 
+/* ---- before the recording starts ----------------------------------------------------------- */
+
+/* Libraries initialised before our constructor allocate before the recording starts (libstdc++'s
+ * emergency exception pool, 72,704 B, is live for the whole run and counts in massif's heap).
+ * Until start, the blocks malloc, calloc and realloc hand out are noted here with their caller,
+ * and start hands those still live to the tracker (ll__pl_hooks_prestart). */
+#define PRE_MAX 64
+typedef struct pre_block {
+  void *p;
+  size_t size;
+  uintptr_t ip;
+} pre_block_t;
+static pre_block_t g_pre[PRE_MAX];
+static unsigned g_npre;
+static int g_pre_closed; /* set by ll__pl_hooks_prestart: nothing is noted any more */
+static uint64_t g_pre_missed, g_pre_missed_bytes;
+
+static inline int pre_open(void) {
+  return __builtin_expect(!__atomic_load_n(&g_pre_closed, __ATOMIC_RELAXED), 0) && !ll__pl_guard &&
+         !ll__pl_recording();
+}
+
+__attribute__((noinline)) static void pre_note(void *p, size_t size, void *fp) {
+  unsigned i = __atomic_fetch_add(&g_npre, 1, __ATOMIC_RELAXED);
+  if (i >= PRE_MAX) {
+    __atomic_add_fetch(&g_pre_missed, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&g_pre_missed_bytes, size, __ATOMIC_RELAXED);
+    return;
+  }
+  g_pre[i].size = size;
+  g_pre[i].ip = ((uintptr_t *)fp)[1]; /* the caller: no walk this early */
+  __atomic_store_n(&g_pre[i].p, p, __ATOMIC_RELEASE);
+}
+
+__attribute__((noinline)) static void pre_forget(void *p) {
+  unsigned n = __atomic_load_n(&g_npre, __ATOMIC_RELAXED);
+  for (unsigned i = 0; i < n && i < PRE_MAX; i++) {
+    void *cur = p;
+    if (__atomic_compare_exchange_n(&g_pre[i].p, &cur, NULL, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) return;
+  }
+}
+
+__attribute__((noinline)) static void *pre_realloc(void *old, size_t size, void *fp) {
+  void *q = R.realloc(old, size);
+  if (q != NULL || size == 0) {
+    if (old != NULL) pre_forget(old);
+    if (q != NULL) pre_note(q, size, fp);
+  }
+  return q;
+}
+
+void ll__pl_hooks_prestart(int record) {
+  __atomic_store_n(&g_pre_closed, 1, __ATOMIC_SEQ_CST);
+  unsigned n = __atomic_load_n(&g_npre, __ATOMIC_ACQUIRE);
+  for (unsigned i = 0; record && i < n && i < PRE_MAX; i++) {
+    void *p = __atomic_load_n(&g_pre[i].p, __ATOMIC_ACQUIRE);
+    if (p != NULL) ll__track_alloc_ips_c(p, g_pre[i].size, R.malloc_usable_size(p), &g_pre[i].ip, 1, NULL);
+  }
+  if (record) ll__track_untracked(g_pre_missed, g_pre_missed_bytes);
+}
+
 /* A handler's realloc while its thread records: done now, recorded by the drain (a realloc
  * that fails changes nothing; realloc(p, 0) that frees is queued as what it is). */
 __attribute__((noinline)) static void *pend_realloc(void *old, size_t size, void *fp) {
@@ -316,6 +377,8 @@ LL__PL_EXPORT void *malloc(size_t size) {
     t_probe_hit = 1; /* ll__pl_is_shadowed's probe reached us */
   else if (__builtin_expect(p != NULL && pend_wanted(), 0))
     pend_alloc(PEND_ALLOC, NULL, p, size, HOOK_FP);
+  else if (p != NULL && pre_open())
+    pre_note(p, size, HOOK_FP);
   return p;
 }
 
@@ -326,6 +389,8 @@ LL__PL_EXPORT void free(void *ptr) {
     record_free(ptr);
   else if (__builtin_expect(pend_wanted(), 0) && pend_free(ptr))
     return; /* freed once its record is gone */
+  else if (pre_open())
+    pre_forget(ptr);
   R.free(ptr);
 }
 
@@ -342,6 +407,7 @@ LL__PL_EXPORT void *calloc(size_t n, size_t size) {
   /* A non-NULL result means n * size did not overflow. */
   if (p != NULL && should_record()) record_alloc(p, n * size, HOOK_FP);
   else if (__builtin_expect(p != NULL && pend_wanted(), 0)) pend_alloc(PEND_ALLOC, NULL, p, n * size, HOOK_FP);
+  else if (p != NULL && pre_open()) pre_note(p, n * size, HOOK_FP);
   return p;
 }
 
@@ -367,6 +433,7 @@ LL__PL_EXPORT void *realloc(void *old, size_t size) {
   }
   if (old != NULL && ll__pl_is_boot(old)) return boot_realloc(old, size, HOOK_FP);
   if (__builtin_expect(pend_wanted(), 0)) return pend_realloc(old, size, HOOK_FP);
+  if (__builtin_expect(pre_open(), 0)) return pre_realloc(old, size, HOOK_FP);
   if (!should_record()) return R.realloc(old, size);
   return record_realloc(old, size, HOOK_FP);
 }

@@ -19,6 +19,11 @@ int ll__pl_is_shadowed(void);
  * room for (counted at once when recording in-thread). */
 void ll__pl_hooks_end(void);
 
+/* At start, before the recording begins: stop noting blocks allocated before it, and when this
+ * process records (`record`), hand those still live to the tracker (they are the program's:
+ * libraries' constructors ran before ours). */
+void ll__pl_hooks_prestart(int record);
+
 #pragma GCC visibility pop
 
 #endif

@@ -268,6 +268,7 @@ static void start(void) {
     ll__pl_say("leaklab: the tracker could not start; nothing is recorded\n");
     return;
   }
+  ll__pl_hooks_prestart(1); /* before the helper starts: the tracker is still this thread's */
   if (async && ll__pl_async_start(ll__pl_async_reserve()) != 0 && async_forced())
     ll__pl_say("leaklab: --recorder async: the helper process could not start; recording in the program's threads\n");
   pthread_atfork(NULL, NULL, atfork_child);
@@ -279,5 +280,6 @@ static void start(void) {
 __attribute__((constructor)) static void at_load(void) {
   int g = ll__pl_guard_enter();
   start();
+  ll__pl_hooks_prestart(0); /* whatever start decided, nothing more is noted */
   ll__pl_guard_leave(g);
 }

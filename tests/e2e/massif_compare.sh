@@ -89,6 +89,27 @@ if lesson_built method_cache; then
   fi
 fi
 
+# ---- C++: libstdc++'s emergency pool, allocated before leaklab's constructor, counts in both -----
+if command -v c++ >/dev/null 2>&1; then
+  c++ -O0 -g -fno-omit-frame-pointer -o "$tmp/cxx_peak" "$LL_SOURCE_DIR/tests/programs/cxx_peak.cc"
+  if ! "$LEAKLAB" massif -o "$tmp/cxx" -- "$tmp/cxx_peak" >"$tmp/stdout" 2>"$tmp/stderr"; then
+    fail "massif on cxx_peak: $(tail -3 "$tmp/stderr")"
+  else
+    mp=$(massif_peak "$tmp/cxx/massif.out")
+    lp=$(leaklab_peak "$tmp/cxx/leaklab.capture")
+    [[ -n $mp && $mp == "$lp" ]] || fail "C++: massif's peak $mp, leaklab's $lp"
+    grep -q "peak (requested bytes) .*equal: $mp B" "$tmp/stdout" || fail "C++: $(cat "$tmp/stdout")"
+    for rec in sync async; do
+      "$LEAKLAB" run --no-report --recorder $rec -o "$tmp/cxx-$rec.llcap" -- "$tmp/cxx_peak" >/dev/null 2>&1 ||
+        fail "C++: run --recorder $rec"
+      [[ $(leaklab_peak "$tmp/cxx-$rec.llcap") == "$mp" ]] ||
+        fail "C++, --recorder $rec: leaklab's peak $(leaklab_peak "$tmp/cxx-$rec.llcap"), massif's $mp"
+    done
+  fi
+else
+  fail "c++ is missing (build-essential: run make deps)"
+fi
+
 # ---- a program that crashes: both sides still shown, and the exit status is run's 128+N -----------
 run "$LEAKLAB" massif -o "$tmp/crash" -- "$LL_PROGRAMS/crash" abort
 [[ $status -eq 134 ]] || fail "massif on a crash: exit $status, want 134: $(tail -3 "$tmp/err")"
