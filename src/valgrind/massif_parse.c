@@ -4,9 +4,12 @@
 #include "errors.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <leaklab/leaklab.h>
 
@@ -416,9 +419,30 @@ int ll__massif_parse_file(const char *path, ll__massif_t **out, ll__massif_error
     rc = LL_EINVAL;
     goto fail;
   }
-  f = fopen(path, "rb");
+  /* O_NONBLOCK: opening a FIFO with no writer would wait for one; only a regular file is read
+   * (a FIFO or device has no end to wait for). */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    rc = LL__ERR(errno);
+    goto fail;
+  }
+  struct stat st;
+  rc = 0;
+  if (fstat(fd, &st) != 0)
+    rc = LL__ERR(errno);
+  else if (S_ISDIR(st.st_mode))
+    rc = LL__ERR(EISDIR);
+  else if (!S_ISREG(st.st_mode))
+    rc = LL_ENOTREG;
+  if (rc != 0) {
+    close(fd);
+    goto fail;
+  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  f = fdopen(fd, "rb");
   if (f == NULL) {
     rc = LL__ERR(errno);
+    close(fd);
     goto fail;
   }
   for (;;) {

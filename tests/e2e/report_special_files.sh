@@ -25,6 +25,10 @@ expect_error "report of a FIFO with a writer" 3 "$tmp/cap.fifo: not a regular fi
 kill "$writer" 2>/dev/null || true
 wait "$writer" 2>/dev/null || true
 
+# massif --file reads a massif.out: a FIFO there is refused the same way, never waited on.
+expect_error "massif --file FIFO" 3 "$tmp/cap.fifo: not a regular file" \
+  timeout "$T_OUT" "$LEAKLAB" massif --file "$tmp/cap.fifo" --capture "$base"
+
 # ---- a huge file that is not a capture: the magic is read first, nothing else ------------------
 # 1 TiB of holes: reading it all (or reserving room for it) before the 8-byte magic would say
 # "out of memory" or take minutes; the answer is the magic's.
