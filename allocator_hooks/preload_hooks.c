@@ -349,6 +349,13 @@ __attribute__((noinline)) static void *pre_realloc(void *old, size_t size, void 
 
 void ll__pl_hooks_prestart(int record) {
   __atomic_store_n(&g_pre_closed, 1, __ATOMIC_SEQ_CST);
+  /* On another allocator (jemalloc), what came before may be that allocator's own doing: Debian's
+   * libjemalloc brings libstdc++, whose pool the program alone would not have (massif, on
+   * valgrind's allocator, never sees it). Only glibc's blocks are the program's for sure. */
+  Dl_info di;
+  if (record && (dladdr((void *)R.malloc, &di) == 0 || di.dli_fname == NULL ||
+                 strstr(di.dli_fname, "/libc.so") == NULL))
+    record = 0;
   unsigned n = __atomic_load_n(&g_npre, __ATOMIC_ACQUIRE);
   for (unsigned i = 0; record && i < n && i < PRE_MAX; i++) {
     void *p = __atomic_load_n(&g_pre[i].p, __ATOMIC_ACQUIRE);
