@@ -11,8 +11,8 @@ README's order, so a later block may read the capture an earlier one wrote.
 
 Compared as a reader would: the checkout's path is shown as /work/main (the READMEs' outputs
 come from there); wall and CPU times, rates per second, process ids, valgrind's progress
-lines and the exit scan's layout-dependent figures (the roots' size, blocks per first holder)
-may differ; a line "..." in the README stands for any lines.
+lines, the exit scan's layout-dependent figures (the roots' size, blocks per first holder) and
+jemalloc's statistics at exit may differ; a line "..." in the README stands for any lines.
 Every other character, every byte count, must be equal.
 
 A fence preceded by the line <!-- lesson_outputs: skip --> is not run (say why beside it).
@@ -33,7 +33,7 @@ SKIP = '<!-- lesson_outputs: skip -->'
 
 # What may differ between two runs of the same command (each replaced by a mark on both sides).
 VOLATILE = [
-    (re.compile(r'\b\d+(\.\d+)? ?(ms|s)\b'), '<time>'),            # 0.5 s, 51.127 s, 12 ms
+    (re.compile(r'\b\d+(\.\d+)? ?(ms|s|sec)\b'), '<time>'),        # 0.5 s, 51.127 s, 12 ms, 7.67 sec
     (re.compile(r'[+-]?[\d.]+ ?[KMGT]?i?B/s\b'), '<rate>'),        # +32.6 MiB/s, 1.2 GB/s
     (re.compile(r'\.check\.\d+\.llcap'), '.check.<pid>.llcap'),
     (re.compile(r'\bpid \d+'), 'pid <pid>'),
@@ -41,6 +41,8 @@ VOLATILE = [
     # first (chains through hash buckets follow the heap's addresses) change with the layout.
     (re.compile(r'[\d.]+ ?[KMGT]?i?B of roots'), '<size> of roots'),
     (re.compile(r'<- \d+ blocks? held by'), '<- <n> blocks held by'),
+    # jemalloc's own statistics at exit depend on its arenas' state (purging runs on a clock).
+    (re.compile(r'^jemalloc at end: .*'), 'jemalloc at end: <stats>'),
 ]
 # Progress lines a slow run prints and a fast one does not.
 PROGRESS = re.compile(r'^leaklab \w+: valgrind \w+ still running')

@@ -33,7 +33,8 @@ lessons=("$@")
 
 # pictures LESSON: "VARIANT[-budget] SHOT-SPEC FILE" for each picture its README names.
 pictures() {
-  grep -o '](img/[A-Za-z0-9_.-]*\.png)' "scenarios/$1/README.md" | sed 's/^](img\///; s/)$//' | sort -u |
+  { grep -o '](img/[A-Za-z0-9_.-]*\.png)' "scenarios/$1/README.md" || true; } |
+    sed 's/^](img\///; s/)$//' | sort -u |
     while read -r f; do
       base=${f%.png}
       if [[ $base =~ ^([a-z0-9_]+(-budget)?)-chart$ ]]; then
