@@ -57,7 +57,8 @@ static void para_begin(para_t *p, const char *first, const char *rest) {
   snprintf(p->rest, sizeof p->rest, "%s", rest);
 }
 
-/* Inline markup out of [s, s+n) into buf: **, __, HTML tags, [text](url) as "text (url)". */
+/* Inline markup out of [s, s+n) into buf: **, __, HTML tags, [text](url) as "text (url)",
+ * ![alt](file) as "[picture: alt; open file]". */
 static size_t plain(const char *s, size_t n, char *buf, size_t cap) {
   size_t k = 0;
   for (size_t i = 0; i < n && k + 1 < cap; i++) {
@@ -72,14 +73,18 @@ static size_t plain(const char *s, size_t n, char *buf, size_t cap) {
         continue;
       }
     }
-    if (s[i] == '[') {
-      const char *close = memchr(s + i, ']', n - i);
+    /* A picture cannot be drawn in a terminal: its description, and the file to open. */
+    int image = s[i] == '!' && i + 1 < n && s[i + 1] == '[';
+    if (s[i] == '[' || image) {
+      const char *open = s + i + image;
+      const char *close = memchr(open, ']', n - i - (size_t)image);
       if (close != NULL && (size_t)(close - s) + 1 < n && close[1] == '(') {
         const char *paren = memchr(close, ')', n - (size_t)(close - s));
         if (paren != NULL) {
-          size_t tl = (size_t)(close - (s + i + 1)), ul = (size_t)(paren - (close + 2));
-          k += (size_t)snprintf(buf + k, cap - k, "%.*s (%.*s)", (int)tl, s + i + 1, (int)ul,
-                                close + 2);
+          int tl = (int)(close - (open + 1)), ul = (int)(paren - (close + 2));
+          k += (size_t)snprintf(buf + k, cap - k,
+                                image ? "[picture: %.*s; open %.*s]" : "%.*s (%.*s)", tl,
+                                open + 1, ul, close + 2);
           if (k >= cap) k = cap - 1;
           i = (size_t)(paren - s);
           continue;
