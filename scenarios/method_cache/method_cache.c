@@ -311,7 +311,7 @@ mpz_srcptr mc_factorial_plus(mc_algorithms *self, unsigned long n)
     mpz_set_ui(w->scratch, 1 + self->inc);
   }
   struct mc_entry *e = memo_insert(cache, &key); /* CACHE INSERTION: the result is kept */
-  mpz_init_set(e->value, w->scratch); /* BIG INTEGER: allocates the digits of the cached result */
+  mpz_init_set(e->value, w->scratch);
   w->computed++;
   return e->value;
 }

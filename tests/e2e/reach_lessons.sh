@@ -7,7 +7,7 @@ trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 SRC=$LL_SOURCE_DIR/scenarios/method_cache/method_cache.c
 line_of() { grep -n "$1" "$SRC" | head -1 | cut -d: -f1; }
-digits=$(line_of "BIG INTEGER")
+digits=$(line_of "mpz_init_set(e->value")
 entry=$(line_of "memo_insert(cache, &key)")
 table=$(line_of "the table's bucket array")
 [ -n "$digits" ] && [ -n "$entry" ] && [ -n "$table" ] || fail "method_cache.c lost its marker comments"
