@@ -2,7 +2,7 @@
 # demo.sh - the main job: every variant of every lesson, checked against its budget and reported.
 # Writes reports/<scenario>/<variant>/{capture.llcap,peak.txt,peak.json,leaks.txt,check.txt,
 # stdout.txt,report.html} and ends with the table: scenario, variant, peak, budget, verdict; the
-# same table, linking each variant's HTML report, is reports/index.html.
+# same table, linking each variant's HTML report and each lesson's README, is reports/index.html.
 set -euo pipefail
 
 build=${1:-build/default}
@@ -56,7 +56,9 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; } .over { color:
 </style></head><body>
 <h1>leaklab: every lesson variant</h1>
 HEAD
-  echo "<p>$title Click a variant for its report: memory over time, flamegraphs, lines.</p>"
+  echo '<p>Every lesson variant, recorded by leaklab and held to its lesson'"'"'s budget. The peak is the'
+  echo 'requested bytes live at the high-water mark. Click a variant for its HTML report (memory over time,'
+  echo 'flamegraphs, lines) and a lesson for its text (the README: the steps, the pictures, the exercises).</p>'
   echo '<table><thead><tr><th>scenario</th><th>variant</th><th>peak (B)</th><th>peak</th><th>budget</th><th>verdict</th></tr></thead><tbody>'
 } >"$index"
 echo
@@ -70,8 +72,8 @@ for r in "${rows[@]}"; do
   words=$([ "$verdict" = PASS ] && echo "PASS (below budget)" || echo "OVER budget")
   printf '%-14s  %-15s  %12s  %11s  %8s  %s\n' "$s" "$v" "$p" "$mib" "$b" "$words"
   # Lesson and variant names are identifiers: nothing to escape.
-  printf '<tr><td>%s</td><td><a href="%s/%s/report.html">%s</a></td><td class="num">%s</td><td class="num">%s</td><td class="num">%s</td><td%s>%s</td></tr>\n' \
-    "$s" "$s" "$v" "$v" "$p" "$mib" "$b" "$([ "$verdict" = PASS ] || echo ' class="over"')" "$words" >>"$index"
+  printf '<tr><td><a href="../scenarios/%s/README.md">%s</a></td><td><a href="%s/%s/report.html">%s</a></td><td class="num">%s</td><td class="num">%s</td><td class="num">%s</td><td%s>%s</td></tr>\n' \
+    "$s" "$s" "$s" "$v" "$v" "$p" "$mib" "$b" "$([ "$verdict" = PASS ] || echo ' class="over"')" "$words" >>"$index"
 done
 echo '</tbody></table></body></html>' >>"$index"
 echo
