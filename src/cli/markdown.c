@@ -58,10 +58,16 @@ static void para_begin(para_t *p, const char *first, const char *rest) {
 }
 
 /* Inline markup out of [s, s+n) into buf: **, __, HTML tags, [text](url) as "text (url)",
- * ![alt](file) as "[picture: alt; open file]". */
-static size_t plain(const char *s, size_t n, char *buf, size_t cap) {
-  size_t k = 0;
+ * ![alt](file) as "[picture: alt; open file]"; code spans as written. */
+static size_t plain(const char *s, size_t n, char *buf, size_t cap, int code) {
+  size_t k = 0; /* code: inside a `code span` (from the line before, or here): taken as written,
+                   so `__slots__` keeps its underscores */
   for (size_t i = 0; i < n && k + 1 < cap; i++) {
+    if (s[i] == '`') code = !code;
+    if (code || s[i] == '`') {
+      buf[k++] = s[i];
+      continue;
+    }
     if ((s[i] == '*' || s[i] == '_') && i + 1 < n && s[i + 1] == s[i]) {
       i++;
       continue;
@@ -99,7 +105,7 @@ static size_t plain(const char *s, size_t n, char *buf, size_t cap) {
 
 static void para_text(para_t *p, const char *s, size_t n) {
   char buf[4096];
-  size_t len = plain(s, n, buf, sizeof buf);
+  size_t len = plain(s, n, buf, sizeof buf, p->code);
   for (size_t i = 0; i < len;) {
     while (i < len && buf[i] == ' ') i++;
     size_t j = i;
@@ -135,7 +141,7 @@ static size_t list_marker(const char *s, size_t n) {
 
 static void heading(FILE *out, const char *s, size_t n, int level) {
   char buf[1024];
-  size_t len = plain(s, n, buf, sizeof buf);
+  size_t len = plain(s, n, buf, sizeof buf, 0);
   while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '#')) buf[--len] = '\0';
   fprintf(out, "%s\n", buf);
   if (level <= 2) {
@@ -157,7 +163,7 @@ static void summary_of(const char *text, size_t len, size_t pos, char *buf, size
   for (b = a; b + 10 <= end && memcmp(b, "</summary>", 10) != 0; b++) {
   }
   if (b + 10 > end) return;
-  plain(a, (size_t)(b - a), buf, cap);
+  plain(a, (size_t)(b - a), buf, cap, 0);
 }
 
 int ll__md_render(FILE *out, const char *text, size_t len, const ll__md_opts_t *o) {

@@ -36,6 +36,13 @@ grep -q "$hint" "$tmp/out" || fail "--solutions: hint 1 not shown"
 grep -q "^\[Hint 1\]$" "$tmp/out" || fail "--solutions: hint 1 not named"
 if grep -q "hidden;" "$tmp/out"; then fail "--solutions: something still hidden"; fi
 
+# A code span is taken as written: Python's `__slots__` keeps its underscores (not bold markers).
+run "$LEAKLAB" explain slots_vs_dict
+tr '\n' ' ' <"$tmp/out" | tr -s ' ' | grep -q 'as integers outside Python.s small-int cache are' ||
+  fail "slots_vs_dict: a paragraph of the snapshot exercise is missing"
+tr '\n' ' ' <"$tmp/out" | tr -s ' ' | grep -qF 'an instance with a `__dict__` and for one with `__slots__` alike' ||
+  fail "slots_vs_dict: code spans lost their underscores: $(grep -n 'getsizeof' "$tmp/out" | head -2)"
+
 expect_error "explain a typo" 2 "unknown lesson 'method_cach'" "$LEAKLAB" explain method_cach
 expect_error "explain an unknown option" 2 "'--answers'" "$LEAKLAB" explain method_cache --answers
 
