@@ -108,6 +108,7 @@ static int g_lost;            /* the helper died before it drained */
 static pid_t g_owner;         /* the process whose events the rings carry */
 static pthread_mutex_t g_stop_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t g_shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static void (*g_orphaned)(void); /* the helper writes the capture of a program that died */
 
 /* This thread's slot (NULL until its first event) and its id. */
 static __thread slot_t *t_slot __attribute__((tls_model("initial-exec")));
@@ -244,6 +245,27 @@ static int find(uint64_t want, int from, int *later) {
   return -1;
 }
 
+/* The program died without asking us to stop (a signal it did not catch): apply every event it
+ * wrote, in number order (numbers it took and never wrote are skipped: nobody will write them
+ * now), then have the capture written from here. */
+static void orphaned(void) __attribute__((noreturn));
+static void orphaned(void) {
+  for (;;) {
+    int n = __atomic_load_n(&g_ctl->nused, __ATOMIC_ACQUIRE), best = -1;
+    uint64_t best_h = 0;
+    for (int i = 0; i < n; i++) {
+      slot_t *s = slot_at(i);
+      uint64_t h = __atomic_load_n(&s->w[s->ctail & g_mask], __ATOMIC_ACQUIRE);
+      if (h != 0 && (best < 0 || h >> 3 < best_h >> 3)) best = i, best_h = h;
+    }
+    if (best < 0) break;
+    apply_one(slot_at(best), best_h);
+  }
+  ll__pl_helper = 1;
+  if (g_orphaned != NULL) g_orphaned();
+  helper_exit();
+}
+
 static void helper_main(void) __attribute__((noreturn));
 static void helper_main(void) {
   /* Never left: nothing this process does is recorded (it allocates nothing anyway). */
@@ -301,7 +323,7 @@ static void helper_main(void) {
     if (t - idle_since < IDLE_NS) {
       nap(SLEEP_NS);
     } else {
-      if (!pid_alive(owner)) helper_exit(); /* killed, or gone without telling us */
+      if (!pid_alive(owner)) orphaned(); /* killed, or gone without telling us */
       nap(1000000);
     }
   }
@@ -313,7 +335,8 @@ size_t ll__pl_async_reserve(void) {
   return 4096 + (size_t)NSLOTS * (sizeof(slot_t) + RING_WORDS_MAX * sizeof(uint64_t));
 }
 
-int ll__pl_async_start(size_t ring_bytes) {
+int ll__pl_async_start(size_t ring_bytes, void (*orphan)(void)) {
+  g_orphaned = orphan;
   /* Smaller rings when the address space is tight (RLIMIT_AS), down to 64 KiB each. */
   uint64_t words = RING_WORDS_MAX;
   while (words > 8192 && 4096 + (size_t)NSLOTS * (sizeof(slot_t) + words * 8) > ring_bytes) words /= 2;

@@ -20,8 +20,10 @@
 extern int ll__pl_async_on;
 static inline int ll__pl_async_active(void) { return __atomic_load_n(&ll__pl_async_on, __ATOMIC_RELAXED); }
 /* After ll__tracker_share and ll_start, on the process's only thread: fork the helper; 0, or -1
- * (record synchronously). `ring_bytes`: the address space the rings may take. */
-int ll__pl_async_start(size_t ring_bytes);
+ * (record synchronously). `ring_bytes`: the address space the rings may take. `orphan`: what
+ * the helper calls (with ll__pl_helper set) when the program died without stopping it, after
+ * applying every event: write the capture. */
+int ll__pl_async_start(size_t ring_bytes, void (*orphan)(void));
 /* The address space ll__pl_async_start reserves for its rings at most. */
 size_t ll__pl_async_reserve(void);
 /* Hand an event to the helper: 1 when queued (or dropped because recording is ending), 0 when

@@ -91,6 +91,9 @@ int ll__pl_write_capture(int how, int sig, int partial) {
   size_t lines_len = 0;
   int rc;
 
+  if (ll__pl_async_holes() != 0)
+    ll__pl_say("leaklab: a thread died inside leaklab with an event half-queued; the figures miss "
+               "that event\n");
   if (!partial) {
     if ((rc = ll_take_peak_snapshot(&peak)) != 0) goto cleanup;
     if ((rc = ll_take_snapshot(&end)) != 0) goto cleanup;
@@ -131,13 +134,13 @@ int ll__pl_write_capture(int how, int sig, int partial) {
   sec[nsec++] = (ll__section_t){LL_CAP_SEC_MODULES, 0, data, len};
 
   ll_cap_process_t facts = {
-      .pid = (uint32_t)getpid(),
-      .ppid = (uint32_t)getppid(),
+      .pid = (uint32_t)ll__pl_pid,
+      .ppid = ll__pl_helper ? 0 : (uint32_t)getppid(),
       .how = (uint32_t)how,
       .signal = sig,
       .flags = g_flags | (partial ? LL_CAP_F_PARTIAL : 0) |
                (ll__pl_async_lost() ? LL_CAP_F_HELPER_LOST | LL_CAP_F_PARTIAL : 0) |
-               (ll__pl_async_holes() != 0 ? LL_CAP_F_PARTIAL : 0), /* events skipped */
+               (ll__pl_helper ? LL_CAP_F_KILLED : 0),
       .frames = (uint32_t)ll__pl_stack_frames(),
       .unwind = (uint32_t)ll__pl_unwind_mode(),
   };

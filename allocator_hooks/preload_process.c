@@ -166,6 +166,12 @@ static void atfork_child(void) {
 
 /* ---- start ----------------------------------------------------------------------------------- */
 
+/* In the helper process, once the program died of a signal it did not catch (SIGKILL from the
+ * OOM killer, SIGPIPE, SIGINT ...): the tracker is whole (the helper applied every event), so
+ * the capture is written from here, marked LL_CAP_F_KILLED. */
+static void write_after_death(void) { ll__pl_write_capture(LL_CAP_END_SIGNAL, 0, 0); }
+
+
 /* Address space for the tracker's tables when a helper applies the events: reserved, not
  * committed (pages exist once written), so this only bounds the largest recording. */
 #define TRACKER_RESERVE ((size_t)64 << 30)
@@ -269,7 +275,7 @@ static void start(void) {
     return;
   }
   ll__pl_hooks_prestart(1); /* before the helper starts: the tracker is still this thread's */
-  if (async && ll__pl_async_start(ll__pl_async_reserve()) != 0 && async_forced())
+  if (async && ll__pl_async_start(ll__pl_async_reserve(), write_after_death) != 0 && async_forced())
     ll__pl_say("leaklab: --recorder async: the helper process could not start; recording in the program's threads\n");
   pthread_atfork(NULL, NULL, atfork_child);
   install_signal_handlers();

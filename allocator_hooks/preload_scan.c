@@ -283,6 +283,7 @@ int ll__pl_scan(int from_signal, const void **data, size_t *len) {
   ll__reach_t *r = NULL;
   int rc;
   ucontext_t uc;
+  if (ll__pl_helper) return LL_ENOVIEW; /* the program's memory is gone: nothing to scan */
   __builtin_unwind_init(); /* every callee-saved register spilled into this frame */
   if ((rc = ll__reach_begin(&r)) != 0) return rc;
   if (getcontext(&uc) == 0)

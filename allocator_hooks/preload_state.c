@@ -11,6 +11,7 @@ volatile int ll__pl_state;
 int ll__pl_run_active;
 int ll__pl_follow;
 long ll__pl_pid;
+int ll__pl_helper;
 ll__pl_real_t ll__pl_real;
 
 /* Set while this thread runs dlsym for the real functions (dlsym may allocate). */

@@ -82,6 +82,8 @@ static inline int ll__pl_recording(void) {
 extern int ll__pl_run_active; /* LEAKLAB_CAPTURE was set: this process is part of a leaklab run */
 extern int ll__pl_follow;     /* --follow-fork: children record too, into CAPTURE.<pid> */
 extern long ll__pl_pid;       /* the process that records (0: none) */
+extern int ll__pl_helper;     /* this is the helper process, writing the capture of a program
+                                 that died (preload_async.c): its memory is not the program's */
 
 /* ---- the real allocator ----------------------------------------------------------------------- */
 typedef struct ll__pl_real {

@@ -74,6 +74,11 @@ enum {
 #define LL_CAP_F_NATIVE 2u  /* recorded with --native: reports show library frames by default */
 #define LL_CAP_F_CHILD 4u   /* a followed child process (--follow-fork) */
 #define LL_CAP_F_HELPER_LOST 8u /* with PARTIAL: the recording helper process died before it drained */
+/* Written by the recording helper process after the program died without writing it (a signal
+ * it did not catch: SIGKILL, SIGPIPE, SIGINT ...): how is LL_CAP_END_SIGNAL, signal 0 (unknown
+ * there: the exit status says it), pid the program's; snapshots whole, no exit scan, memory over
+ * time and modules as of the program's start. */
+#define LL_CAP_F_KILLED 16u
 /* The recording ended at an exec of an image the preload cannot enter (statically linked,
  * setuid...): written then, how LL_CAP_END_EXIT; the program went on unrecorded. */
 #define LL_CAP_F_EXEC_UNFOLLOWED 32u

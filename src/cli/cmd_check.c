@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <leaklab/budget.h>
@@ -60,7 +61,7 @@ static void print_program_failure(const check_args_t *ca, const char *cap, int p
 
   if (ll_capture_open(cap, &c) == 0 && ll_capture_process(c, &proc) == 0 &&
       proc->how == LL_CAP_END_SIGNAL)
-    ll__print_killed(ca->label, proc->signal, failed);
+    ll__print_killed(ca->label, proc->signal != 0 ? proc->signal : program_status - 128, failed);
   else
     fprintf(stderr, "leaklab: %s exited with status %d%s", ca->label, program_status, failed);
   ll_capture_close(c);
@@ -175,7 +176,9 @@ static int check_program(const check_args_t *ca) {
   if (program_status != 0) {
     /* A run that failed measured a different program: it never passes a check. */
     print_program_failure(ca, cap, program_status);
-    exit_status = LL__EXIT_RUNTIME;
+    /* Killed by signal N: 128+N, as `run` and a shell say it (a pipeline's SIGPIPE, the OOM
+     * killer's SIGKILL stay visible to the caller). */
+    exit_status = WIFSIGNALED(status) ? program_status : LL__EXIT_RUNTIME;
     goto cleanup;
   }
   exit_status = failed ? LL__EXIT_LIMIT : LL__EXIT_OK;
@@ -315,8 +318,8 @@ const ll__verb_t ll__verb_check = {
     "  -h, --help           show this help\n"
     "\n"
     "exit status: 0 every limit passed; 1 a limit was reached; 2 usage error (a bad SIZE is\n"
-    "named); 3 the program could not be recorded, or it failed itself (non-zero exit status or\n"
-    "killed by a signal: its figures are still printed, never as a PASS: a failed run never\n"
-    "passes).\n",
+    "named); 3 the program could not be recorded, or it failed itself (non-zero exit status:\n"
+    "its figures are still printed, never as a PASS: a failed run never passes); 128+N the\n"
+    "program was killed by signal N (the same: no PASS).\n",
     run,
 };

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <leaklab/report.h>
 
@@ -114,7 +115,11 @@ static int summarize(const char *cap, const run_args_t *ra, int status, time_t s
     goto cleanup;
   }
   print_chain(proc);
-  if (proc->how == LL_CAP_END_SIGNAL)
+  if (proc->flags & LL_CAP_F_KILLED)
+    ll__print_killed(ra->argv[0], WIFSIGNALED(status) ? WTERMSIG(status) : proc->signal,
+                     "; leaklab's helper process wrote the capture after it: what was live "
+                     "up to it, no exit scan\n");
+  else if (proc->how == LL_CAP_END_SIGNAL)
     ll__print_killed(ra->argv[0], proc->signal, "; the capture holds what was live up to it\n");
   if (proc->flags & LL_CAP_F_HELPER_LOST) {
     fprintf(stderr, "leaklab: %s: partial capture: the recording helper process died, so only "

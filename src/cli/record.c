@@ -4,13 +4,77 @@
 #include "record.h"
 #include "spawn.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Whether the file holds `needle` (a NUL-terminated record of /proc/PID/environ, say). */
+static int file_has(const char *path, const char *needle, size_t n) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  size_t cap = 1 << 20, len = 0;
+  char *buf = malloc(cap + 1);
+  ssize_t got;
+  while (buf != NULL && len < cap && (got = read(fd, buf + len, cap - len)) > 0) len += (size_t)got;
+  close(fd);
+  int found = buf != NULL && memmem(buf, len, needle, n) != NULL;
+  free(buf);
+  return found;
+}
+
+/* The recording helper process of the program `pid` (preload_async.c), or 0: it is named
+ * leaklab-helper, and its environment at start is the program's, which holds
+ * LEAKLAB_ROOT_PID=pid. It outlives a program killed by a signal the program did not catch,
+ * and writes its capture then. */
+static pid_t find_helper(pid_t pid) {
+  char needle[64], path[64], comm[32];
+  int n = snprintf(needle, sizeof needle, "%c%s=%d", '\0', LL_ENV_ROOT_PID, (int)pid);
+  DIR *d = opendir("/proc");
+  pid_t found = 0;
+  for (struct dirent *e; d != NULL && found == 0 && (e = readdir(d)) != NULL;) {
+    char *end;
+    long h = strtol(e->d_name, &end, 10);
+    if (*end != '\0' || h <= 0 || h == pid) continue;
+    snprintf(path, sizeof path, "/proc/%ld/comm", h);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t got = read(fd, comm, sizeof comm - 1);
+    close(fd);
+    if (got != (ssize_t)sizeof "leaklab-helper" || memcmp(comm, "leaklab-helper\n", (size_t)got) != 0) continue;
+    snprintf(path, sizeof path, "/proc/%ld/environ", h);
+    /* (the first variable has no NUL before it: the helper's is never first, see record_child.c) */
+    if (file_has(path, needle, (size_t)n + 1)) found = (pid_t)h; /* with its NUL: 12 is not 123 */
+  }
+  if (d != NULL) closedir(d);
+  return found;
+}
+
+/* The program ended without a capture: if its helper is still there, it is writing it; wait
+ * for the helper to end (at most 30 s). */
+static void wait_for_helper(pid_t pid) {
+  pid_t h = find_helper(pid);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)h);
+  for (int i = 0; h != 0 && i < 3000; i++) {
+    char buf[512];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (got <= 0) return;
+    buf[got] = '\0';
+    const char *rp = strrchr(buf, ')');
+    if (rp == NULL || rp[2] == 'Z' || rp[2] == 'X') return; /* done (init reaps it) */
+    nanosleep(&(struct timespec){0, 10000000}, NULL);
+  }
+}
 
 int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen,
                int *wait_status, time_t *started) {
@@ -61,11 +125,13 @@ int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen
   }
 
   ll__record_capture_path(o->output, argv[0], "", (long)pid, cap, caplen);
+  if (access(cap, F_OK) != 0) wait_for_helper(pid);
   if (access(cap, F_OK) != 0) {
-    if (WIFSIGNALED(status))
+    if (WIFSIGNALED(status)) {
       ll__print_killed(argv[0], WTERMSIG(status), " before it could write its capture; nothing "
                        "was recorded\n");
-    else
+      return ll__program_status(status); /* 128+N, as a shell says */
+    }
       fprintf(stderr, "leaklab: %s wrote no capture (%s): the preload did not load into the "
               "program that ran - it, or a program it exec'd, is statically linked or setuid; "
               "nothing was recorded\n", argv[0], cap);

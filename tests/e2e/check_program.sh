@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# check_program.sh - `leaklab check -- PROGRAM`: per-line leak limits on a known pattern, a failing or crashing program never passes (exit 3), and misuse exits 2 naming the bad text.
+# check_program.sh - `leaklab check -- PROGRAM`: per-line leak limits on a known pattern, a failing or crashing program never passes (exit 3, 128+N when killed by signal N), and misuse exits 2 naming the bad text.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -42,7 +42,7 @@ grep -q "^FAIL: $prog: a line leaked" "$tmp/err" || fail "both limits: no leak F
 
 # ---- the program's own failure: its figures are printed, but it never passes ------------------
 run "$LEAKLAB" check --limit-memory 1GB -- "$LL_PROGRAMS/crash" abort
-want_status 3 "crash abort"
+want_status 134 "crash abort" # killed by SIGABRT: 128+6
 # Its figures, but no PASS before the line saying it does not pass.
 has_line "leaklab: $LL_PROGRAMS/crash: peak 4.2KiB (4300 B) is below the limit 1.0GiB" "crash abort"
 if grep -q "^PASS" "$tmp/err"; then fail "crash abort: a failed program PASSed: $(cat "$tmp/err")"; fi
