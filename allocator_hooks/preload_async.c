@@ -102,7 +102,7 @@ typedef struct ctl {
 int ll__pl_async_on;          /* events go to the rings (read by the hooks) */
 static ctl_t *g_ctl;
 static char *g_slots;         /* nslots slots of g_slot_bytes */
-static size_t g_slot_bytes;
+static size_t g_slot_bytes, g_map_len;
 static uint64_t g_words, g_mask; /* ring size in words, a power of two */
 static int g_lost;            /* the helper died before it drained */
 static pid_t g_owner;         /* the process whose events the rings carry */
@@ -347,6 +347,7 @@ int ll__pl_async_start(size_t ring_bytes, void (*orphan)(void)) {
   char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (m == MAP_FAILED) return -1;
   g_ctl = (ctl_t *)m;
+  g_map_len = len;
   g_slots = m + 4096;
   g_ctl->seq = 1;
   g_ctl->nused = 1;
@@ -591,6 +592,14 @@ int ll__pl_async_stop(int bounded) {
   }
   pthread_mutex_unlock(&g_stop_lock);
   return g_lost ? -1 : 0;
+}
+
+void ll__pl_async_release(void) {
+  if (ll__pl_async_active() || g_ctl == NULL || !__libc_single_threaded || getpid() != g_owner) return;
+  uint64_t holes = ll__pl_async_holes();
+  if (holes != 0) return; /* said at the capture: keep the count */
+  munmap(g_ctl, g_map_len);
+  g_ctl = NULL;
 }
 
 void ll__pl_async_forget(void) { __atomic_store_n(&ll__pl_async_on, 0, __ATOMIC_RELEASE); }

@@ -44,6 +44,9 @@ void ll__pl_async_realloc_end(void *q, size_t size, size_t usable, const uintptr
  * trusted; recording has stopped and the state is LL__PL_DONE). No-op when not async or in a
  * forked child. */
 int ll__pl_async_stop(int bounded);
+/* Once stopped, while the process has one thread: give the rings' address space back (no
+ * thread can be about to queue). */
+void ll__pl_async_release(void);
 /* A forked child: its parent's rings are not its own. */
 void ll__pl_async_forget(void);
 int ll__pl_async_lost(void); /* the helper died before it drained */

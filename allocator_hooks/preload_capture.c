@@ -13,6 +13,7 @@
 #include "preload_chain.h"
 #include "preload_jemalloc.h"
 #include "preload_leaks.h"
+#include "preload_limits.h"
 #include "preload_modules.h"
 #include "preload_scan.h"
 #include "preload_stack.h"
@@ -91,6 +92,7 @@ int ll__pl_write_capture(int how, int sig, int partial) {
   size_t lines_len = 0;
   int rc;
 
+  ll__pl_limits_for_capture(); /* a program at its RLIMIT_AS: the reserve is the writer's */
   if (ll__pl_async_holes() != 0)
     ll__pl_say("leaklab: a thread died inside leaklab with an event half-queued; the figures miss "
                "that event\n");

@@ -18,6 +18,7 @@
 #include "preload_chain.h"
 #include "preload_exec.h"
 #include "preload_hooks.h"
+#include "preload_limits.h"
 #include "preload_modules.h"
 #include "preload_scan.h"
 #include "preload_stack.h"
@@ -281,6 +282,7 @@ static void start(void) {
   install_signal_handlers();
   ll__pl_timeline_reset();
   __atomic_store_n(&ll__pl_state, LL__PL_RECORDING, __ATOMIC_SEQ_CST);
+  ll__pl_limits_start();
 }
 
 __attribute__((constructor)) static void at_load(void) {

@@ -17,6 +17,7 @@
  *   timeline  memory over time, TIMELINE section                       -> engine
  *   stack     call stacks (frame pointers, libunwind)                   -> state, modules
  *   async     the helper process that applies events                   -> state, engine
+ *   limits    RLIMIT_AS the program sets (interposed): helper stopped  -> state, async, engine
  *   hooks     malloc, free, ... (interposed)                           -> state, boot, stack,
  *                                                                         async, timeline, engine
  *   chain     the exec chain, PROCESS section                          -> engine
@@ -24,7 +25,7 @@
  *   scan      the exit scan: roots, REACH section, lost/reachable      -> stack, engine
  *   jemalloc  jemalloc's own figures, JEMALLOC section                 -> state
  *   capture   writes the capture file                                  -> state, modules, timeline,
- *                                                                         stack, async, chain,
+ *                                                                         stack, async, limits, chain,
  *                                                                         leaks, jemalloc, scan,
  *                                                                         engine
  *   exec      exec/spawn (interposed): the environment children get    -> state, async, chain,

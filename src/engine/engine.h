@@ -50,6 +50,10 @@ void ll__tracker_thaw(void);
  * memory could not be mapped (nothing changed unless the tables' region was reserved; the
  * tracker works as before either way). */
 int ll__tracker_share(size_t reserve);
+/* After the helper is gone for good: give back the address space reserved for tables never
+ * made (a program that caps its address space with RLIMIT_AS needs it); tables made later are
+ * private. */
+void ll__tracker_seal_share(void);
 
 /* Temporary allocations (freed before any other allocation was made; memray's definition with
  * N = 1), aggregated per traceback since start: as a snapshot with at = LL_AT_TEMPORARY, whose

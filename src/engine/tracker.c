@@ -402,6 +402,12 @@ int ll__tracker_share(size_t reserve) {
   return rc;
 }
 
+void ll__tracker_seal_share(void) {
+  int locked = q_lock();
+  ll__tmem_seal();
+  q_unlock(locked);
+}
+
 int ll_start(int nframe) {
   if (nframe < 1 || nframe > LL_MAX_NFRAME) return LL_EINVAL;
   pthread_once(&atfork_once, register_atfork);

@@ -15,6 +15,7 @@ static struct __attribute__((aligned(4096))) {
   /* Shared region (asynchronous recording): every mapping is carved from it, bump only. */
   char *region;
   size_t region_used, region_cap;
+  int sealed; /* the region's unused part was given back: new mappings are private */
 } M;
 
 static size_t page_round(size_t n) {
@@ -28,7 +29,8 @@ static size_t page_round(size_t n) {
 static void *raw_map(size_t len) {
   if (M.region == NULL) return ll__mmap_alloc(len);
   len = page_round(len);
-  if (len == 0 || len > M.region_cap - M.region_used) return NULL;
+  if (len == 0) return NULL;
+  if (len > M.region_cap - M.region_used) return M.sealed ? ll__mmap_alloc(len) : NULL;
   void *p = M.region + M.region_used;
   M.region_used += len;
   return p;
@@ -43,6 +45,14 @@ static void raw_unmap(void *p, size_t len) {
 }
 
 static const ll__arena_mem_t arena_mem = {raw_map, raw_unmap};
+
+void ll__tmem_seal(void) {
+  if (M.region == NULL || M.sealed) return;
+  size_t used = page_round(M.region_used);
+  if (used < M.region_cap) munmap(M.region + used, M.region_cap - used);
+  if (used < M.region_cap) M.region_cap = used;
+  M.sealed = 1;
+}
 
 int ll__tmem_share(size_t reserve) {
   if (M.region != NULL) return 0;

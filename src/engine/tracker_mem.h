@@ -21,6 +21,9 @@ void ll__tmem_arena_reset(void);
  * processes forked afterwards, and share this bookkeeping too (ll__tracker_share). Only before
  * anything is mapped: 0, or -1 (nothing changed). */
 int ll__tmem_share(size_t reserve);
+/* Give back the shared region's unused address space (its used pages stay, shared); later
+ * mappings are private. Only when no other process carves from it any more. */
+void ll__tmem_seal(void);
 /* Test hook: when nonzero, every ll__tmem_* request fails as if mmap had. */
 extern int ll__tmem_fail;
 
