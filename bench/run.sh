@@ -283,7 +283,7 @@ SCAN_GBS=$(echo "$SCAN_LINE" |
 # conclusions from (copying many times in_place, the chunk's time flat while it fits L2, the memo
 # slower than recomputing...). A benchmark's business, so make test checks only their exact columns.
 LESSON_TIMES=MISS
-if LL_CHECK_TIMES=1 LL_BUILD_DIR="$BUILD" LL_SOURCE_DIR="$ROOT" "$ROOT/tests/e2e/lesson_times.sh" >"$WORK/lesson_times.txt" 2>&1; then
+if LL_CHECK_TIMES=1 LEAKLAB="$LEAKLAB" LL_BUILD_DIR="$BUILD" LL_SOURCE_DIR="$ROOT" LL_PROGRAMS="$BUILD/tests/programs" bash "$ROOT/tests/e2e/lesson_times.sh" >"$WORK/lesson_times.txt" 2>&1; then
   LESSON_TIMES=PASS
 fi
 LESSON_TIMES_LINE=$(tail -1 "$WORK/lesson_times.txt" | tr '|' '/')
