@@ -3,6 +3,10 @@
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
+# Times are a benchmark's business, not a test's (a loaded CI machine can reorder them): under
+# make test one timed run per row, the orderings checked only when bench/run.sh asks.
+check_times=${LL_CHECK_TIMES:-0}
+
 # table FILE: the first Markdown table in FILE with its last two columns (time, ratio) cut off.
 table() {
   awk '/^\|/ { on = 1; print; next } on { exit }' "$1" | sed -E 's/ [^|]* \| [^|]* \|$//'
@@ -13,7 +17,8 @@ ms() {
 }
 # faster FILE SLOW FAST FACTOR: row SLOW took more than FACTOR times row FAST (ratios the READMEs
 # draw conclusions from, large enough to hold on a loaded machine).
-ll__faster() {
+faster() {
+  [[ $check_times = 1 ]] || return 0
   local slow fast
   slow=$(ms "$1" "$2")
   fast=$(ms "$1" "$3")
@@ -23,7 +28,8 @@ ll__faster() {
 }
 
 # within FILE ROW REF FACTOR: row ROW took less than FACTOR times row REF (no slower, give or take).
-ll__within() {
+within() {
+  [[ $check_times = 1 ]] || return 0
   local t ref
   t=$(ms "$1" "$2")
   ref=$(ms "$1" "$3")
@@ -32,11 +38,6 @@ ll__within() {
     fail "$(basename "$1"): '$2' took $t ms, not less than $4 x '$3' ($ref ms)"
 }
 
-# Times are a benchmark's business, not a test's (a loaded CI machine can reorder them): under
-# make test one timed run per row, the orderings checked only when bench/run.sh asks.
-check_times=${LL_CHECK_TIMES:-0}
-faster() { [[ $check_times = 1 ]] && ll__faster "$@" || true; }
-within() { [[ $check_times = 1 ]] && ll__within "$@" || true; }
 
 # measure LESSON RUNS: runs the script (RUNS timed runs per row: more where runs are cheap, for
 # steadier ratios on a loaded machine) into $tmp/LESSON.md and compares the README's block
