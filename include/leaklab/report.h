@@ -20,8 +20,9 @@ LL_API int ll_format_size(char *buf, size_t len, double size, int sign);
 /* One statistic as tracemalloc's Statistic/StatisticDiff __str__ prints it, no newline:
  *   "file.c:12: size=124 B, count=3, average=41 B"
  *   "file.c:12: size=124 B (+24 B), count=3 (+1), average=41 B"   (is_diff)
- * average= is omitted when count is 0. The key shown is traceback->frames[0]. snprintf
- * semantics. */
+ * average= is omitted when count is 0. The key shown is traceback->frames[0]; a frame with no
+ * line but a function (a library without debug information; MODULE+0xOFFSET in a stripped one)
+ * reads "libfoo.so.1:0 (function): size=...". snprintf semantics. */
 LL_API int ll_format_stat(char *buf, size_t len, const ll_stat_t *st, int is_diff);
 
 typedef enum ll_format {

@@ -1,11 +1,11 @@
-/* run_hints.c - what a recording says about how the program was built: no -g (lines read PROG:0), no frame pointers (stacks cut short). */
+/* run_hints.c - what a recording says about how the program was built: no -g (lines read PROG:0 (PROG+0xOFFSET)), no frame pointers (stacks cut short). */
 #include "cli.h"
 #include "run_hints.h"
 
 #include <string.h>
 
 /* A frame with no line: the symboliser found no DWARF line table for its code (no -g), so it
- * names the module, at line 0. */
+ * names the module, at line 0 (and the function, or MODULE+0xOFFSET when stripped). */
 static int lacks_line(const ll_frame_t *f) {
   return f->lineno == 0 && strcmp(f->filename, "<unknown>") != 0;
 }
@@ -28,7 +28,7 @@ void ll__print_build_hints(FILE *out, const ll_snapshot_t *snap, const char *pro
   if (with_frames == 0) return;
   if (no_line == with_frames)
     fprintf(out, "leaklab: %s has no line information (built without -g), so its lines read "
-            "FILE:0: rebuild it with -g\n", program);
+            "FILE:0 (FILE+0xOFFSET): rebuild it with -g\n", program);
   /* Frame pointers are what the default unwinder follows through the program's own code;
    * code built without them (-O2 leaves them out) ends each walk at the allocating function
    * (what lies past it is not the program's code, and is dropped). */

@@ -25,7 +25,7 @@ int ll_format_size(char *buf, size_t len, double size, int sign) {
 
 int ll_format_stat(char *buf, size_t len, const ll_stat_t *st, int is_diff) {
   char size[64], diff[64], avg[64];
-  const char *file = "<unknown>";
+  const char *file = "<unknown>", *fn = "";
   unsigned line = 0;
 
   if (st == NULL) return snprintf(buf, len, "%s", "");
@@ -33,7 +33,17 @@ int ll_format_stat(char *buf, size_t len, const ll_stat_t *st, int is_diff) {
   if (st->traceback != NULL && st->traceback->nframe > 0 && st->traceback->frames != NULL) {
     const ll_frame_t *f = &st->traceback->frames[0];
     if (f->filename != NULL) file = f->filename;
+    if (f->function != NULL) fn = f->function;
     line = f->lineno;
+  }
+  /* FILE:LINE as tracemalloc; without a line (a library without debug information) the
+   * function tells its sites apart, or MODULE+0xOFFSET in a stripped one: FILE:0 (FUNCTION). */
+  const char *open = "", *close = "";
+  if (line == 0 && fn[0] != '\0') {
+    open = " (";
+    close = ")";
+  } else {
+    fn = "";
   }
 
   ll_format_size(size, sizeof size, (double)st->size, 0);
@@ -44,11 +54,11 @@ int ll_format_stat(char *buf, size_t len, const ll_stat_t *st, int is_diff) {
     snprintf(avg, sizeof avg, ", average=%s", a);
   }
   if (!is_diff)
-    return snprintf(buf, len, "%s:%u: size=%s, count=%" PRIu64 "%s", file, line, size,
-                    st->count, avg);
+    return snprintf(buf, len, "%s:%u%s%s%s: size=%s, count=%" PRIu64 "%s", file, line, open, fn,
+                    close, size, st->count, avg);
   ll_format_size(diff, sizeof diff, (double)st->size_diff, 1);
-  return snprintf(buf, len, "%s:%u: size=%s (%s), count=%" PRIu64 " (%+" PRId64 ")%s", file, line,
-                  size, diff, st->count, st->count_diff, avg);
+  return snprintf(buf, len, "%s:%u%s%s%s: size=%s (%s), count=%" PRIu64 " (%+" PRId64 ")%s", file,
+                  line, open, fn, close, size, diff, st->count, st->count_diff, avg);
 }
 
 int ll_format_parse(const char *name) {

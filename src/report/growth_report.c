@@ -9,9 +9,16 @@
 
 static const char *str_or(const char *s, const char *fallback) { return s != NULL ? s : fallback; }
 
+/* A frame's identity as the engine's statistics key it (stats.c): file and line, the function
+ * with them (a library without lines has only its function, or MODULE+0xOFFSET), and the
+ * address of a frame nothing was learnt about. File and line alone would merge every call site
+ * of a module without debug information into one MODULE:0. */
 static int frame_eq(const ll_frame_t *a, const ll_frame_t *b, ll_group_t g) {
   if (strcmp(str_or(a->filename, ""), str_or(b->filename, "")) != 0) return 0;
-  return g == LL_GROUP_FILENAME || a->lineno == b->lineno;
+  if (g == LL_GROUP_FILENAME) return 1;
+  const char *fa = str_or(a->function, ""), *fb = str_or(b->function, "");
+  if (a->lineno != b->lineno || strcmp(fa, fb) != 0) return 0;
+  return a->lineno != 0 || fa[0] != '\0' || a->ip == b->ip;
 }
 
 /* Same site under the grouping: tracemalloc's keys (file and line, the file, or every frame). */
@@ -91,10 +98,14 @@ static const char *group_noun(ll_group_t g, size_t n) {
   return n == 1 ? "line" : "lines";
 }
 
+/* As the statistics' lines name a site (ll_format_stat): FILE:LINE, with the function when
+ * there is no line. */
 static void site_name(FILE *out, const ll__site_series_t *s, ll_group_t g) {
   const ll_frame_t *f = s->key->nframe > 0 ? &s->key->frames[0] : NULL;
-  fprintf(out, "%s:%u", f != NULL ? str_or(f->filename, "<unknown>") : "<unknown>",
-          f != NULL && g != LL_GROUP_FILENAME ? f->lineno : 0);
+  unsigned line = f != NULL && g != LL_GROUP_FILENAME ? f->lineno : 0;
+  const char *fn = f != NULL && g != LL_GROUP_FILENAME ? str_or(f->function, "") : "";
+  fprintf(out, "%s:%u", f != NULL ? str_or(f->filename, "<unknown>") : "<unknown>", line);
+  if (line == 0 && fn[0] != '\0') fprintf(out, " (%s)", fn);
 }
 
 static void size_str(char *buf, size_t len, double v) { ll_format_size(buf, len, v, 0); }

@@ -119,7 +119,7 @@ static void write_frames(FILE *out, const ll_stat_t *st) {
     fprintf(out, "    %s:%" PRIu32, str_or(f->filename, "<unknown>"), f->lineno);
     if (func[0] != '\0') fprintf(out, " (%s)", func);
     /* Native frames not symbolised yet are only known by their address. */
-    if (f->ip != 0 && f->lineno == 0) fprintf(out, " [0x%" PRIx64 "]", f->ip);
+    if (f->ip != 0 && f->lineno == 0 && func[0] == '\0') fprintf(out, " [0x%" PRIx64 "]", f->ip);
     fputc('\n', out);
   }
   if (tb->total_nframe > tb->nframe)

@@ -6,6 +6,8 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,20 +320,33 @@ static int emit(emit_t *e, const char *file, int line, const char *func, uint64_
   return 0;
 }
 
+/* A frame of a module with neither line nor symbol for its address (a stripped binary): named
+ * MODULE+0xOFFSET, its address in the module's own terms (what `addr2line -e MODULE` takes),
+ * as heaptrack and memray name them. Unlike the address, the name is the same from run to run
+ * (load addresses move), so reports group by it and `diff` matches it; and two call sites in
+ * one stripped module stay two lines rather than merging into one MODULE:0. */
+static int emit_offset(emit_t *e, const ll_cap_module_t *cm, const char *name, uint64_t ip) {
+  if (name != NULL && name[0] != '\0') return emit(e, cm->path, 0, name, ip);
+  const char *base = strrchr(cm->path, '/');
+  char buf[320];
+  snprintf(buf, sizeof buf, "%s+0x%" PRIx64, base != NULL ? base + 1 : cm->path, ip - cm->bias);
+  return emit(e, cm->path, 0, buf, ip);
+}
+
 static int resolve_ip(ll_symbolizer_t *s, uint64_t ip, emit_t *e, int *own) {
   size_t mi = 0;
   const ll_cap_module_t *cm = module_of(s, ip, &mi);
   *own = cm != NULL && ll_cap_module_is_own(cm->flags);
   if (cm == NULL) return emit(e, "<unknown>", 0, "", ip);
-  if (!s->usable[mi]) return emit(e, cm->path, 0, "", ip);
+  if (!s->usable[mi]) return emit_offset(e, cm, NULL, ip);
 
   /* A return address points after the call: look up the call instruction itself. */
   Dwarf_Addr pc = ip - 1, bias = 0;
   Dwfl_Module *m = dwfl_addrmodule(s->dwfl, pc);
-  if (m == NULL) return emit(e, cm->path, 0, "", ip);
+  if (m == NULL) return emit_offset(e, cm, NULL, ip);
   /* The symbol table is a fallback only: libdw searches it linearly for every address. */
   Dwarf_Die *cu = dwfl_module_addrdie(m, pc, &bias);
-  if (cu == NULL) return emit(e, cm->path, 0, dwfl_module_addrname(m, pc), ip); /* no DWARF */
+  if (cu == NULL) return emit_offset(e, cm, dwfl_module_addrname(m, pc), ip); /* no DWARF */
 
   const char *file = NULL;
   int line = 0;
@@ -401,8 +416,11 @@ static int resolve_ip(ll_symbolizer_t *s, uint64_t ip, emit_t *e, int *own) {
     line = (int)call_line;
   }
   free(heap); /* libdw's own allocation */
-  if (rc == 0 && e->n == before)
-    rc = emit(e, file != NULL ? file : cm->path, line, dwfl_module_addrname(m, pc), ip);
+  if (rc == 0 && e->n == before) {
+    const char *name = dwfl_module_addrname(m, pc);
+    rc = file == NULL && line == 0 ? emit_offset(e, cm, name, ip)
+                                   : emit(e, file != NULL ? file : cm->path, line, name, ip);
+  }
   return rc;
 }
 

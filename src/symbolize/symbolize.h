@@ -6,7 +6,9 @@
  * module map (capture_format.h). Symbolising turns each address into one frame per function it
  * stands for: the innermost inlined function first, then the functions it was inlined into,
  * each with its own file:line (the call site, for the outer ones). Addresses in modules without
- * debug information get the module's path as filename, line 0 and the symbol name, if any.
+ * debug information get the module's path as filename, line 0 and the symbol name, or, with no
+ * symbol either (a stripped binary), MODULE+0xOFFSET as the function: the address in the
+ * module's own terms (addr2line's), the same from run to run, so each call site stays apart.
  *
  * Attribution:
  * - default (native = 0): only frames in the program's own code are kept - the main executable
@@ -20,8 +22,8 @@
  *
  * Contract: the input snapshot is not modified; the result is a new snapshot (free it with
  * ll_snapshot_free). A module whose file is gone or was rebuilt since the capture (its build-id
- * differs) is not symbolised: its frames keep the module path and line 0 rather than show
- * another build's lines. Errors: negative LL_E* codes.
+ * differs) is not symbolised: its frames keep the module path, line 0 and MODULE+0xOFFSET
+ * rather than show another build's lines. Errors: negative LL_E* codes.
  */
 #include <stddef.h>
 #include <stdint.h>

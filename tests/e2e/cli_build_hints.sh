@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 
 need cc
 src=$LL_SOURCE_DIR/tests/programs/massif_pattern.c
-no_g="has no line information (built without -g), so its lines read FILE:0: rebuild it with -g"
+no_g="has no line information (built without -g), so its lines read FILE:0 (FILE+0xOFFSET): rebuild it with -g"
 no_fp="stop at the allocating function (built without frame pointers?): rebuild it with -fno-omit-frame-pointer, or record with --unwind libunwind"
 
 # hints NAME WANT_G WANT_FP ARGS...: run records ARGS; each hint is said exactly WANT times.

@@ -135,6 +135,23 @@ static void test_stat_traceback_key_is_first_frame(void **state) {
   expect_stat(&st, 0, "inner.c:7: size=85 B, count=2, average=42 B");
 }
 
+/* A line-less frame with a function (a library without debug information, or MODULE+0xOFFSET
+ * in a stripped one) shows it: every such site would otherwise read the same MODULE:0. */
+static void test_stat_no_line_shows_function(void **state) {
+  ll_frame_t lib = {"/lib/libgmp.so.10", "__gmpz_mul_ui", 0, 0x7f0012345678};
+  ll_frame_t bare = {"/usr/bin/sqlite3", "sqlite3+0x200c4", 0, 0x5608986450c4};
+  ll_frame_t anon = {"/usr/bin/sqlite3", "", 0, 0x5608986450c4};
+  ll_traceback_t tl = {1, 1, &lib}, tb = {1, 1, &bare}, ta = {1, 1, &anon};
+  ll_stat_t sl = {&tl, 100, 112, 1, 0, 0}, sb = {&tb, 4096, 4096, 1, 4096, 1};
+  ll_stat_t sa = {&ta, 100, 112, 1, 0, 0};
+  (void)state;
+  expect_stat(&sl, 0, "/lib/libgmp.so.10:0 (__gmpz_mul_ui): size=100 B, count=1, average=100 B");
+  expect_stat(&sb, 1,
+              "/usr/bin/sqlite3:0 (sqlite3+0x200c4): size=4096 B (+4096 B), count=1 (+1), "
+              "average=4096 B");
+  expect_stat(&sa, 0, "/usr/bin/sqlite3:0: size=100 B, count=1, average=100 B");
+}
+
 static void test_stat_malformed_key(void **state) {
   ll_traceback_t empty = {0, 0, NULL};
   ll_stat_t st = {&empty, 1, 8, 1, 0, 0};
@@ -268,6 +285,7 @@ int main(void) {
       cmocka_unit_test(test_stat_no_average_at_count_zero),
       cmocka_unit_test(test_stat_filename_and_big),
       cmocka_unit_test(test_stat_traceback_key_is_first_frame),
+      cmocka_unit_test(test_stat_no_line_shows_function),
       cmocka_unit_test(test_stat_malformed_key),
       cmocka_unit_test(test_stat_truncates_like_snprintf),
       cmocka_unit_test(test_format_parse),

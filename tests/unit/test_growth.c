@@ -1,4 +1,4 @@
-/* test_growth.c - growth verdicts on synthetic shapes: linear, sqrt, step, saw-tooth, plateau, spike. */
+/* test_growth.c - growth verdicts on synthetic shapes (linear, sqrt, step, saw-tooth, plateau, spike) and the sites series are grouped into. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "growth.h"
+#include "growth_report.h"
 
 #define N 300
 
@@ -141,6 +141,73 @@ static void empty_series(void **state) {
   assert_int_equal(ll__growth_classify(pts, 0, &g), -1);
 }
 
+/* Columns as a stripped program's capture gives them: no line anywhere, so only the function
+ * (MODULE+0xOFFSET, or a symbol) or, with nothing learnt, the address tells call sites apart.
+ * Grouped by file and line alone they all merged into one PROG:0 site. */
+static const ll_frame_t fr_grow = {"/usr/bin/prog", "prog+0x1a2b", 0, 0x55501a2b};
+static const ll_frame_t fr_keep = {"/usr/bin/prog", "prog+0x2c3d", 0, 0x55502c3d};
+static const ll_frame_t fr_anon_a = {"/usr/bin/prog", "", 0, 0x1111};
+static const ll_frame_t fr_anon_b = {"/usr/bin/prog", "", 0, 0x2222};
+static const ll_frame_t fr_caller[2][2] = {
+    {{"/usr/bin/prog", "prog+0x2c3d", 0, 0x55502c3d}, {"/usr/bin/prog", "prog+0x900", 0, 0x55500900}},
+    {{"/usr/bin/prog", "prog+0x2c3d", 0, 0x55502c3d}, {"/usr/bin/prog", "prog+0xa00", 0, 0x55500a00}}};
+
+static void stripped_sites_stay_apart(void **state) {
+  (void)state;
+  enum { NP = 30, NC = 6 };
+  const ll_traceback_t tbs[NC] = {{1, 1, &fr_grow},      {1, 1, &fr_keep},
+                                  {1, 1, &fr_anon_a},    {1, 1, &fr_anon_b},
+                                  {2, 2, fr_caller[0]},  {2, 2, fr_caller[1]}};
+  const ll_traceback_t *cols[NC];
+  uint64_t clock[NP], t_ns[NP], total[NP], val[NP * NC];
+  for (size_t c = 0; c < NC; c++) cols[c] = &tbs[c];
+  for (size_t p = 0; p < NP; p++) {
+    clock[p] = 100 * p;
+    t_ns[p] = 1000 * p;
+    uint64_t v[NC] = {4096 * p, p < 5 ? 2048 * p : 10240, 1000, p < 20 ? 3000 : 0, 7 * p, 5 * p};
+    total[p] = 0;
+    for (size_t c = 0; c < NC; c++) total[p] += val[p * NC + c] = v[c];
+  }
+  ll__series_in_t in = {NP, NC, clock, t_ns, total, val, cols, NP, "prog"};
+  ll__site_set_t set;
+
+  /* By line: six columns, four sites (the last two start where the second does). */
+  assert_int_equal(ll__series_by_site(&in, LL_GROUP_LINENO, &set), 0);
+  assert_int_equal(set.n, 4);
+  assert_string_equal(set.sites[0].key->frames[0].function, "prog+0x1a2b");
+  assert_int_equal(set.sites[0].growth.kind, LL_GROWTH_GROWS);
+  assert_string_equal(set.sites[1].key->frames[0].function, "prog+0x2c3d");
+  assert_int_equal(set.sites[1].growth.kind, LL_GROWTH_BOUNDED);
+  assert_int_equal(set.sites[1].bytes[NP - 1], 10240 + 7 * (NP - 1) + 5 * (NP - 1));
+  ll__site_set_free(&set);
+  /* By traceback: each column its own site, told apart by the caller's offset. */
+  assert_int_equal(ll__series_by_site(&in, LL_GROUP_TRACEBACK, &set), 0);
+  assert_int_equal(set.n, 6);
+  ll__site_set_free(&set);
+  /* By file: one module, one site. */
+  assert_int_equal(ll__series_by_site(&in, LL_GROUP_FILENAME, &set), 0);
+  assert_int_equal(set.n, 1);
+  ll__site_set_free(&set);
+}
+
+/* The text names a line-less site by its function, as the statistics do. */
+static void stripped_site_text(void **state) {
+  (void)state;
+  const ll_traceback_t tb = {1, 1, &fr_grow};
+  const ll_traceback_t *cols[1] = {&tb};
+  uint64_t clock[3] = {0, 10, 20}, t_ns[3] = {0, 1, 2}, val[3] = {0, 100, 200};
+  ll__series_in_t in = {3, 1, clock, t_ns, val, val, cols, 3, "prog"};
+  ll__site_set_t set;
+  char buf[512] = {0};
+  FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+  assert_non_null(f);
+  assert_int_equal(ll__series_by_site(&in, LL_GROUP_LINENO, &set), 0);
+  assert_int_equal(ll__growth_write(f, &in, &set, 0, LL_FORMAT_TEXT), 0);
+  fclose(f);
+  ll__site_set_free(&set);
+  assert_non_null(strstr(buf, "\n/usr/bin/prog:0 (prog+0x1a2b): grows, size=200 B"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(linear_grows),
@@ -154,6 +221,8 @@ int main(void) {
       cmocka_unit_test(frozen_clock),
       cmocka_unit_test(single_late_jump_is_bounded),
       cmocka_unit_test(empty_series),
+      cmocka_unit_test(stripped_sites_stay_apart),
+      cmocka_unit_test(stripped_site_text),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
