@@ -38,6 +38,11 @@
  *   Their registers are not read: that needs a signal the program could see, so a pointer held
  *   only in another thread's register is missed (the REACH section's flags say so).
  * Tracker memory, the helper's ring and the scan's own tables are mmap'd, outside all of those.
+ * The ranges are only named here; reach.c reads them in ll__reach_finish (while this frame and
+ * the stack above ll__pl_scan_from stay as they are), globals first, then TLS, stacks and
+ * registers, so a block's first holder does not depend on what a register or stack slot held
+ * by chance at exit. Globals come in dl_iterate_phdr's order (the program, then its libraries
+ * as loaded), threads in /proc's: the same from run to run.
  */
 
 uintptr_t ll__pl_scan_from;

@@ -43,6 +43,12 @@ typedef struct rootword {
   uint32_t kind, thread;
 } rootword_t;
 
+/* A root range as the caller named it; read in ll__reach_finish, in priority order. */
+typedef struct rootrange {
+  uint64_t lo, hi;
+  uint32_t kind, thread;
+} rootrange_t;
+
 /* Pair -> index, open addressing, grown at half load (edges; roots per traceback). */
 typedef struct pairmap {
   uint64_t *keys; /* 2 words per slot; slot empty when vals[i] == NONE */
@@ -66,6 +72,9 @@ typedef struct priv {
   uint64_t lo, hi; /* lowest start, highest end */
   rootword_t *rw;
   size_t nrw;
+  rootrange_t *rr;
+  size_t nrr, rr_cap;
+  int nomem;
   pairmap_t edges, roots;
   size_t edge_cap, root_cap;
   uint8_t *nroot_tb; /* distinct root words kept per traceback */
@@ -314,15 +323,33 @@ static int chunk_header(const priv_t *p, uint64_t w) {
 
 void ll__reach_root(ll__reach_t *r, uintptr_t lo, uintptr_t hi, uint32_t kind, uint32_t thread) {
   priv_t *p = r->ll__priv;
+  if (p == NULL || hi <= lo || kind > LL__ROOT_REGISTER) return;
+  if (p->nrr == p->rr_cap) {
+    size_t cap = p->rr_cap > 0 ? 2 * p->rr_cap : 64;
+    rootrange_t *g = map(cap * sizeof *g);
+    if (g == NULL) {
+      p->nomem = 1;
+      return;
+    }
+    if (p->nrr > 0) memcpy(g, p->rr, p->nrr * sizeof *g);
+    unmap(p->rr);
+    p->rr = g;
+    p->rr_cap = cap;
+  }
+  p->rr[p->nrr++] = (rootrange_t){lo, hi, kind, thread};
+}
+
+/* Mark from one root range's words. */
+static void scan_root(ll__reach_t *r, priv_t *p, const rootrange_t *o) {
   const uint64_t *a, *z;
-  if (p == NULL || hi <= lo) return;
-  words(lo, hi, &a, &z);
+  if (!readable(o->lo, o->hi)) return; /* another thread's stack, gone since it was named */
+  words(o->lo, o->hi, &a, &z);
   r->root_scanned += (uint64_t)(z - a) * 8;
   for (; a < z; a++) {
     uint64_t w = *(const volatile uint64_t *)a;
     if (w < p->lo || w >= p->hi) continue;
-    if (kind == LL__ROOT_GLOBAL && chunk_header(p, w)) continue;
-    p->rw[p->nrw] = (rootword_t){(uint64_t)(uintptr_t)a, kind, thread};
+    if (o->kind == LL__ROOT_GLOBAL && chunk_header(p, w)) continue;
+    p->rw[p->nrw] = (rootword_t){(uint64_t)(uintptr_t)a, o->kind, o->thread};
     if (mark(p, w, ROOT_BIT | (uint32_t)p->nrw, 1)) p->nrw++;
   }
 }
@@ -382,6 +409,7 @@ static void free_priv(priv_t *p) {
   unmap(p->cl);
   unmap(p->idx);
   unmap(p->rw);
+  unmap(p->rr);
   unmap(p->nroot_tb);
   pm_free(&p->edges);
   pm_free(&p->roots);
@@ -519,9 +547,8 @@ static int aggregate(ll__reach_t *r, priv_t *p) {
   return 0;
 }
 
-int ll__reach_finish(ll__reach_t *r) {
-  priv_t *p = r->ll__priv;
-  uint64_t scanned = 0;
+/* Breadth-first from what is queued until nothing is left. */
+static void propagate(priv_t *p, uint64_t *scanned) {
   /* Blocks come off the queue in no address order: fetch a few ahead (their entries, then
    * their first bytes) while the current one is read. */
   while (p->qhead < p->qtail) {
@@ -530,11 +557,26 @@ int ll__reach_finish(ll__reach_t *r) {
       __builtin_prefetch(&p->se[f]);
     }
     if (p->qhead + 8 < p->qtail) __builtin_prefetch((const void *)(uintptr_t)p->se[p->q[p->qhead + 8]].s);
-    scan_block(p, p->q[p->qhead++], &scanned);
+    scan_block(p, p->q[p->qhead++], scanned);
+  }
+}
+
+int ll__reach_finish(ll__reach_t *r) {
+  priv_t *p = r->ll__priv;
+  uint64_t scanned = 0;
+  /* Roots by priority, each kind marked and followed to the end before the next is read: a
+   * block any global reaches is held through globals (memory a run's timing does not change),
+   * whatever a stack or a register happens to hold; within a kind, in the order named. The
+   * kinds themselves do not depend on this order (the marking's fixpoint is the same). */
+  static const uint32_t order[] = {LL__ROOT_GLOBAL, LL__ROOT_TLS, LL__ROOT_STACK, LL__ROOT_REGISTER};
+  for (size_t o = 0; o < sizeof order / sizeof order[0]; o++) {
+    for (size_t i = 0; i < p->nrr; i++)
+      if (p->rr[i].kind == order[o]) scan_root(r, p, &p->rr[i]);
+    propagate(p, &scanned);
   }
   cliques(p, &scanned);
   r->heap_scanned = scanned;
-  int rc = aggregate(r, p) == 0 ? 0 : LL_ENOMEM;
+  int rc = p->nomem == 0 && aggregate(r, p) == 0 ? 0 : LL_ENOMEM;
   free_priv(p);
   r->ll__priv = NULL;
   return rc;

@@ -14,8 +14,11 @@
  * possibly lost. Then, in address order, each block still unreached leads a clique: every
  * unreached block it reaches (through any pointer) becomes indirectly lost, earlier leaders
  * included; the leaders left are definitely lost. The first holder of a block is what marked it
- * first (breadth-first from the roots, so the holder is on a shortest chain), or for indirectly
- * lost blocks the lost block that reached it. One exception for glibc: a word in a global that
+ * first, or for indirectly lost blocks the lost block that reached it. Roots are taken by kind,
+ * globals, then thread-local storage, then stacks, then registers, each kind followed
+ * breadth-first to the end before the next (so the holder is on a shortest chain from the
+ * highest kind that reaches the block, and never depends on what a stack or register happens
+ * to hold when globals reach it); within a kind, ranges in the order they were named. One exception for glibc: a word in a global that
  * points exactly 8 bytes before the end of a block's usable size (glibc's malloc state pointing
  * at the next chunk's header) is not counted.
  */
@@ -68,10 +71,11 @@ const struct ll__intern *ll__tracker_intern(void);
 
 /* Index the live blocks (sorted by address). 0, LL_ENOMEM, LL_ENOTRACING. */
 int ll__reach_begin(ll__reach_t **out);
-/* Scan the root range [lo, hi) (aligned words inside it) as a root of `kind` of thread
- * `thread` (0: the thread that scans). Roots found first hold first. */
+/* Name the root range [lo, hi) (its aligned words) as a root of `kind` of thread `thread` (0:
+ * the thread that scans). It is read in ll__reach_finish (only if still mapped), so it must
+ * stay valid until then; name ranges of a kind in a stable order (it decides holders). */
 void ll__reach_root(ll__reach_t *r, uintptr_t lo, uintptr_t hi, uint32_t kind, uint32_t thread);
-/* Propagate from the roots, classify, aggregate per traceback. 0 or LL_ENOMEM. */
+/* Read the roots by kind and propagate, classify, aggregate per traceback. 0 or LL_ENOMEM. */
 int ll__reach_finish(ll__reach_t *r);
 void ll__reach_free(ll__reach_t *r);
 

@@ -1,4 +1,4 @@
-/* test_reach.c - the exit scan's engine half: memcheck's leak kinds, cliques in address order, interior pointers, glibc's chunk headers, first holders. */
+/* test_reach.c - the exit scan's engine half: memcheck's leak kinds, cliques in address order, interior pointers, glibc's chunk headers, first holders and the roots' priority. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -98,6 +98,47 @@ static void test_kinds_and_holders(void **state) {
   ll__reach_free(r);
 }
 
+/* Roots are read by kind (globals, TLS, stacks, registers), each followed to the end before the
+ * next, whatever order they were named in: a register or stack word pointing at a block the
+ * globals reach does not become its holder. */
+static int holder_edge(const ll__reach_t *r, int holder, int held) {
+  for (size_t i = 0; i < r->nedge; i++)
+    if (r->edges[i].holder == (uint32_t)holder && r->edges[i].held == (uint32_t)held) return 1;
+  return 0;
+}
+
+static int root_of(const ll__reach_t *r, int held, uint32_t kind) {
+  for (size_t i = 0; i < r->nroot; i++)
+    if (r->roots[i].held == (uint32_t)held && r->roots[i].kind == kind) return 1;
+  return 0;
+}
+
+static void test_root_priority(void **state) {
+  (void)state;
+  heap[A * 16] = BLK(B); /* global -> A -> B, and a register holds B */
+  heap[C * 16] = BLK(D); /* tls -> C -> D, and a stack holds D */
+  heap[E * 16] = BLK(F); /* stack -> E -> F, and a register holds F */
+  uint64_t regs[2] = {BLK(B), BLK(F)}, stack[2] = {BLK(D), BLK(E)}, tls[1] = {BLK(C)},
+           globals[1] = {BLK(A)};
+  ll__reach_t *r = NULL;
+  assert_int_equal(ll__reach_begin(&r), 0);
+  ll__reach_root(r, (uintptr_t)regs, (uintptr_t)(regs + 2), LL__ROOT_REGISTER, 0);
+  ll__reach_root(r, (uintptr_t)stack, (uintptr_t)(stack + 2), LL__ROOT_STACK, 0);
+  ll__reach_root(r, (uintptr_t)tls, (uintptr_t)(tls + 1), LL__ROOT_TLS, 0);
+  ll__reach_root(r, (uintptr_t)globals, (uintptr_t)(globals + 1), LL__ROOT_GLOBAL, 0);
+  assert_int_equal(ll__reach_finish(r), 0);
+  for (int k = A; k <= F; k++) assert_int_equal(kind_of(r, k), LL__REACH_REACHABLE);
+  assert_true(root_of(r, A, LL__ROOT_GLOBAL));
+  assert_true(holder_edge(r, A, B));
+  assert_true(root_of(r, C, LL__ROOT_TLS));
+  assert_true(holder_edge(r, C, D));
+  assert_true(root_of(r, E, LL__ROOT_STACK));
+  assert_true(holder_edge(r, E, F));
+  assert_int_equal(r->nroot, 3); /* no register holds anything first */
+  assert_int_equal(r->root_scanned, 6 * 8);
+  ll__reach_free(r);
+}
+
 /* Without roots everything is lost; a block pointing at itself is still its own leader. */
 static void test_no_roots(void **state) {
   (void)state;
@@ -115,6 +156,7 @@ static void test_no_roots(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_kinds_and_holders, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_root_priority, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_roots, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
