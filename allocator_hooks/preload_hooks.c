@@ -47,6 +47,17 @@ static inline int should_record(void) { return ll__pl_recording() && !ll__pl_gua
 /* This thread's last stack and its traceback id: a hot allocation site skips interning. */
 static __thread ll__tbcache_t t_tbcache __attribute__((tls_model("initial-exec")));
 
+/* One event to its recorder: the helper process while there is one (preload_async.c), else the
+ * tracker in this thread. The hooks and the drain of handlers' events both go through these. */
+static inline void emit_alloc(void *p, size_t size, size_t usable, const uintptr_t *ips, int n) {
+  if (!ll__pl_async_active() || !ll__pl_async_alloc(p, size, usable, ips, n))
+    ll__track_alloc_ips_c(p, size, usable, ips, n, &t_tbcache);
+}
+
+static inline void emit_free(void *p) {
+  if (!ll__pl_async_active() || !ll__pl_async_free(p)) ll_track_free(p);
+}
+
 /* ---- the queue of signal handlers' events --------------------------------------------------- */
 
 #define PEND_EVENTS 16384 /* handlers' events during one interrupted recording (the async
@@ -126,11 +137,10 @@ __attribute__((noinline)) static int pend_free(void *p) {
 static void pend_apply(pend_ev_t *e) {
   int rec = ll__pl_recording();
   if (e->kind == PEND_FREE) {
-    if (rec && (!ll__pl_async_active() || !ll__pl_async_free(e->p))) ll_track_free(e->p);
+    if (rec) emit_free(e->p);
     R.free(e->p);
   } else if (rec && e->kind == PEND_ALLOC) {
-    if (!ll__pl_async_active() || !ll__pl_async_alloc(e->q, e->size, e->usable, e->ips, e->n))
-      ll__track_alloc_ips_c(e->q, e->size, e->usable, e->ips, e->n, &t_tbcache);
+    emit_alloc(e->q, e->size, e->usable, e->ips, e->n);
   } else if (rec) {
     /* The real realloc is done: with several threads, another may have been handed the old
      * address since (then its record goes instead; rare, a handler's realloc mid-recording). */
@@ -203,12 +213,10 @@ __attribute__((noinline)) static void record_alloc_deep(void *p, size_t size, vo
   uintptr_t ips[ll__pl_stack_frames()];
   int n = ll__pl_capture_stack(fp, ips);
   size_t usable = R.malloc_usable_size(p);
-  if (ll__pl_async_active() && ll__pl_async_alloc(p, size, usable, ips, n)) return;
-  ll__track_alloc_ips_c(p, size, usable, ips, n, &t_tbcache);
+  emit_alloc(p, size, usable, ips, n);
 }
 
-/* Inlined into the hooks (one call less per event); `fp` is the hook's frame. Events go to the
- * helper process while there is one (preload_async.c), else to the tracker in this thread. */
+/* Inlined into the hooks (one call less per event); `fp` is the hook's frame. */
 static inline void record_alloc(void *p, size_t size, void *fp) {
   int saved = errno;
   int g = enter_hot();
@@ -216,8 +224,7 @@ static inline void record_alloc(void *p, size_t size, void *fp) {
     if (ll__pl_stack_is_one()) { /* --frames 1: the caller's address, no walk, no VLA */
       uintptr_t ip = ((uintptr_t *)fp)[1];
       size_t usable = R.malloc_usable_size(p);
-      if (!ll__pl_async_active() || !ll__pl_async_alloc(p, size, usable, &ip, 1))
-        ll__track_alloc_ips_c(p, size, usable, &ip, 1, &t_tbcache);
+      emit_alloc(p, size, usable, &ip, 1);
     } else {
       record_alloc_deep(p, size, fp);
     }
@@ -231,7 +238,7 @@ static inline void record_free(void *p) {
   int saved = errno;
   int g = enter_hot();
   if (ll__pl_recording()) {
-    if (!ll__pl_async_active() || !ll__pl_async_free(p)) ll_track_free(p);
+    emit_free(p);
     ll__pl_timeline_tick();
   }
   leave_hot(g);
