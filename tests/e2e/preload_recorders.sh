@@ -26,7 +26,9 @@ for frames in 1 16 64; do
       for rec in sync async; do
         "$LEAKLAB" report "$tmp/$rec.llcap" --at $at --group-by $by --top 0 --format json >"$tmp/$rec.json"
       done
-      cmp -s "$tmp/sync.json" "$tmp/async.json" || fail "frames $frames, $at by $by: async differs from sync"
+      cmp -s "$tmp/sync.json" "$tmp/async.json" ||
+        fail "frames $frames, $at by $by: async differs from sync: $(diff <(python3 -m json.tool "$tmp/sync.json") \
+          <(python3 -m json.tool "$tmp/async.json") | head -20)"
     done
   done
 done
