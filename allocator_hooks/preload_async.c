@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "preload_ring.h"
 #include "preload_state.h"
 
 /*
@@ -45,7 +46,11 @@
  *   (glibc clears __libc_single_threaded before a second thread exists); after, one atomic add.
  * - An event's first word is (number << 3 | tag), written last: the helper finds the event with
  *   the next number at the front of some ring, reads the rest, then zeroes the words (a zero
- *   word is an empty place), so no head pointer is published per event.
+ *   word is an empty place), so no head pointer is published per event. The encoding is
+ *   preload_ring.h's.
+ * - Time: the helper applies events late, so memory over time never reads its clock: threads
+ *   queue STAMP events (the program's CLOCK_MONOTONIC) now and then, and the helper hands them
+ *   to the engine (ll__series_event_time). When: docs/ARCHITECTURE.md, "Time".
  * - A number taken and never written (a thread that died inside leaklab) would stop the helper
  *   forever: once later events wait behind it for 2 s (100 ms when stopping), it is skipped
  *   and counted (ll__pl_async_holes; the capture is marked partial).
@@ -69,23 +74,24 @@
 #define HOLE_NS 2000000000u
 #define HOLE_STOP_NS 100000000u
 
-/* Event tags, in the low 3 bits of the first word. */
-enum { EV_FREE = 1, EV_ALLOC1 = 2, EV_REALLOC = 3, EV_ALLOCN = 4, EV_RBEGIN = 5, EV_REND = 6 };
+#define STAMP_EVERY 2048 /* words of a ring between two stamps at most (some 400 events) */
+
+_Static_assert(LL__RING_MAX_FRAMES >= LL__PL_MAX_FRAMES, "a ring's stacks hold the deepest walk");
 
 typedef struct slot {
   /* The producer's side (the owning thread; handed on with the slot, like the helper's side). */
   _Alignas(64) int owner; /* tid; 0: free; -1: the shared slot */
-  int nlast;
   uint64_t head;          /* words written */
   uint64_t seen_tail;     /* the helper's tail as last read */
-  uintptr_t last[LL__PL_MAX_FRAMES]; /* the previous stack queued here */
+  uint64_t stamp_due;     /* a stamp goes before the first event reaching past this position */
+  uint64_t lim; /* head + w <= lim: w words fit, no stamp due; the helper's 0 asks for one */
+  ll__ring_stack_t last;  /* the previous stack queued here */
   _Alignas(64) uint64_t tail; /* words applied and cleared, published by the helper */
   /* The helper's side. */
   _Alignas(64) uint64_t ctail;
-  int h_nlast;
   ll_realloc_token_t tok;
   ll__tbcache_t cache;
-  uintptr_t h_last[LL__PL_MAX_FRAMES];
+  ll__ring_stack_t h_last;
   _Alignas(4096) uint64_t w[];
 } slot_t;
 
@@ -151,26 +157,14 @@ static int pid_alive(pid_t pid) {
 
 /* ---- the helper ---------------------------------------------------------------------------- */
 
-static inline uint64_t rd(const slot_t *s, uint64_t at) { return s->w[at & g_mask]; }
+static inline uint64_t rd(const slot_t *s, uint64_t at) { return ll__ring_get(s->w, g_mask, at); }
 
-/* The stack of an event at `at` (its header word): new frames, then the previous stack's last
- * `keep` (the slot's own previous stack). It becomes h_last (*ips points there). Returns the
- * words it took. */
+/* The stack of the event at `at` (its header word), into h_last; the words it took. */
 static uint64_t read_stack(slot_t *s, uint64_t at, const uintptr_t **ips, int *n) {
-  uint64_t hdr = rd(s, at);
-  int total = (int)(hdr & 0xffff), keep = (int)(hdr >> 16), fresh = total - keep;
-  if (total == s->h_nlast) {
-    for (int i = 0; i < fresh; i++) s->h_last[i] = (uintptr_t)rd(s, at + 1 + (uint64_t)i);
-  } else {
-    uintptr_t tmp[LL__PL_MAX_FRAMES];
-    for (int i = 0; i < fresh; i++) tmp[i] = (uintptr_t)rd(s, at + 1 + (uint64_t)i);
-    for (int i = 0; i < keep; i++) tmp[fresh + i] = s->h_last[s->h_nlast - keep + i];
-    memcpy(s->h_last, tmp, (size_t)total * sizeof *tmp);
-    s->h_nlast = total;
-  }
-  *ips = s->h_last;
-  *n = total;
-  return 1 + (uint64_t)fresh;
+  uint64_t len = ll__ring_read_stack(s->w, g_mask, at, &s->h_last);
+  *ips = s->h_last.ips;
+  *n = s->h_last.n;
+  return len;
 }
 
 static void publish_tail(slot_t *s) {
@@ -185,30 +179,34 @@ static void apply_one(slot_t *s, uint64_t h) {
   const uintptr_t *ips;
   int n;
   void *p = (void *)(uintptr_t)rd(s, at + 1);
-  switch (h & 7) {
-  case EV_FREE:
+  switch (ll__ring_tag(h)) {
+  case LL__EV_STAMP:
+    ll__series_event_time(ll__ring_stamp_time(s->w, g_mask, at));
+    len = LL__RING_STAMP_WORDS;
+    break;
+  case LL__EV_FREE:
     ll_track_free(p);
     len = 2;
     break;
-  case EV_ALLOC1:
+  case LL__EV_ALLOC1:
     ip = (uintptr_t)rd(s, at + 4);
     ll__track_alloc_ips_c(p, (size_t)rd(s, at + 2), (size_t)rd(s, at + 3), &ip, 1, &s->cache);
     len = 5;
     break;
-  case EV_ALLOCN:
+  case LL__EV_ALLOCN:
     len = 4 + read_stack(s, at + 4, &ips, &n);
     ll__track_alloc_ips_c(p, (size_t)rd(s, at + 2), (size_t)rd(s, at + 3), ips, n, &s->cache);
     break;
-  case EV_RBEGIN:
+  case LL__EV_RBEGIN:
     ll_track_realloc_begin(p, &s->tok);
     len = 2;
     break;
-  case EV_REND: /* new, size, usable, stack */
+  case LL__EV_REND: /* new, size, usable, stack */
     len = 4 + read_stack(s, at + 4, &ips, &n);
     ll__track_realloc_end_ips_c(&s->tok, p, (size_t)rd(s, at + 2), (size_t)rd(s, at + 3), ips, n,
                                 &s->cache);
     break;
-  default: { /* EV_REALLOC: old, new, size, usable, stack */
+  default: { /* LL__EV_REALLOC: old, new, size, usable, stack */
     ll_realloc_token_t tok;
     len = 5 + read_stack(s, at + 5, &ips, &n);
     ll_track_realloc_begin(p, &tok);
@@ -320,6 +318,11 @@ static void helper_main(void) {
     }
     stuck_since = 0;
     if (idle_since == 0) idle_since = t;
+    /* Caught up: whatever a thread queues next may come after a pause, so it is stamped. */
+    for (int k = 0; k < n; k++) {
+      slot_t *q = slot_at(k);
+      if (__atomic_load_n(&q->lim, __ATOMIC_RELAXED) != 0) __atomic_store_n(&q->lim, 0, __ATOMIC_RELAXED);
+    }
     if (t - idle_since < IDLE_NS) {
       nap(SLEEP_NS);
     } else {
@@ -435,8 +438,10 @@ static int wait_room(slot_t *s, uint64_t need) {
   }
 }
 
-/* This thread's ring with room for `words`, locked when it is the shared one; NULL: drop the
- * event (the helper is gone). */
+static int begin_slow(slot_t *s, uint64_t words);
+
+/* This thread's ring with room for `words` (a stamp queued before them when one is due),
+ * locked when it is the shared one; NULL: drop the event (the helper is gone). */
 static inline slot_t *begin(uint64_t words, int *locked) {
   slot_t *s = t_slot;
   *locked = 0;
@@ -445,7 +450,8 @@ static inline slot_t *begin(uint64_t words, int *locked) {
     *locked = 1;
     s = slot_at(SHARED_SLOT);
   }
-  if (__builtin_expect(s->head + words - s->seen_tail <= g_words, 1) || wait_room(s, words) == 0) return s;
+  if (__builtin_expect(s->head + words <= __atomic_load_n(&s->lim, __ATOMIC_RELAXED), 1) || begin_slow(s, words) == 0)
+    return s;
   if (*locked) pthread_mutex_unlock(&g_shared_lock);
   *locked = 0;
   return NULL;
@@ -465,7 +471,7 @@ static inline void put(slot_t *s, uint64_t *at, uint64_t x) { s->w[(*at)++ & g_m
 
 /* The event's first word, last: the helper may read it (and the words before) from now on. */
 static inline void end(slot_t *s, uint64_t at, int tag, int locked) {
-  uint64_t h = take_seq() << 3 | (uint64_t)tag;
+  uint64_t h = ll__ring_header(take_seq(), tag);
   __atomic_store_n(&s->w[s->head & g_mask], h, __ATOMIC_RELEASE);
   s->head = at;
   if (locked) pthread_mutex_unlock(&g_shared_lock);
@@ -474,16 +480,23 @@ static inline void end(slot_t *s, uint64_t at, int tag, int locked) {
 /* The stack's header and the frames that differ from the previous stack queued in this ring
  * (the common tail, towards main, is usually most of it). */
 static inline void put_stack(slot_t *s, uint64_t *at, const uintptr_t *ips, int n) {
-  int keep = 0;
-  while (keep < n && keep < s->nlast && ips[n - 1 - keep] == s->last[s->nlast - 1 - keep]) keep++;
-  put(s, at, (uint64_t)n | ((uint64_t)keep << 16));
-  for (int i = 0; i < n - keep; i++) put(s, at, ips[i]);
-  if (n == s->nlast) { /* the kept frames are in place already */
-    for (int i = 0; i < n - keep; i++) s->last[i] = ips[i];
-  } else {
-    memcpy(s->last, ips, (size_t)n * sizeof *ips);
-    s->nlast = n;
+  ll__ring_put_stack(s->w, g_mask, at, ips, n, &s->last);
+}
+
+/* begin() past its bound: wait for room, queue the time when a stamp is due (the helper asks
+ * again if its request is overwritten here), set the bound again. 0, or -1: the helper is gone. */
+__attribute__((noinline)) static int begin_slow(slot_t *s, uint64_t words) {
+  uint64_t need = words + LL__RING_STAMP_WORDS;
+  if (s->head + need - s->seen_tail > g_words && wait_room(s, need) != 0) return -1;
+  if (s->head + words > s->stamp_due || __atomic_load_n(&s->lim, __ATOMIC_RELAXED) == 0) {
+    uint64_t at = s->head + 1;
+    ll__ring_put_stamp(s->w, g_mask, &at, now_ns());
+    s->stamp_due = at + STAMP_EVERY;
+    end(s, at, LL__EV_STAMP, 0);
   }
+  uint64_t room = s->seen_tail + g_words;
+  __atomic_store_n(&s->lim, room < s->stamp_due ? room : s->stamp_due, __ATOMIC_RELAXED);
+  return 0;
 }
 
 int ll__pl_async_alloc(void *p, size_t size, size_t usable, const uintptr_t *ips, int n) {
@@ -499,7 +512,7 @@ int ll__pl_async_alloc(void *p, size_t size, size_t usable, const uintptr_t *ips
   } else {
     put_stack(s, &at, ips, n);
   }
-  end(s, at, n == 1 ? EV_ALLOC1 : EV_ALLOCN, locked);
+  end(s, at, n == 1 ? LL__EV_ALLOC1 : LL__EV_ALLOCN, locked);
   return 1;
 }
 
@@ -509,7 +522,7 @@ int ll__pl_async_free(void *p) {
   if (s == NULL) return ll__pl_async_active() ? 1 : 0;
   uint64_t at = s->head + 1;
   put(s, &at, (uintptr_t)p);
-  end(s, at, EV_FREE, locked);
+  end(s, at, LL__EV_FREE, locked);
   return 1;
 }
 
@@ -523,7 +536,7 @@ void ll__pl_async_realloc(void *old, void *q, size_t size, size_t usable, const 
   put(s, &at, size);
   put(s, &at, usable);
   put_stack(s, &at, ips, n);
-  end(s, at, EV_REALLOC, locked);
+  end(s, at, LL__EV_REALLOC, locked);
 }
 
 /* The shared slot stays locked from begin to end: the helper keeps one realloc token per ring. */
@@ -535,7 +548,7 @@ int ll__pl_async_realloc_begin(void *old) {
   if (s == NULL) return ll__pl_async_active() ? 1 : 0;
   uint64_t at = s->head + 1;
   put(s, &at, (uintptr_t)old);
-  end(s, at, EV_RBEGIN, 0);
+  end(s, at, LL__EV_RBEGIN, 0);
   t_realloc_locked = locked;
   return 1;
 }
@@ -553,7 +566,7 @@ void ll__pl_async_realloc_end(void *q, size_t size, size_t usable, const uintptr
   put(s, &at, size);
   put(s, &at, usable);
   put_stack(s, &at, ips, n);
-  end(s, at, EV_REND, locked);
+  end(s, at, LL__EV_REND, locked);
 }
 
 int ll__pl_async_stop(int bounded) {

@@ -16,7 +16,8 @@
  *   modules   loaded modules: own-code lookup, MODULES section         -> state
  *   timeline  memory over time, TIMELINE section                       -> engine
  *   stack     call stacks (frame pointers, libunwind)                   -> state, modules
- *   async     the helper process that applies events                   -> state, engine
+ *   ring      the async ring's event encoding (pure inline functions)  -> (nothing)
+ *   async     the helper process that applies events                   -> state, ring, engine
  *   limits    RLIMIT_AS the program sets (interposed): helper stopped  -> state, async, engine
  *   hooks     malloc, free, ... (interposed)                           -> state, boot, stack,
  *                                                                         async, timeline, engine

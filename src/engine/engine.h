@@ -97,6 +97,11 @@ typedef struct ll__series_copy {
 /* 0, LL_ENOTRACING, LL_ENOVIEW (no series: it could not be mapped), or LL_ENOMEM. */
 int ll__take_series(ll__series_copy_t *out);
 void ll__series_copy_free(ll__series_copy_t *c);
+/* When the events applied from now on were made (CLOCK_MONOTONIC ns): a recorder that applies
+ * them after the fact (the preload's helper process) passes the program's stamps, so memory
+ * over time keeps the program's times. 0 (the default): the series reads the clock when it
+ * takes a point. Per process; a time earlier than one given before is taken as that one. */
+void ll__series_event_time(uint64_t t_ns);
 
 /* Test hook: make every request for tracker memory fail (1), as if mmap had, or succeed again
  * (0). Taken under the tracker's lock. */

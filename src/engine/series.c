@@ -65,9 +65,20 @@ static void halve(ll__series_t *s) {
   s->stride *= 2;
 }
 
+/* The events' time as the recorder gave it (ll__series_event_time), process-local: the helper
+ * process that applies the program's events has its own, the program none. */
+static uint64_t g_event_ns;
+
+void ll__series_event_time(uint64_t t_ns) {
+  if (t_ns > g_event_ns) g_event_ns = t_ns;
+}
+
+/* When the events being applied happened: the recorder's stamp, else now (the precise clock:
+ * points are few, and a coarse tick of 4 ms is a large part of a short run). */
 static uint64_t now_ns(void) {
+  if (g_event_ns != 0) return g_event_ns;
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 

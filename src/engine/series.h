@@ -31,7 +31,8 @@
 #define LL__SERIES_SHARE 200 /* a column holds more than peak / LL__SERIES_SHARE */
 
 typedef struct ll__series_pt {
-  uint64_t t_ns;  /* CLOCK_MONOTONIC when sampled (the peak point: interpolated on the clock) */
+  uint64_t t_ns;  /* CLOCK_MONOTONIC when its event happened (ll__series_event_time), else when
+                     sampled; the peak point: interpolated on the clock */
   uint64_t clock; /* allocations made so far */
   uint64_t total; /* live bytes */
 } ll__series_pt_t;

@@ -1,0 +1,102 @@
+/* preload_ring.h - the asynchronous recorder's event encoding: header words, stacks sent as changes from the previous one, time stamps. */
+#ifndef LEAKLAB_PRELOAD_RING_H
+#define LEAKLAB_PRELOAD_RING_H
+/*
+ * Contract: pure inline functions over a ring of 64-bit words (a power of two of them; a
+ * position is masked into the ring, so an event may wrap around its end). No state but what the
+ * caller passes: the producer (preload_async.c, in the program's threads) encodes, the helper
+ * decodes, and tests/unit/test_ring.c holds them to each other. Nothing here reads a clock,
+ * allocates or locks.
+ *
+ * An event is a header word, (number << 3 | tag), then its body:
+ *   FREE     ptr                                    2 words
+ *   ALLOC1   ptr, size, usable, ip                  5
+ *   ALLOCN   ptr, size, usable, stack               4 + the stack's
+ *   REALLOC  old, new, size, usable, stack          5 + the stack's
+ *   RBEGIN   old                                    2
+ *   REND     new, size, usable, stack               4 + the stack's
+ *   STAMP    t_ns                                   2
+ * The number (>= 1, so a header is never 0) is the event's place in the one global order. A
+ * STAMP says when the program was at its number (CLOCK_MONOTONIC ns): the events after it in
+ * that order happened at that time or later, until the next stamp.
+ * A stack: a word (n | keep << 16), then its n - keep innermost frames; the outermost `keep`
+ * are the previous stack's outermost `keep` (the previous stack encoded in the same ring: the
+ * way towards main is mostly shared).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#define LL__RING_MAX_FRAMES 256
+#define LL__RING_STAMP_WORDS 2
+
+enum {
+  LL__EV_FREE = 1,
+  LL__EV_ALLOC1 = 2,
+  LL__EV_REALLOC = 3,
+  LL__EV_ALLOCN = 4,
+  LL__EV_RBEGIN = 5,
+  LL__EV_REND = 6,
+  LL__EV_STAMP = 7
+};
+
+/* The previous stack one side of a ring knows (the producer's and the helper's copies agree). */
+typedef struct ll__ring_stack {
+  int n;
+  uintptr_t ips[LL__RING_MAX_FRAMES];
+} ll__ring_stack_t;
+
+static inline uint64_t ll__ring_header(uint64_t number, int tag) { return number << 3 | (uint64_t)tag; }
+static inline uint64_t ll__ring_number(uint64_t header) { return header >> 3; }
+static inline int ll__ring_tag(uint64_t header) { return (int)(header & 7); }
+
+static inline void ll__ring_put(uint64_t *w, uint64_t mask, uint64_t *at, uint64_t x) {
+  w[(*at)++ & mask] = x;
+}
+static inline uint64_t ll__ring_get(const uint64_t *w, uint64_t mask, uint64_t at) {
+  return w[at & mask];
+}
+
+/* A STAMP's body at *at (its header, at *at - 1, is the caller's: written last), and the time
+ * the STAMP at `at` (its header) carries. */
+static inline void ll__ring_put_stamp(uint64_t *w, uint64_t mask, uint64_t *at, uint64_t t_ns) {
+  ll__ring_put(w, mask, at, t_ns);
+}
+static inline uint64_t ll__ring_stamp_time(const uint64_t *w, uint64_t mask, uint64_t at) {
+  return ll__ring_get(w, mask, at + 1);
+}
+
+/* Encode ips[0..n) (innermost first, n <= LL__RING_MAX_FRAMES) at *at against `prev`, which
+ * becomes this stack. */
+static inline void ll__ring_put_stack(uint64_t *w, uint64_t mask, uint64_t *at, const uintptr_t *ips,
+                                      int n, ll__ring_stack_t *prev) {
+  int keep = 0;
+  while (keep < n && keep < prev->n && ips[n - 1 - keep] == prev->ips[prev->n - 1 - keep]) keep++;
+  ll__ring_put(w, mask, at, (uint64_t)n | ((uint64_t)keep << 16));
+  for (int i = 0; i < n - keep; i++) ll__ring_put(w, mask, at, ips[i]);
+  if (n == prev->n) { /* the kept frames are in place already */
+    for (int i = 0; i < n - keep; i++) prev->ips[i] = ips[i];
+  } else {
+    memcpy(prev->ips, ips, (size_t)n * sizeof *ips);
+    prev->n = n;
+  }
+}
+
+/* Decode the stack at `at` (its header word) against `prev`, which becomes it (its frames are
+ * prev->ips[0..prev->n)). Returns the words it took. */
+static inline uint64_t ll__ring_read_stack(const uint64_t *w, uint64_t mask, uint64_t at,
+                                           ll__ring_stack_t *prev) {
+  uint64_t hdr = ll__ring_get(w, mask, at);
+  int total = (int)(hdr & 0xffff), keep = (int)(hdr >> 16), fresh = total - keep;
+  if (total == prev->n) {
+    for (int i = 0; i < fresh; i++) prev->ips[i] = (uintptr_t)ll__ring_get(w, mask, at + 1 + (uint64_t)i);
+  } else {
+    uintptr_t tmp[LL__RING_MAX_FRAMES];
+    for (int i = 0; i < fresh; i++) tmp[i] = (uintptr_t)ll__ring_get(w, mask, at + 1 + (uint64_t)i);
+    for (int i = 0; i < keep; i++) tmp[fresh + i] = prev->ips[prev->n - keep + i];
+    memcpy(prev->ips, tmp, (size_t)total * sizeof *tmp);
+    prev->n = total;
+  }
+  return 1 + (uint64_t)fresh;
+}
+
+#endif

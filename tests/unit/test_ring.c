@@ -1,0 +1,180 @@
+/* test_ring.c - the asynchronous recorder's ring encoding: header words, stacks as changes from the previous one, stamps, events that wrap around the ring's end. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "preload_ring.h"
+
+#define WORDS 64u /* a small ring: the events below wrap around its end */
+#define MASK (WORDS - 1)
+
+static void headers_round_trip(void **state) {
+  (void)state;
+  const uint64_t numbers[] = {1, 2, 1000, (1ull << 61) - 1};
+  for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+    for (int tag = LL__EV_FREE; tag <= LL__EV_STAMP; tag++) {
+      uint64_t h = ll__ring_header(numbers[i], tag);
+      assert_true(h != 0); /* 0 is "nothing written here yet" */
+      assert_true(ll__ring_number(h) == numbers[i]);
+      assert_int_equal(ll__ring_tag(h), tag);
+    }
+}
+
+/* A producer and a helper over one ring, each with its own previous stack. */
+typedef struct pair {
+  uint64_t w[WORDS];
+  ll__ring_stack_t out, in;
+  uint64_t head, tail;
+} pair_t;
+
+/* One stack through the ring: the words it took, and the helper reads it back exactly. */
+static uint64_t send_stack(pair_t *p, const uintptr_t *ips, int n) {
+  uint64_t at = p->head;
+  ll__ring_put_stack(p->w, MASK, &at, ips, n, &p->out);
+  uint64_t used = at - p->head;
+  assert_true(ll__ring_read_stack(p->w, MASK, p->tail, &p->in) == used);
+  assert_int_equal(p->in.n, n);
+  assert_memory_equal(p->in.ips, ips, (size_t)n * sizeof *ips);
+  p->head = p->tail = at;
+  return used;
+}
+
+static void stacks_send_what_changed(void **state) {
+  (void)state;
+  static pair_t p; /* zeroed: both sides start with no previous stack */
+  p.head = p.tail = WORDS - 3; /* the first stack wraps */
+  const uintptr_t a[] = {0x11, 0x12, 0x13, 0x900, 0x901, 0x902};
+  const uintptr_t b[] = {0x21, 0x22, 0x13, 0x900, 0x901, 0x902};  /* same depth, 4 kept */
+  const uintptr_t c[] = {0x31, 0x900, 0x901, 0x902};              /* shallower, 3 kept */
+  const uintptr_t d[] = {0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x901, 0x902}; /* deeper, 2 kept */
+  const uintptr_t e[] = {0x51, 0x52};                              /* nothing in common */
+  assert_int_equal(send_stack(&p, a, 6), 1 + 6);
+  assert_int_equal(send_stack(&p, b, 6), 1 + 2);
+  assert_int_equal(send_stack(&p, b, 6), 1); /* the same stack again: its header alone */
+  assert_int_equal(send_stack(&p, c, 4), 1 + 1);
+  assert_int_equal(send_stack(&p, d, 8), 1 + 6);
+  assert_int_equal(send_stack(&p, e, 2), 1 + 2);
+  assert_int_equal(send_stack(&p, a, 6), 1 + 6);
+}
+
+/* The deepest stack a ring carries, twice (all kept the second time), then one frame differing
+ * at the outermost end: nothing can be kept. */
+static void deepest_stacks(void **state) {
+  (void)state;
+  static uint64_t big[2 * LL__RING_MAX_FRAMES];
+  uintptr_t ips[LL__RING_MAX_FRAMES];
+  for (int i = 0; i < LL__RING_MAX_FRAMES; i++) ips[i] = 0x1000u + (uintptr_t)i;
+  ll__ring_stack_t out = {0}, in = {0};
+  uint64_t mask = 2 * LL__RING_MAX_FRAMES - 1, at = 0;
+  ll__ring_put_stack(big, mask, &at, ips, LL__RING_MAX_FRAMES, &out);
+  assert_true(at == 1 + LL__RING_MAX_FRAMES);
+  assert_true(ll__ring_read_stack(big, mask, 0, &in) == at);
+  uint64_t second = at;
+  ll__ring_put_stack(big, mask, &at, ips, LL__RING_MAX_FRAMES, &out);
+  assert_true(at == second + 1);
+  assert_true(ll__ring_read_stack(big, mask, second, &in) == 1);
+  ips[LL__RING_MAX_FRAMES - 1] = 0x2;
+  uint64_t third = at;
+  ll__ring_put_stack(big, mask, &at, ips, LL__RING_MAX_FRAMES, &out);
+  assert_true(at - third == 1 + LL__RING_MAX_FRAMES);
+  assert_true(ll__ring_read_stack(big, mask, third, &in) == at - third);
+  assert_memory_equal(in.ips, ips, sizeof ips);
+}
+
+/* A sequence as the producer writes it (body first, header last) across the ring's end: each
+ * event is found at its place with its number, tag and body, stamps with their times. */
+static void events_and_stamps_wrap(void **state) {
+  (void)state;
+  static pair_t p;
+  p.head = p.tail = WORDS - 2;
+  const uintptr_t s1[] = {0x501, 0x502, 0x503}, s2[] = {0x601, 0x502, 0x503};
+  uint64_t number = 41, at;
+
+  /* STAMP, ALLOCN, FREE, STAMP, ALLOCN: the producer's layout (preload_async.c). */
+  at = p.head + 1;
+  ll__ring_put_stamp(p.w, MASK, &at, 123456789);
+  p.w[p.head & MASK] = ll__ring_header(number++, LL__EV_STAMP);
+  assert_true(at - p.head == LL__RING_STAMP_WORDS);
+  p.head = at;
+
+  at = p.head + 1;
+  ll__ring_put(p.w, MASK, &at, 0xabc0);
+  ll__ring_put(p.w, MASK, &at, 48);
+  ll__ring_put(p.w, MASK, &at, 56);
+  ll__ring_put_stack(p.w, MASK, &at, s1, 3, &p.out);
+  p.w[p.head & MASK] = ll__ring_header(number++, LL__EV_ALLOCN);
+  p.head = at;
+
+  at = p.head + 1;
+  ll__ring_put(p.w, MASK, &at, 0xabc0);
+  p.w[p.head & MASK] = ll__ring_header(number++, LL__EV_FREE);
+  p.head = at;
+
+  at = p.head + 1;
+  ll__ring_put_stamp(p.w, MASK, &at, 987654321);
+  p.w[p.head & MASK] = ll__ring_header(number++, LL__EV_STAMP);
+  p.head = at;
+
+  at = p.head + 1;
+  ll__ring_put(p.w, MASK, &at, 0xdef0);
+  ll__ring_put(p.w, MASK, &at, 8);
+  ll__ring_put(p.w, MASK, &at, 24);
+  ll__ring_put_stack(p.w, MASK, &at, s2, 3, &p.out);
+  p.w[p.head & MASK] = ll__ring_header(number++, LL__EV_ALLOCN);
+  p.head = at;
+
+  /* The helper's side. */
+  uint64_t t = p.tail, h;
+  h = ll__ring_get(p.w, MASK, t);
+  assert_int_equal(ll__ring_tag(h), LL__EV_STAMP);
+  assert_true(ll__ring_number(h) == 41);
+  assert_true(ll__ring_stamp_time(p.w, MASK, t) == 123456789);
+  t += LL__RING_STAMP_WORDS;
+
+  h = ll__ring_get(p.w, MASK, t);
+  assert_int_equal(ll__ring_tag(h), LL__EV_ALLOCN);
+  assert_true(ll__ring_number(h) == 42);
+  assert_true(ll__ring_get(p.w, MASK, t + 1) == 0xabc0);
+  assert_true(ll__ring_get(p.w, MASK, t + 2) == 48);
+  assert_true(ll__ring_get(p.w, MASK, t + 3) == 56);
+  t += 4 + ll__ring_read_stack(p.w, MASK, t + 4, &p.in);
+  assert_int_equal(p.in.n, 3);
+  assert_memory_equal(p.in.ips, s1, sizeof s1);
+
+  h = ll__ring_get(p.w, MASK, t);
+  assert_int_equal(ll__ring_tag(h), LL__EV_FREE);
+  assert_true(ll__ring_number(h) == 43);
+  assert_true(ll__ring_get(p.w, MASK, t + 1) == 0xabc0);
+  t += 2;
+
+  h = ll__ring_get(p.w, MASK, t);
+  assert_int_equal(ll__ring_tag(h), LL__EV_STAMP);
+  assert_true(ll__ring_number(h) == 44);
+  assert_true(ll__ring_stamp_time(p.w, MASK, t) == 987654321);
+  t += LL__RING_STAMP_WORDS;
+
+  h = ll__ring_get(p.w, MASK, t);
+  assert_int_equal(ll__ring_tag(h), LL__EV_ALLOCN);
+  assert_true(ll__ring_number(h) == 45);
+  assert_true(ll__ring_get(p.w, MASK, t + 1) == 0xdef0);
+  uint64_t stack_words = ll__ring_read_stack(p.w, MASK, t + 4, &p.in);
+  assert_true(stack_words == 2); /* its innermost frame; the two outer ones are s1's */
+  assert_memory_equal(p.in.ips, s2, sizeof s2);
+  t += 4 + stack_words;
+  assert_true(t == p.head);
+  assert_true(p.head > WORDS); /* it did wrap */
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(headers_round_trip),
+      cmocka_unit_test(stacks_send_what_changed),
+      cmocka_unit_test(deepest_stacks),
+      cmocka_unit_test(events_and_stamps_wrap),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
