@@ -215,12 +215,8 @@ static int run(int argc, char **argv) {
     case LL__OPT_ERROR: return LL__EXIT_USAGE;
     case LL__OPT_HELP: fputs(ll__verb_check.help, stdout); return LL__EXIT_OK;
     case LL__OPT_POSITIONAL:
-      /* A program starts here and everything after it is its own; options may follow a lesson. */
-      if (spec != NULL) return ll__usage_error(verb, "unexpected argument '%s' after the lesson", arg);
-      if (!st.positional && ll__is_scenario_spec(arg))
-        spec = arg;
-      else
-        ca.argv = &argv[st.next - 1];
+      /* options may follow a lesson; after a program, everything is its own */
+      if ((rc = ll__lesson_or_program(&st, arg, &spec, &ca.argv)) != 0) return rc;
       break;
     case OPT_LIMIT_MEMORY:
       if ((rc = parse_limit(verb, "--limit-memory", arg, &ca.memory)) != 0) return rc;

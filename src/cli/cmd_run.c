@@ -202,11 +202,8 @@ static int run(int argc, char **argv) {
     case LL__OPT_ERROR: return LL__EXIT_USAGE;
     case LL__OPT_HELP: fputs(ll__verb_run.help, stdout); return LL__EXIT_OK;
     case LL__OPT_POSITIONAL:
-      if (lesson != NULL) return ll__usage_error(verb, "unexpected argument '%s' after the lesson", arg);
-      if (!st.positional && ll__is_scenario_spec(arg))
-        lesson = arg;
-      else
-        ra.argv = &argv[st.next - 1]; /* the program starts here; the rest is its own */
+      /* options may follow a lesson; after a program, everything is its own */
+      if ((rc = ll__lesson_or_program(&st, arg, &lesson, &ra.argv)) != 0) return rc;
       break;
     case OPT_OUTPUT: ra.rec.output = arg; break;
     case OPT_FRAMES:

@@ -1,4 +1,4 @@
-/* scenario.c - lessons: index.txt lookup, NAME:VARIANT resolution (and the name a typo meant), `scenarios` and `explain`. */
+/* scenario.c - lessons: index.txt lookup, NAME:VARIANT resolution (and the name a typo meant), a positional word as lesson or program, `scenarios` and `explain`. */
 #include "cli.h"
 #include "errors.h"
 #include "markdown.h"
@@ -113,7 +113,16 @@ static int has_variant(const ll__scenario_t *s, const char *v) {
   return 0;
 }
 
-int ll__is_scenario_spec(const char *spec) { return strchr(spec, '/') == NULL; }
+int ll__lesson_or_program(const ll__optstate_t *st, const char *arg, const char **lesson,
+                          char ***prog) {
+  if (*lesson != NULL)
+    return ll__usage_error(st->verb, "unexpected argument '%s' after the lesson", arg);
+  if (!st->positional && strchr(arg, '/') == NULL)
+    *lesson = arg;
+  else
+    *prog = &st->argv[st->next - 1]; /* the program starts here; the rest is its own */
+  return 0;
+}
 
 /* Edits (insert, delete, substitute, swap two neighbours) from a[0..na) to b: the distance a
  * typo makes. Names are short (index.txt's field is 64 bytes). */

@@ -37,9 +37,13 @@ typedef struct ll__scenario_cmd {
 int ll__scenario_command(const char *verb, const char *spec, const char *scale,
                          ll__scenario_cmd_t *cmd);
 
-/* Whether a positional argument (before any "--") names a lesson rather than a program: a word,
- * with no '/' in it. Without "--" a word is a lesson, never a program: an unknown name is a usage
- * error (ll__scenario_command says so, with the nearest lesson's name). */
-int ll__is_scenario_spec(const char *spec);
+struct ll__optstate;
+/* A positional word `arg` of run or check, just returned by ll__opt_next: a lesson (a word with
+ * no '/' in it, before any "--") goes to *lesson; anything else is the program, which takes the
+ * rest of argv (*prog). Without "--" a word is a lesson, never a program: an unknown name is a
+ * usage error (ll__scenario_command says so, with the nearest lesson's name). 0, or the usage
+ * error's exit status for a second word after a lesson. */
+int ll__lesson_or_program(const struct ll__optstate *st, const char *arg, const char **lesson,
+                          char ***prog);
 
 #endif
