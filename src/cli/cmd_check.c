@@ -79,9 +79,27 @@ static void print_verdict(int outcome, int program_failed, const char *label, co
   fprintf(stderr, "FAIL: %s\n%s", summary, msg);
 }
 
+/* One limit's verdict from ll_limit_memory's or ll_limit_leaks's outcome `rc` (the value judged
+ * and its limit, the message it wrote): said on stderr; 1 exceeded, 0 held, or rc when it is an
+ * error (nothing said). */
+static int judge(const check_args_t *ca, int rc, int program_failed, const char *msg, int leaks,
+                 uint64_t value, uint64_t limit) {
+  char summary[512], lim[48], got[48];
+  if (rc < 0) return rc;
+  ll_format_memray_size(lim, sizeof lim, (double)limit);
+  ll_format_memray_size(got, sizeof got, (double)value);
+  if (leaks)
+    snprintf(summary, sizeof summary, "%s: a line leaked %s (%llu B), the limit is %s per line",
+             ca->label, got, (unsigned long long)value, lim);
+  else
+    snprintf(summary, sizeof summary, "%s: peak %s (%llu B) is not below the limit %s",
+             ca->label, got, (unsigned long long)value, lim);
+  print_verdict(rc, program_failed, ca->label, msg, summary);
+  return rc == LL_LIMIT_EXCEEDED;
+}
+
 static int check_program(const check_args_t *ca) {
-  char path[PATH_MAX + 256], cap[PATH_MAX * 2], msg[LL_LIMIT_MSG_SIZE], summary[512], lim[48],
-      got[48];
+  char path[PATH_MAX + 256], cap[PATH_MAX * 2], msg[LL_LIMIT_MSG_SIZE];
   ll_snapshot_t *peak = NULL, *leaks = NULL;
   int status = 0, rc, exit_status = LL__EXIT_RUNTIME;
   ll__record_opts_t rec = LL__RECORD_OPTS_DEFAULT;
@@ -115,16 +133,11 @@ static int check_program(const check_args_t *ca) {
   if (ca->has_memory) {
     uint64_t p = peak->peak_bytes;
     rc = ll_limit_memory(ca->memory, p, peak, NULL, msg, sizeof msg);
-    if (rc < 0) {
+    if ((rc = judge(ca, rc, program_status != 0, msg, 0, p, ca->memory)) < 0) {
       exit_status = ll__runtime_error(cap, rc, NULL);
       goto cleanup;
     }
-    ll_format_memray_size(lim, sizeof lim, (double)ca->memory);
-    ll_format_memray_size(got, sizeof got, (double)p);
-    snprintf(summary, sizeof summary, "%s: peak %s (%llu B) is not below the limit %s",
-             ca->label, got, (unsigned long long)p, lim);
-    print_verdict(rc, program_status != 0, ca->label, msg, summary);
-    failed |= rc == LL_LIMIT_EXCEEDED;
+    failed |= rc;
   }
   if (ca->has_leaks) {
     uint64_t largest = 0;
@@ -133,16 +146,11 @@ static int check_program(const check_args_t *ca) {
       goto cleanup;
     }
     rc = ll_limit_leaks(ca->leaks, leaks, NULL, &largest, msg, sizeof msg);
-    if (rc < 0) {
+    if ((rc = judge(ca, rc, program_status != 0, msg, 1, largest, ca->leaks)) < 0) {
       exit_status = ll__runtime_error(cap, rc, NULL);
       goto cleanup;
     }
-    ll_format_memray_size(lim, sizeof lim, (double)ca->leaks);
-    ll_format_memray_size(got, sizeof got, (double)largest);
-    snprintf(summary, sizeof summary, "%s: a line leaked %s (%llu B), the limit is %s per line",
-             ca->label, got, (unsigned long long)largest, lim);
-    print_verdict(rc, program_status != 0, ca->label, msg, summary);
-    failed |= rc == LL_LIMIT_EXCEEDED;
+    failed |= rc;
   }
   if (ca->no_growth) {
     ll__series_loaded_t series;
