@@ -1,7 +1,7 @@
 /* threads_churn.c - 8 threads allocate and free across threads; exact totals and a known live set at the end. */
 /*
  * usage: threads_churn N. Each of 8 threads makes N blocks (sizes 16 + (i % 241)), hands every
- * block to the next thread through a locked queue, and frees the blocks handed to it: frees
+ * block to the next thread through a locked queue (locked_queue.h), and frees the blocks handed to it: frees
  * happen on another thread than the allocation (on its own only when the queue is full). At the end each thread keeps 4 blocks of
  * 1000 + thread bytes (@keep) alive: 32 blocks, 32 * 1000 + (0 + 1 + ... + 7) = 32112 bytes.
  */
@@ -11,32 +11,11 @@
 
 #define NT 8
 #define QCAP 4096
-
-typedef struct queue {
-  pthread_mutex_t lock;
-  void *items[QCAP];
-  size_t head, tail;
-} queue_t;
+#include "locked_queue.h"
 
 static queue_t queues[NT];
 static long iterations;
 static void *kept[NT][4];
-
-static int push(queue_t *q, void *p) {
-  pthread_mutex_lock(&q->lock);
-  int ok = q->tail - q->head < QCAP;
-  if (ok) q->items[q->tail++ % QCAP] = p;
-  pthread_mutex_unlock(&q->lock);
-  return ok;
-}
-
-static void *pop(queue_t *q) {
-  void *p = NULL;
-  pthread_mutex_lock(&q->lock);
-  if (q->head != q->tail) p = q->items[q->head++ % QCAP];
-  pthread_mutex_unlock(&q->lock);
-  return p;
-}
 
 static void *worker(void *arg) {
   long t = (long)arg;

@@ -29,14 +29,8 @@
 
 #define NT 8
 #define QCAP 1024
+#include "locked_queue.h"
 #define POOL 64
-
-typedef struct queue {
-  pthread_mutex_t lock;
-  void *items[QCAP];
-  size_t head, tail;
-  int closed;
-} queue_t;
 
 static queue_t queues[NT];
 static int nthreads = NT;
@@ -48,21 +42,6 @@ static size_t pool_size[POOL];
 static uint64_t live, peak;
 static void *kept[NT][2];
 static void *volatile sink; /* blocks kept on purpose */
-
-static int push(queue_t *q, void *p) {
-  pthread_mutex_lock(&q->lock);
-  int ok = q->tail - q->head < QCAP;
-  if (ok) q->items[q->tail++ % QCAP] = p;
-  pthread_mutex_unlock(&q->lock);
-  return ok;
-}
-
-static void *pop(queue_t *q) {
-  pthread_mutex_lock(&q->lock);
-  void *p = q->head < q->tail ? q->items[q->head++ % QCAP] : NULL;
-  pthread_mutex_unlock(&q->lock);
-  return p;
-}
 
 static void finish_block(void *p) {
   void *q = realloc(p, 16 + 200 + 8); /* @cross_realloc */
