@@ -61,10 +61,11 @@ static void expect_bad_size(const char *text) {
   assert_true(got == 12345);
 }
 
-static void test_parse_size(void **state) {
+static void test_parse_size_good(void **state) {
   (void)state;
   expect_size("70MB", 70ull << 20);
   expect_size("70 MiB", 70ull << 20);
+  expect_size("70mb", 70ull << 20);
   expect_size("24 MiB", 24ull << 20);
   expect_size("1.5GB", 1610612736ull);
   expect_size("512KB", 524288);
@@ -72,23 +73,45 @@ static void test_parse_size(void **state) {
   expect_size("100B", 100);
   expect_size("100", 100);
   expect_size("0", 0);
+  expect_size("0B", 0);
+  expect_size("200 MB", 200ull << 20);
+  expect_size("2TiB", 2ull << 40);
+  expect_size("0.5KB", 512);
   expect_size("1.3KB", 1331); /* 1331.2: the fraction of a byte is dropped */
-  expect_size("1.9999999999999999999999999B", 1);
-  expect_size("0.0009765625KiB", 1);
+  expect_size("0.1B", 0);
+  expect_size("1.9999999999999999999999999B", 1); /* exact, no float rounding up */
+  expect_size("0.0009765625KiB", 1);                /* 2^-10 KiB is exactly 1 B */
   expect_size("18446744073709551615", UINT64_MAX);
+  expect_size("16777215TiB", UINT64_MAX - ((1ull << 40) - 1));
+  /* A hair under 2^64: the fraction floors to 2^40 - 1, so exactly the largest value. */
   expect_size("16777215.99999999999999999999999999999TiB", UINT64_MAX);
+  expect_size("16777215.5TiB", UINT64_MAX - ((1ull << 40) - 1) + (1ull << 39));
+}
+
+static void test_parse_size_bad(void **state) {
+  (void)state;
   expect_bad_size("");
   expect_bad_size(NULL);
   expect_bad_size("MB");
   expect_bad_size("-1MB");
+  expect_bad_size("+1MB");
   expect_bad_size(" 70MB");
   expect_bad_size("70MB ");
-  expect_bad_size("70M");
+  expect_bad_size("70MBs");
+  expect_bad_size("70 M B");
+  expect_bad_size("70XB");
+  expect_bad_size("70M"); /* the units are spelled out, as pytest-memray's */
   expect_bad_size("1.MB");
   expect_bad_size(".5MB");
+  expect_bad_size("1.5.3MB");
+  expect_bad_size("1,5GB");
   expect_bad_size("1e3");
-  expect_bad_size("18446744073709551616");
-  expect_bad_size("16777216TiB");
+  expect_bad_size("0x10");
+  expect_bad_size("nan");
+  expect_bad_size("inf");
+  expect_bad_size("18446744073709551616");   /* 2^64 */
+  expect_bad_size("16777216TiB");            /* 2^64 */
+  expect_bad_size("99999999999999999999999GB");
 }
 
 static void expect_memray(double bytes, const char *want) {
@@ -443,7 +466,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_teardown(test_parse_size, teardown),
+      cmocka_unit_test_teardown(test_parse_size_good, teardown),
+      cmocka_unit_test_teardown(test_parse_size_bad, teardown),
       cmocka_unit_test_teardown(test_memray_size, teardown),
       cmocka_unit_test_teardown(test_block_peak_exact, teardown),
       cmocka_unit_test_teardown(test_block_excludes_earlier_memory, teardown),

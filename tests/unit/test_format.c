@@ -1,4 +1,4 @@
-/* test_format.c - tracemalloc's size and line formats byte for byte, format names, and CLI SIZE parsing. */
+/* test_format.c - tracemalloc's size and line formats byte for byte, format names, and the CLI's integer parsing. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <leaklab/budget.h>
 #include <leaklab/report.h>
 
 /* The CLI's value parsers live in the leaklab executable, not the library: compile them in. */
@@ -183,73 +182,7 @@ static void test_format_parse(void **state) {
   assert_int_equal(ll_format_parse(NULL), -1);
 }
 
-/* ---- SIZE and integers (the CLI) -------------------------------------------------------- */
-
-static void expect_parse_size(const char *text, uint64_t want) {
-  uint64_t got = 12345;
-  if (ll_parse_size(text, &got) != 0) fail_msg("SIZE '%s' rejected", text);
-  if (got != want)
-    fail_msg("SIZE '%s' = %llu, want %llu", text, (unsigned long long)got,
-             (unsigned long long)want);
-}
-
-static void expect_bad_size(const char *text) {
-  uint64_t got = 12345;
-  if (ll_parse_size(text, &got) == 0) fail_msg("SIZE '%s' accepted as %llu", text,
-                                                (unsigned long long)got);
-  assert_true(got == 12345); /* untouched on failure */
-}
-
-static void test_parse_size_good(void **state) {
-  (void)state;
-  expect_parse_size("70MB", 70ull << 20);
-  expect_parse_size("70 MiB", 70ull << 20);
-  expect_parse_size("70mb", 70ull << 20);
-  expect_parse_size("1.5GB", 1610612736ull);
-  expect_parse_size("512KB", 524288);
-  expect_parse_size("512 kib", 524288);
-  expect_parse_size("100B", 100);
-  expect_parse_size("100", 100);
-  expect_parse_size("0", 0);
-  expect_parse_size("0B", 0);
-  expect_parse_size("200 MB", 200ull << 20);
-  expect_parse_size("2TiB", 2ull << 40);
-  expect_parse_size("0.5KB", 512);
-  expect_parse_size("1.3KB", 1331); /* 1331.2: the fraction of a byte is dropped */
-  expect_parse_size("0.1B", 0);
-  expect_parse_size("1.9999999999999999999999999B", 1); /* exact, no float rounding up */
-  expect_parse_size("0.0009765625KiB", 1);                /* 2^-10 KiB is exactly 1 B */
-  expect_parse_size("18446744073709551615", UINT64_MAX);
-  expect_parse_size("16777215TiB", UINT64_MAX - ((1ull << 40) - 1));
-  /* A hair under 2^64: the fraction floors to 2^40 - 1, so exactly the largest value. */
-  expect_parse_size("16777215.99999999999999999999999999999TiB", UINT64_MAX);
-  expect_parse_size("16777215.5TiB", UINT64_MAX - ((1ull << 40) - 1) + (1ull << 39));
-}
-
-static void test_parse_size_bad(void **state) {
-  (void)state;
-  expect_bad_size("");
-  expect_bad_size("MB");
-  expect_bad_size("-1MB");
-  expect_bad_size("+1MB");
-  expect_bad_size(" 70MB");
-  expect_bad_size("70MB ");
-  expect_bad_size("70MBs");
-  expect_bad_size("70 M B");
-  expect_bad_size("70XB");
-  expect_bad_size("70M"); /* the units are spelled out, as pytest-memray's */
-  expect_bad_size("1.MB");
-  expect_bad_size(".5MB");
-  expect_bad_size("1.5.3MB");
-  expect_bad_size("1,5GB");
-  expect_bad_size("1e3");
-  expect_bad_size("0x10");
-  expect_bad_size("nan");
-  expect_bad_size("inf");
-  expect_bad_size("18446744073709551616");   /* 2^64 */
-  expect_bad_size("16777216TiB");            /* 2^64 */
-  expect_bad_size("99999999999999999999999GB");
-}
+/* ---- integers (the CLI) ------------------------------------------------------------------ */
 
 static void test_parse_uint(void **state) {
   uint64_t v = 7;
@@ -289,8 +222,6 @@ int main(void) {
       cmocka_unit_test(test_stat_malformed_key),
       cmocka_unit_test(test_stat_truncates_like_snprintf),
       cmocka_unit_test(test_format_parse),
-      cmocka_unit_test(test_parse_size_good),
-      cmocka_unit_test(test_parse_size_bad),
       cmocka_unit_test(test_parse_uint),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
