@@ -111,6 +111,17 @@ json_field() {
   "$LEAKLAB" report "$capture" --format json "$@" | sed -n "s/^  \"$key\": \\([0-9]*\\),\$/\\1/p"
 }
 
+# sites CAPTURE MOMENT FILE: "line size count" of each site of FILE (the end of its path) live at
+# MOMENT (`report --at MOMENT --format json`), one a line, by line number. Written at once, so
+# that a reader which stops early (grep -q) leaves no writer behind to fail under pipefail.
+sites() {
+  "$LEAKLAB" report "$1" --at "$2" --format json | python3 -c '
+import json, sys
+sys.stdout.write("".join("%d %d %d\n" % (s["line"], s["size"], s["count"])
+                         for s in sorted(json.load(sys.stdin)["sites"], key=lambda s: s["line"])
+                         if s["file"].endswith(sys.argv[1])))' "$3"
+}
+
 # leaklab_peak CAPTURE: the capture's peak in bytes.
 leaklab_peak() {
   json_field "$1" peak_bytes --at peak

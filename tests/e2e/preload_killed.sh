@@ -6,16 +6,11 @@ source "$(dirname "$0")/lib.sh"
 P=$LL_PROGRAMS/killed
 SRC=killed.c
 
-# end_sites CAPTURE: "line:size:count" of killed.c's lines live at the end.
+# end_sites CAPTURE: "line size count " of killed.c's two kept lines live at the end.
 end_sites() {
-  "$LEAKLAB" report "$1" --at end --format json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-want = set(int(a) for a in sys.argv[1:])
-print(" ".join("%d:%d:%d" % (s["line"], s["size"], s["count"]) for s in sorted(d["sites"], key=lambda s: s["line"])
-               if s["file"].endswith("killed.c") and s["line"] in want))' "$(line $SRC killed_a)" "$(line $SRC killed_t)"
+  sites "$1" end $SRC | grep -e "^$(line $SRC killed_a) " -e "^$(line $SRC killed_t) " | tr '\n' ' '
 }
-WANT="$(line $SRC killed_t):6000:3 $(line $SRC killed_a):3000:3"
+WANT="$(line $SRC killed_t) 6000 3 $(line $SRC killed_a) 3000 3 "
 
 # ---- every signal that kills without our handler, under the helper: a capture, and 128+N -------
 for sig in KILL PIPE INT HUP QUIT ALRM USR1 XCPU TERM:handler; do

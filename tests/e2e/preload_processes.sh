@@ -3,15 +3,6 @@
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-# "line size count" for the sites of one source file at one moment, sorted.
-sites() {
-  "$LEAKLAB" report "$1" --at "$2" --format json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-for s in d["sites"]:
-    if s["file"].endswith(sys.argv[1]):
-        print(s["line"], s["size"], s["count"])' "$3" | sort
-}
 total() {
   "$LEAKLAB" report "$1" --format json | python3 -c '
 import json, sys

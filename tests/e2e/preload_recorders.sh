@@ -134,11 +134,8 @@ for how in segv:139 abort:134; do
   set -e
   [ $rc = "$want" ] || fail "crash $mode: exit $rc, want $want"
   grep -q "partial" "$tmp/c.err" && fail "crash $mode: partial capture: $(cat "$tmp/c.err")"
-  got=$("$LEAKLAB" report "$tmp/c.llcap" --at end --format json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-print(" ".join("%d:%d:%d" % (s["line"], s["size"], s["count"]) for s in sorted(d["sites"], key=lambda s: s["line"]) if s["file"].endswith("crash.c")))')
-  [ "$got" = "$(line crash.c crash_a):4000:1 $(line crash.c crash_b):300:3" ] || fail "crash $mode: end $got"
+  got=$(sites "$tmp/c.llcap" end crash.c | tr '\n' ' ')
+  [ "$got" = "$(line crash.c crash_a) 4000 1 $(line crash.c crash_b) 300 3 " ] || fail "crash $mode: end $got"
 done
 
 # ---- async does not combine with --follow-fork: said once, recorded in-thread -------------------

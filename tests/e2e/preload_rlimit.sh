@@ -6,13 +6,11 @@ source "$(dirname "$0")/lib.sh"
 P=$LL_PROGRAMS/rlimit_as
 SRC=rlimit_as.c
 
-# kept CAPTURE TAG: "size count" of the line tagged @TAG live at the end.
+# kept CAPTURE TAG: "size count" of the line tagged @TAG live at the end ("none": not live).
 kept() {
-  "$LEAKLAB" report "$1" --at end --format json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-s = [s for s in d["sites"] if s["file"].endswith(sys.argv[1]) and s["line"] == int(sys.argv[2])]
-print("%d %d" % (s[0]["size"], s[0]["count"]) if s else "none")' "$SRC" "$(line $SRC "$2")"
+  local got
+  got=$(sites "$1" end $SRC | sed -n "s/^$(line $SRC "$2") //p")
+  echo "${got:-none}"
 }
 
 for rec in async sync; do
