@@ -8,6 +8,7 @@
 #include "arena.h"
 #include "capture_format.h"
 #include "capture_reach.h"
+#include "capture_write.h"
 #include "engine.h"
 #include "preload_async.h"
 #include "preload_chain.h"
@@ -24,7 +25,9 @@
 static char g_path[4096];
 static uint32_t g_flags;
 /* Static: a crash on a small stack must still be able to write; one writer at a time. */
-static unsigned char hist_buf[8 + 16 * LL_CAP_HIST_BUCKETS];
+static ll_cap_histogram_t hist;
+static unsigned char hist_buf[LL_CAP_HISTOGRAM_LEN];
+_Static_assert(LL__HIST_BUCKETS == LL_CAP_HIST_BUCKETS, "the engine's size classes are the section's");
 
 void ll__pl_capture_set_path(const char *path) {
   size_t n = strlen(path);
@@ -38,14 +41,8 @@ void ll__pl_capture_add_flags(uint32_t flags) { g_flags |= flags; }
 
 /* The HISTOGRAM section: allocation counts and bytes by size class over the run. */
 static size_t histogram_section(const void **data) {
-  uint64_t counts[LL__HIST_BUCKETS], bytes[LL__HIST_BUCKETS];
-  ll__get_size_histogram(counts, bytes);
-  ll__put_u32(hist_buf, LL_CAP_HIST_BUCKETS);
-  ll__put_u32(hist_buf + 4, 0);
-  for (int i = 0; i < LL_CAP_HIST_BUCKETS; i++) {
-    ll__put_u64(hist_buf + 8 + 8 * i, counts[i]);
-    ll__put_u64(hist_buf + 8 + 8 * LL_CAP_HIST_BUCKETS + 8 * i, bytes[i]);
-  }
+  ll__get_size_histogram(hist.counts, hist.bytes);
+  ll_cap_encode_histogram(hist_buf, &hist);
   *data = hist_buf;
   return sizeof hist_buf;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture_write.h"
 #include "engine.h"
 
 #define MAX_STAGES 16
@@ -21,6 +22,7 @@ static stage_t g_stages[MAX_STAGES]; /* earlier images, oldest first */
 static size_t g_nstage;
 static char g_program[1024];
 static unsigned char g_section[40 + (MAX_STAGES + 1) * (40 + PROG_MAX + 8)];
+static ll_cap_stage_t g_cap_stages[MAX_STAGES + 1]; /* the section's stages, for the writer */
 
 void ll__pl_chain_set_program(const char *program) {
   size_t n = strlen(program);
@@ -129,38 +131,18 @@ int ll__pl_chain_encode_next(char *buf, size_t len, long pid) {
 }
 
 size_t ll__pl_chain_section(const ll_cap_process_t *facts, int partial, const void **data) {
-  unsigned char *buf = g_section;
   stage_t me;
   current_stage(&me, !partial);
-  size_t need = 40, n = g_nstage + 1;
-  for (size_t i = 0; i <= g_nstage; i++) {
+  ll_cap_process_t p = *facts;
+  p.nstage = g_nstage + 1;
+  p.stages = g_cap_stages;
+  for (size_t i = 0; i < p.nstage; i++) {
     const stage_t *st = i < g_nstage ? &g_stages[i] : &me;
-    need += 40 + ((strlen(st->program) + 7) & ~(size_t)7);
+    g_cap_stages[i] = (ll_cap_stage_t){st->pid, st->peak, st->end, st->allocs, st->bytes, st->program};
   }
+  size_t need = ll_cap_process_size(&p);
   if (need > sizeof g_section) return 0;
-  memset(buf, 0, need);
-  ll__put_u32(buf, 1);
-  ll__put_u32(buf + 4, facts->pid);
-  ll__put_u32(buf + 8, facts->ppid);
-  ll__put_u32(buf + 12, facts->how);
-  ll__put_u32(buf + 16, (uint32_t)facts->signal);
-  ll__put_u32(buf + 20, facts->flags);
-  ll__put_u32(buf + 24, facts->frames);
-  ll__put_u32(buf + 28, facts->unwind);
-  ll__put_u32(buf + 32, (uint32_t)n);
-  unsigned char *p = buf + 40;
-  for (size_t i = 0; i < n; i++) {
-    const stage_t *st = i < g_nstage ? &g_stages[i] : &me;
-    size_t plen = strlen(st->program);
-    ll__put_u32(p, st->pid);
-    ll__put_u32(p + 4, (uint32_t)plen);
-    ll__put_u64(p + 8, st->peak);
-    ll__put_u64(p + 16, st->end);
-    ll__put_u64(p + 24, st->allocs);
-    ll__put_u64(p + 32, st->bytes);
-    memcpy(p + 40, st->program, plen);
-    p += 40 + ((plen + 7) & ~(size_t)7);
-  }
-  *data = buf;
+  ll_cap_encode_process(g_section, &p);
+  *data = g_section;
   return need;
 }

@@ -5,7 +5,8 @@
  * Contract: an image that execs while recording hands its successor a summary of every image so
  * far (LEAKLAB_CHAIN); the successor lists them in its capture's PROCESS section, oldest first,
  * itself last. Encoding for an exec allocates nothing (a vfork child runs it on its parent's
- * memory). Calls only the engine (see preload_state.h for the modules' order).
+ * memory). Calls only the engine and the capture writer
+ * (see preload_state.h for the modules' order).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -4,7 +4,7 @@
 #include <dlfcn.h>
 #include <stdint.h>
 
-#include "capture_format.h"
+#include "capture_write.h"
 #include "preload_state.h"
 
 typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);

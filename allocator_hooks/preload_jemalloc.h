@@ -3,7 +3,8 @@
 #define LEAKLAB_PRELOAD_JEMALLOC_H
 /*
  * Contract: never from a signal handler or the allocation path (mallctl takes jemalloc's locks);
- * under the recursion guard. Calls only preload_state (see there for the modules' order).
+ * under the recursion guard. Calls only preload_state and the capture writer
+ * (see there for the modules' order).
  */
 #include <stddef.h>
 

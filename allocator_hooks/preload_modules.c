@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "arena.h"
-#include "capture_format.h"
+#include "capture_write.h"
 #include "preload_state.h"
 #include <leaklab/leaklab.h>
 
@@ -248,23 +248,13 @@ int ll__pl_ip_is_own(uintptr_t ip) {
 
 static int encode_locked(const void **data, size_t *len) {
   size_t need = 8;
-  for (size_t i = 0; i < g_nmod; i++) need += (32 + g_mods[i].path_len + g_mods[i].bid_len + 7) & ~(size_t)7;
+  for (size_t i = 0; i < g_nmod; i++) need += ll_cap_module_size(g_mods[i].path_len, g_mods[i].bid_len);
   if (grow((void **)&g_enc, &g_enc_cap, need, 0) != 0) return LL_ENOMEM;
-  unsigned char *p = g_enc;
-  memset(p, 0, need);
-  ll__put_u32(p, (uint32_t)g_nmod);
-  p += 8;
+  unsigned char *p = ll_cap_modules_put_head(g_enc, (uint32_t)g_nmod);
   for (size_t i = 0; i < g_nmod; i++) {
-    const mod_t *m = &g_mods[i];
-    ll__put_u64(p, m->bias);
-    ll__put_u64(p + 8, m->lo);
-    ll__put_u64(p + 16, m->hi);
-    ll__put_u32(p + 24, m->flags);
-    ll__put_u16(p + 28, m->path_len);
-    ll__put_u16(p + 30, m->bid_len);
-    memcpy(p + 32, m->path, m->path_len);
-    memcpy(p + 32 + m->path_len, m->bid, m->bid_len);
-    p += (32 + m->path_len + m->bid_len + 7) & ~(size_t)7;
+    const mod_t *m = &g_mods[i]; /* path NUL-terminated at path_len */
+    p = ll_cap_modules_put(p, &(ll_cap_module_t){m->bias, m->lo, m->hi, m->flags, m->path, m->bid,
+                                                 m->bid_len});
   }
   g_enc_len = need;
   *data = g_enc;

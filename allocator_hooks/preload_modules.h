@@ -4,7 +4,8 @@
 /*
  * Contract: the lookups (ll__pl_ip_is_code, ll__pl_ip_is_own) take no lock and never allocate
  * through malloc (tables are mmap'd), so the allocation hooks may call them; the rest runs under
- * the recursion guard. Calls only preload_state (see there for the modules' order).
+ * the recursion guard. Calls only preload_state and the capture writer
+ * (see there for the modules' order).
  */
 #include <stddef.h>
 #include <stdint.h>

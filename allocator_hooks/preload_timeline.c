@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "capture_format.h"
+#include "capture_write.h"
 #include "engine.h"
 
 /*
@@ -17,18 +17,14 @@
  */
 #define TL_MAX 4096
 
-typedef struct tl_point {
-  uint64_t t, cur, high;
-} tl_point_t;
-
 static pthread_mutex_t tl_lock = PTHREAD_MUTEX_INITIALIZER;
-static tl_point_t tl[TL_MAX];
+static ll_cap_point_t tl[TL_MAX]; /* the section's own form: written as they are */
 static size_t tl_n;
 static uint64_t tl_interval = 1000000;
 static uint64_t tl_next; /* read without the lock: a stale value only delays a sample */
 static uint64_t tl_last_peak;
 static uint64_t tl_t0;
-static unsigned char tl_buf[16 + TL_MAX * 24];
+static unsigned char tl_buf[16 + TL_MAX * 24]; /* ll_cap_timeline_size(TL_MAX) */
 
 static uint64_t coarse_ns(void) {
   struct timespec ts;
@@ -46,13 +42,13 @@ static void tl_add_locked(uint64_t now) {
   }
   if (tl_n == TL_MAX) {
     for (size_t i = 0; i < TL_MAX / 2; i++) {
-      tl_point_t a = tl[2 * i], b = tl[2 * i + 1];
-      tl[i] = (tl_point_t){b.t, b.cur, a.high > b.high ? a.high : b.high};
+      ll_cap_point_t a = tl[2 * i], b = tl[2 * i + 1];
+      tl[i] = (ll_cap_point_t){b.t_ns, b.current, a.high > b.high ? a.high : b.high};
     }
     tl_n = TL_MAX / 2;
     tl_interval *= 2;
   }
-  tl[tl_n++] = (tl_point_t){now - tl_t0, cur, high};
+  tl[tl_n++] = (ll_cap_point_t){now - tl_t0, cur, high};
   __atomic_store_n(&tl_next, now + tl_interval, __ATOMIC_RELAXED);
 }
 
@@ -83,18 +79,12 @@ size_t ll__pl_timeline_section(const void **data, int final_point) {
   for (int i = 0; i < 200 && !(locked = pthread_mutex_trylock(&tl_lock) == 0); i++)
     nanosleep(&(struct timespec){0, 1000000}, NULL);
   if (final_point && locked) tl_add_locked(coarse_ns());
-  unsigned char *buf = tl_buf;
-  ll__put_u64(buf, tl_interval);
-  ll__put_u32(buf + 8, (uint32_t)tl_n);
-  ll__put_u32(buf + 12, 0);
-  for (size_t i = 0; i < tl_n; i++) {
-    ll__put_u64(buf + 16 + 24 * i, tl[i].t);
-    ll__put_u64(buf + 24 + 24 * i, tl[i].cur);
-    ll__put_u64(buf + 32 + 24 * i, tl[i].high);
-  }
+  ll_cap_timeline_t t = {tl_interval, tl, tl_n};
+  size_t len = ll_cap_timeline_size(tl_n);
+  ll_cap_encode_timeline(tl_buf, &t);
   if (locked) pthread_mutex_unlock(&tl_lock);
-  *data = buf;
-  return 16 + 24 * tl_n;
+  *data = tl_buf;
+  return len;
 }
 
 uint64_t ll__pl_timeline_origin(void) { return tl_t0; }

@@ -4,7 +4,8 @@
 /*
  * Contract: ll__pl_timeline_tick is called by the hooks after each recorded event, under the
  * recursion guard; it is cheap when no sample is due and never blocks (another thread sampling
- * means this one skips). Calls only the engine (see preload_state.h for the modules' order).
+ * means this one skips). Calls only the engine and the capture writer
+ * (see preload_state.h for the modules' order).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* capture_format.c - decoders (bounds-checked) and small encoders for the preload's extra capture sections. */
+/* capture_format.c - the decoders (bounds-checked) of the capture's extra sections, and the system-library rule. */
 #include "capture_format.h"
 
 #include <leaklab/leaklab.h>
@@ -143,13 +143,6 @@ int ll_cap_decode_budget(const void *data, size_t len, ll_cap_budget_t *out) {
   return 0;
 }
 
-void ll_cap_encode_budget(unsigned char *buf, const ll_cap_budget_t *b) {
-  ll__put_u32(buf, 1);
-  ll__put_u32(buf + 4, b->flags);
-  ll__put_u64(buf + 8, b->limit_memory);
-  ll__put_u64(buf + 16, b->limit_leaks);
-}
-
 int ll_cap_decode_jemalloc(const void *data, size_t len, ll_cap_jemalloc_t *out) {
   cur_t c = {data, len};
   uint32_t version, zero;
@@ -159,15 +152,6 @@ int ll_cap_decode_jemalloc(const void *data, size_t len, ll_cap_jemalloc_t *out)
       u64(&c, &out->resident) != 0 || u64(&c, &out->mapped) != 0 || c.left != 0)
     return LL_ECORRUPT;
   return 0;
-}
-
-void ll_cap_encode_jemalloc(unsigned char *buf, const ll_cap_jemalloc_t *j) {
-  ll__put_u32(buf, 1);
-  ll__put_u32(buf + 4, 0);
-  ll__put_u64(buf + 8, j->allocated);
-  ll__put_u64(buf + 16, j->active);
-  ll__put_u64(buf + 24, j->resident);
-  ll__put_u64(buf + 32, j->mapped);
 }
 
 static int has_prefix(const char *s, const char *prefix) {
@@ -186,34 +170,6 @@ int ll_cap_path_is_system(const char *path) {
 }
 
 /* ---- LINES ----------------------------------------------------------------------------------- */
-
-size_t ll_cap_lines_size(const ll_cap_lines_t *l) {
-  size_t n = 24;
-  for (uint32_t c = 0; c < l->ncols; c++) n += 8 + 8 * (size_t)l->cols[c].nframe;
-  return n + 24 * (size_t)l->npts + 8 * (size_t)l->npts * l->ncols;
-}
-
-void ll_cap_encode_lines(unsigned char *buf, const ll_cap_lines_t *l, uint64_t t0_ns) {
-  unsigned char *p = buf;
-  ll__put_u32(p, 1);
-  ll__put_u32(p + 4, l->npts);
-  ll__put_u32(p + 8, l->ncols);
-  ll__put_u32(p + 12, l->peak_pt);
-  ll__put_u64(p + 16, l->stride);
-  p += 24;
-  for (uint32_t c = 0; c < l->ncols; c++) {
-    ll__put_u32(p, l->cols[c].nframe);
-    ll__put_u32(p + 4, l->cols[c].total_nframe);
-    p += 8;
-    for (uint32_t f = 0; f < l->cols[c].nframe; f++, p += 8) ll__put_u64(p, l->cols[c].ips[f]);
-  }
-  for (uint32_t i = 0; i < l->npts; i++, p += 24) {
-    ll__put_u64(p, l->t_ns[i] > t0_ns ? l->t_ns[i] - t0_ns : 0);
-    ll__put_u64(p + 8, l->clock[i]);
-    ll__put_u64(p + 16, l->total[i]);
-  }
-  for (size_t i = 0; i < (size_t)l->npts * l->ncols; i++, p += 8) ll__put_u64(p, l->val[i]);
-}
 
 static int u64s(cur_t *c, ll__arena_t *a, size_t n, uint64_t **out) {
   if (n > c->left / 8) return LL_ECORRUPT;

@@ -1,4 +1,4 @@
-/* capture_format.h - the preload's extra capture sections (module map, timeline, histogram, process facts, jemalloc's figures). */
+/* capture_format.h - the capture's extra sections (module map, timeline, histogram, process facts, jemalloc's figures, memory over time per line, budget): layout, decoded forms, decoders; the preload<->CLI environment. */
 #ifndef LEAKLAB_CAPTURE_FORMAT_H
 #define LEAKLAB_CAPTURE_FORMAT_H
 /*
@@ -96,7 +96,8 @@ enum {
 #define LL_ENV_RECORDER "LEAKLAB_RECORDER"       /* auto (default), async, sync */
 #define LL_PRELOAD_NAME "libleaklab-preload.so"
 
-/* ---- decoded forms (capture_format.c); strings point into the section bytes' copy --------- */
+/* ---- decoded forms: the decoders' output (capture_format.c; a path is copied into the arena,
+ * a build id points into the section's bytes) and the writer's input (capture_write.h) ------- */
 typedef struct ll_cap_module {
   uint64_t bias, lo, hi;
   uint32_t flags;
@@ -160,10 +161,6 @@ int ll_cap_decode_timeline(const void *data, size_t len, struct ll__arena *arena
 int ll_cap_decode_jemalloc(const void *data, size_t len, ll_cap_jemalloc_t *out);
 int ll_cap_decode_histogram(const void *data, size_t len, ll_cap_histogram_t *out);
 int ll_cap_decode_budget(const void *data, size_t len, ll_cap_budget_t *out);
-/* The section's bytes (LL_CAP_BUDGET_LEN of them) into buf. */
-void ll_cap_encode_budget(unsigned char *buf, const ll_cap_budget_t *b);
-/* The section's bytes (LL_CAP_JEMALLOC_LEN of them) into buf. */
-void ll_cap_encode_jemalloc(unsigned char *buf, const ll_cap_jemalloc_t *j);
 
 /* ---- 0x105 LINES: memory over time per traceback (the engine's series, see series.h) --------
  *   u32 version (1), u32 npts, u32 ncols, u32 peak_pt (UINT32_MAX: none), u64 stride (allocations
@@ -185,11 +182,6 @@ typedef struct ll_cap_lines {
   const uint64_t *val;                  /* npts x ncols */
 } ll_cap_lines_t;
 #define LL_CAP_LINES_MAX_FRAMES 256
-/* Bytes the encoding of `l` takes. */
-size_t ll_cap_lines_size(const ll_cap_lines_t *l);
-/* Encode into buf (ll_cap_lines_size bytes); t0_ns is subtracted from every point's time
- * (saturating at 0). */
-void ll_cap_encode_lines(unsigned char *buf, const ll_cap_lines_t *l, uint64_t t0_ns);
 /* 0, LL_ECORRUPT or LL_ENOMEM; arrays allocated from arena. */
 int ll_cap_decode_lines(const void *data, size_t len, struct ll__arena *arena, ll_cap_lines_t *out);
 

@@ -12,6 +12,7 @@
 #include <leaklab/budget.h>
 
 #include "capture_format.h"
+#include "capture_write.h"
 #include "record.h"
 #include "scenario.h"
 #include "snapfile.h"

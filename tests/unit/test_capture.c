@@ -14,6 +14,7 @@
 
 #include "arena.h"
 #include "capture_read.h"
+#include "capture_write.h"
 #include "snapfile.h"
 #include "snapshot_fixtures.h"
 
