@@ -311,12 +311,13 @@ LL__PL_EXPORT int execle(const char *path, const char *arg, ...) {
 /* posix_spawn makes a child: never a continuation of this image. */
 static int spawn_mode(void) { return ll__pl_run_active && !ll__pl_follow ? ENV_STRIP : ENV_PASS; }
 
-LL__PL_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-                const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
-  int (*real)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-              const posix_spawnattr_t *, char *const[], char *const[]) =
-      (int (*)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-               const posix_spawnattr_t *, char *const[], char *const[]))ll__pl_next("posix_spawn");
+typedef int spawn_fn(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                     const posix_spawnattr_t *, char *const[], char *const[]);
+
+/* posix_spawn and posix_spawnp (`name`): the real one, with the environment rewritten. */
+static int spawn(const char *name, pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                 const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+  spawn_fn *real = (spawn_fn *)ll__pl_next(name);
   int mode = spawn_mode();
   if (mode == ENV_PASS) return real(pid, path, fa, attr, argv, envp);
   const char *pre = env_get(envp, "LD_PRELOAD");
@@ -326,19 +327,14 @@ LL__PL_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_fi
   return real(pid, path, fa, attr, argv, env_rewrite(mode, envp, vec, buf, cap));
 }
 
+LL__PL_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+  return spawn("posix_spawn", pid, path, fa, attr, argv, envp);
+}
+
 LL__PL_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
                  const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
-  int (*real)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-              const posix_spawnattr_t *, char *const[], char *const[]) =
-      (int (*)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-               const posix_spawnattr_t *, char *const[], char *const[]))ll__pl_next("posix_spawnp");
-  int mode = spawn_mode();
-  if (mode == ENV_PASS) return real(pid, file, fa, attr, argv, envp);
-  const char *pre = env_get(envp, "LD_PRELOAD");
-  size_t cap = 2 * (strlen(pre ? pre : "") + 32) + 64;
-  char *vec[env_count(envp) + ENV_EXTRA];
-  char buf[cap];
-  return real(pid, file, fa, attr, argv, env_rewrite(mode, envp, vec, buf, cap));
+  return spawn("posix_spawnp", pid, file, fa, attr, argv, envp);
 }
 
 /* ---- this process's own environment ----------------------------------------------------------- */
