@@ -75,37 +75,39 @@ static void print_peak_note(FILE *out, const ll__massif_snapshot_t *mp, uint64_t
   fprintf(out, "  for what its tool counts ('leaklab explain slots_vs_dict', \"Why massif's peak ...\").\n");
 }
 
+/* One row comparing a figure: massif's, leaklab's when it has one (`have`), and whether they
+ * agree; a difference is explained by `why`, or given signed when why is NULL. */
+static void print_row(FILE *out, const char *label, uint64_t massif_b, int have, uint64_t leaklab_b,
+                      const char *why) {
+  char a[32], b[32];
+  size_text(a, sizeof a, massif_b);
+  fprintf(out, "  %-28s %-14s", label, a);
+  if (have) {
+    size_text(b, sizeof b, leaklab_b);
+    fprintf(out, " %-14s", b);
+    if (leaklab_b == massif_b)
+      fprintf(out, " equal: %" PRIu64 " B", massif_b);
+    else if (why != NULL)
+      fprintf(out, " differ: %" PRIu64 " B vs %" PRIu64 " B (%s)", massif_b, leaklab_b, why);
+    else
+      fprintf(out, " differ: %" PRIu64 " B vs %" PRIu64 " B (%+" PRId64 " B)", massif_b,
+              leaklab_b, (int64_t)(leaklab_b - massif_b));
+  }
+  fputc('\n', out);
+}
+
 static void print_figures(FILE *out, const massif_view_t *mv, const leaklab_view_t *lv,
                           double massif_s, double leaklab_s) {
   char a[32], b[32];
-  size_text(a, sizeof a, mv->peak->heap_b);
-  fprintf(out, "  %-28s %-14s", "peak (requested bytes)", a);
-  if (lv->peak != NULL) {
-    size_text(b, sizeof b, lv->peak->peak_bytes);
-    fprintf(out, " %-14s", b);
-    if (lv->peak->peak_bytes == mv->peak->heap_b)
-      fprintf(out, " equal: %" PRIu64 " B", mv->peak->heap_b);
-    else
-      fprintf(out, " differ: %" PRIu64 " B vs %" PRIu64 " B (%+" PRId64 " B)", mv->peak->heap_b,
-              lv->peak->peak_bytes, (int64_t)(lv->peak->peak_bytes - mv->peak->heap_b));
-  }
-  fputc('\n', out);
+  print_row(out, "peak (requested bytes)", mv->peak->heap_b, lv->peak != NULL,
+            lv->peak != NULL ? lv->peak->peak_bytes : 0, NULL);
   if (lv->peak != NULL) print_peak_note(out, mv->peak, lv->peak->peak_bytes);
 
-  size_text(a, sizeof a, mv->last->heap_b);
   /* massif snapshots at intervals and takes none at exit, and valgrind frees libc's own buffers
    * (stdio) after the program ends: a difference here is no error of either tool. */
-  fprintf(out, "  %-28s %-14s", "at exit (massif: last snap.)", a);
-  if (lv->end != NULL) {
-    size_text(b, sizeof b, lv->end->current_bytes);
-    fprintf(out, " %-14s", b);
-    if (lv->end->current_bytes == mv->last->heap_b)
-      fprintf(out, " equal: %" PRIu64 " B", mv->last->heap_b);
-    else
-      fprintf(out, " differ: %" PRIu64 " B vs %" PRIu64 " B (massif's last snapshot is a sample, and "
-              "valgrind frees libc's own buffers at exit)", mv->last->heap_b, lv->end->current_bytes);
-  }
-  fputc('\n', out);
+  print_row(out, "at exit (massif: last snap.)", mv->last->heap_b, lv->end != NULL,
+            lv->end != NULL ? lv->end->current_bytes : 0,
+            "massif's last snapshot is a sample, and valgrind frees libc's own buffers at exit");
 
   /* Slack is the allocator's: valgrind's replacement malloc under massif, glibc's (or jemalloc's)
    * under leaklab, so it differs and says so. */
