@@ -344,14 +344,20 @@ static void capture_path(char *buf, size_t len, const char *name) {
            name);
 }
 
-static void test_reader(void **state) {
-  (void)state;
+/* The reader over write_capture's file (`name` in its path), the file itself gone. */
+static ll_capture_t *open_written(const char *name, int corrupt_jemalloc) {
   char path[4096];
-  capture_path(path, sizeof path, "whole");
-  write_capture(path, 0);
   ll_capture_t *c = NULL;
+  capture_path(path, sizeof path, name);
+  write_capture(path, corrupt_jemalloc);
   assert_int_equal(ll_capture_open(path, &c), 0);
   unlink(path);
+  return c;
+}
+
+static void test_reader(void **state) {
+  (void)state;
+  ll_capture_t *c = open_written("whole", 0);
 
   assert_int_equal(ll_capture_views(c), 1u << LL_AT_PEAK);
   ll_snapshot_t *s = NULL;
@@ -387,11 +393,7 @@ static void test_reader(void **state) {
 static void test_reader_bad_and_absent_sections(void **state) {
   (void)state;
   char path[4096];
-  capture_path(path, sizeof path, "badje");
-  write_capture(path, 1);
-  ll_capture_t *c = NULL;
-  assert_int_equal(ll_capture_open(path, &c), 0);
-  unlink(path);
+  ll_capture_t *c = open_written("badje", 1);
   const ll_cap_jemalloc_t *je;
   assert_int_equal(ll_capture_jemalloc(c, &je), LL_ECORRUPT);
   assert_null(je);
