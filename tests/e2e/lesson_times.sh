@@ -15,28 +15,22 @@ table() {
 ms() {
   awk -v row="| $2 |" 'index($0, row) == 1 { n = split($0, c, / \| /); v = c[n - 1]; sub(/ ms$/, "", v); print v; exit }' "$1"
 }
+# ratio FILE A B FACTOR TEST WORDS: the awk TEST holds for a (row A's ms), b (row B's) and k
+# (FACTOR); else the failure says row A took a ms, "not WORDS FACTOR x" row B.
+ratio() {
+  [[ $check_times = 1 ]] || return 0
+  local a b
+  a=$(ms "$1" "$2")
+  b=$(ms "$1" "$3")
+  [[ -n $a && -n $b ]] || { fail "$1: no time for '$2' or '$3': $(cat "$1")"; return; }
+  awk -v a="$a" -v b="$b" -v k="$4" "BEGIN { exit !($5) }" ||
+    fail "$(basename "$1"): '$2' took $a ms, not $6 $4 x '$3' ($b ms)"
+}
 # faster FILE SLOW FAST FACTOR: row SLOW took more than FACTOR times row FAST (ratios the READMEs
 # draw conclusions from, large enough to hold on a loaded machine).
-faster() {
-  [[ $check_times = 1 ]] || return 0
-  local slow fast
-  slow=$(ms "$1" "$2")
-  fast=$(ms "$1" "$3")
-  [[ -n $slow && -n $fast ]] || { fail "$1: no time for '$2' or '$3': $(cat "$1")"; return; }
-  awk -v s="$slow" -v f="$fast" -v k="$4" 'BEGIN { exit !(s > k * f) }' ||
-    fail "$(basename "$1"): '$2' took $slow ms, not more than $4 x '$3' ($fast ms)"
-}
-
+faster() { ratio "$1" "$2" "$3" "$4" 'a > k * b' 'more than'; }
 # within FILE ROW REF FACTOR: row ROW took less than FACTOR times row REF (no slower, give or take).
-within() {
-  [[ $check_times = 1 ]] || return 0
-  local t ref
-  t=$(ms "$1" "$2")
-  ref=$(ms "$1" "$3")
-  [[ -n $t && -n $ref ]] || { fail "$1: no time for '$2' or '$3': $(cat "$1")"; return; }
-  awk -v t="$t" -v r="$ref" -v k="$4" 'BEGIN { exit !(t < k * r) }' ||
-    fail "$(basename "$1"): '$2' took $t ms, not less than $4 x '$3' ($ref ms)"
-}
+within() { ratio "$1" "$2" "$3" "$4" 'a < k * b' 'less than'; }
 
 
 # measure LESSON RUNS: runs the script (RUNS timed runs per row: more where runs are cheap, for
