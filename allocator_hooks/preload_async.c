@@ -390,6 +390,16 @@ static void helper_lost(void) {
       "hold the process facts only\n");
 }
 
+/* Whether the helper died without having stopped (then said, by helper_lost); looked at only
+ * once 10 ms have passed since *checked. */
+static int helper_died(uint64_t t, uint64_t *checked) {
+  if (t - *checked <= 10000000) return 0;
+  *checked = t;
+  if (pid_alive(g_ctl->helper_pid) || __atomic_load_n(&g_ctl->acked, __ATOMIC_ACQUIRE)) return 0;
+  helper_lost();
+  return 1;
+}
+
 /* A slot for this thread: a free one, else one whose thread is gone (its events were all
  * written: a thread leaves leaklab's code before it can end), else the shared one (NULL). */
 __attribute__((noinline)) static slot_t *claim_slot(void) {
@@ -426,14 +436,9 @@ static int wait_room(slot_t *s, uint64_t need) {
       continue;
     }
     nap(SLEEP_NS);
-    uint64_t t = now_ns();
-    if (t - checked > 10000000) {
-      checked = t;
-      if (!pid_alive(g_ctl->helper_pid) && !__atomic_load_n(&g_ctl->acked, __ATOMIC_ACQUIRE)) {
-        helper_lost();
-        __atomic_store_n(&ll__pl_async_on, 0, __ATOMIC_RELEASE);
-        return -1;
-      }
+    if (helper_died(now_ns(), &checked)) {
+      __atomic_store_n(&ll__pl_async_on, 0, __ATOMIC_RELEASE);
+      return -1;
     }
   }
 }
@@ -589,13 +594,7 @@ int ll__pl_async_stop(int bounded) {
     while (!__atomic_load_n(&g_ctl->acked, __ATOMIC_ACQUIRE)) {
       nap(SLEEP_NS);
       uint64_t t = now_ns();
-      if (t - checked > 10000000) {
-        checked = t;
-        if (!pid_alive(g_ctl->helper_pid) && !__atomic_load_n(&g_ctl->acked, __ATOMIC_ACQUIRE)) {
-          helper_lost();
-          break;
-        }
-      }
+      if (helper_died(t, &checked)) break;
       if (bounded && t - start > 2000000000u) { /* crashing: do not hang the program's death */
         helper_lost();
         break;
