@@ -281,3 +281,33 @@ int ll__pl_modules_snapshot(const void **data, size_t *len) {
   pthread_mutex_unlock(&mod_lock);
   return rc;
 }
+
+/* The first module dl_iterate_phdr reports is the main program: look for Go's build-id note
+ * (owner "Go", type 4) in its PT_NOTE segments, in memory (no file read, no allocation). */
+static int go_note_cb(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  int *is_go = data;
+  for (int i = 0; i < info->dlpi_phnum && !*is_go; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_NOTE) continue;
+    const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+    size_t left = ph->p_memsz;
+    while (left >= sizeof(ElfW(Nhdr))) {
+      const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+      size_t name = (n->n_namesz + 3u) & ~(size_t)3, desc = (n->n_descsz + 3u) & ~(size_t)3;
+      if (name > left - sizeof *n || desc > left - sizeof *n - name) break;
+      if (n->n_type == 4 && (n->n_namesz == 3 || n->n_namesz == 4) &&
+          memcmp(p + sizeof *n, "Go", 3) == 0)
+        *is_go = 1;
+      p += sizeof *n + name + desc;
+      left -= sizeof *n + name + desc;
+    }
+  }
+  return 1; /* the main program only */
+}
+
+int ll__pl_main_is_go(void) {
+  int is_go = 0;
+  dl_iterate_phdr(go_note_cb, &is_go);
+  return is_go;
+}

@@ -24,6 +24,9 @@ int ll__pl_ip_is_code(uintptr_t ip);
  * first (normal end). */
 int ll__pl_modules_encode(const void **data, size_t *len);
 int ll__pl_modules_snapshot(const void **data, size_t *len);
+/* 1 when the main program is a Go binary (its Go build-id note, ".note.go.buildid", is mapped):
+ * Go's runtime ends the process with a raw exit_group system call, past every hook of ours. */
+int ll__pl_main_is_go(void);
 
 #pragma GCC visibility pop
 

@@ -192,6 +192,15 @@ static int async_forced(void) {
 static int choose_recorder(void) {
   const char *v = recorder_env();
   int forced = async_forced();
+  /* A Go program (cgo) ends with a raw exit_group: no exit, destructor or _exit of ours runs, so
+   * only a process that outlives it can write the capture - the helper, which finds it gone.
+   * It is used whatever --recorder says (same figures either way), when it can be. */
+  if (ll__pl_main_is_go() && !ll__pl_follow && __libc_single_threaded) {
+    if (v != NULL && strcmp(v, "sync") == 0)
+      ll__pl_say("leaklab: --recorder sync: a Go program ends with a raw exit_group system call, "
+                 "which only the helper process outlives; recording through the helper\n");
+    return 1;
+  }
   if (v != NULL && strcmp(v, "sync") == 0) return 0;
   if (v != NULL && v[0] != '\0' && !forced && strcmp(v, "auto") != 0)
     ll__pl_say("leaklab: " LL_ENV_RECORDER " takes auto, async or sync; using auto\n");
@@ -278,6 +287,10 @@ static void start(void) {
   ll__pl_hooks_prestart(1); /* before the helper starts: the tracker is still this thread's */
   if (async && ll__pl_async_start(ll__pl_async_reserve(), write_after_death) != 0 && async_forced())
     ll__pl_say("leaklab: --recorder async: the helper process could not start; recording in the program's threads\n");
+  if (!ll__pl_async_active() && ll__pl_main_is_go())
+    ll__pl_say("leaklab: a Go program ends with a raw exit_group system call, which nothing "
+               "recording in its own threads outlives: its capture will be lost (record it "
+               "without --follow-fork, so the helper process records it)\n");
   pthread_atfork(NULL, NULL, atfork_child);
   install_signal_handlers();
   ll__pl_timeline_reset();

@@ -115,7 +115,11 @@ static int summarize(const char *cap, const run_args_t *ra, int status, time_t s
     goto cleanup;
   }
   print_chain(proc);
-  if (proc->flags & LL_CAP_F_KILLED)
+  if ((proc->flags & LL_CAP_F_KILLED) && WIFEXITED(status))
+    fprintf(stderr, "leaklab: %s exited (status %d) past leaklab's exit hooks (a raw exit_group "
+            "system call, as Go's runtime makes); leaklab's helper process wrote the capture "
+            "after it: what was live up to it, no exit scan\n", ra->argv[0], WEXITSTATUS(status));
+  else if (proc->flags & LL_CAP_F_KILLED)
     ll__print_killed(ra->argv[0], WIFSIGNALED(status) ? WTERMSIG(status) : proc->signal,
                      "; leaklab's helper process wrote the capture after it: what was live "
                      "up to it, no exit scan\n");
@@ -297,7 +301,9 @@ const ll__verb_t ll__verb_run = {
     "                       program execs or ends. sync: every thread records itself, one at a\n"
     "                       time. Same peak, lines and counts either way.\n"
     "                       auto: async when the program may use two CPUs, not with\n"
-    "                       --follow-fork. Default: $LEAKLAB_RECORDER, else auto\n"
+    "                       --follow-fork. Default: $LEAKLAB_RECORDER, else auto.\n"
+    "                       A Go program is recorded through the helper whatever HOW says:\n"
+    "                       its runtime ends with a raw exit_group only the helper outlives\n"
     "  --scale F            run a lesson at scale F (0 < F <= 1), e.g. smaller for valgrind\n"
     "  --allocator NAME     glibc (default) or jemalloc: the program allocates from jemalloc\n"
     "                       (preloaded after leaklab), so usable sizes are jemalloc's classes\n"

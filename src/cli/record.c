@@ -132,9 +132,10 @@ int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen
                        "was recorded\n");
       return ll__program_status(status); /* 128+N, as a shell says */
     }
-      fprintf(stderr, "leaklab: %s wrote no capture (%s): the preload did not load into the "
-              "program that ran - it, or a program it exec'd, is statically linked or setuid; "
-              "nothing was recorded\n", argv[0], cap);
+    fprintf(stderr, "leaklab: %s wrote no capture (%s): the preload did not load into the "
+            "program that ran - it, or a program it exec'd, is statically linked or setuid - "
+            "or nothing outlived its end (a Go program's raw exit_group under --follow-fork); "
+            "nothing was recorded\n", argv[0], cap);
     return LL__EXIT_RUNTIME;
   }
   *wait_status = status;
