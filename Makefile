@@ -3,7 +3,7 @@ CMAKE ?= cmake
 CTEST ?= ctest
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build build-sanitize demo test test-default test-sanitize bench clean
+.PHONY: all deps build build-sanitize demo test test-default test-sanitize bench fuzz clean
 
 all: build
 
@@ -33,6 +33,11 @@ test-sanitize: build-sanitize
 bench: build
 	@tools/deps.sh --bench
 	@bench/run.sh build/default
+
+# Fuzz the capture readers with afl++ for FUZZ_SECONDS (tools/fuzz.sh; not part of `make test`).
+FUZZ_SECONDS ?= 300
+fuzz:
+	@tools/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build

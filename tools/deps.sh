@@ -27,7 +27,14 @@ PACKAGES=(
 # any node >= 18 will do, so one already on PATH (nodesource, nvm) is kept.
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
-[ "${1:-}" = "--bench" ] && PACKAGES+=(heaptrack)
+for arg in "$@"; do
+  case $arg in
+    --bench) PACKAGES+=(heaptrack) ;;
+    # test-only: afl++, the fuzzer tools/fuzz.sh runs on the capture readers (outside make test;
+    # its findings are replayed by ctest's fuzz_replay without it)
+    --fuzz) PACKAGES+=(afl++) ;;
+  esac
+done
 
 # DIR/node_modules from DIR/package-lock.json exactly (npm ci), when missing or older than the
 # lock file; npm keeps a copy of the lock it installed in node_modules/.package-lock.json.
