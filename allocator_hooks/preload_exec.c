@@ -172,7 +172,7 @@ static int stop_before_exec(void) {
   __atomic_store_n(&ll__pl_state, LL__PL_DONE, __ATOMIC_SEQ_CST);
   int consistent = ll__tracker_freeze(1000);
   int g = ll__pl_guard_enter();
-  ll__pl_say("leaklab: the program execs an image the preload cannot enter (statically linked, "
+  ll__pl_say_once(LL_SAY_EXEC_STATIC, "leaklab: the program execs an image the preload cannot enter (statically linked, "
              "or setuid); the recording stops there and the capture holds what came before\n");
   ll__pl_scan_from = (uintptr_t)__builtin_frame_address(0);
   ll__pl_capture_add_flags(LL_CAP_F_EXEC_UNFOLLOWED);

@@ -197,16 +197,19 @@ static int choose_recorder(void) {
    * It is used whatever --recorder says (same figures either way), when it can be. */
   if (ll__pl_main_is_go() && !ll__pl_follow && __libc_single_threaded) {
     if (v != NULL && strcmp(v, "sync") == 0)
-      ll__pl_say("leaklab: --recorder sync: a Go program ends with a raw exit_group system call, "
-                 "which only the helper process outlives; recording through the helper\n");
+      ll__pl_say_once(LL_SAY_GO_SYNC, "leaklab: --recorder sync: a Go program ends with a raw "
+                      "exit_group system call, which only the helper process outlives; "
+                      "recording through the helper\n");
     return 1;
   }
   if (v != NULL && strcmp(v, "sync") == 0) return 0;
   if (v != NULL && v[0] != '\0' && !forced && strcmp(v, "auto") != 0)
-    ll__pl_say("leaklab: " LL_ENV_RECORDER " takes auto, async or sync; using auto\n");
+    ll__pl_say_once(LL_SAY_RECORDER_ENV,
+                    "leaklab: " LL_ENV_RECORDER " takes auto, async or sync; using auto\n");
   if (ll__pl_follow || !__libc_single_threaded) {
     if (forced)
-      ll__pl_say(ll__pl_follow ? "leaklab: --recorder async does not combine with --follow-fork; recording in the program's threads\n"
+      ll__pl_say_once(ll__pl_follow ? LL_SAY_ASYNC_FOLLOW : LL_SAY_ASYNC_THREADS,
+                      ll__pl_follow ? "leaklab: --recorder async does not combine with --follow-fork; recording in the program's threads\n"
                    : "leaklab: --recorder async: the program already has several threads; recording in them\n");
     return 0;
   }
@@ -223,14 +226,16 @@ static void start(void) {
 
   const char *cap = getenv(LL_ENV_CAPTURE);
   if (cap == NULL || cap[0] == '\0') return; /* loaded outside `leaklab run`: stay inert */
+  ll__pl_say_once_base(cap); /* the run's capture, the same in every process and image */
   ll__pl_run_active = 1;
   ll__pl_env_save();
   const char *v = getenv(LL_ENV_FOLLOW_FORK);
   ll__pl_follow = v != NULL && strcmp(v, "1") == 0;
 
   if (ll__pl_is_shadowed()) {
-    ll__pl_say("leaklab: another library's malloc comes before libleaklab-preload.so in LD_PRELOAD; "
-               "nothing is recorded (put libleaklab-preload.so first)\n");
+    ll__pl_say_once(LL_SAY_SHADOWED, "leaklab: another library's malloc comes before "
+                    "libleaklab-preload.so in LD_PRELOAD; nothing is recorded (put "
+                    "libleaklab-preload.so first)\n");
     ll__pl_env_strip();
     return;
   }
@@ -276,21 +281,25 @@ static void start(void) {
   int async = choose_recorder();
   if (async && ll__tracker_share(TRACKER_RESERVE) != 0) {
     async = 0;
-    if (async_forced()) ll__pl_say("leaklab: --recorder async: no shared memory for the tracker; recording in the program's threads\n");
+    if (async_forced())
+      ll__pl_say_once(LL_SAY_ASYNC_NO_SHM, "leaklab: --recorder async: no shared memory for the "
+                      "tracker; recording in the program's threads\n");
   }
   ll_set_program(program);
   int rc = ll_start(ll__pl_stack_frames());
   if (rc != 0) {
-    ll__pl_say("leaklab: the tracker could not start; nothing is recorded\n");
+    ll__pl_say_once(LL_SAY_TRACKER, "leaklab: the tracker could not start; nothing is recorded\n");
     return;
   }
   ll__pl_hooks_prestart(1); /* before the helper starts: the tracker is still this thread's */
   if (async && ll__pl_async_start(ll__pl_async_reserve(), write_after_death) != 0 && async_forced())
-    ll__pl_say("leaklab: --recorder async: the helper process could not start; recording in the program's threads\n");
+    ll__pl_say_once(LL_SAY_ASYNC_NO_HELPER, "leaklab: --recorder async: the helper process could "
+                    "not start; recording in the program's threads\n");
   if (!ll__pl_async_active() && ll__pl_main_is_go())
-    ll__pl_say("leaklab: a Go program ends with a raw exit_group system call, which nothing "
-               "recording in its own threads outlives: its capture will be lost (record it "
-               "without --follow-fork, so the helper process records it)\n");
+    ll__pl_say_once(LL_SAY_GO_LOST, "leaklab: a Go program ends with a raw exit_group system "
+                    "call, which nothing recording in its own threads outlives: its capture "
+                    "will be lost (record it without --follow-fork, so the helper process "
+                    "records it)\n");
   pthread_atfork(NULL, NULL, atfork_child);
   install_signal_handlers();
   ll__pl_timeline_reset();

@@ -1,7 +1,12 @@
 /* preload_state.c - the preload's bottom module: process state, recursion guard, real allocator table, own path. */
 #include "preload_state.h"
 
+#include "capture_format.h"
+
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +27,28 @@ static char g_self[LL__PL_SELF_MAX];
 void ll__pl_say(const char *msg) {
   ssize_t w = write(2, msg, strlen(msg));
   (void)w;
+}
+
+static char g_said_base[4200]; /* the run's capture path: markers CAPTURE.said.ID beside it */
+
+void ll__pl_say_once_base(const char *capture) {
+  snprintf(g_said_base, sizeof g_said_base, "%s", capture != NULL ? capture : "");
+}
+
+void ll__pl_say_once(unsigned id, const char *msg) {
+  char path[sizeof g_said_base + 32];
+  int saved = errno;
+  if (g_said_base[0] != '\0' &&
+      snprintf(path, sizeof path, "%s" LL_SAY_SUFFIX "%u", g_said_base, id) < (int)sizeof path) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno == EEXIST) {
+      errno = saved;
+      return; /* said already, by this process or another of the run */
+    }
+    if (fd >= 0) close(fd);
+  }
+  ll__pl_say(msg);
+  errno = saved;
 }
 
 int ll__pl_resolving(void) { return t_resolving; }

@@ -121,6 +121,13 @@ void *ll__pl_next(const char *name);
 const char *ll__pl_self_path(void);
 /* One message to stderr with write(2): no stdio, no allocation, async-signal-safe. */
 void ll__pl_say(const char *msg);
+/* The same once per `leaklab run`, however many processes (--follow-fork) or images (an exec
+ * chain) would say it: the first to say message `id` (LL_SAY_*, capture_format.h) creates
+ * CAPTURE.said.ID (O_EXCL) beside the run's capture, named once by ll__pl_say_once_base; the
+ * others find it there and stay quiet. `leaklab run` removes the markers after the run. Without
+ * a base, it says every time. errno is kept. */
+void ll__pl_say_once_base(const char *capture);
+void ll__pl_say_once(unsigned id, const char *msg);
 
 #pragma GCC visibility pop
 

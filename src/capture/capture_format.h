@@ -96,6 +96,23 @@ enum {
 #define LL_ENV_RECORDER "LEAKLAB_RECORDER"       /* auto (default), async, sync */
 #define LL_PRELOAD_NAME "libleaklab-preload.so"
 
+/* Warnings the preload says once per run (ll__pl_say_once): the first process to say one
+ * creates CAPTURE LL_SAY_SUFFIX ID beside the root capture; `leaklab run` removes them all. */
+#define LL_SAY_SUFFIX ".said."
+enum {
+  LL_SAY_RECORDER_ENV,  /* LEAKLAB_RECORDER is none of auto, async, sync */
+  LL_SAY_ASYNC_FOLLOW,  /* --recorder async with --follow-fork */
+  LL_SAY_ASYNC_THREADS, /* --recorder async in a process with threads already */
+  LL_SAY_SHADOWED,      /* another malloc before ours in LD_PRELOAD */
+  LL_SAY_ASYNC_NO_SHM,  /* --recorder async without shared memory */
+  LL_SAY_TRACKER,       /* the tracker could not start */
+  LL_SAY_ASYNC_NO_HELPER, /* --recorder async: the helper could not start */
+  LL_SAY_GO_SYNC,       /* a Go program recorded through the helper despite --recorder sync */
+  LL_SAY_GO_LOST,       /* a Go program that nothing outlives (--follow-fork) */
+  LL_SAY_EXEC_STATIC,   /* an exec of an image the preload cannot enter */
+  LL_SAY__COUNT
+};
+
 /* ---- decoded forms: the decoders' output (capture_format.c; a path is copied into the arena,
  * a build id points into the section's bytes) and the writer's input (capture_write.h) ------- */
 typedef struct ll_cap_module {

@@ -76,6 +76,15 @@ static void wait_for_helper(pid_t pid) {
   }
 }
 
+/* The markers of the warnings the preload said once (ll__pl_say_once) beside capture `cap`. */
+static void remove_said(const char *cap) {
+  char path[PATH_MAX * 2 + 32];
+  for (int id = 0; id < LL_SAY__COUNT; id++) {
+    snprintf(path, sizeof path, "%s" LL_SAY_SUFFIX "%d", cap, id);
+    unlink(path);
+  }
+}
+
 int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen,
                int *wait_status, time_t *started) {
   char program[PATH_MAX], preload[PATH_MAX];
@@ -88,6 +97,7 @@ int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen
     ll__record_capture_path(o->output, argv[0], "", 0, cap, caplen);
     if (unlink(cap) != 0 && errno != ENOENT)
       return ll__runtime_error(cap, LL__ERR(errno), " (cannot replace the old capture)");
+    remove_said(cap); /* an earlier run's, killed before it removed them: this one says again */
   }
   if (pipe2(pipefd, O_CLOEXEC) != 0) return ll__runtime_error("pipe", LL__ERR(errno), NULL);
 
@@ -126,6 +136,7 @@ int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen
 
   ll__record_capture_path(o->output, argv[0], "", (long)pid, cap, caplen);
   if (access(cap, F_OK) != 0) wait_for_helper(pid);
+  remove_said(cap);
   if (access(cap, F_OK) != 0) {
     if (WIFSIGNALED(status)) {
       ll__print_killed(argv[0], WTERMSIG(status), " before it could write its capture; nothing "
