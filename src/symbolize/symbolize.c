@@ -16,6 +16,7 @@
 
 #include "arena.h"
 #include "capture_format.h"
+#include "symbolize_debuginfo.h"
 
 /* ---- u64 -> pointer map (mmap'd, open addressing) ------------------------------------------- */
 
@@ -80,7 +81,7 @@ struct ll_symbolizer {
 
 static const Dwfl_Callbacks callbacks = {
     .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo, /* separate -dbgsym files, when installed */
+    .find_debuginfo = ll__find_debuginfo, /* separate -dbgsym files; never a FIFO */
     .section_address = NULL,
     .debuginfo_path = NULL,
 };
