@@ -312,11 +312,13 @@ static void emit_timeline(FILE *out, const ll_html_input_t *in) {
   for (size_t i = 0; i < in->npoint && !found; i++)
     if (in->points[i].high > in->points[peak].high) peak = i;
   fputs("\"timeline\":{", out);
-  u64_array(out, "t_ns", &in->points[0].t_ns, in->npoint, sizeof in->points[0]);
+  /* No points (a plain snapshot file): no member of points[0] to point at, points is NULL. */
+  const ll_html_point_t *pt = in->npoint > 0 ? in->points : &(ll_html_point_t){0, 0, 0};
+  u64_array(out, "t_ns", &pt->t_ns, in->npoint, sizeof *pt);
   fputc(',', out);
-  u64_array(out, "current", &in->points[0].current, in->npoint, sizeof in->points[0]);
+  u64_array(out, "current", &pt->current, in->npoint, sizeof *pt);
   fputc(',', out);
-  u64_array(out, "high", &in->points[0].high, in->npoint, sizeof in->points[0]);
+  u64_array(out, "high", &pt->high, in->npoint, sizeof *pt);
   if (in->npoint > 0)
     fprintf(out, ",\"peak_index\":%zu,\"lines\":[", peak);
   else

@@ -11,8 +11,9 @@
  * $TMPDIR, as `leaklab report` and `leaklab diff` do (every moment, every format, cumulative,
  * grouping, retainers, growth, native or not, diff against itself), plus the run summary's
  * readers (churn, still growing). Every verb must end in 0 (a report) or 3 (one error line);
- * anything else aborts, so the fuzzer counts it as a crash. The verbs' output goes to /dev/null
- * and their error lines too; the harness's own lines and the sanitizers' reports keep stderr.
+ * anything else aborts, so the fuzzer counts it as a crash. The verbs' reports go to /dev/null;
+ * their error lines, the harness's and the sanitizers' go to stderr (afl drops it; ctest shows
+ * it when the replay fails).
  * Exit status: 0, or 1 when a file cannot be read or written.
  */
 #include <fcntl.h>
@@ -30,20 +31,19 @@
 #include "snapfile.h"
 #include "symbolize.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define LL_FUZZ_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LL_FUZZ_ASAN 1
-#endif
-#endif
-#ifdef LL_FUZZ_ASAN
-#include <sanitizer/common_interface_defs.h>
-#endif
+/* A sanitizer's finding ends the process with SIGABRT, which afl counts as a crash (an exit
+ * status it would not), and ctest as a failure either way. */
+const char *__asan_default_options(void);
+const char *__ubsan_default_options(void);
+__attribute__((used, visibility("default"))) const char *__asan_default_options(void) {
+  return "abort_on_error=1:allocator_may_return_null=1";
+}
+__attribute__((used, visibility("default"))) const char *__ubsan_default_options(void) {
+  return "abort_on_error=1:halt_on_error=1:print_stacktrace=1";
+}
 
 #define MAX_INPUT (16u << 20) /* afl's own limit is 1 MB; a replay may be bigger */
 
-static FILE *g_err;           /* the harness's stderr (the verbs' fd 2 goes to /dev/null) */
 static const char *g_current; /* the input being replayed, for the abort message */
 
 /* Rewrite what the fuzzer should not have to guess: lengths, end mark, CRC (snapfile.h). */
@@ -68,10 +68,10 @@ static void verb(const ll__verb_t *v, ...) {
   argv[argc] = NULL;
   int status = v->run(argc, argv);
   if (status == LL__EXIT_OK || status == LL__EXIT_RUNTIME) return;
-  fprintf(g_err, "fuzz_readers: %s: exit %d from", g_current, status);
-  for (int i = 0; i < argc; i++) fprintf(g_err, " %s", argv[i]);
-  fputs(" (want 0 or 3)\n", g_err);
-  fflush(g_err);
+  fprintf(stderr, "fuzz_readers: %s: exit %d from", g_current, status);
+  for (int i = 0; i < argc; i++) fprintf(stderr, " %s", argv[i]);
+  fputs(" (want 0 or 3)\n", stderr);
+  fflush(stderr);
   abort();
 }
 
@@ -129,7 +129,7 @@ static unsigned char *slurp(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   unsigned char *b = malloc(MAX_INPUT);
   if (f == NULL || b == NULL) {
-    fprintf(g_err, "fuzz_readers: %s: cannot read\n", path);
+    fprintf(stderr, "fuzz_readers: %s: cannot read\n", path);
     if (f != NULL) fclose(f);
     free(b);
     return NULL;
@@ -143,7 +143,7 @@ static int spill(const char *path, const unsigned char *b, size_t len) {
   FILE *f = fopen(path, "wb");
   int ok = f != NULL && fwrite(b, 1, len, f) == len;
   if (f != NULL && fclose(f) != 0) ok = 0;
-  if (!ok) fprintf(g_err, "fuzz_readers: %s: cannot write\n", path);
+  if (!ok) fprintf(stderr, "fuzz_readers: %s: cannot write\n", path);
   return ok ? 0 : -1;
 }
 
@@ -168,12 +168,6 @@ static int replay(const char *path) {
 }
 
 int main(int argc, char **argv) {
-  /* The harness's messages (and the sanitizers') keep the real stderr; the verbs' go nowhere. */
-  int err = dup(2), null = open("/dev/null", O_WRONLY);
-  if (err < 0 || null < 0 || (g_err = fdopen(err, "w")) == NULL) return 1;
-#ifdef LL_FUZZ_ASAN
-  __sanitizer_set_report_fd((void *)(intptr_t)err);
-#endif
   if (argc == 4 && strcmp(argv[1], "--fix") == 0) {
     size_t len;
     unsigned char *b = slurp(argv[2], &len);
@@ -184,16 +178,18 @@ int main(int argc, char **argv) {
     return rc == 0 ? 0 : 1;
   }
   if (argc < 2) {
-    fputs("usage: fuzz_readers FILE... | fuzz_readers --fix IN OUT\n", g_err);
+    fputs("usage: fuzz_readers FILE... | fuzz_readers --fix IN OUT\n", stderr);
     return 2;
   }
-  dup2(null, 1);
-  dup2(null, 2);
-  close(null);
+  int null = open("/dev/null", O_WRONLY); /* what a verb would print on stdout */
+  if (null >= 0) {
+    dup2(null, 1);
+    close(null);
+  }
   int status = 0;
   for (int i = 1; i < argc; i++) {
     if (replay(argv[i]) != 0) status = 1;
-    else if (argc > 2) fprintf(g_err, "fuzz_readers: %s: read every way\n", argv[i]);
+    else if (argc > 2) fprintf(stderr, "fuzz_readers: %s: read every way\n", argv[i]);
   }
   return status;
 }
