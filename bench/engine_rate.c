@@ -1,6 +1,6 @@
 /* engine_rate.c - bench probe: how fast the engine applies recorded events, with no hooks around it. */
 /*
- * usage: engine_rate [--pairs N] [--slots N]
+ * usage: engine_rate [--pairs N] [--slots N] [--frames 1|16]
  *
  * First makes churn's calls for real (N free+malloc pairs of 16..256 B over the slots, the same
  * generator as churn.c) and keeps the event stream: each malloc's pointer, size and usable size,
@@ -9,7 +9,8 @@
  * a per-thread stack cache, ll_track_free), once with one frame and once with a 4-frame stack
  * under a 16-frame limit (churn's depth). Prints one line per depth:
  *   engine_rate: frames=F events=E ns_per_event=X peak_bytes=P
- * and exits 1 if the engine's peak differs from the stream's own.
+ * and exits 1 if the engine's peak differs from the stream's own. --frames runs one depth only
+ * (for instruction counts under valgrind, one depth per run).
  *
  * This is the engine's cost as the consumer of an asynchronous recorder would pay it: an
  * asynchronous leaklab cannot take less than E * X ns on that core, however cheap its producer.
@@ -72,12 +73,18 @@ static uint64_t apply(const event_t *ev, size_t n, int depth, int limit, double 
 }
 
 int main(int argc, char **argv) {
-  unsigned long long pairs = 5000000, slots = 1024;
+  unsigned long long pairs = 5000000, slots = 1024, only = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--pairs") == 0) pairs = parse("--pairs", i + 1 < argc ? argv[++i] : NULL);
     else if (strcmp(argv[i], "--slots") == 0) slots = parse("--slots", i + 1 < argc ? argv[++i] : NULL);
-    else {
-      fprintf(stderr, "engine_rate: unknown argument '%s' (usage: engine_rate [--pairs N] [--slots N])\n", argv[i]);
+    else if (strcmp(argv[i], "--frames") == 0) {
+      only = parse("--frames", i + 1 < argc ? argv[++i] : NULL);
+      if (only != 1 && only != 16) {
+        fprintf(stderr, "engine_rate: --frames takes 1 or 16\n");
+        return 2;
+      }
+    } else {
+      fprintf(stderr, "engine_rate: unknown argument '%s' (usage: engine_rate [--pairs N] [--slots N] [--frames 1|16])\n", argv[i]);
       return 2;
     }
   }
@@ -115,6 +122,7 @@ int main(int argc, char **argv) {
   int rc = 0;
   const int depth[2] = {1, 4}, limit[2] = {1, 16};
   for (int d = 0; d < 2; d++) {
+    if (only != 0 && (unsigned long long)limit[d] != only) continue;
     double secs = 0;
     uint64_t got = apply(ev, k, depth[d], limit[d], &secs);
     printf("engine_rate: frames=%d events=%zu ns_per_event=%.1f peak_bytes=%llu\n", limit[d], k,

@@ -1,0 +1,379 @@
+/* tracker_record.c - the tracker's recording paths: allocations, frees and reallocs into the live table and the per-traceback accounting. */
+#include <string.h>
+
+#include <leaklab/leaklab.h>
+
+#include "engine.h"
+#include "intern.h"
+#include "livetable.h"
+#include "series.h"
+#include "tracker_state.h"
+
+/* Re-read under the lock (or with the lock skipped, single-threaded). */
+static inline int is_tracing_locked(void) {
+  return atomic_load_explicit(&ll__T.tracing, memory_order_relaxed);
+}
+
+/* ---- accounting ---------------------------------------------------------------------------- */
+
+/* The recording path's pieces: always inlined into it (one function per event). */
+#define HOT LL__HOT_INLINE
+
+/* Before a traceback's current values change, keep them as its peak values if the peak was
+ * reached since it last changed: O(1) per operation, and the peak snapshot stays exact. */
+HOT ll__tb_t *tb_touch(uint32_t id) {
+  ll__tb_t *tb = &ll__T.in.tbs[id];
+  if (tb->pk_gen != ll__T.gen) {
+    tb->pk_size = tb->cur_size;
+    tb->pk_usable = tb->cur_usable;
+    tb->pk_count = tb->cur_count;
+    tb->pk_gen = ll__T.gen;
+  }
+  return tb;
+}
+
+/* The current bytes passed the peak. */
+static inline void peak_rose(void) {
+  ll__T.peak = ll__T.current;
+  ll__T.gen++; /* every traceback's current values are now its peak values */
+  ll__T.peak_clock = ll__T.total_allocs;
+  ll__T.series_thr = ll__T.peak / LL__SERIES_SHARE;
+}
+
+/* The traceback is returned for the caller's own counters. */
+HOT ll__tb_t *account_add(uint32_t id, uint64_t size, uint64_t usable) {
+  ll__tb_t *tb = tb_touch(id);
+  tb->cur_size += size;
+  tb->cur_usable += usable;
+  tb->cur_count++;
+  ll__T.current += size;
+  if (__builtin_expect(ll__T.current > ll__T.peak, 0)) peak_rose();
+  if (__builtin_expect(tb->cur_size > ll__T.series_thr && tb->col == 0, 0))
+    ll__series_add_col(ll__T.series, &ll__T.in, id);
+  return tb;
+}
+
+HOT void account_sub(uint32_t id, uint64_t size, uint64_t usable) {
+  ll__tb_t *tb = tb_touch(id);
+  tb->cur_size -= size;
+  tb->cur_usable -= usable;
+  tb->cur_count--;
+  ll__T.current -= size;
+}
+
+/* A usable size below the requested one (a hook that does not know it passes 0) counts as the
+ * requested size. */
+HOT uint64_t usable_of(size_t size, size_t usable) { return usable < size ? size : usable; }
+
+/* Every allocation seen, recorded or untracked: the histogram describes the program. */
+HOT void hist_add(size_t size) {
+  int b = size == 0 ? 0 : 64 - __builtin_clzll((unsigned long long)size);
+  ll__T.hist_counts[b]++;
+  ll__T.hist_bytes[b] += size;
+}
+
+/* Where a traceback comes from: compile-time sites or native return addresses. */
+typedef struct frames_src {
+  const ll_site_t *sites;
+  const uintptr_t *ips;
+  int n;
+  ll__tbcache_t *cache; /* with ips: the calling thread's last stack, or NULL */
+} frames_src_t;
+
+/* The cached id when the stack is the cached one, frame for frame (never a hash match). */
+HOT int cache_hit(const ll__tbcache_t *c, const uintptr_t *ips, uint32_t n, uint32_t total,
+              uint32_t *id) {
+  if (c->gen != ll__T.tbgen || c->n != n || c->total != total) return 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (c->ips[i] != ips[i]) return 0;
+  *id = c->id;
+  return 1;
+}
+
+/* The per-thread cache's hit, inline (the hot path); everything else out of line. */
+HOT int intern_frames(const frames_src_t *src, uint32_t *id) {
+  const ll__tbcache_t *c = src->cache;
+  int total = src->n;
+  if (c != NULL && total >= 1 && src->sites == NULL && src->ips != NULL) {
+    uint32_t n = (uint32_t)(total < ll__T.limit ? total : ll__T.limit);
+    if (cache_hit(c, src->ips, n, (uint32_t)total, id)) return 0;
+  }
+  return ll__intern_stack(&ll__T.in, src->sites, src->ips, src->n, ll__T.limit, src->cache, ll__T.tbgen, id);
+}
+
+/* A point of memory over time (series.h), due or final; the next one is due a stride later. */
+void ll__tracker_series_sample(int final) {
+  ll__series_now_t now = {ll__T.total_allocs, ll__T.current, ll__T.peak, ll__T.peak_clock, ll__T.gen};
+  ll__series_sample(ll__T.series, &ll__T.in, &now, final);
+  ll__T.series_next = ll__T.series != NULL ? ll__T.series->next : UINT64_MAX;
+}
+
+/* Record a new block (also the result of a realloc). Never fails the program: a block that
+ * cannot be recorded is counted untracked. rc and id: what interning its traceback gave. */
+HOT void alloc_rec_locked(uintptr_t p, size_t size, size_t usable, int rc, uint32_t id) {
+  int had_old = 0;
+  ll__rec_t old;
+  if (rc == 0) {
+    ll__rec_t r = {size, usable_of(size, usable), id};
+    rc = ll__live_put_inl(&ll__T.live, p, &r, &old, &had_old);
+  } else {
+    had_old = ll__live_remove(&ll__T.live, p, &old);
+  }
+  /* A stale record at this address belongs to a block already gone. */
+  if (__builtin_expect(had_old, 0)) account_sub(old.tb, old.size, old.usable);
+  if (__builtin_expect(rc != 0, 0)) {
+    ll__T.untracked_allocs++;
+    ll__T.untracked_bytes += size;
+    return;
+  }
+  ll__T.total_allocs++;
+  ll__T.total_bytes += size;
+  uint64_t u = usable_of(size, usable);
+  ll__tb_t *tb = account_add(id, size, u);
+  tb->all_size += size; /* every allocation, freed or not (a realloc's new block included) */
+  tb->all_usable += u;
+  tb->all_count++;
+  if (__builtin_expect(ll__T.total_allocs >= ll__T.series_next, 0)) ll__tracker_series_sample(0);
+}
+
+/* The same, interning the traceback first. */
+HOT void alloc_locked(void *ptr, size_t size, size_t usable, const frames_src_t *src) {
+  uint32_t id;
+  hist_add(size);
+  ll__T.last_alloc = (uintptr_t)ptr;
+  int rc = intern_frames(src, &id);
+  alloc_rec_locked((uintptr_t)ptr, size, usable, rc, id);
+}
+
+HOT void track_alloc(void *ptr, size_t size, size_t usable, const frames_src_t *src) {
+  if (!ll__tracing_fast() || ptr == NULL) return;
+  int locked = ll__rec_lock();
+  if (is_tracing_locked()) alloc_locked(ptr, size, usable, src);
+  ll__rec_unlock(locked);
+}
+
+void ll_track_alloc(void *ptr, size_t size, size_t usable, const ll_site_t *sites, int nsite) {
+  frames_src_t src = {sites, NULL, nsite, NULL};
+  track_alloc(ptr, size, usable, &src);
+}
+
+/* A freed block's record is out of the table: its traceback's counters, and a temporary when it
+ * was the most recent allocation (freed before any other). */
+HOT void freed(uintptr_t p, uint32_t id, uint64_t size, uint64_t usable) {
+  account_sub(id, size, usable);
+  if (p == ll__T.last_alloc) {
+    ll__tb_t *tb = &ll__T.in.tbs[id];
+    tb->tmp_size += size;
+    tb->tmp_usable += usable;
+    tb->tmp_count++;
+    ll__T.last_alloc = 0;
+  }
+}
+
+/* A free with the lock held (or not needed). */
+HOT void free_locked(uintptr_t p) {
+  ll__rec_t old;
+  if (ll__live_remove_inl(&ll__T.live, p, &old)) freed(p, old.tb, old.size, old.usable);
+}
+
+/*
+ * The fast paths: the usual native event of a single-threaded process, and every event the
+ * helper process applies (it is single-threaded, whatever the program). They give exactly what
+ * the general paths above give: a case they do not handle goes to the general path before
+ * anything has changed, and the rare follow-ups of a change (a new peak, a new series column, a
+ * due series point, a table to shrink) are out of line. The table part touches the key's home
+ * bucket only; the rest (a full bucket, a key further on, a stale record, growth) is
+ * livetable.c's.
+ */
+
+/* Record key in its home bucket when it is certainly absent and the bucket has room: 0; -1:
+ * nothing changed. r packs, key is nonzero. */
+HOT int add_home(uint64_t key, const ll__rec_t *r) {
+  ll__livetab_t *t = &ll__T.live;
+  if (__builtin_expect(t->wcount != 0 || (t->count + 1) * LL__LT_GROW_DEN > t->cap * LL__LT_GROW_NUM, 0))
+    return -1; /* cap 0 included */
+  size_t nb = t->cap / LL__LT_BUCKET, b = ll__lt_home(key, nb);
+  ll__live_t *s = &t->slots[b * LL__LT_BUCKET];
+  unsigned fe = ll__lt_match(s, 0);
+  if (__builtin_expect(fe == 0 || ll__lt_match(s, key) != 0, 0)) return -1;
+  for (const ll__live_t *q = s; ll__lt_ovf_any(q);) { /* keys from earlier buckets pass here */
+    b = b + 1 == nb ? 0 : b + 1;
+    q = &t->slots[b * LL__LT_BUCKET];
+    if (q == s || ll__lt_match(q, key) != 0) return -1;
+  }
+  ll__lt_pack(&s[__builtin_ctz(fe)], key, r);
+  t->count++;
+  return 0;
+}
+
+/* Take key out of its home bucket: 1 and *out; 0: certainly absent; -1: look further. */
+HOT int take_home(uint64_t key, ll__rec_t *out) {
+  ll__livetab_t *t = &ll__T.live;
+  if (__builtin_expect(key == 0 || t->cap == 0, 0)) return -1;
+  ll__live_t *s = &t->slots[ll__lt_home(key, t->cap / LL__LT_BUCKET) * LL__LT_BUCKET];
+  unsigned m = ll__lt_match(s, key);
+  if (__builtin_expect(m == 0, 0)) return !ll__lt_ovf_any(s) && t->wcount == 0 ? 0 : -1;
+  ll__live_t *e = &s[__builtin_ctz(m)];
+  ll__lt_unpack(e, out);
+  e->a &= LL__LT_OVF_MASK; /* in its home bucket: no overflow count to fix */
+  e->b = 0;
+  t->count--;
+  return 1;
+}
+
+/* The counters of a block just recorded (alloc_rec_locked's, in the same order); 1 when one of
+ * the rare follow-ups is due (alloc_after). */
+HOT int alloc_counted(uintptr_t p, uint64_t size, uint64_t u, uint32_t id) {
+  hist_add(size);
+  ll__T.last_alloc = p;
+  ll__T.total_allocs++;
+  ll__T.total_bytes += size;
+  ll__tb_t *tb = tb_touch(id);
+  tb->cur_size += size;
+  tb->cur_usable += u;
+  tb->cur_count++;
+  tb->all_size += size;
+  tb->all_usable += u;
+  tb->all_count++;
+  ll__T.current += size;
+  /* series_thr only rises with the peak: false here stays false after peak_rose. */
+  return ll__T.current > ll__T.peak || (tb->cur_size > ll__T.series_thr && tb->col == 0) ||
+         ll__T.total_allocs >= ll__T.series_next;
+}
+
+/* account_add's and alloc_rec_locked's rare cases, after the counters moved. */
+__attribute__((noinline)) static void alloc_after(uint32_t id) {
+  if (ll__T.current > ll__T.peak) peak_rose();
+  ll__tb_t *tb = &ll__T.in.tbs[id];
+  if (tb->cur_size > ll__T.series_thr && tb->col == 0) ll__series_add_col(ll__T.series, &ll__T.in, id);
+  if (ll__T.total_allocs >= ll__T.series_next) ll__tracker_series_sample(0);
+}
+
+/* Whether a record packs in a slot (ll__lt_packs). */
+HOT int packs(uint64_t size, uint64_t u, uint32_t id) {
+  return size <= LL__LT_SIZE_MASK && u - size <= LL__LT_SLACK_MAX && id < LL__LT_TB_LIMIT;
+}
+
+__attribute__((noinline)) static void free_general(void *ptr) {
+  int locked = ll__rec_lock();
+  if (is_tracing_locked()) free_locked((uintptr_t)ptr);
+  ll__rec_unlock(locked);
+}
+
+__attribute__((noinline)) static void alloc_general(void *ptr, size_t size, size_t usable,
+                                                    const uintptr_t *ips, int nip,
+                                                    ll__tbcache_t *cache) {
+  frames_src_t src = {NULL, ips, nip, cache};
+  track_alloc(ptr, size, usable, &src);
+}
+
+void ll__track_alloc_ips_c(void *ptr, size_t size, size_t usable, const uintptr_t *ips, int nip,
+                           ll__tbcache_t *cache) {
+  if (!ll__tracing_fast() || ptr == NULL) return;
+  uintptr_t p = (uintptr_t)ptr;
+  uint64_t u = usable_of(size, usable), key = ll__lt_key(p);
+  uint32_t id;
+  if (__builtin_expect(!__libc_single_threaded || cache == NULL || nip < 1 || key == 0, 0))
+    goto general;
+  uint32_t n = (uint32_t)(nip < ll__T.limit ? nip : ll__T.limit);
+  if (!cache_hit(cache, ips, n, (uint32_t)nip, &id) || !packs(size, u, id) ||
+      add_home(key, &(ll__rec_t){size, u, id}) != 0)
+    goto general;
+  if (__builtin_expect(alloc_counted(p, size, u, id), 0)) alloc_after(id);
+  return;
+general:
+  alloc_general(ptr, size, usable, ips, nip, cache);
+}
+
+void ll_track_free(void *ptr) {
+  if (!ll__tracing_fast() || ptr == NULL) return;
+  uintptr_t p = (uintptr_t)ptr;
+  ll__rec_t r;
+  if (__builtin_expect(!__libc_single_threaded, 0)) goto general;
+  int rc = take_home(ll__lt_key(p), &r);
+  if (__builtin_expect(rc <= 0, 0)) {
+    if (rc == 0) return; /* not recorded */
+    goto general;
+  }
+  freed(p, r.tb, r.size, r.usable);
+  if (__builtin_expect(ll__T.live.count * LL__LT_SHRINK_DEN < ll__T.live.cap * LL__LT_SHRINK_NUM, 0))
+    ll__live_maybe_shrink(&ll__T.live);
+  return;
+general:
+  free_general(ptr);
+}
+
+void ll__track_untracked(uint64_t count, uint64_t bytes) {
+  if (!ll__tracing_fast() || count == 0) return;
+  int locked = ll__rec_lock();
+  if (is_tracing_locked()) {
+    ll__T.untracked_allocs += count;
+    ll__T.untracked_bytes += bytes;
+  }
+  ll__rec_unlock(locked);
+}
+
+/* ---- realloc ------------------------------------------------------------------------------- */
+
+/* Never 0 (0 means "no record"), whatever the epoch. */
+static int epoch_tag(void) { return (int)(ll__T.epoch % 0x7fffffffu) + 1; }
+
+void ll_track_realloc_begin(void *old_ptr, ll_realloc_token_t *tok) {
+  memset(tok, 0, sizeof *tok);
+  tok->old_ptr = old_ptr;
+  if (!ll__tracing_fast() || old_ptr == NULL) return;
+  ll__rec_t old;
+  int locked = ll__rec_lock();
+  if (is_tracing_locked() && ll__live_remove_inl(&ll__T.live, (uintptr_t)old_ptr, &old)) {
+    account_sub(old.tb, old.size, old.usable);
+    tok->size = old.size;
+    tok->usable = old.usable;
+    tok->traceback = old.tb;
+    tok->had_record = epoch_tag(); /* nonzero; also says which tracing session it belongs to */
+  }
+  ll__rec_unlock(locked);
+}
+
+static void restore_locked(const ll_realloc_token_t *tok) {
+  int had_old;
+  ll__rec_t old;
+  if (tok->had_record != epoch_tag() || tok->traceback >= ll__T.in.ntb) return; /* stale token */
+  ll__rec_t r = {tok->size, usable_of(tok->size, tok->usable), tok->traceback};
+  int rc = ll__live_put(&ll__T.live, (uintptr_t)tok->old_ptr, &r, &old, &had_old);
+  if (had_old) account_sub(old.tb, old.size, old.usable);
+  if (rc != 0) {
+    ll__T.untracked_allocs++;
+    ll__T.untracked_bytes += tok->size;
+    return;
+  }
+  (void)account_add(r.tb, r.size, r.usable); /* the same block again: not a new allocation */
+}
+
+static void realloc_end(ll_realloc_token_t *tok, void *new_ptr, size_t size, size_t usable,
+                        const frames_src_t *src) {
+  if (!ll__tracing_fast()) return;
+  int locked = ll__rec_lock();
+  if (is_tracing_locked()) {
+    if (new_ptr != NULL)
+      alloc_locked(new_ptr, size, usable, src);
+    else if (size != 0 && tok->had_record)
+      restore_locked(tok); /* realloc failed: the old block is still there */
+    /* new_ptr NULL and size 0: realloc(p, 0) freed p, whose record begin already took out. */
+  }
+  ll__rec_unlock(locked);
+  tok->had_record = 0; /* a token serves once */
+}
+
+void ll_track_realloc_end(ll_realloc_token_t *tok, void *new_ptr, size_t size, size_t usable,
+                          const ll_site_t *sites, int nsite) {
+  frames_src_t src = {sites, NULL, nsite, NULL};
+  realloc_end(tok, new_ptr, size, usable, &src);
+}
+
+void ll__track_realloc_end_ips_c(ll_realloc_token_t *tok, void *new_ptr, size_t size,
+                                 size_t usable, const uintptr_t *ips, int nip,
+                                 ll__tbcache_t *cache) {
+  frames_src_t src = {NULL, ips, nip, cache};
+  realloc_end(tok, new_ptr, size, usable, &src);
+}
+

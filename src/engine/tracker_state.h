@@ -1,0 +1,71 @@
+/* tracker_state.h - the tracker's variables (T) and its lock, shared by tracker.c (API, queries) and tracker_record.c (the recording paths). */
+#ifndef LEAKLAB_TRACKER_STATE_H
+#define LEAKLAB_TRACKER_STATE_H
+/*
+ * Contract: internal to the tracker's two files. Everything in ll__T is guarded by ll__tlock,
+ * except `tracing`, which is also read without it so that untraced calls cost one relaxed load
+ * (they re-check under the lock). ll__T is page-aligned and page-sized so that
+ * ll__tracker_share can hand exactly its pages to a helper process.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/single_threaded.h>
+
+#include "engine.h"
+#include "intern.h"
+#include "livetable.h"
+#include "series.h"
+
+typedef struct __attribute__((aligned(4096))) ll__tstate {
+  atomic_int tracing;
+  int limit; /* traceback limit */
+  uint64_t current, peak;
+  /* Peak generation: bumped whenever the peak moves (and at start, reset_peak, clear). A
+   * traceback whose pk_gen differs has not changed since the peak: its cur values are the peak
+   * values. See tb_touch in tracker_record.c. */
+  uint64_t gen;
+  /* Bumped when traceback ids or live records are forgotten (start, stop, clear), so a realloc
+   * token taken before cannot restore a stale record. */
+  uint32_t epoch;
+  uint64_t total_allocs, total_bytes, untracked_allocs, untracked_bytes;
+  uint64_t hist_counts[LL__HIST_BUCKETS], hist_bytes[LL__HIST_BUCKETS];
+  uintptr_t last_alloc; /* the most recent allocation, for temporaries */
+  uint64_t tbgen;       /* bumped when traceback ids are forgotten: per-thread caches expire */
+  ll__livetab_t live;
+  ll__intern_t in;
+  /* Memory over time per traceback (series.h): sampled every series->stride allocations; a
+   * traceback whose bytes pass series_thr (peak / LL__SERIES_SHARE) becomes a column. */
+  ll__series_t *series;
+  uint64_t series_thr, series_next, peak_clock;
+  char *program; /* mmap'd copy, survives stop */
+  size_t program_bytes;
+} ll__tstate_t;
+
+extern ll__tstate_t ll__T;
+extern pthread_mutex_t ll__tlock;
+
+static inline int ll__tracing_fast(void) {
+  return atomic_load_explicit(&ll__T.tracing, memory_order_relaxed);
+}
+
+/* The recording paths' lock. While the process has one thread nobody can race with it, and
+ * the lock is skipped, as glibc's malloc skips its arena locks then: glibc clears
+ * __libc_single_threaded in pthread_create before the second thread exists (so it is false
+ * whenever one may exist), and the one thread cannot create another while it is in here. A
+ * signal handler on it cannot enter either (the preload's guard). Returns whether it locked;
+ * the caller passes that to ll__rec_unlock. */
+static inline int ll__rec_lock(void) {
+  if (__libc_single_threaded) return 0;
+  pthread_mutex_lock(&ll__tlock);
+  return 1;
+}
+static inline void ll__rec_unlock(int locked) {
+  if (locked) pthread_mutex_unlock(&ll__tlock);
+}
+
+/* A point of memory over time (series.h), due or final; the next one is due a stride later.
+ * Lock held. */
+void ll__tracker_series_sample(int final);
+
+#endif
