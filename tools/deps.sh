@@ -17,7 +17,10 @@ PACKAGES=(
   # the outside readers the exports are tested with: `go tool pprof`; speedscope (npm, below)
   # in headless Chromium
   golang-go
-  # programs the end-to-end tests record: leaklab must leave their output untouched
+  # programs the end-to-end tests record: leaklab must leave their output untouched; Debian's
+  # sqlite3 is also the growth verdicts' held-out program (its table grows, its page cache is
+  # bounded, its strings are released: tests/e2e/growth_heldout.sh) and the stripped module
+  # whose frames read MODULE+0xOFFSET (tests/e2e/symbolize_stripped.sh)
   python3 perl git xz-utils gzip sqlite3 libc6-dev
   # the HTML report and speedscope: the browser their tests (and tools/screenshots.sh) drive
   # headless

@@ -153,9 +153,23 @@ static void json_site(FILE *out, const ll__site_series_t *s, ll_group_t g) {
   ll__json_string(out, f != NULL && g != LL_GROUP_FILENAME ? f->function : "", 0);
   fprintf(out,
           ", \"growth\": \"%s\", \"high\": %" PRIu64 ", \"end\": %" PRIu64 ", \"level\": %" PRIu64
-          ", \"bytes_per_allocation\": %.6g, \"bytes_per_second\": %.6g, \"settled\": %.4f}",
+          ", \"bytes_per_allocation\": %.6g, \"bytes_per_second\": %.6g, \"settled\": %.4f",
           ll__growth_name(gr->kind), gr->high, gr->end, gr->level, gr->bytes_per_alloc,
           gr->bytes_per_sec, gr->settled);
+  /* By traceback the whole stack is the site: its frames, innermost first, as the report's. */
+  if (g == LL_GROUP_TRACEBACK) {
+    fputs(", \"frames\": [", out);
+    for (uint32_t i = 0; i < s->key->nframe; i++) {
+      const ll_frame_t *fr = &s->key->frames[i];
+      fputs(i > 0 ? ", {\"file\": " : "{\"file\": ", out);
+      ll__json_string(out, str_or(fr->filename, "<unknown>"), 0);
+      fprintf(out, ", \"line\": %u, \"function\": ", fr->lineno);
+      ll__json_string(out, str_or(fr->function, ""), 0);
+      fputc('}', out);
+    }
+    fputc(']', out);
+  }
+  fputc('}', out);
 }
 
 int ll__growth_write(FILE *out, const ll__series_in_t *in, const ll__site_set_t *set,

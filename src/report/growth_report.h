@@ -49,8 +49,9 @@ void ll__site_set_free(ll__site_set_t *set);
  *   app.c:50: released, peak=114 MiB, end=0 B
  *   ...and 3 lines under 1.0 MiB not judged
  * json: {"program", "group_by", "allocations", "points", "min_bytes", "sites": [{file, line,
- * function, growth, high, end, level, bytes_per_allocation, bytes_per_second, settled}],
- * "not_judged"}. Sizes in tracemalloc's size format. */
+ * function, growth, high, end, level, bytes_per_allocation, bytes_per_second, settled, and by
+ * traceback frames: [{file, line, function}]}], "not_judged"}. Sizes in tracemalloc's size
+ * format. */
 int ll__growth_write(FILE *out, const ll__series_in_t *in, const ll__site_set_t *set,
                      uint64_t min_bytes, ll_format_t format);
 /* Only the text lines of the sites (at least min_bytes high) that grow; how many. */
