@@ -1,4 +1,4 @@
-/* series.c - per-traceback memory over time on the allocation clock, bounded, the peak always kept. */
+/* series.c - per-traceback memory over time on the allocation clock and the total's steps, bounded, the peak always kept. */
 #include "series.h"
 
 #include <string.h>
@@ -11,7 +11,7 @@ ll__series_t *ll__series_new(void) {
   ll__series_t *s = ll__tmem_map(sizeof *s, &got);
   if (s == NULL) return NULL;
   s->bytes = got;
-  s->stride = s->next = 1;
+  s->stride = s->next = s->step_mul = 1;
   s->peak_pt = NO_POINT;
   return s;
 }
@@ -25,7 +25,8 @@ void ll__series_clear(ll__series_t *s, ll__intern_t *in) {
   for (uint32_t c = 0; c < s->ncols; c++)
     if (s->col_tb[c] < in->ntb) in->tbs[s->col_tb[c]].col = 0;
   s->npts = s->ncols = 0;
-  s->stride = s->next = 1;
+  s->stride = s->next = s->step_mul = 1;
+  s->by_clock = s->by_step = 0;
   s->seen_peak = 0;
   s->peak_pt = NO_POINT;
 }
@@ -63,6 +64,8 @@ static void halve(ll__series_t *s) {
   }
   s->npts = k;
   s->stride *= 2;
+  if (s->by_step > s->by_clock && s->step_mul < (1u << 20)) s->step_mul *= 2;
+  s->by_clock = s->by_step = 0;
 }
 
 /* The events' time as the recorder gave it (ll__series_event_time), process-local: the helper
@@ -88,8 +91,12 @@ static uint64_t at_peak(const ll__tb_t *tb, uint64_t gen) {
 }
 
 void ll__series_sample(ll__series_t *s, const ll__intern_t *in, const ll__series_now_t *now,
-                       int final) {
-  if (s == NULL || (!final && now->clock < s->next)) return;
+                       int force) {
+  if (s == NULL || (!force && now->clock < s->next)) return;
+  if (now->clock >= s->next)
+    s->by_clock++;
+  else if (force == LL__SERIES_STEPPED)
+    s->by_step++;
   uint64_t t = now_ns();
   int new_peak = now->peak > s->seen_peak && now->peak > 0;
   /* Room for the peak's point and this one. */
@@ -98,8 +105,12 @@ void ll__series_sample(ll__series_t *s, const ll__intern_t *in, const ll__series
     uint32_t p = s->npts++;
     const ll__series_pt_t *prev = p > 0 ? &s->pt[p - 1] : NULL;
     uint64_t pt_t = t;
-    /* When it was reached: between the last point and now, in proportion of the clock. */
-    if (prev != NULL && now->clock > prev->clock && now->peak_clock >= prev->clock)
+    /* When it was reached: between the last point and now, in proportion of the clock; with
+     * no allocation since, the clock cannot say (frees, or a pause, came after it): the last
+     * point's time, the step before it. */
+    if (prev != NULL && now->peak_clock == now->clock)
+      pt_t = prev->t_ns;
+    else if (prev != NULL && now->clock > prev->clock && now->peak_clock >= prev->clock)
       pt_t = prev->t_ns + (uint64_t)((double)(t - prev->t_ns) *
                                      (double)(now->peak_clock - prev->clock) /
                                      (double)(now->clock - prev->clock));

@@ -94,7 +94,8 @@ static void clear_locked(void) {
   ll__T.last_alloc = 0;
   ll__series_clear(ll__T.series, &ll__T.in);
   ll__T.series_thr = ll__T.peak_clock = 0;
-  ll__T.series_next = ll__T.series != NULL ? ll__T.series->next : UINT64_MAX;
+  ll__tracker_series_none();
+  if (ll__T.series != NULL) ll__T.series_next = ll__T.series->next;
 }
 
 /* Release every byte of tracking state and zero the counters (the program name stays). */
@@ -102,7 +103,7 @@ static void forget_all_locked(void) {
   ll__series_free(ll__T.series);
   ll__T.series = NULL;
   ll__T.series_thr = ll__T.peak_clock = 0;
-  ll__T.series_next = UINT64_MAX;
+  ll__tracker_series_none();
   ll__live_reset(&ll__T.live);
   ll__intern_reset(&ll__T.in);
   ll__tmem_arena_reset();
@@ -140,7 +141,7 @@ int ll_start(int nframe) {
     forget_all_locked();
     /* No series when it cannot be mapped: everything else records as usual. */
     ll__T.series = ll__series_new();
-    ll__T.series_next = ll__T.series != NULL ? ll__T.series->next : UINT64_MAX;
+    if (ll__T.series != NULL) ll__T.series_next = ll__T.series->next;
     atomic_store_explicit(&ll__T.tracing, 1, memory_order_release);
   }
   q_unlock(locked);
@@ -306,7 +307,7 @@ int ll__take_series(ll__series_copy_t *out) {
   } else if (ll__T.series == NULL) {
     rc = LL_ENOVIEW;
   } else {
-    ll__tracker_series_sample(1);
+    ll__tracker_series_sample(LL__SERIES_FINAL);
     rc = ll__series_copy(ll__T.series, &ll__T.in, a, out);
   }
   q_unlock(locked);

@@ -101,12 +101,28 @@ HOT int intern_frames(const frames_src_t *src, uint32_t *id) {
   return ll__intern_stack(&ll__T.in, src->sites, src->ips, src->n, ll__T.limit, src->cache, ll__T.tbgen, id);
 }
 
-/* A point of memory over time (series.h), due or final; the next one is due a stride later. */
-void ll__tracker_series_sample(int final) {
-  ll__series_now_t now = {ll__T.total_allocs, ll__T.current, ll__T.peak, ll__T.peak_clock, ll__T.gen};
-  ll__series_sample(ll__T.series, &ll__T.in, &now, final);
-  ll__T.series_next = ll__T.series != NULL ? ll__T.series->next : UINT64_MAX;
+void ll__tracker_series_none(void) {
+  ll__T.series_next = ll__T.series_w = UINT64_MAX;
+  ll__T.series_lo = 0;
 }
+
+/* A point of memory over time (series.h), due or forced; the next one is due a stride later,
+ * or once current moves a step (series.h) away from this one. */
+void ll__tracker_series_sample(int force) {
+  ll__series_now_t now = {ll__T.total_allocs, ll__T.current, ll__T.peak, ll__T.peak_clock, ll__T.gen};
+  ll__series_sample(ll__T.series, &ll__T.in, &now, force);
+  if (ll__T.series == NULL) {
+    ll__tracker_series_none();
+    return;
+  }
+  uint64_t step = (ll__T.peak / LL__SERIES_STEP + 1) * ll__T.series->step_mul;
+  ll__T.series_next = ll__T.series->next;
+  ll__T.series_lo = ll__T.current > step ? ll__T.current - step : 0;
+  ll__T.series_w = ll__T.current + step - ll__T.series_lo;
+}
+
+/* Current moved a step from the last point (either way). */
+HOT int series_stepped(void) { return ll__T.current - ll__T.series_lo > ll__T.series_w; }
 
 /* Record a new block (also the result of a realloc). Never fails the program: a block that
  * cannot be recorded is counted untracked. rc and id: what interning its traceback gave. */
@@ -133,7 +149,8 @@ HOT void alloc_rec_locked(uintptr_t p, size_t size, size_t usable, int rc, uint3
   tb->all_size += size; /* every allocation, freed or not (a realloc's new block included) */
   tb->all_usable += u;
   tb->all_count++;
-  if (__builtin_expect(ll__T.total_allocs >= ll__T.series_next, 0)) ll__tracker_series_sample(0);
+  if (__builtin_expect(ll__T.total_allocs >= ll__T.series_next || series_stepped(), 0))
+    ll__tracker_series_sample(LL__SERIES_STEPPED);
 }
 
 /* The same, interning the traceback first. */
@@ -161,6 +178,7 @@ void ll_track_alloc(void *ptr, size_t size, size_t usable, const ll_site_t *site
  * was the most recent allocation (freed before any other). */
 HOT void freed(uintptr_t p, uint32_t id, uint64_t size, uint64_t usable) {
   account_sub(id, size, usable);
+  if (__builtin_expect(series_stepped(), 0)) ll__tracker_series_sample(LL__SERIES_STEPPED);
   if (p == ll__T.last_alloc) {
     ll__tb_t *tb = &ll__T.in.tbs[id];
     tb->tmp_size += size;
@@ -238,7 +256,7 @@ HOT int alloc_counted(uintptr_t p, uint64_t size, uint64_t u, uint32_t id) {
   ll__T.current += size;
   /* series_thr only rises with the peak: false here stays false after peak_rose. */
   return ll__T.current > ll__T.peak || (tb->cur_size > ll__T.series_thr && tb->col == 0) ||
-         ll__T.total_allocs >= ll__T.series_next;
+         ll__T.total_allocs >= ll__T.series_next || series_stepped();
 }
 
 /* account_add's and alloc_rec_locked's rare cases, after the counters moved. */
@@ -246,7 +264,8 @@ __attribute__((noinline)) static void alloc_after(uint32_t id) {
   if (ll__T.current > ll__T.peak) peak_rose();
   ll__tb_t *tb = &ll__T.in.tbs[id];
   if (tb->cur_size > ll__T.series_thr && tb->col == 0) ll__series_add_col(ll__T.series, &ll__T.in, id);
-  if (ll__T.total_allocs >= ll__T.series_next) ll__tracker_series_sample(0);
+  if (ll__T.total_allocs >= ll__T.series_next || series_stepped())
+    ll__tracker_series_sample(LL__SERIES_STEPPED);
 }
 
 /* Whether a record packs in a slot (ll__lt_packs). */

@@ -34,10 +34,12 @@ typedef struct __attribute__((aligned(4096))) ll__tstate {
   uint64_t tbgen;       /* bumped when traceback ids are forgotten: per-thread caches expire */
   ll__livetab_t live;
   ll__intern_t in;
-  /* Memory over time per traceback (series.h): sampled every series->stride allocations; a
-   * traceback whose bytes pass series_thr (peak / LL__SERIES_SHARE) becomes a column. */
+  /* Memory over time per traceback (series.h): sampled every series->stride allocations, and
+   * whenever current leaves [series_lo, series_lo + series_w] (it moved by a step since the
+   * last point: one unsigned compare tells both ways); a traceback whose bytes pass series_thr
+   * (peak / LL__SERIES_SHARE) becomes a column. */
   ll__series_t *series;
-  uint64_t series_thr, series_next, peak_clock;
+  uint64_t series_thr, series_next, peak_clock, series_lo, series_w;
   char *program; /* mmap'd copy, survives stop */
   size_t program_bytes;
 } ll__tstate_t;
@@ -64,8 +66,10 @@ static inline void ll__rec_unlock(int locked) {
   if (locked) pthread_mutex_unlock(&ll__tlock);
 }
 
-/* A point of memory over time (series.h), due or final; the next one is due a stride later.
- * Lock held. */
-void ll__tracker_series_sample(int final);
+/* A point of memory over time (series.h), due or forced (LL__SERIES_STEPPED, LL__SERIES_FINAL);
+ * the next one is due a stride later, or once current moves a step away. Lock held. */
+void ll__tracker_series_sample(int force);
+/* No point due: neither a stride of allocations nor a step of bytes away (no series). */
+void ll__tracker_series_none(void);
 
 #endif

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# series_times.sh - memory over time keeps the program's times under both recorders: the async one's points match sync's even when its helper process gets no CPU for a while (stopped by this test), and the peak is a point at the moment it was reached.
+# series_times.sh - memory over time keeps the program's times under both recorders (the async one's points match sync's even when its helper gets no CPU for a while: stopped by this test), and read as steps it shows the peak when it was reached, the plateau after it and the fall 0.6 s later, at their levels.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -54,12 +54,12 @@ for t, c in zip(tl["t_ns"], tl["current"]):
 print("peak", tl["peak_index"])' "$1.html"
 }
 
-# phase_times RECORDER: when the total first reached 32 MiB (A's blocks) and 40 MiB (half of B's),
+# phase_times RECORDER: when the total first reached 30 MiB (most of A's blocks) and 40 MiB (half of B's),
 # in ms.
 phase_times() {
   points "$1" | awk -v mib="$MIB" '
     $1 == "peak" { next }
-    a == "" && $2 >= 32 * mib { a = int($1 / 1e6) }
+    a == "" && $2 >= 30 * mib { a = int($1 / 1e6) }
     b == "" && $2 >= 40 * mib { b = int($1 / 1e6) }
     END { print a, b }'
 }
@@ -68,7 +68,7 @@ record sync
 record async
 read -r a_sync b_sync < <(phase_times sync)
 read -r a_async b_async < <(phase_times async)
-echo "sync: 32 MiB at $a_sync ms, 40 MiB at $b_sync ms; async: at $a_async and $b_async ms"
+echo "sync: 30 MiB at $a_sync ms, 40 MiB at $b_sync ms; async: at $a_async and $b_async ms"
 [[ -n $a_sync && -n $b_sync && -n $a_async && -n $b_async ]] || die "a phase has no point"
 
 for rec in sync async; do
@@ -80,12 +80,37 @@ done
 for rec in sync async; do
   a=a_$rec b=b_$rec
   gap=$((${!b} - ${!a}))
-  ((gap >= 550 && gap <= 800)) || fail "$rec: 40 MiB is $gap ms after 32 MiB, want 0.6 s"
+  ((gap >= 550 && gap <= 800)) || fail "$rec: 40 MiB is $gap ms after 30 MiB, want 0.6 s"
 done
 # And at the same time as the synchronous recorder saw it (each run's own clock: 120 ms apart at
 # most).
 diff=$((b_async - b_sync))
 ((diff < 0)) && diff=$((-diff))
 ((diff <= 120)) || fail "async's 40 MiB at $b_async ms, sync's at $b_sync ms"
+
+# The chart's steps (each point's total held until the next point): the peak's point is B's end,
+# the level stays there for the 0.6 s pause, falls to 16 MiB when A is freed, and stays there.
+# shape RECORDER: "PEAK_MS FALL_MS LEVEL_300MS_AFTER_PEAK LEVEL_300MS_AFTER_FALL".
+shape() {
+  points "$1" | awk -v mib="$MIB" '
+    $1 == "peak" { peak = $2; next }
+    { t[n] = $1; c[n] = $2; n++ }
+    function at(x,   i, v) { v = c[0]; for (i = 0; i < n && t[i] <= x; i++) v = c[i]; return v }
+    END {
+      for (f = peak + 1; f < n && c[f] >= 40 * mib; f++) {}
+      printf "%d %d %d %d\n", t[peak] / 1e6, t[f] / 1e6, at(t[peak] + 3e8), at(t[f] + 3e8)
+    }'
+}
+step=$((48 * MIB / 256 + 1))
+for rec in sync async; do
+  read -r pk fall up down < <(shape "$rec")
+  b=b_$rec
+  echo "$rec: peak at $pk ms, fall at $fall ms; 0.3 s after each: $up B, $down B"
+  ((pk - ${!b} >= 0 && pk - ${!b} <= 100)) || fail "$rec: the peak's point at $pk ms, B's 40 MiB at ${!b} ms"
+  ((fall - pk >= 550 && fall - pk <= 800)) || fail "$rec: the fall at $fall ms, 0.6 s after the peak at $pk ms wanted"
+  ((up >= 48 * MIB - step)) || fail "$rec: $up B 0.3 s after the peak: the plateau at 48 MiB is not drawn"
+  ((down >= 16 * MIB && down <= 16 * MIB + 4096 + step)) ||
+    fail "$rec: $down B 0.3 s after the fall: the plateau at 16 MiB is not drawn"
+done
 
 finish "series_times: ok (B at ${b_sync} ms sync, ${b_async} ms async)"

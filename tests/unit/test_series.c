@@ -140,6 +140,35 @@ static void clear_starts_again(void **state) {
   ll__series_copy_free(&c);
 }
 
+/* Frees make points too: a fall with no allocation in it is a run of points a step apart, at
+ * the fall's time; the peak before a pause keeps the time it was reached, not the fall's. The
+ * events' times are given as the helper process gives its stamps (last: the time stays set).
+ * Few enough events that no point is dropped (no halving). */
+static void falls_are_steps(void **state) {
+  (void)state;
+  assert_int_equal(ll_start(1), 0);
+  ll__series_event_time(1000);
+  for (size_t i = 0; i < 100; i++) alloc_ip(i, 10000, IP_GROW); /* the peak: 1,000,000 B */
+  ll__series_event_time(5000);                                 /* a pause, then the fall */
+  for (size_t i = 0; i < 50; i++) ll_track_free(P(i));
+  ll__series_copy_t c;
+  assert_int_equal(ll__take_series(&c), 0);
+  assert_int_equal(c.stride, 1);
+
+  assert_true(c.peak_pt < c.npts);
+  assert_int_equal(c.pts[c.peak_pt].total, 1000000);
+  assert_int_equal(c.pts[c.peak_pt].t_ns, 1000);
+  /* A step is 1/256 of the peak, under a block: every free is a point; then the final one. */
+  assert_int_equal(c.npts - 1 - c.peak_pt, 50 + 1);
+  for (uint32_t p = c.peak_pt + 1; p < c.npts; p++) {
+    assert_int_equal(c.pts[p].t_ns, 5000);
+    assert_int_equal(c.pts[p].clock, 100); /* no allocation since the peak */
+    uint32_t k = p - c.peak_pt < 50 ? p - c.peak_pt : 50;
+    assert_int_equal(c.pts[p].total, 1000000 - 10000 * k);
+  }
+  ll__series_copy_free(&c);
+}
+
 static void not_tracing(void **state) {
   (void)state;
   ll__series_copy_t c;
@@ -152,6 +181,7 @@ int main(void) {
       cmocka_unit_test_teardown(early_peak_survives_halving, teardown),
       cmocka_unit_test_teardown(clear_starts_again, teardown),
       cmocka_unit_test(not_tracing),
+      cmocka_unit_test_teardown(falls_are_steps, teardown), /* last: it sets the events' time */
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

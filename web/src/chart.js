@@ -58,17 +58,21 @@ export function drawChart(el, data, wrap) {
     stacked.push(acc);
   }
   const series = [{ label: 'time', value: (u, v) => (v == null ? '-' : v.toFixed(3) + ' s') }];
+  // Steps, not slopes: each point's bytes hold until the next point (the capture has a point
+  // whenever the total moved by 1/256 of the peak), so a plateau stays flat and a fall falls
+  // where it happened.
+  const step = uPlot.paths.stepped({ align: 1 });
   const bandsOpt = [];
   s.bands.forEach((b, k) => {
     const color = b.key === 'other' ? '#bbbbbb' : PALETTE[k % PALETTE.length];
     series.push({
-      label: b.key, stroke: color, width: b.growth === 'grows' ? 3 : 1, fill: color + '99',
+      label: b.key, stroke: color, width: b.growth === 'grows' ? 3 : 1, fill: color + '99', paths: step,
       value: (u, v, si, i) => (i == null ? '-' : formatSize(b.values[i])),
     });
     if (k > 0) bandsOpt.push({ series: [k + 1, k], fill: color + '99' });
   });
   series.push({
-    label: 'total', stroke: '#222', width: 2,
+    label: 'total', stroke: '#222', width: 2, paths: step,
     value: (u, v, si, i) => (i == null ? '-' : formatSize(s.total[i])),
   });
   const width = Math.max(400, el.clientWidth || 900);
