@@ -65,9 +65,6 @@ done
   { echo "screenshots: chromium or web/node_modules is missing: run 'make deps'" >&2; exit 3; }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-# The synchronous recorder: the async helper stamps a chart point's time when it applies the
-# event, not when the program made it, so a short run's chart would collapse to one instant.
-export LEAKLAB_RECORDER=sync
 
 # page run|check LESSON:VARIANT OUT.html: record the variant as `run` does, or held to its
 # lesson's budget by `check`, and write its page.
