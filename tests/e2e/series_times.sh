@@ -23,8 +23,11 @@ wait_for() { # FILE LINE: until the program has printed LINE (20 s at most)
 }
 
 # record RECORDER: $tmp/RECORDER.llcap. With the helper, it is stopped from the first phase's
-# end until 0.3 s after the second one's: what a helper on a loaded machine lives through. Its
-# events wait in the rings meanwhile, and it applies them 0.3 s late or more.
+# end until 0.5 s after the second one's: what a helper on a loaded machine lives through. Its
+# events wait in the rings meanwhile, and it applies them 0.5 s late or more. (Long, so that the
+# bounds below leave room for a loaded machine's scheduling and still catch helper time; shorter
+# than the program's 0.6 s pause: a helper stopped past it dates the frees after the pause with
+# the last stamp, a known limit, see docs/ARCHITECTURE.md.)
 record() {
   local rec=$1 pid h=
   LEAKLAB_RECORDER=$rec "$LEAKLAB" run --no-report -o "$rec.llcap" -- "$prog" >"$rec.out" 2>"$rec.err" &
@@ -35,7 +38,7 @@ record() {
     [[ -n $h ]] || die "async: no leaklab-helper for the program"
     kill -STOP "$h"
     wait_for "$rec.out" "B allocated"
-    sleep 0.3
+    sleep 0.5
     kill -CONT "$h"
   fi
   wait "$pid" || die "$rec: leaklab run failed: $(cat "$rec.err")"
@@ -76,17 +79,17 @@ for rec in sync async; do
   [[ $(leaklab_peak "$rec.llcap") -eq $want ]] || fail "$rec: peak $(leaklab_peak "$rec.llcap"), want $want"
 done
 # B's allocations came 0.6 s after A's: so in both recordings, however late the helper applied
-# them (0.3 s at least).
+# them (0.5 s at least: helper time would put them 1.1 s apart).
 for rec in sync async; do
   a=a_$rec b=b_$rec
   gap=$((${!b} - ${!a}))
-  ((gap >= 550 && gap <= 800)) || fail "$rec: 40 MiB is $gap ms after 30 MiB, want 0.6 s"
+  ((gap >= 550 && gap <= 950)) || fail "$rec: 40 MiB is $gap ms after 30 MiB, want 0.6 s"
 done
-# And at the same time as the synchronous recorder saw it (each run's own clock: 120 ms apart at
-# most).
+# And at the same time as the synchronous recorder saw it (each run's own clock: 300 ms apart at
+# most, for two runs' start-up on a loaded machine; helper time would be 0.5 s late).
 diff=$((b_async - b_sync))
 ((diff < 0)) && diff=$((-diff))
-((diff <= 120)) || fail "async's 40 MiB at $b_async ms, sync's at $b_sync ms"
+((diff <= 300)) || fail "async's 40 MiB at $b_async ms, sync's at $b_sync ms"
 
 # The chart's steps (each point's total held until the next point): the peak's point is B's end,
 # the level stays there for the 0.6 s pause, falls to 16 MiB when A is freed, and stays there.
@@ -106,8 +109,8 @@ for rec in sync async; do
   read -r pk fall up down < <(shape "$rec")
   b=b_$rec
   echo "$rec: peak at $pk ms, fall at $fall ms; 0.3 s after each: $up B, $down B"
-  ((pk - ${!b} >= 0 && pk - ${!b} <= 100)) || fail "$rec: the peak's point at $pk ms, B's 40 MiB at ${!b} ms"
-  ((fall - pk >= 550 && fall - pk <= 800)) || fail "$rec: the fall at $fall ms, 0.6 s after the peak at $pk ms wanted"
+  ((pk - ${!b} >= 0 && pk - ${!b} <= 300)) || fail "$rec: the peak's point at $pk ms, B's 40 MiB at ${!b} ms"
+  ((fall - pk >= 550 && fall - pk <= 950)) || fail "$rec: the fall at $fall ms, 0.6 s after the peak at $pk ms wanted"
   ((up >= 48 * MIB - step)) || fail "$rec: $up B 0.3 s after the peak: the plateau at 48 MiB is not drawn"
   ((down >= 16 * MIB && down <= 16 * MIB + 4096 + step)) ||
     fail "$rec: $down B 0.3 s after the fall: the plateau at 16 MiB is not drawn"
