@@ -20,7 +20,8 @@ PACKAGES=(
   # programs the end-to-end tests record: leaklab must leave their output untouched; Debian's
   # sqlite3 is also the growth verdicts' held-out program (its table grows, its page cache is
   # bounded, its strings are released: tests/e2e/growth_heldout.sh) and the stripped module
-  # whose frames read MODULE+0xOFFSET (tests/e2e/symbolize_stripped.sh)
+  # whose frames read MODULE+0xOFFSET (tests/e2e/symbolize_stripped.sh); Debian's perl is the
+  # exit scan's held-out program (its leak kinds equal memcheck's: tests/e2e/reach_heldout.sh)
   python3 perl git xz-utils gzip sqlite3 libc6-dev
   # the HTML report and speedscope: the browser their tests (and tools/screenshots.sh) drive
   # headless
