@@ -17,58 +17,7 @@
 #include "arena.h"
 #include "capture_format.h"
 #include "symbolize_debuginfo.h"
-
-/* ---- u64 -> pointer map (mmap'd, open addressing) ------------------------------------------- */
-
-typedef struct pmap {
-  uint64_t *keys; /* 0: empty (no address, traceback or DIE pointer is 0) */
-  void **vals;
-  size_t cap, n;
-} pmap_t;
-
-static size_t pmap_slot(uint64_t k, size_t cap) {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdull;
-  k ^= k >> 33;
-  return (size_t)k & (cap - 1);
-}
-
-static void pmap_free(pmap_t *m) {
-  ll__mmap_free(m->keys, m->cap * sizeof *m->keys);
-  ll__mmap_free(m->vals, m->cap * sizeof *m->vals);
-  memset(m, 0, sizeof *m);
-}
-
-static void *pmap_get(const pmap_t *m, uint64_t k) {
-  if (m->cap == 0) return NULL;
-  for (size_t i = pmap_slot(k, m->cap);; i = (i + 1) & (m->cap - 1)) {
-    if (m->keys[i] == k) return m->vals[i];
-    if (m->keys[i] == 0) return NULL;
-  }
-}
-
-static int pmap_put(pmap_t *m, uint64_t k, void *v) {
-  if ((m->n + 1) * 2 > m->cap) {
-    pmap_t g = {0};
-    g.cap = m->cap ? m->cap * 2 : 1024;
-    g.keys = ll__mmap_alloc(g.cap * sizeof *g.keys);
-    g.vals = ll__mmap_alloc(g.cap * sizeof *g.vals);
-    if (g.keys == NULL || g.vals == NULL) {
-      pmap_free(&g);
-      return LL_ENOMEM;
-    }
-    for (size_t i = 0; i < m->cap; i++)
-      if (m->keys[i] != 0) pmap_put(&g, m->keys[i], m->vals[i]);
-    pmap_free(m);
-    *m = g;
-  }
-  size_t i = pmap_slot(k, m->cap);
-  while (m->keys[i] != 0 && m->keys[i] != k) i = (i + 1) & (m->cap - 1);
-  if (m->keys[i] == 0) m->n++;
-  m->keys[i] = k;
-  m->vals[i] = v;
-  return 0;
-}
+#include "symbolize_pmap.h"
 
 struct ll_symbolizer {
   ll__arena_t *arena;
@@ -76,7 +25,7 @@ struct ll_symbolizer {
   size_t nmod;
   unsigned char *usable; /* per module: symbolise it (file present, same build) */
   Dwfl *dwfl;
-  pmap_t units; /* CU DIE address -> fn_index_t (built on first use) */
+  ll__pmap_t units; /* CU DIE address -> fn_index_t (built on first use) */
 };
 
 static const Dwfl_Callbacks callbacks = {
@@ -140,7 +89,7 @@ cleanup:
 
 void ll_symbolizer_free(ll_symbolizer_t *s) {
   if (s == NULL) return;
-  pmap_free(&s->units);
+  ll__pmap_free(&s->units);
   dwfl_end(s->dwfl);
   ll__arena_free(s->arena);
 }
@@ -197,7 +146,7 @@ static int fn_range_cmp(const void *a, const void *b) {
 /* The index of the unit `cu` (NULL only when out of memory). */
 static const fn_index_t *unit_index(ll_symbolizer_t *s, Dwarf_Die *cu) {
   uint64_t key = (uint64_t)(uintptr_t)cu->addr;
-  fn_index_t *ix = pmap_get(&s->units, key);
+  fn_index_t *ix = ll__pmap_get(&s->units, key);
   if (ix != NULL) return ix;
   fn_collect_t c = {0};
   dwarf_getfuncs(cu, collect_fn, &c, 0);
@@ -206,7 +155,7 @@ static const fn_index_t *unit_index(ll_symbolizer_t *s, Dwarf_Die *cu) {
     if (c.n) memcpy(ix->r, c.r, c.n * sizeof *ix->r);
     ix->n = c.n;
     qsort(ix->r, ix->n, sizeof *ix->r, fn_range_cmp);
-    if (pmap_put(&s->units, key, ix) != 0) ix = NULL;
+    if (ll__pmap_put(&s->units, key, ix) != 0) ix = NULL;
   } else {
     ix = NULL;
   }
@@ -431,16 +380,16 @@ typedef struct sctx {
   ll_symbolizer_t *s;
   ll__arena_t *arena;
   int native;
-  pmap_t ips; /* ip -> sym_frames_t */
-  pmap_t tbs; /* input traceback -> output traceback */
-  pmap_t strs; /* input string -> its copy in arena (the input's arena is freed after us) */
+  ll__pmap_t ips; /* ip -> sym_frames_t */
+  ll__pmap_t tbs; /* input traceback -> output traceback */
+  ll__pmap_t strs; /* input string -> its copy in arena (the input's arena is freed after us) */
   ll_frame_t *scratch;
   int *scratch_own;
   size_t scratch_cap;
 } sctx_t;
 
 static int frames_of_ip(sctx_t *c, uint64_t ip, const sym_frames_t **out) {
-  sym_frames_t *sf = pmap_get(&c->ips, ip);
+  sym_frames_t *sf = ll__pmap_get(&c->ips, ip);
   if (sf == NULL) {
     emit_t e = {.arena = c->arena};
     int own, rc = resolve_ip(c->s, ip, &e, &own);
@@ -450,7 +399,7 @@ static int frames_of_ip(sctx_t *c, uint64_t ip, const sym_frames_t **out) {
     memcpy(sf->frames, e.tmp, e.n * sizeof *sf->frames);
     sf->n = e.n;
     sf->own = own;
-    if ((rc = pmap_put(&c->ips, ip, sf)) != 0) return rc;
+    if ((rc = ll__pmap_put(&c->ips, ip, sf)) != 0) return rc;
   }
   *out = sf;
   return 0;
@@ -458,10 +407,10 @@ static int frames_of_ip(sctx_t *c, uint64_t ip, const sym_frames_t **out) {
 
 /* A copy of an input string in the output arena, one per distinct input pointer. */
 static int own_str(sctx_t *c, const char *in, const char **out) {
-  char *s = pmap_get(&c->strs, (uint64_t)(uintptr_t)in);
+  char *s = ll__pmap_get(&c->strs, (uint64_t)(uintptr_t)in);
   if (s == NULL) {
     if ((s = ll__arena_strdup(c->arena, in)) == NULL) return LL_ENOMEM;
-    int rc = pmap_put(&c->strs, (uint64_t)(uintptr_t)in, s);
+    int rc = ll__pmap_put(&c->strs, (uint64_t)(uintptr_t)in, s);
     if (rc != 0) return rc;
   }
   *out = s;
@@ -488,7 +437,7 @@ static int reserve(sctx_t *c, size_t n) {
 }
 
 static int convert_tb(sctx_t *c, const ll_traceback_t *in, const ll_traceback_t **out) {
-  ll_traceback_t *tb = pmap_get(&c->tbs, (uint64_t)(uintptr_t)in);
+  ll_traceback_t *tb = ll__pmap_get(&c->tbs, (uint64_t)(uintptr_t)in);
   if (tb != NULL) {
     *out = tb;
     return 0;
@@ -548,7 +497,7 @@ static int convert_tb(sctx_t *c, const ll_traceback_t *in, const ll_traceback_t 
   tb->total_nframe = (uint32_t)k + cut;
   tb->nframe = (uint32_t)(k > LL_MAX_NFRAME ? LL_MAX_NFRAME : k);
   tb->frames = frames;
-  if ((rc = pmap_put(&c->tbs, (uint64_t)(uintptr_t)in, tb)) != 0) return rc;
+  if ((rc = ll__pmap_put(&c->tbs, (uint64_t)(uintptr_t)in, tb)) != 0) return rc;
   *out = tb;
   return 0;
 }
@@ -576,9 +525,9 @@ int ll_symbolize_snapshot(ll_symbolizer_t *s, const ll_snapshot_t *in, int nativ
   rc = 0;
 cleanup:
   ll__arena_free(c.arena);
-  pmap_free(&c.ips);
-  pmap_free(&c.tbs);
-  pmap_free(&c.strs);
+  ll__pmap_free(&c.ips);
+  ll__pmap_free(&c.tbs);
+  ll__pmap_free(&c.strs);
   ll__mmap_free(c.scratch, c.scratch_cap * sizeof *c.scratch);
   ll__mmap_free(c.scratch_own, c.scratch_cap * sizeof *c.scratch_own);
   return rc;
