@@ -17,6 +17,7 @@
 
 #include "engine.h"
 #include "preload_ring.h"
+#include "preload_slots.h"
 #include "preload_state.h"
 
 /*
@@ -66,45 +67,6 @@
  *   written with the process facts only, marked so (LL_CAP_F_HELPER_LOST), and leaklab says so.
  */
 
-#define NSLOTS 64
-#define SHARED_SLOT (NSLOTS - 1) /* threads beyond the others' count, under g_shared_lock */
-#define RING_WORDS_MAX (1u << 17) /* 1 MiB per ring: about 30,000 events */
-#define SLEEP_NS 20000
-#define IDLE_NS 50000000 /* 50 ms without events: sleep 1 ms at a time, check the program */
-#define HOLE_NS 2000000000u
-#define HOLE_STOP_NS 100000000u
-
-#define STAMP_EVERY 2048 /* words of a ring between two stamps at most (some 400 events) */
-
-_Static_assert(LL__RING_MAX_FRAMES >= LL__PL_MAX_FRAMES, "a ring's stacks hold the deepest walk");
-
-typedef struct slot {
-  /* The producer's side (the owning thread; handed on with the slot, like the helper's side). */
-  _Alignas(64) int owner; /* tid; 0: free; -1: the shared slot */
-  uint64_t head;          /* words written */
-  uint64_t seen_tail;     /* the helper's tail as last read */
-  uint64_t stamp_due;     /* a stamp goes before the first event reaching past this position */
-  uint64_t lim; /* head + w <= lim: w words fit, no stamp due; the helper's 0 asks for one */
-  ll__ring_stack_t last;  /* the previous stack queued here */
-  _Alignas(64) uint64_t tail; /* words applied and cleared, published by the helper */
-  /* The helper's side. */
-  _Alignas(64) uint64_t ctail;
-  ll_realloc_token_t tok;
-  ll__tbcache_t cache;
-  ll__ring_stack_t h_last;
-  _Alignas(4096) uint64_t w[];
-} slot_t;
-
-typedef struct ctl {
-  _Alignas(64) uint64_t seq; /* the next number (the first is 1) */
-  _Alignas(64) int stop;     /* the program asks: apply every number below stop_seq, then exit */
-  int acked;                 /* the helper: done and gone; the tracker is the program's */
-  int ready;                 /* the helper is running */
-  int helper_pid;
-  int nused;                 /* slots [0, nused) may hold events */
-  uint64_t stop_seq, holes;
-} ctl_t;
-
 int ll__pl_async_on;          /* events go to the rings (read by the hooks) */
 static ctl_t *g_ctl;
 static char *g_slots;         /* nslots slots of g_slot_bytes */
@@ -121,23 +83,6 @@ static __thread slot_t *t_slot __attribute__((tls_model("initial-exec")));
 static __thread int t_tid __attribute__((tls_model("initial-exec")));
 
 static inline slot_t *slot_at(int i) { return (slot_t *)(g_slots + (size_t)i * g_slot_bytes); }
-
-static void nap(long ns) { nanosleep(&(struct timespec){0, ns}, NULL); }
-
-/* A spin-wait hint to the CPU (the other hyperthread, or the hypervisor, gets the cycles). */
-static inline void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ volatile("yield");
-#endif
-}
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Whether pid exists and is not a zombie (from /proc: async-signal-safe, and unlike kill(pid, 0)
  * it is not fooled by a zombie nobody reaps). */

@@ -17,7 +17,9 @@
  *   timeline  memory over time, TIMELINE section                       -> engine
  *   stack     call stacks (frame pointers, libunwind)                   -> state, modules
  *   ring      the async ring's event encoding (pure inline functions)  -> (nothing)
- *   async     the helper process that applies events                   -> state, ring, engine
+ *   slots     the async rings' shared memory: slots, control block     -> state, ring, engine
+ *   async     the helper process that applies events                   -> state, ring, slots,
+ *                                                                         engine
  *   limits    RLIMIT_AS the program sets (interposed): helper stopped  -> state, async, engine
  *   hooks     malloc, free, ... (interposed)                           -> state, boot, stack,
  *                                                                         async, timeline, engine

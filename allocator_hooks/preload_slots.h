@@ -1,0 +1,76 @@
+/* preload_slots.h - the async recorder's shared memory: a ring slot per thread, the control block, their sizes and clocks. */
+#ifndef LL_PRELOAD_SLOTS_H
+#define LL_PRELOAD_SLOTS_H
+
+/*
+ * Contract: the layout the program's threads and the helper process share (preload_async.c
+ * maps it before the helper forks, so both see the same addresses). A slot's producer fields
+ * are written only by the thread that owns it, its helper fields only by the helper; `tail`
+ * is the one the helper publishes to the producer. Words of w[] are encoded by preload_ring.h.
+ * The small clock and wait helpers are here so both sides use one definition.
+ */
+
+#include <stdint.h>
+#include <time.h>
+
+#include "engine.h"
+#include "preload_ring.h"
+#include "preload_state.h"
+
+#define NSLOTS 64
+#define SHARED_SLOT (NSLOTS - 1) /* threads beyond the others' count, under g_shared_lock */
+#define RING_WORDS_MAX (1u << 17) /* 1 MiB per ring: about 30,000 events */
+#define SLEEP_NS 20000
+#define IDLE_NS 50000000 /* 50 ms without events: sleep 1 ms at a time, check the program */
+#define HOLE_NS 2000000000u
+#define HOLE_STOP_NS 100000000u
+
+#define STAMP_EVERY 2048 /* words of a ring between two stamps at most (some 400 events) */
+
+_Static_assert(LL__RING_MAX_FRAMES >= LL__PL_MAX_FRAMES, "a ring's stacks hold the deepest walk");
+
+typedef struct slot {
+  /* The producer's side (the owning thread; handed on with the slot, like the helper's side). */
+  _Alignas(64) int owner; /* tid; 0: free; -1: the shared slot */
+  uint64_t head;          /* words written */
+  uint64_t seen_tail;     /* the helper's tail as last read */
+  uint64_t stamp_due;     /* a stamp goes before the first event reaching past this position */
+  uint64_t lim; /* head + w <= lim: w words fit, no stamp due; the helper's 0 asks for one */
+  ll__ring_stack_t last;  /* the previous stack queued here */
+  _Alignas(64) uint64_t tail; /* words applied and cleared, published by the helper */
+  /* The helper's side. */
+  _Alignas(64) uint64_t ctail;
+  ll_realloc_token_t tok;
+  ll__tbcache_t cache;
+  ll__ring_stack_t h_last;
+  _Alignas(4096) uint64_t w[];
+} slot_t;
+
+typedef struct ctl {
+  _Alignas(64) uint64_t seq; /* the next number (the first is 1) */
+  _Alignas(64) int stop;     /* the program asks: apply every number below stop_seq, then exit */
+  int acked;                 /* the helper: done and gone; the tracker is the program's */
+  int ready;                 /* the helper is running */
+  int helper_pid;
+  int nused;                 /* slots [0, nused) may hold events */
+  uint64_t stop_seq, holes;
+} ctl_t;
+
+static inline void nap(long ns) { nanosleep(&(struct timespec){0, ns}, NULL); }
+
+/* A spin-wait hint to the CPU (the other hyperthread, or the hypervisor, gets the cycles). */
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
+
+static inline uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+#endif
