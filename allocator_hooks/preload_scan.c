@@ -21,6 +21,7 @@
 #include "capture_reach.h"
 #include "engine.h"
 #include "preload_stack.h"
+#include "preload_state.h"
 #include "reach.h"
 #include "snapshot.h"
 
@@ -237,18 +238,6 @@ void ll__pl_scan_release(void) {
   g_reach = NULL;
 }
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t cpu_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int encode(const ll__reach_t *r, uint32_t nthread, uint32_t flags, uint64_t ns, uint64_t cpu) {
   ll_cap_reach_t h;
   memset(&h, 0, sizeof h);
@@ -284,7 +273,7 @@ static int encode(const ll__reach_t *r, uint32_t nthread, uint32_t flags, uint64
 }
 
 int ll__pl_scan(int from_signal, const void **data, size_t *len) {
-  uint64_t t0 = now_ns(), c0 = cpu_ns();
+  uint64_t t0 = ll__pl_clock_ns(CLOCK_MONOTONIC), c0 = ll__pl_clock_ns(CLOCK_THREAD_CPUTIME_ID);
   ll__reach_t *r = NULL;
   int rc;
   ucontext_t uc;
@@ -309,7 +298,8 @@ int ll__pl_scan(int from_signal, const void **data, size_t *len) {
   if ((rc = ll__reach_finish(r)) != 0) goto fail;
   uint32_t flags = (others > 0 ? LL_CAP_REACH_F_NO_OTHER_REGS : 0) |
                    (from_signal ? LL_CAP_REACH_F_SIGNAL : 0);
-  if ((rc = encode(r, others + 1, flags, now_ns() - t0, cpu_ns() - c0)) != 0) goto fail;
+  if ((rc = encode(r, others + 1, flags, ll__pl_clock_ns(CLOCK_MONOTONIC) - t0,
+                    ll__pl_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0)) != 0) goto fail;
   g_reach = r;
   *data = g_sec;
   *len = g_sec_len;

@@ -67,10 +67,6 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-static inline uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+static inline uint64_t now_ns(void) { return ll__pl_clock_ns(CLOCK_MONOTONIC); }
 
 #endif

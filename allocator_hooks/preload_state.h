@@ -40,6 +40,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Everything the preload's headers declare is internal to the library: hidden, so the compiler
  * reaches it directly (no GOT load, no PLT) wherever it is defined. Each header says so too. */
@@ -132,5 +133,12 @@ void ll__pl_say_once_base(const char *capture);
 void ll__pl_say_once(unsigned id, const char *msg);
 
 #pragma GCC visibility pop
+
+/* A clock in ns (CLOCK_MONOTONIC, CLOCK_THREAD_CPUTIME_ID...): one definition for every module. */
+static inline uint64_t ll__pl_clock_ns(clockid_t clock) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 #endif
