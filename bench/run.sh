@@ -9,6 +9,9 @@ set -euo pipefail
 #   BENCH_PAIRS=5000000 churn's free+malloc pairs;  BENCH_SCALE=0.5 the lessons' --scale
 #   BENCH_WORKLOADS="churn churn_mt ..."  a subset;  BENCH_TOOLS="untracked leaklab_line ..."
 #   BENCH_OUT=reports/bench.md;  BENCH_KEEP=1 keeps the scratch directory (captures, logs)
+#   BENCH_BASELINE=DIR  another build directory (an older commit's build/default): adds its
+#     leaklab as tools baseline_line, baseline_16, baseline_sync_line, baseline_sync_16 and a
+#     before/after table, interleaved with this build's runs (a change measured in one session)
 
 die() { echo "bench: $*" >&2; exit 1; }
 [ $# -eq 1 ] || die "usage: bench/run.sh BUILD_DIR (e.g. build/default; 'make bench' builds it first)"
@@ -125,6 +128,12 @@ fi
 # ---- tools ----------------------------------------------------------------------------------------
 ALL_TOOLS=(untracked jemalloc leaklab_line leaklab_16 leaklab_sync_line leaklab_sync_16
   leaklab_report heaptrack massif memcheck jeprof floor_interpose floor_emit floor_emit16 floor_exact floor_exact16 floor_async floor_async16)
+BASELINE=""
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  [ -x "$BENCH_BASELINE/leaklab" ] || die "BENCH_BASELINE=$BENCH_BASELINE: no leaklab built there (give a build directory, e.g. ../old/build/default)"
+  BASELINE=$(cd "$BENCH_BASELINE" && pwd)/leaklab
+  ALL_TOOLS+=(baseline_line baseline_16 baseline_sync_line baseline_sync_16)
+fi
 TOOLS=(${BENCH_TOOLS:-${ALL_TOOLS[@]}})
 declare -A TDESC=(
   [untracked]="the program alone (glibc malloc)"
@@ -138,6 +147,10 @@ declare -A TDESC=(
   [massif]="valgrind --tool=massif --peak-inaccuracy=0 --heap-admin=0 (exact peak)"
   [memcheck]="valgrind --tool=memcheck --leak-check=full"
   [jeprof]="jemalloc heap profiler, every allocation sampled: MALLOC_CONF=prof:true,lg_prof_sample:0,prof_final:true"
+  [baseline_line]="the baseline build's leaklab (BENCH_BASELINE), as leaklab_line"
+  [baseline_16]="the baseline build's leaklab, as leaklab_16"
+  [baseline_sync_line]="the baseline build's leaklab, as leaklab_sync_line"
+  [baseline_sync_16]="the baseline build's leaklab, as leaklab_sync_16"
   [floor_interpose]="floor (bench/floor_preload.c): an interposer that only forwards every call"
   [floor_emit]="floor: + one event per call into a per-thread buffer, never read (an async recorder's producer)"
   [floor_emit16]="floor: the same with a 16-frame frame-pointer walk per allocation"
@@ -161,7 +174,7 @@ tool_cmd() {
   env=(${WENV[$w]})
   ART=""
   case $tool in
-  leaklab_*) ART=$base.llcap ;;
+  leaklab_* | baseline_*) ART=$base.llcap ;;
   heaptrack | massif | memcheck | jeprof) ART=$base.$tool ;;
   esac
   case $tool in
@@ -174,6 +187,10 @@ tool_cmd() {
   leaklab_sync_line) CMD=(env "${env[@]}" "$LEAKLAB" run --no-report --recorder sync --frames 1 -o "$ART" -- "${prog[@]}") ;;
   leaklab_sync_16) CMD=(env "${env[@]}" "$LEAKLAB" run --no-report --recorder sync --frames 16 -o "$ART" -- "${prog[@]}") ;;
   leaklab_report) CMD=(env "${env[@]}" "$LEAKLAB" run --frames 16 -o "$ART" -- "${prog[@]}") ;;
+  baseline_line) CMD=(env "${env[@]}" "$BASELINE" run --no-report --frames 1 -o "$ART" -- "${prog[@]}") ;;
+  baseline_16) CMD=(env "${env[@]}" "$BASELINE" run --no-report --frames 16 -o "$ART" -- "${prog[@]}") ;;
+  baseline_sync_line) CMD=(env "${env[@]}" "$BASELINE" run --no-report --recorder sync --frames 1 -o "$ART" -- "${prog[@]}") ;;
+  baseline_sync_16) CMD=(env "${env[@]}" "$BASELINE" run --no-report --recorder sync --frames 16 -o "$ART" -- "${prog[@]}") ;;
   heaptrack) CMD=(env "${env[@]}" heaptrack -o "$ART" "${prog[@]}") ;;
   massif) CMD=(env "${env[@]}" valgrind --tool=massif --peak-inaccuracy=0 --heap-admin=0
     --massif-out-file="$ART" "${prog[@]}") ;;
@@ -203,7 +220,7 @@ tool_figures() {
   PEAK=- ALLOCS=-
   case $tool in
   untracked) PEAK=$(sed -n 's/.*peak_bytes=\([0-9]*\).*/\1/p' "$out" | head -n1) ;;
-  leaklab_*)
+  leaklab_* | baseline_*)
     if json=$("$LEAKLAB" report "$art" --format json 2>/dev/null); then
       PEAK=$(sed -n 's/^ *"peak_bytes": *\([0-9]*\).*/\1/p' <<<"$json" | head -n1)
       ALLOCS=$(sed -n 's/^ *"total_allocations": *\([0-9]*\).*/\1/p' <<<"$json" | head -n1)
@@ -488,6 +505,24 @@ FLOOR_TXT=$WORK/floor.md
   echo "| leaklab_sync_16 | $R_S16 | --recorder sync --frames 16: $(above "$C_S16" "${MED[churn.floor_exact16]:--}")x the added time of floor_exact16 |"
 } >"$FLOOR_TXT"
 
+# Before/after (BENCH_BASELINE): each leaklab mode of this build beside the same mode of the
+# baseline build, in the same rounds; "change" is this build's added time over the baseline's.
+AB_TXT=$WORK/ab.md
+: >"$AB_TXT"
+if [ -n "$BASELINE" ]; then
+  {
+    echo "| workload | mode | baseline x untracked | this build x untracked | change in added time |"
+    echo "| --- | --- | ---: | ---: | ---: |"
+    for w in "${WORKLOADS[@]}"; do
+      for m in line 16 sync_line sync_16; do
+        b=${MED[$w.baseline_$m]:--} n=${MED[$w.leaklab_$m]:--} u=${MED[$w.untracked]:--}
+        [ "$b" != - ] && [ "$n" != - ] || continue
+        echo "| $w | $m | $(ratio "$b" "$u") | $(ratio "$n" "$u") | $(awk -v b="$b" -v n="$n" -v u="$u" 'BEGIN { if (u == "-" || b - u <= 0) print "-"; else printf "%+.1f%%", ((n - u) / (b - u) - 1) * 100 }') |"
+      done
+    done
+  } >"$AB_TXT"
+fi
+
 # ---- write reports/bench.md and print ---------------------------------------------------------------
 {
   echo "# leaklab benchmark"
@@ -513,6 +548,12 @@ FLOOR_TXT=$WORK/floor.md
   echo
   cat "$FLOOR_TXT"
   echo
+  if [ -s "$AB_TXT" ]; then
+    echo "## Before/after: this build against BENCH_BASELINE ($BASELINE)"
+    echo
+    cat "$AB_TXT"
+    echo
+  fi
   echo "## Every workload under every tool"
   echo
   cat "$TABLE"
@@ -571,6 +612,7 @@ align "$TARGETS"
 echo
 align "$FLOOR_TXT"
 echo
+[ -s "$AB_TXT" ] && { align "$AB_TXT"; echo; }
 align "$TABLE"
 echo
 echo "bench: report time ${REPORT_TEXT} s (churn capture), ${REPORT_LIVE} s ($LIVE_BLOCKS live blocks); tracker ${TM_PER_BLOCK} B per live block"
