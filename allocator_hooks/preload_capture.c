@@ -47,30 +47,43 @@ static size_t histogram_section(const void **data) {
   return sizeof hist_buf;
 }
 
-/* The LINES section: the engine's memory over time per traceback, encoded into pages of our own
- * (the caller unmaps them). 0 with *data and *len set, or an LL_E* code (LL_ENOVIEW: the
- * engine kept no series). */
-static int lines_section(void **data, size_t *len) {
+/* The LINES and TIMELINE sections: the engine's memory over time per traceback, and its totals
+ * (the same points, on the program's clock), encoded into *len bytes of pages of our own (the
+ * caller unmaps them): LINES' *lines_len bytes at *data, then TIMELINE's *tl_len at *tl. 0, or
+ * an LL_E* code (LL_ENOVIEW: the engine kept no series). */
+static int series_sections(void **data, size_t *len, size_t *lines_len, const void **tl,
+                           size_t *tl_len) {
   ll__series_copy_t s;
+  /* The last point is when the program stopped, not now (after the exit scan). */
+  if (ll__pl_timeline_stop_ns() != 0) ll__series_event_time(ll__pl_timeline_stop_ns());
   int rc = ll__take_series(&s);
   if (rc != 0) return rc;
   uint64_t *t = ll__arena_alloc(s.arena, (s.npts + 1) * sizeof *t);
   uint64_t *clk = ll__arena_alloc(s.arena, (s.npts + 1) * sizeof *clk);
   uint64_t *tot = ll__arena_alloc(s.arena, (s.npts + 1) * sizeof *tot);
   ll_cap_lines_col_t *cols = ll__arena_alloc(s.arena, (s.ncols + 1) * sizeof *cols);
+  ll_cap_point_t *pts = ll__arena_alloc(s.arena, (s.npts + 1) * sizeof *pts);
+  uint64_t t0 = ll__pl_timeline_origin();
   rc = LL_ENOMEM;
-  if (t == NULL || clk == NULL || tot == NULL || cols == NULL) goto done;
+  if (t == NULL || clk == NULL || tot == NULL || cols == NULL || pts == NULL) goto done;
   for (uint32_t i = 0; i < s.npts; i++) {
     t[i] = s.pts[i].t_ns;
     clk[i] = s.pts[i].clock;
     tot[i] = s.pts[i].total;
+    /* The peak is a point of its own: each point's high is its total. */
+    pts[i] = (ll_cap_point_t){t[i] > t0 ? t[i] - t0 : 0, tot[i], tot[i]};
   }
   for (uint32_t c = 0; c < s.ncols; c++)
     cols[c] = (ll_cap_lines_col_t){s.cols[c].nframe, s.cols[c].total_nframe, s.cols[c].ips};
   ll_cap_lines_t l = {s.npts, s.ncols, s.peak_pt, s.stride, cols, t, clk, tot, s.val};
-  *len = ll_cap_lines_size(&l);
+  size_t llen = ll_cap_lines_size(&l), pad = (8 - llen % 8) % 8;
+  *lines_len = llen;
+  *tl_len = ll_cap_timeline_size(s.npts);
+  *len = llen + pad + *tl_len;
   if ((*data = ll__mmap_alloc(*len)) == NULL) goto done;
-  ll_cap_encode_lines(*data, &l, ll__pl_timeline_origin());
+  ll_cap_encode_lines(*data, &l, t0);
+  *tl = (unsigned char *)*data + llen + pad;
+  ll_cap_encode_timeline((unsigned char *)*tl, &(ll_cap_timeline_t){0, pts, s.npts});
   rc = 0;
 done:
   ll__series_copy_free(&s);
@@ -86,7 +99,9 @@ int ll__pl_write_capture(int how, int sig, int partial) {
   const void *data;
   size_t len;
   void *lines = NULL;
-  size_t lines_len = 0;
+  size_t lines_len = 0, lines_only = 0;
+  const void *tl = NULL;
+  size_t tl_len = 0;
   int rc;
 
   ll__pl_limits_for_capture(); /* a program at its RLIMIT_AS: the reserve is the writer's */
@@ -119,13 +134,12 @@ int ll__pl_write_capture(int how, int sig, int partial) {
     /* Not from a signal handler: mallctl takes jemalloc's locks. */
     if (how != LL_CAP_END_SIGNAL && ll__pl_jemalloc_section(&data, &len) == 0)
       sec[nsec++] = (ll__section_t){LL_CAP_SEC_JEMALLOC, 0, data, len};
-    /* Without it (no memory for it) the capture still has everything else. */
-    if (lines_section(&lines, &lines_len) == 0)
-      sec[nsec++] = (ll__section_t){LL_CAP_SEC_LINES, 0, lines, lines_len};
+    /* Without them (no memory for them) the capture still has everything else. */
+    if (series_sections(&lines, &lines_len, &lines_only, &tl, &tl_len) == 0) {
+      sec[nsec++] = (ll__section_t){LL_CAP_SEC_LINES, 0, lines, lines_only};
+      sec[nsec++] = (ll__section_t){LL_CAP_SEC_TIMELINE, 0, tl, tl_len};
+    }
   }
-
-  len = ll__pl_timeline_section(&data, !partial);
-  sec[nsec++] = (ll__section_t){LL_CAP_SEC_TIMELINE, 0, data, len};
 
   rc = how == LL_CAP_END_SIGNAL ? ll__pl_modules_encode(&data, &len)
                                 : ll__pl_modules_snapshot(&data, &len);

@@ -21,7 +21,7 @@ void ll__pl_capture_set_flags(uint32_t flags);
 void ll__pl_capture_add_flags(uint32_t flags);
 /* Write the capture: how = LL_CAP_END_*, sig the signal for LL_CAP_END_SIGNAL. partial: the
  * tracker could not be read consistently (crash inside it): only the process facts and the
- * timeline. Says on stderr what failed; returns 0 or a negative LL_E* code. */
+ * modules (memory over time is the engine's series: not readable then either). Says on stderr what failed; returns 0 or a negative LL_E* code. */
 int ll__pl_write_capture(int how, int sig, int partial);
 
 #pragma GCC visibility pop

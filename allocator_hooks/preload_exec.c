@@ -18,6 +18,7 @@
 #include "preload_chain.h"
 #include "preload_scan.h"
 #include "preload_state.h"
+#include "preload_timeline.h"
 
 /*
  * Which processes record (preload_process.c decides at start):
@@ -170,6 +171,7 @@ static int unfollowable_file(const char *file) {
 /* The recording ends here: write the capture now, as at an exit, flagged so. */
 static int stop_before_exec(void) {
   __atomic_store_n(&ll__pl_state, LL__PL_DONE, __ATOMIC_SEQ_CST);
+  ll__pl_timeline_stop();
   int consistent = ll__tracker_freeze(1000);
   int g = ll__pl_guard_enter();
   ll__pl_say_once(LL_SAY_EXEC_STATIC, "leaklab: the program execs an image the preload cannot enter (statically linked, "

@@ -7,7 +7,8 @@
  * recording (the new image gets the preload, the leaklab variables as they were at start, and
  * the chain); any other new image or child starts untraced (no leaklab variable, no preload
  * entry of ours), unless --follow-fork. Rewriting an environment allocates nothing (a vfork
- * child runs it on its parent's memory). Calls preload_state, preload_async and preload_chain
+ * child runs it on its parent's memory). Calls preload_state, preload_timeline, preload_async,
+ * preload_chain, preload_scan and preload_capture
  * (see preload_state.h for the modules' order).
  */
 

@@ -154,7 +154,6 @@ static void pend_apply(pend_ev_t *e) {
       ll__track_realloc_end_ips_c(&tok, e->q, e->size, e->usable, e->ips, e->n, &t_tbcache);
     }
   }
-  if (rec) ll__pl_timeline_tick();
 }
 
 /* Record what handlers queued on this thread, in order, and do their frees; called with the
@@ -228,7 +227,6 @@ static inline void record_alloc(void *p, size_t size, void *fp) {
     } else {
       record_alloc_deep(p, size, fp);
     }
-    ll__pl_timeline_tick();
   }
   leave_hot(g);
   errno = saved;
@@ -237,10 +235,7 @@ static inline void record_alloc(void *p, size_t size, void *fp) {
 static inline void record_free(void *p) {
   int saved = errno;
   int g = enter_hot();
-  if (ll__pl_recording()) {
-    emit_free(p);
-    ll__pl_timeline_tick();
-  }
+  if (ll__pl_recording()) emit_free(p);
   leave_hot(g);
   errno = saved;
 }
@@ -266,7 +261,6 @@ __attribute__((noinline)) static int record_realloc_async(void *old, size_t size
     ll__pl_async_realloc(old, q, size, usable, ips, n);
   else
     ll__pl_async_realloc_end(q, size, usable, ips, n);
-  ll__pl_timeline_tick();
   leave_hot(g);
   errno = saved;
   *out = q;
@@ -294,7 +288,6 @@ __attribute__((noinline)) static void *record_realloc(void *old, size_t size, vo
     int n = q != NULL ? ll__pl_capture_stack(fp, ips) : 0;
     ll__track_realloc_end_ips_c(&tok, q, size, q != NULL ? R.malloc_usable_size(q) : 0, ips, n,
                                 &t_tbcache);
-    ll__pl_timeline_tick();
   }
   leave_hot(g);
   errno = saved;

@@ -5,7 +5,7 @@
  * Contract: malloc, free, calloc, realloc, reallocarray, posix_memalign, aligned_alloc, memalign,
  * valloc, pvalloc and malloc_usable_size are defined (exported) in preload_hooks.c; this header
  * holds what the modules above them may ask. Calls preload_state, preload_boot, preload_stack,
- * preload_async, preload_timeline and the engine (see preload_state.h for the modules' order).
+ * preload_async and the engine (see preload_state.h for the modules' order).
  */
 
 #pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */

@@ -72,6 +72,7 @@ static void finish(int how, int sig) {
   if (__atomic_load_n(&ll__pl_state, __ATOMIC_SEQ_CST) != LL__PL_RECORDING && !ll__pl_async_lost())
     return;
   if (__atomic_exchange_n(&g_written, 1, __ATOMIC_SEQ_CST)) return;
+  ll__pl_timeline_stop(); /* the program's end, before the helper drains and the exit scan */
   /* With a helper, this thread was never inside the tracker (only queueing events), and once
    * the helper has drained, the tracker is whole; if the helper died, it cannot be trusted. */
   int was_async = ll__pl_async_active();

@@ -14,7 +14,7 @@
  *   state     process state, guard, real allocator table, own path     -> (libc only)
  *   boot      static pool for allocations made while dlsym runs        -> (nothing)
  *   modules   loaded modules: own-code lookup, MODULES section         -> state
- *   timeline  memory over time, TIMELINE section                       -> engine
+ *   timeline  memory over time's clock: origin, stop time               -> (libc only)
  *   stack     call stacks (frame pointers, libunwind)                   -> state, modules
  *   ring      the async ring's event encoding (pure inline functions)  -> (nothing)
  *   slots     the async rings' shared memory: slots, control block     -> state, ring, engine
@@ -22,7 +22,7 @@
  *                                                                         engine
  *   limits    RLIMIT_AS the program sets (interposed): helper stopped  -> state, async, engine
  *   hooks     malloc, free, ... (interposed)                           -> state, boot, stack,
- *                                                                         async, timeline, engine
+ *                                                                         async, engine
  *   chain     the exec chain, PROCESS section                          -> engine
  *   leaks     the leak rule (LEAKS snapshot)                           -> state, modules, engine
  *   scan      the exit scan: roots, REACH section, lost/reachable      -> stack, engine
@@ -31,8 +31,8 @@
  *                                                                         stack, async, limits, chain,
  *                                                                         leaks, jemalloc, scan,
  *                                                                         engine
- *   exec      exec/spawn (interposed): the environment children get    -> state, async, chain,
- *                                                                         scan, capture, engine
+ *   exec      exec/spawn (interposed): the environment children get    -> state, timeline, async,
+ *                                                                         chain, scan, capture, engine
  *   process   start, fork, dlclose, _exit, fatal signals, exit         -> all of the above
  *
  * Where a lower module has to change what a higher one decided (the helper dying stops the

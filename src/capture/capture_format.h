@@ -10,12 +10,13 @@
  *                    (LL_CAP_MOD_*), u16 path length, u16 build-id length, path bytes, build-id
  *                    bytes, zero padding to 8). The union over the run: a module dlclose'd
  *                    before the end stays listed.
- *   0x101 TIMELINE   u64 interval_ns (final sampling interval), u32 count, u32 0, then count x
- *                    (u64 t_ns since the image started, u64 current bytes, u64 high: the
- *                    current bytes, or the tracker's peak when it rose since the previous
- *                    point - so the point where the peak was reached carries it exactly and
- *                    the bounded timeline (4096 points, merged pairwise when full) never
- *                    loses it; the last point is the end).
+ *   0x101 TIMELINE   u64 interval_ns (final sampling interval; 0: the points are LINES'),
+ *                    u32 count, u32 0, then count x (u64 t_ns since the image started, u64
+ *                    current bytes, u64 high: the current bytes, or the peak when it was
+ *                    reached since the previous point - so the peak is carried exactly; the
+ *                    last point is the end). The preload writes LINES' points here (their
+ *                    totals, on the program's clock, the peak moment one of them); older
+ *                    captures hold a sampler's points (4096 at most, interval_ns apart).
  *   0x102 HISTOGRAM  u32 nbuckets (65), u32 0, counts[nbuckets] u64, bytes[nbuckets] u64:
  *                    bucket 0 holds size 0, bucket i sizes in [2^(i-1), 2^i).
  *   0x103 PROCESS    u32 version (1), u32 pid, u32 ppid, u32 how (LL_CAP_END_*), i32 signal,

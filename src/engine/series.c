@@ -76,9 +76,9 @@ void ll__series_event_time(uint64_t t_ns) {
   if (t_ns > g_event_ns) g_event_ns = t_ns;
 }
 
-/* When the events being applied happened: the recorder's stamp, else now (the precise clock:
- * points are few, and a coarse tick of 4 ms is a large part of a short run). */
-static uint64_t now_ns(void) {
+/* The recorder's stamp, else now (the precise clock: points are few, and a coarse tick of 4 ms
+ * is a large part of a short run). */
+uint64_t ll__series_time(void) {
   if (g_event_ns != 0) return g_event_ns;
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -97,23 +97,28 @@ void ll__series_sample(ll__series_t *s, const ll__intern_t *in, const ll__series
     s->by_clock++;
   else if (force == LL__SERIES_STEPPED)
     s->by_step++;
-  uint64_t t = now_ns();
+  uint64_t t = ll__series_time();
   int new_peak = now->peak > s->seen_peak && now->peak > 0;
   /* Room for the peak's point and this one. */
   while (s->npts + 2 > LL__SERIES_POINTS) halve(s);
-  if (new_peak && now->peak != now->current) {
+  /* The peak's own point, unless this one is it: a point taken by the allocation that made the
+   * peak is the peak's moment, the final point (the end of the run) never is. */
+  if (new_peak && (now->peak != now->current || force == LL__SERIES_FINAL)) {
     uint32_t p = s->npts++;
     const ll__series_pt_t *prev = p > 0 ? &s->pt[p - 1] : NULL;
     uint64_t pt_t = t;
-    /* When it was reached: between the last point and now, in proportion of the clock; with
-     * no allocation since, the clock cannot say (frees, or a pause, came after it): the last
-     * point's time, the step before it. */
-    if (prev != NULL && now->peak_clock == now->clock)
+    if (now->peak_t != 0) {
+      /* Dated by the tracker: between the last point and now. */
+      pt_t = now->peak_t < t ? now->peak_t : t;
+      if (prev != NULL && pt_t < prev->t_ns) pt_t = prev->t_ns;
+    } else if (prev != NULL && now->peak_clock == now->clock) {
+      /* No allocation since: the clock cannot say (frees, or a pause, came after it). */
       pt_t = prev->t_ns;
-    else if (prev != NULL && now->clock > prev->clock && now->peak_clock >= prev->clock)
+    } else if (prev != NULL && now->clock > prev->clock && now->peak_clock >= prev->clock) {
       pt_t = prev->t_ns + (uint64_t)((double)(t - prev->t_ns) *
                                      (double)(now->peak_clock - prev->clock) /
                                      (double)(now->clock - prev->clock));
+    }
     s->pt[p] = (ll__series_pt_t){pt_t, now->peak_clock, now->peak};
     for (uint32_t c = 0; c < s->ncols; c++)
       s->val[p][c] = at_peak(&in->tbs[s->col_tb[c]], now->gen);
@@ -122,7 +127,7 @@ void ll__series_sample(ll__series_t *s, const ll__intern_t *in, const ll__series
   uint32_t p = s->npts++;
   s->pt[p] = (ll__series_pt_t){t, now->clock, now->current};
   for (uint32_t c = 0; c < s->ncols; c++) s->val[p][c] = in->tbs[s->col_tb[c]].cur_size;
-  if (new_peak && now->peak == now->current) s->peak_pt = p;
+  if (new_peak && now->peak == now->current && force != LL__SERIES_FINAL) s->peak_pt = p;
   if (new_peak) s->seen_peak = now->peak;
   s->next = now->clock + s->stride;
 }

@@ -64,8 +64,18 @@ typedef struct ll__series {
 typedef struct ll__series_now {
   uint64_t clock, current, peak;
   uint64_t peak_clock; /* the clock when the peak was reached */
+  uint64_t peak_t;     /* when it was reached (ll__series_time at a rise of the peak at most
+                          LL__SERIES_PEAK_DATE allocations before it), 0: not known */
   uint64_t gen;        /* the tracker's peak generation (tb_value's rule) */
 } ll__series_now_t;
+
+/* The tracker dates a rise of the peak (ll__series_time) when its last dating is this many
+ * allocations old: one clock read per 64 allocations of a heap that grows, none in the helper
+ * process (it has the program's stamps). */
+#define LL__SERIES_PEAK_DATE 64
+/* When the events being applied happened: the recorder's stamp (ll__series_event_time), else
+ * CLOCK_MONOTONIC now. */
+uint64_t ll__series_time(void);
 
 /* A fresh series in tracker memory (NULL when none could be mapped: no series, recording goes
  * on). */

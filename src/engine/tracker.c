@@ -93,7 +93,7 @@ static void clear_locked(void) {
   ll__T.epoch++;
   ll__T.last_alloc = 0;
   ll__series_clear(ll__T.series, &ll__T.in);
-  ll__T.series_thr = ll__T.peak_clock = 0;
+  ll__T.series_thr = ll__T.peak_clock = ll__T.peak_t = ll__T.peak_t_clock = 0;
   ll__tracker_series_none();
   if (ll__T.series != NULL) ll__T.series_next = ll__T.series->next;
 }
@@ -102,7 +102,7 @@ static void clear_locked(void) {
 static void forget_all_locked(void) {
   ll__series_free(ll__T.series);
   ll__T.series = NULL;
-  ll__T.series_thr = ll__T.peak_clock = 0;
+  ll__T.series_thr = ll__T.peak_clock = ll__T.peak_t = ll__T.peak_t_clock = 0;
   ll__tracker_series_none();
   ll__live_reset(&ll__T.live);
   ll__intern_reset(&ll__T.in);

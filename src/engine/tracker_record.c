@@ -38,6 +38,12 @@ static inline void peak_rose(void) {
   ll__T.gen++; /* every traceback's current values are now its peak values */
   ll__T.peak_clock = ll__T.total_allocs;
   ll__T.series_thr = ll__T.peak / LL__SERIES_SHARE;
+  /* Its time, for memory over time's peak point: read once per LL__SERIES_PEAK_DATE
+   * allocations at most, so a peak the last allocations made is dated where they were made. */
+  if (ll__T.peak_t == 0 || ll__T.total_allocs - ll__T.peak_t_clock >= LL__SERIES_PEAK_DATE) {
+    ll__T.peak_t = ll__series_time();
+    ll__T.peak_t_clock = ll__T.total_allocs;
+  }
 }
 
 /* The traceback is returned for the caller's own counters. */
@@ -109,7 +115,8 @@ void ll__tracker_series_none(void) {
 /* A point of memory over time (series.h), due or forced; the next one is due a stride later,
  * or once current moves a step (series.h) away from this one. */
 void ll__tracker_series_sample(int force) {
-  ll__series_now_t now = {ll__T.total_allocs, ll__T.current, ll__T.peak, ll__T.peak_clock, ll__T.gen};
+  ll__series_now_t now = {ll__T.total_allocs, ll__T.current, ll__T.peak, ll__T.peak_clock,
+                          ll__T.peak_t, ll__T.gen};
   ll__series_sample(ll__T.series, &ll__T.in, &now, force);
   if (ll__T.series == NULL) {
     ll__tracker_series_none();

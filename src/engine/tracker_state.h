@@ -40,6 +40,9 @@ typedef struct __attribute__((aligned(4096))) ll__tstate {
    * (peak / LL__SERIES_SHARE) becomes a column. */
   ll__series_t *series;
   uint64_t series_thr, series_next, peak_clock, series_lo, series_w;
+  /* When the peak rose (ll__series_time), dated at the allocation peak_t_clock: at most
+   * LL__SERIES_PEAK_DATE allocations before peak_clock; 0 when not yet. */
+  uint64_t peak_t, peak_t_clock;
   char *program; /* mmap'd copy, survives stop */
   size_t program_bytes;
 } ll__tstate_t;

@@ -6,6 +6,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # check_page CAPTURE DIR [BUDGET_BYTES]: DIR/report.html from `report --format html`, and for
 # every moment the capture holds, DIR/expect/M.json, M.native.json (--native) and M.txt (every
 # line, as text); DIR/expect/budget when the capture was recorded by check with that limit;
+# (a test may add DIR/expect/peak_before_end_ms: the peak at least that long before the end);
 # DIR/expect/end.retainers.txt (`--at end --retainers`, every line) when it has the exit scan;
 # then web/test/check_report.mjs compares what Chromium renders with them.
 check_page() {

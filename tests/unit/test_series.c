@@ -169,6 +169,30 @@ static void falls_are_steps(void **state) {
   ll__series_copy_free(&c);
 }
 
+/* The last allocations make the peak (less than a step above the last point), then a pause: the
+ * peak's point keeps the time they were made (the tracker dated its rise), the final point, at
+ * the end, has the same bytes. Runs after falls_are_steps (later event times). */
+static void peak_at_the_last_allocations(void **state) {
+  (void)state;
+  assert_int_equal(ll_start(1), 0);
+  ll__series_event_time(6000);
+  /* 2,000 blocks: points halved to every 4th allocation or so; the last three, 300 B, under a
+   * step (1/256 of the peak) and before the next point is due. */
+  for (size_t i = 0; i < 2000; i++) alloc_ip(i, 500, IP_GROW);
+  for (size_t i = 2000; i < 2003; i++) alloc_ip(i, 100, IP_TINY);
+  ll__series_event_time(9000);                                  /* a pause, then the end */
+  ll__series_copy_t c;
+  assert_int_equal(ll__take_series(&c), 0);
+  assert_true(c.peak_pt + 1 < c.npts);
+  assert_true(c.stride > 3);
+  assert_int_equal(c.pts[c.peak_pt].total, 1000300);
+  assert_int_equal(c.pts[c.peak_pt].clock, 2003);
+  assert_int_equal(c.pts[c.peak_pt].t_ns, 6000);
+  assert_int_equal(c.pts[c.npts - 1].total, 1000300);
+  assert_int_equal(c.pts[c.npts - 1].t_ns, 9000);
+  ll__series_copy_free(&c);
+}
+
 static void not_tracing(void **state) {
   (void)state;
   ll__series_copy_t c;
@@ -181,7 +205,8 @@ int main(void) {
       cmocka_unit_test_teardown(early_peak_survives_halving, teardown),
       cmocka_unit_test_teardown(clear_starts_again, teardown),
       cmocka_unit_test(not_tracing),
-      cmocka_unit_test_teardown(falls_are_steps, teardown), /* last: it sets the events' time */
+      cmocka_unit_test_teardown(falls_are_steps, teardown), /* these two last: they set the */
+      cmocka_unit_test_teardown(peak_at_the_last_allocations, teardown), /* events' time */
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,7 +117,7 @@ function markPeakAndBudget(u, s, peak, budget, wrap) {
     ctx.fill();
     ctx.restore();
     const bytes = s.total[peak];
-    peakLabel.textContent = `peak ${formatSize(bytes)} (${groupDigits(bytes)} B) by ${s.seconds[peak].toFixed(3)} s`;
+    peakLabel.textContent = `peak ${formatSize(bytes)} (${groupDigits(bytes)} B) at ${s.seconds[peak].toFixed(3)} s`;
     peakLabel.dataset.bytes = String(bytes);
     peakLabel.style.display = 'block';
     // Placed once the plot is laid out (the first draw can come before it is).

@@ -57,7 +57,7 @@ function chart() {
     ? `${tl.t_ns.length} points; the bands are the top lines' own live bytes, stacked; hover for each one's bytes.`
     : `${tl.t_ns.length} points of the live total (requested bytes); hover for the bytes at each point. ` +
       'This capture holds no per-line series.';
-  drawChart($('chart'), data, $('chart-wrap'));
+  window.leaklab.chart = drawChart($('chart'), data, $('chart-wrap'));
   const download = (name, type, text) => {
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([text], { type }));

@@ -98,6 +98,33 @@ await withBrowser(async (browser) => {
   else if (peak.bytes !== String(anyJson.peak_bytes) || !peak.text.includes(groupDigits(anyJson.peak_bytes)))
     fail(`chart peak label "${peak.text}" is not peak_bytes ${anyJson.peak_bytes}`);
   else note(`chart peak label: ${peak.text}`);
+  // The mark and the label sit at the peak's point: the label says its time, the red mark is
+  // drawn at that time's x, the label beside it.
+  if (peak.shown) {
+    const at = await page.evaluate(() => {
+      const tl = window.leaklab.data.timeline, u = window.leaklab.chart;
+      const t = tl.t_ns[tl.peak_index] / 1e9, last = tl.t_ns[tl.t_ns.length - 1] / 1e9;
+      const over = u.over.getBoundingClientRect();
+      const lb = document.getElementById('peak-label').getBoundingClientRect();
+      const x = u.valToPos(t, 'x', true); // the canvas's own pixels
+      const img = u.ctx.getImageData(Math.round(x) - 1, u.bbox.top, 3, u.bbox.height).data;
+      let red = 0;
+      for (let i = 0; i < img.length; i += 4)
+        if (img[i] > 150 && img[i + 1] < 90 && img[i + 2] < 90 && img[i + 3] > 200) red++;
+      return { t, last, x: over.left + u.valToPos(t, 'x'), left: lb.left, right: lb.right, red, rows: u.bbox.height };
+    });
+    if (!peak.text.includes(`at ${at.t.toFixed(3)} s`)) fail(`chart peak label "${peak.text}" does not say the peak point's time ${at.t.toFixed(3)} s`);
+    else if (Math.abs(at.left - 8 - at.x) > 1.5 && Math.abs(at.right + 8 - at.x) > 1.5)
+      fail(`chart peak label spans ${at.left}-${at.right} px, the peak is at ${at.x} px`);
+    else if (at.red < at.rows / 3) fail(`no red peak mark at the peak's x (${at.red} red pixels in ${at.rows} rows)`);
+    else note(`peak mark and label at ${at.t.toFixed(3)} s (x ${at.x.toFixed(1)} px), the run's last point at ${at.last.toFixed(3)} s`);
+    const leadFile = join(expectDir, 'peak_before_end_ms');
+    if (existsSync(leadFile)) {
+      const want = +readFileSync(leadFile, 'utf8').trim();
+      if ((at.last - at.t) * 1000 < want)
+        fail(`the peak is at ${at.t.toFixed(3)} s, ${((at.last - at.t) * 1000).toFixed(0)} ms before the end at ${at.last.toFixed(3)} s: ${want} ms at least wanted`);
+    }
+  }
   const budgetFile = join(expectDir, 'budget');
   const budget = await page.$eval('#budget-label', (e) => ({ bytes: e.dataset.bytes, text: e.textContent,
     shown: getComputedStyle(e).display !== 'none' }));
