@@ -1,6 +1,4 @@
 /* reach.c - the exit scan: index the live blocks by address, mark from the roots, classify as memcheck does, aggregate per traceback. */
-#include "reach.h"
-
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -10,96 +8,33 @@
 #include "arena.h"
 #include "intern.h"
 #include "livetable.h"
+#include "reach_priv.h"
 
-/* A live block, sorted by start. */
-typedef struct blk {
-  uint64_t start, size, usable;
-  uint32_t tb, pad_;
-} blk_t;
-#define NONE UINT32_MAX
-#define ROOT_BIT 0x80000000u
-
-/* Block states (low 2 bits) and what it was scanned as (so a block is read at most twice). */
-enum { S_UNREACHED = 0, S_POSSIBLE = 1, S_REACHABLE = 2, S_INDIRECT = 3, S_MASK = 3,
-       S_DONE_POSSIBLE = 4, S_DONE_REACHABLE = 8 };
-
-/* A run of blocks with no gap over GAP between them, indexed per GRAN bytes: idx[off + k] is
- * the first block starting at or after base + k * GRAN (k = 0..npages). 512 bytes keep a
- * lookup to one or two cache lines of spans in a dense heap. */
 #define PAGE 4096u
-#define GRAN 512u
-#define GAP (64u * 1024u)
-typedef struct cluster {
-  uint64_t base, npages;
-  size_t off;
-} cluster_t;
-
-typedef struct span {
-  uint64_t s, e;
-} span_t;
-
-typedef struct rootword {
-  uint64_t addr;
-  uint32_t kind, thread;
-} rootword_t;
-
-/* A root range as the caller named it; read in ll__reach_finish, in priority order. */
-typedef struct rootrange {
-  uint64_t lo, hi;
-  uint32_t kind, thread;
-} rootrange_t;
-
-/* Pair -> index, open addressing, grown at half load (edges; roots per traceback). */
-typedef struct pairmap {
-  uint64_t *keys; /* 2 words per slot; slot empty when vals[i] == NONE */
-  uint32_t *vals;
-  size_t cap, count;
-} pairmap_t;
-
-typedef struct priv {
-  blk_t *b;
-  span_t *se;       /* the sorted blocks' [start, start + max(size, 1)), side by side: a lookup
-                       reads only these; a block's state (S_*) rides in the top byte of its
-                       end (addresses are below 2^56), so marking costs no other load */
-  uint32_t *holder; /* per block: a block index, ROOT_BIT | a root word index, or NONE */
-  size_t n;
-  uint32_t *q; /* BFS queue (each block enters at most twice), then the clique stack */
-  size_t qhead, qtail;
-  cluster_t *cl;
-  size_t ncl;
-  uint32_t *idx;
-  size_t nidx;
-  uint64_t lo, hi; /* lowest start, highest end */
-  rootword_t *rw;
-  size_t nrw;
-  rootrange_t *rr;
-  size_t nrr, rr_cap;
-  int nomem;
-  pairmap_t edges, roots;
-  size_t edge_cap, root_cap;
-  uint8_t *nroot_tb; /* distinct root words kept per traceback */
-} priv_t;
-
-#define END_MASK ((1ull << 56) - 1)
-static inline uint8_t st_get(const priv_t *p, size_t j) { return (uint8_t)(p->se[j].e >> 56); }
-static inline void st_set(priv_t *p, size_t j, uint8_t s) {
-  p->se[j].e = (p->se[j].e & END_MASK) | (uint64_t)s << 56;
-}
 
 /* ---- memory -------------------------------------------------------------------------------- */
 
-/* Size of a mapping made by map(): kept in front of it so free needs only the pointer. */
-static void *map(size_t len) {
+/* Size of a mapping made by ll__reach_map(): kept in front of it so free needs only the pointer. */
+void *ll__reach_map(size_t len) {
   size_t *p = ll__mmap_alloc(len + 16);
   if (p == NULL) return NULL;
   p[0] = len + 16;
   return p + 2;
 }
 
-static void unmap(void *q) {
+void ll__reach_unmap(void *q) {
   if (q == NULL) return;
   size_t *p = (size_t *)q - 2;
   ll__mmap_free(p, p[0]);
+}
+
+/* A table every page of which is written at once: mapped with its pages (one call instead of
+ * a fault per page: 0.1 s on method_cache's 2.5 M blocks). */
+static void *map_filled(size_t len) {
+  size_t *p = mmap(NULL, len + 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (p == MAP_FAILED) return NULL;
+  p[0] = len + 16;
+  return p + 2;
 }
 
 /* ---- pair maps ----------------------------------------------------------------------------- */
@@ -111,9 +46,9 @@ static uint64_t pair_hash(uint64_t a, uint64_t b) {
   return h ^ (h >> 32);
 }
 
-static int pm_init(pairmap_t *m, size_t cap) {
-  m->keys = map(cap * 2 * sizeof *m->keys);
-  m->vals = map(cap * sizeof *m->vals);
+static int pm_init(ll__pairmap_t *m, size_t cap) {
+  m->keys = ll__reach_map(cap * 2 * sizeof *m->keys);
+  m->vals = ll__reach_map(cap * sizeof *m->vals);
   if (m->keys == NULL || m->vals == NULL) return -1;
   memset(m->vals, 0xff, cap * sizeof *m->vals);
   m->cap = cap;
@@ -121,32 +56,32 @@ static int pm_init(pairmap_t *m, size_t cap) {
   return 0;
 }
 
-static void pm_free(pairmap_t *m) {
-  unmap(m->keys);
-  unmap(m->vals);
+static void pm_free(ll__pairmap_t *m) {
+  ll__reach_unmap(m->keys);
+  ll__reach_unmap(m->vals);
   m->keys = NULL;
   m->vals = NULL;
 }
 
-static size_t pm_slot(const pairmap_t *m, uint64_t a, uint64_t b) {
+static size_t pm_slot(const ll__pairmap_t *m, uint64_t a, uint64_t b) {
   size_t i = pair_hash(a, b) & (m->cap - 1);
-  while (m->vals[i] != NONE && (m->keys[2 * i] != a || m->keys[2 * i + 1] != b)) i = (i + 1) & (m->cap - 1);
+  while (m->vals[i] != LL__RNONE && (m->keys[2 * i] != a || m->keys[2 * i + 1] != b)) i = (i + 1) & (m->cap - 1);
   return i;
 }
 
-/* Value of (a, b), or NONE; with `add` (a fresh value when absent), the value stored. -2 as
+/* Value of (a, b), or LL__RNONE; with `add` (a fresh value when absent), the value stored. -2 as
  * uint32: no memory. */
-static uint32_t pm_get(pairmap_t *m, uint64_t a, uint64_t b, uint32_t add) {
+static uint32_t pm_get(ll__pairmap_t *m, uint64_t a, uint64_t b, uint32_t add) {
   size_t i = pm_slot(m, a, b);
-  if (m->vals[i] != NONE || add == NONE) return m->vals[i];
+  if (m->vals[i] != LL__RNONE || add == LL__RNONE) return m->vals[i];
   if ((m->count + 1) * 2 > m->cap) {
-    pairmap_t g;
+    ll__pairmap_t g;
     if (pm_init(&g, m->cap * 2) != 0) {
       pm_free(&g);
-      return NONE - 1;
+      return LL__RNONE - 1;
     }
     for (size_t k = 0; k < m->cap; k++) {
-      if (m->vals[k] == NONE) continue;
+      if (m->vals[k] == LL__RNONE) continue;
       size_t j = pm_slot(&g, m->keys[2 * k], m->keys[2 * k + 1]);
       g.keys[2 * j] = m->keys[2 * k];
       g.keys[2 * j + 1] = m->keys[2 * k + 1];
@@ -166,78 +101,113 @@ static uint32_t pm_get(pairmap_t *m, uint64_t a, uint64_t b, uint32_t add) {
 
 /* ---- the block index ------------------------------------------------------------------------ */
 
-/* LSD radix sort by start (8-aligned, below 2^51: three 16-bit digits of start >> 3). */
-static int sort_blocks(blk_t *b, size_t n) {
-  blk_t *tmp = map(n * sizeof *tmp);
-  size_t *count = map(65536 * sizeof *count);
-  if (tmp == NULL || count == NULL) {
-    unmap(tmp);
-    unmap(count);
-    return -1;
+/* The wide blocks by start: few, insertion sort. */
+static void sort_wide(ll__rblk_t *b, size_t n) {
+  for (size_t i = 1; i < n; i++) {
+    ll__rblk_t v = b[i];
+    size_t k = i;
+    for (; k > 0 && b[k - 1].start > v.start; k--) b[k] = b[k - 1];
+    b[k] = v;
   }
-  blk_t *src = b, *dst = tmp;
-  for (int pass = 0; pass < 4; pass++) {
-    int shift = 3 + 16 * pass;
-    memset(count, 0, 65536 * sizeof *count);
-    for (size_t i = 0; i < n; i++) count[(src[i].start >> shift) & 0xffff]++;
-    size_t sum = 0;
-    for (size_t d = 0; d < 65536; d++) {
-      size_t c = count[d];
-      count[d] = sum;
-      sum += c;
+}
+
+/* LSD radix sort of packed records by key, 11 bits a pass (a pass's 2048 destinations stay in
+ * the TLB), skipping the digits every key shares. The sorted copy is in a or b: returned. */
+#define KRADIX 11
+#define KPASSES ((LL__LT_KEY_BITS + KRADIX - 1) / KRADIX)
+static ll__rrec_t *sort_recs(ll__rrec_t *a, ll__rrec_t *b, size_t n, uint32_t *cnt) {
+  enum { NB = 1u << KRADIX };
+  memset(cnt, 0, KPASSES * NB * sizeof *cnt);
+  for (size_t i = 0; i < n; i++) {
+    uint64_t k = a[i].a & LL__LT_KEY_MASK;
+    for (unsigned ps = 0; ps < KPASSES; ps++) cnt[ps * NB + ((k >> (ps * KRADIX)) & (NB - 1))]++;
+  }
+  ll__rrec_t *src = a, *dst = b;
+  for (unsigned ps = 0; ps < KPASSES; ps++) {
+    uint32_t *c = cnt + ps * NB, sum = 0;
+    int shared = 0;
+    for (uint32_t d = 0; d < NB; d++) {
+      shared |= c[d] == n;
+      uint32_t k = c[d];
+      c[d] = sum;
+      sum += k;
     }
-    for (size_t i = 0; i < n; i++) dst[count[(src[i].start >> shift) & 0xffff]++] = src[i];
-    blk_t *t = src;
+    if (shared) continue;
+    for (size_t i = 0; i < n; i++) dst[c[((src[i].a & LL__LT_KEY_MASK) >> (ps * KRADIX)) & (NB - 1)]++] = src[i];
+    ll__rrec_t *t = src;
     src = dst;
     dst = t;
   }
-  /* Four passes: the sorted copy is back in b. */
-  unmap(tmp);
-  unmap(count);
-  return 0;
+  return src;
 }
 
-static uint64_t blk_end(const blk_t *b) { return b->start + (b->size > 0 ? b->size : 1); }
+static inline uint64_t rec_start(const ll__rpriv_t *p, const ll__rrec_t *r) {
+  return (r->a & LL__RREC_WIDE) ? p->wide[r->b].start : (r->a & LL__LT_KEY_MASK) << 3;
+}
+
+/* A block's requested and usable bytes and traceback. */
+static inline void rec_of(const ll__rpriv_t *p, size_t j, uint64_t *size, uint64_t *usable, uint32_t *tb) {
+  const ll__rrec_t *r = &p->rec[j];
+  if (r->a & LL__RREC_WIDE) {
+    const ll__rblk_t *w = &p->wide[r->b];
+    *size = w->size;
+    *usable = w->usable;
+    *tb = w->tb;
+    return;
+  }
+  *size = r->b & LL__LT_SIZE_MASK;
+  *usable = *size + (r->a >> LL__LT_SLACK_SHIFT);
+  *tb = (uint32_t)(r->b >> LL__LT_SIZE_BITS);
+}
+
+/* The packed records sorted in `sorted`, the wide blocks merged in by start into `out`. */
+static void merge_wide(const ll__rpriv_t *p, const ll__rrec_t *sorted, size_t np, ll__rrec_t *out) {
+  size_t i = 0, k = 0, o = 0;
+  while (i < np || k < p->nwide) {
+    if (k == p->nwide || (i < np && rec_start(p, &sorted[i]) < p->wide[k].start)) out[o++] = sorted[i++];
+    else out[o++] = (ll__rrec_t){LL__RREC_WIDE, k++};
+  }
+}
 
 /* Close the cluster of blocks [first, end) spanning [base, cend): its page index at idx + *off. */
-static void close_cluster(priv_t *p, size_t first, size_t end, uint64_t cend, size_t *off) {
-  cluster_t *k = &p->cl[p->ncl++];
-  k->base = p->b[first].start & ~(uint64_t)(GRAN - 1);
-  k->npages = (cend - k->base + GRAN - 1) / GRAN;
+static void close_cluster(ll__rpriv_t *p, size_t first, size_t end, uint64_t cend, size_t *off) {
+  ll__rcluster_t *k = &p->cl[p->ncl++];
+  k->base = p->se[first].s & ~(uint64_t)(LL__RGRAN - 1);
+  k->npages = (cend - k->base + LL__RGRAN - 1) / LL__RGRAN;
   k->off = *off;
   size_t j = first;
   for (uint64_t pg = 0; pg <= k->npages; pg++) {
-    uint64_t pos = k->base + pg * GRAN;
-    while (j < end && p->b[j].start < pos) j++;
+    uint64_t pos = k->base + pg * LL__RGRAN;
+    while (j < end && p->se[j].s < pos) j++;
     p->idx[(*off)++] = (uint32_t)j;
   }
-  if (k->base + k->npages * GRAN > p->hi) p->hi = k->base + k->npages * GRAN;
+  if (k->base + k->npages * LL__RGRAN > p->hi) p->hi = k->base + k->npages * LL__RGRAN;
 }
 
-/* Clusters: a new one where the gap to everything before exceeds GAP. Two passes: sizes, then
+/* Clusters: a new one where the gap to everything before exceeds LL__RGAP. Two passes: sizes, then
  * the index itself. */
-static int build_index(priv_t *p) {
+static int build_index(ll__rpriv_t *p) {
   size_t ncl = 0, nidx = 0;
   uint64_t base = 0, cend = 0;
   for (size_t i = 0; i < p->n; i++) {
-    uint64_t e = blk_end(&p->b[i]);
-    if (i == 0 || p->b[i].start > cend + GAP) {
-      if (i > 0) nidx += (cend - base + GRAN - 1) / GRAN + 1;
+    uint64_t e = p->se[i].e;
+    if (i == 0 || p->se[i].s > cend + LL__RGAP) {
+      if (i > 0) nidx += (cend - base + LL__RGRAN - 1) / LL__RGRAN + 1;
       ncl++;
-      base = p->b[i].start & ~(uint64_t)(GRAN - 1);
+      base = p->se[i].s & ~(uint64_t)(LL__RGRAN - 1);
       cend = e;
     } else if (e > cend) {
       cend = e;
     }
   }
-  if (p->n > 0) nidx += (cend - base + GRAN - 1) / GRAN + 1;
-  p->cl = map((ncl + 1) * sizeof *p->cl);
-  p->idx = map((nidx + 1) * sizeof *p->idx);
+  if (p->n > 0) nidx += (cend - base + LL__RGRAN - 1) / LL__RGRAN + 1;
+  p->cl = ll__reach_map((ncl + 1) * sizeof *p->cl);
+  p->idx = ll__reach_map((nidx + 1) * sizeof *p->idx);
   if (p->cl == NULL || p->idx == NULL) return -1;
   size_t off = 0, first = 0;
   for (size_t i = 0; i < p->n; i++) {
-    uint64_t e = blk_end(&p->b[i]);
-    if (i == 0 || p->b[i].start > cend + GAP) {
+    uint64_t e = p->se[i].e;
+    if (i == 0 || p->se[i].s > cend + LL__RGAP) {
       if (i > 0) close_cluster(p, first, i, cend, &off);
       first = i;
       cend = e;
@@ -247,66 +217,15 @@ static int build_index(priv_t *p) {
   }
   if (p->n > 0) close_cluster(p, first, p->n, cend, &off);
   p->nidx = off;
-  p->lo = p->n > 0 ? p->b[0].start : 0;
+  p->lo = p->n > 0 ? p->se[0].s : 0;
   return 0;
 }
 
-/* Index of the block whose [start, start + max(size, 1)) holds w, or -1. */
-static inline long find(const priv_t *p, uint64_t w) {
-  if (w < p->lo || w >= p->hi) return -1;
-  size_t a = 0, z = p->ncl;
-  while (z - a > 1) {
-    size_t m = (a + z) / 2;
-    if (p->cl[m].base <= w) a = m;
-    else z = m;
-  }
-  const cluster_t *c = &p->cl[a];
-  if (w < c->base) return -1;
-  uint64_t pg = (w - c->base) / GRAN;
-  if (pg >= c->npages) return -1;
-  uint32_t lo = p->idx[c->off + pg], hi = p->idx[c->off + pg + 1];
-  const span_t *st = p->se;
-  while (lo < hi) {
-    uint32_t m = lo + (hi - lo) / 2;
-    if (st[m].s <= w) lo = m + 1;
-    else hi = m;
-  }
-  if (lo == 0) return -1;
-  return w < (p->se[lo - 1].e & END_MASK) ? (long)(lo - 1) : -1;
-}
-
-/* ---- marking --------------------------------------------------------------------------------- */
-
-/* One word w seen in something of the given definiteness (a root, or a still-reachable block):
- * upgrade the block it points into as memcheck does. 1 when the block changed. */
-static inline int mark(priv_t *p, uint64_t w, uint32_t holder, int definite) {
-  long j = find(p, w);
-  if (j < 0) return 0;
-  uint8_t s0 = st_get(p, (size_t)j), s = s0 & S_MASK;
-  int start = w == p->se[j].s;
-  if (definite && start) {
-    if (s == S_REACHABLE) return 0;
-  } else if (s != S_UNREACHED) {
-    return 0;
-  }
-  st_set(p, (size_t)j, (uint8_t)((s0 & ~S_MASK) | (definite && start ? S_REACHABLE : S_POSSIBLE)));
-  p->holder[j] = holder;
-  p->q[p->qtail++] = (uint32_t)j;
-  return 1;
-}
-
-/* Aligned words fully inside [lo, hi). */
-static inline void words(uint64_t lo, uint64_t hi, const uint64_t **a, const uint64_t **z) {
-  lo = (lo + 7) & ~(uint64_t)7;
-  hi &= ~(uint64_t)7;
-  if (hi < lo) hi = lo;
-  *a = (const uint64_t *)(uintptr_t)lo;
-  *z = (const uint64_t *)(uintptr_t)hi;
-}
+/* ---- roots and cliques --------------------------------------------------------------------- */
 
 /* A big block the program may have unmapped meanwhile (another thread still running frees
  * without recording once the tracker is frozen): only read while still mapped. */
-static int readable(uint64_t start, uint64_t end) {
+int ll__reach_readable(uint64_t start, uint64_t end) {
   if (end - start < 65536) return 1;
   uintptr_t pg = (uintptr_t)start & ~(uintptr_t)(PAGE - 1);
   return msync((void *)pg, (size_t)(end - pg), MS_ASYNC) == 0;
@@ -316,83 +235,73 @@ static int readable(uint64_t start, uint64_t end) {
  * the bins), and a header sits 8 bytes before the end of the usable part of the block below
  * it, which a block asking for all of its usable size covers. Such a word from a global is
  * the allocator's, not the program's. */
-static int chunk_header(const priv_t *p, uint64_t w) {
-  long j = find(p, w);
-  return j >= 0 && w != p->se[j].s && p->b[j].usable >= 8 && w == p->se[j].s + p->b[j].usable - 8;
+static int chunk_header(const ll__rpriv_t *p, uint64_t w) {
+  long j = ll__reach_find(p, w);
+  if (j < 0 || w == p->se[j].s) return 0;
+  uint64_t size, usable;
+  uint32_t tb;
+  rec_of(p, (size_t)j, &size, &usable, &tb);
+  return usable >= 8 && w == p->se[j].s + usable - 8;
 }
 
 void ll__reach_root(ll__reach_t *r, uintptr_t lo, uintptr_t hi, uint32_t kind, uint32_t thread) {
-  priv_t *p = r->ll__priv;
+  ll__rpriv_t *p = r->ll__priv;
   if (p == NULL || hi <= lo || kind > LL__ROOT_REGISTER) return;
   if (p->nrr == p->rr_cap) {
     size_t cap = p->rr_cap > 0 ? 2 * p->rr_cap : 64;
-    rootrange_t *g = map(cap * sizeof *g);
+    ll__rootrange_t *g = ll__reach_map(cap * sizeof *g);
     if (g == NULL) {
       p->nomem = 1;
       return;
     }
     if (p->nrr > 0) memcpy(g, p->rr, p->nrr * sizeof *g);
-    unmap(p->rr);
+    ll__reach_unmap(p->rr);
     p->rr = g;
     p->rr_cap = cap;
   }
-  p->rr[p->nrr++] = (rootrange_t){lo, hi, kind, thread};
+  p->rr[p->nrr++] = (ll__rootrange_t){lo, hi, kind, thread};
 }
 
-/* Mark from one root range's words. */
-static void scan_root(ll__reach_t *r, priv_t *p, const rootrange_t *o) {
+/* Mark from one root range's words, in address order. */
+static void scan_root(ll__reach_t *r, ll__rpriv_t *p, const ll__rootrange_t *o) {
   const uint64_t *a, *z;
-  if (!readable(o->lo, o->hi)) return; /* another thread's stack, gone since it was named */
-  words(o->lo, o->hi, &a, &z);
+  if (!ll__reach_readable(o->lo, o->hi)) return; /* another thread's stack, gone since it was named */
+  ll__reach_words(o->lo, o->hi, &a, &z);
   r->root_scanned += (uint64_t)(z - a) * 8;
   for (; a < z; a++) {
     uint64_t w = *(const volatile uint64_t *)a;
     if (w < p->lo || w >= p->hi) continue;
     if (o->kind == LL__ROOT_GLOBAL && chunk_header(p, w)) continue;
-    p->rw[p->nrw] = (rootword_t){(uint64_t)(uintptr_t)a, o->kind, o->thread};
-    if (mark(p, w, ROOT_BIT | (uint32_t)p->nrw, 1)) p->nrw++;
-  }
-}
-
-static void scan_block(priv_t *p, uint32_t j, uint64_t *scanned) {
-  uint8_t s = st_get(p, j);
-  int definite = (s & S_MASK) == S_REACHABLE;
-  if ((s & S_DONE_REACHABLE) || (!definite && (s & S_DONE_POSSIBLE))) return;
-  st_set(p, j, (uint8_t)(s | (definite ? S_DONE_REACHABLE : S_DONE_POSSIBLE)));
-  uint64_t start = p->se[j].s, end = p->se[j].e & END_MASK;
-  if (!readable(start, end)) return;
-  const uint64_t *a, *z;
-  words(start, end, &a, &z);
-  *scanned += (uint64_t)(z - a) * 8;
-  for (; a < z; a++) {
-    uint64_t w = *a;
-    if (w < p->lo || w >= p->hi) continue;
-    mark(p, w, j, definite);
+    long j = ll__reach_find(p, w);
+    if (j < 0) continue;
+    p->rw[p->nrw] = (ll__rootword_t){(uint64_t)(uintptr_t)a, o->kind, o->thread};
+    if (ll__reach_mark(p, (size_t)j, w, LL__RROOT_BIT | (uint32_t)p->nrw, 1)) p->nrw++;
   }
 }
 
 /* memcheck's cliques: each block still unreached, in address order, reaches the unreached
- * blocks it points to (depth first); they become indirectly lost. */
-static void cliques(priv_t *p, uint64_t *scanned) {
+ * blocks it points to (depth first); they become indirectly lost. The levels' first list is
+ * the stack (each block enters it once). */
+static void cliques(ll__rpriv_t *p, uint64_t *scanned) {
   for (size_t leader = 0; leader < p->n; leader++) {
-    if ((st_get(p, leader) & S_MASK) != S_UNREACHED) continue;
+    if ((ll__rst_get(p, leader) & LL__S_MASK) != LL__S_UNREACHED) continue;
     size_t top = 0;
-    p->q[top++] = (uint32_t)leader;
+    p->cur[top++] = (uint32_t)leader;
     while (top > 0) {
-      uint32_t j = p->q[--top];
-      uint64_t start = p->se[j].s, end = p->se[j].e & END_MASK;
-      if (!readable(start, end)) continue;
+      uint32_t j = p->cur[--top];
+      uint64_t start = p->se[j].s, end = p->se[j].e & LL__REND_MASK;
+      if (!ll__reach_readable(start, end)) continue;
       const uint64_t *a, *z;
-      words(start, end, &a, &z);
+      ll__reach_words(start, end, &a, &z);
       *scanned += (uint64_t)(z - a) * 8;
       for (; a < z; a++) {
         uint64_t w = *a;
         if (w < p->lo || w >= p->hi) continue;
-        long c = find(p, w);
-        if (c < 0 || (size_t)c == leader || (st_get(p, (size_t)c) & S_MASK) != S_UNREACHED) continue;
-        st_set(p, (size_t)c, (uint8_t)((st_get(p, (size_t)c) & ~S_MASK) | S_INDIRECT));
+        long c = ll__reach_find(p, w);
+        if (c < 0 || (size_t)c == leader || (ll__rst_get(p, (size_t)c) & LL__S_MASK) != LL__S_UNREACHED) continue;
+        ll__rst_set(p, (size_t)c, (uint8_t)((ll__rst_get(p, (size_t)c) & ~LL__S_MASK) | LL__S_INDIRECT));
         p->holder[c] = j;
-        p->q[top++] = (uint32_t)c;
+        p->cur[top++] = (uint32_t)c;
       }
     }
   }
@@ -400,68 +309,92 @@ static void cliques(priv_t *p, uint64_t *scanned) {
 
 /* ---- the public half ------------------------------------------------------------------------- */
 
-static void free_priv(priv_t *p) {
+static void free_priv(ll__rpriv_t *p) {
   if (p == NULL) return;
-  unmap(p->b);
-  unmap(p->se);
-  unmap(p->holder);
-  unmap(p->q);
-  unmap(p->cl);
-  unmap(p->idx);
-  unmap(p->rw);
-  unmap(p->rr);
-  unmap(p->nroot_tb);
+  ll__reach_unmap(p->rec);
+  ll__reach_unmap(p->wide);
+  ll__reach_unmap(p->se);
+  ll__reach_unmap(p->holder);
+  ll__reach_unmap(p->cur);
+  ll__reach_unmap(p->next);
+  ll__reach_unmap(p->tmp);
+  ll__reach_unmap(p->cand);
+  ll__reach_unmap(p->cand_tmp);
+  ll__reach_unmap(p->cnt);
+  ll__reach_unmap(p->cl);
+  ll__reach_unmap(p->idx);
+  ll__reach_unmap(p->rw);
+  ll__reach_unmap(p->rr);
+  ll__reach_unmap(p->nroot_tb);
   pm_free(&p->edges);
   pm_free(&p->roots);
-  unmap(p);
+  ll__reach_unmap(p);
 }
 
 void ll__reach_free(ll__reach_t *r) {
   if (r == NULL) return;
   free_priv(r->ll__priv);
-  unmap(r->tbs);
-  unmap(r->end_index);
-  unmap(r->edges);
-  unmap(r->roots);
-  unmap(r);
+  ll__reach_unmap(r->tbs);
+  ll__reach_unmap(r->end_index);
+  ll__reach_unmap(r->edges);
+  ll__reach_unmap(r->roots);
+  ll__reach_unmap(r);
 }
 
 int ll__reach_begin(ll__reach_t **out) {
   const ll__livetab_t *t = ll__tracker_live();
-  ll__reach_t *r = map(sizeof *r);
-  priv_t *p = map(sizeof *p);
+  ll__reach_t *r = ll__reach_map(sizeof *r);
+  ll__rpriv_t *p = ll__reach_map(sizeof *p);
   if (r == NULL || p == NULL) {
-    unmap(r);
-    unmap(p);
+    ll__reach_unmap(r);
+    ll__reach_unmap(p);
     return LL_ENOMEM;
   }
   r->ll__priv = p;
-  size_t n = ll__live_count(t);
-  p->b = map((n + 1) * sizeof *p->b);
-  p->q = map((2 * n + 2) * sizeof *p->q);
-  p->rw = map((2 * n + 2) * sizeof *p->rw);
-  if (p->b == NULL || p->q == NULL || p->rw == NULL) goto nomem;
+  size_t n = ll__live_count(t), nw = 0, np = 0;
+  for (size_t i = 0; i < t->wcap; i++) nw += t->wide[i].ptr != 0;
+  /* Two arrays of n records: the sort's two sides; then the records and the spans. */
+  ll__rrec_t *ra = map_filled((n + 1) * sizeof *ra), *rb = map_filled((n + 1) * sizeof *rb);
+  uint32_t *cnt = ll__reach_map(KPASSES * (1u << KRADIX) * sizeof *cnt);
+  p->wide = ll__reach_map((nw + 1) * sizeof *p->wide);
+  p->rw = ll__reach_map((2 * n + 2) * sizeof *p->rw);
+  p->rec = ra;
+  p->se = (ll__rspan_t *)rb;
+  if (ra == NULL || rb == NULL || cnt == NULL || p->wide == NULL || p->rw == NULL || n >= LL__RROOT_BIT) {
+    ll__reach_unmap(cnt);
+    goto nomem; /* indices below 2^31 */
+  }
+  for (size_t i = 0; i < t->cap && np < n; i++) {
+    uint64_t a = t->slots[i].a;
+    if ((a & LL__LT_KEY_MASK) != 0) ra[np++] = (ll__rrec_t){a & ~LL__LT_OVF_MASK, t->slots[i].b};
+  }
   size_t k = 0;
-  for (size_t i = 0; i < t->cap && k < n; i++) {
-    uint64_t a = t->slots[i].a, bw = t->slots[i].b, key = a & LL__LT_KEY_MASK;
-    if (key == 0) continue;
-    uint64_t size = bw & LL__LT_SIZE_MASK;
-    p->b[k++] = (blk_t){key << 3, size, size + (a >> LL__LT_SLACK_SHIFT),
-                        (uint32_t)(bw >> LL__LT_SIZE_BITS), 0};
-  }
-  for (size_t i = 0; i < t->wcap && k < n; i++)
+  for (size_t i = 0; i < t->wcap && np + k < n && k < nw; i++)
     if (t->wide[i].ptr != 0)
-      p->b[k++] = (blk_t){t->wide[i].ptr, t->wide[i].size, t->wide[i].usable, t->wide[i].tb, 0};
-  p->n = k;
-  if (sort_blocks(p->b, k) != 0) goto nomem;
-  p->se = map((k + 1) * sizeof *p->se);
-  p->holder = map((k + 1) * sizeof *p->holder);
-  if (p->se == NULL || p->holder == NULL) goto nomem;
-  for (size_t i = 0; i < k; i++) {
-    p->se[i] = (span_t){p->b[i].start, blk_end(&p->b[i])};
-    p->holder[i] = NONE;
+      p->wide[k++] = (ll__rblk_t){t->wide[i].ptr, t->wide[i].size, t->wide[i].usable, t->wide[i].tb, 0};
+  p->nwide = nw = k;
+  p->n = n = np + nw;
+  ll__rrec_t *sorted = sort_recs(ra, rb, np, cnt), *spare = sorted == ra ? rb : ra;
+  ll__reach_unmap(cnt);
+  sort_wide(p->wide, nw);
+  if (nw > 0) {
+    merge_wide(p, sorted, np, spare);
+    ll__rrec_t *t2 = sorted;
+    sorted = spare;
+    spare = t2;
   }
-  if (build_index(p) != 0) goto nomem;
+  p->rec = sorted;
+  p->se = (ll__rspan_t *)spare; /* the same size as a record */
+  p->holder = map_filled((n + 1) * sizeof *p->holder);
+  if (p->holder == NULL) goto nomem;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t size, usable, s = rec_start(p, &p->rec[i]);
+    uint32_t tb;
+    rec_of(p, i, &size, &usable, &tb);
+    p->se[i] = (ll__rspan_t){s, s + (size > 0 ? size : 1)};
+  }
+  memset(p->holder, 0xff, (n + 1) * sizeof *p->holder);
+  if (build_index(p) != 0 || ll__reach_mark_init(p) != 0) goto nomem;
   *out = r;
   return 0;
 nomem:
@@ -469,100 +402,90 @@ nomem:
   return LL_ENOMEM;
 }
 
-static int aggregate(ll__reach_t *r, priv_t *p) {
+static int aggregate(ll__reach_t *r, ll__rpriv_t *p) {
   const ll__intern_t *in = ll__tracker_intern();
   r->ntb = in->ntb;
-  r->tbs = map((r->ntb + 1) * sizeof *r->tbs);
-  r->end_index = map((r->ntb + 1) * sizeof *r->end_index);
-  p->nroot_tb = map(r->ntb + 1);
+  r->tbs = ll__reach_map((r->ntb + 1) * sizeof *r->tbs);
+  r->end_index = ll__reach_map((r->ntb + 1) * sizeof *r->end_index);
+  p->nroot_tb = ll__reach_map(r->ntb + 1);
   if (r->tbs == NULL || r->end_index == NULL || p->nroot_tb == NULL) return -1;
   /* The end snapshot lists the tracebacks with live blocks in id order (tracker.c's build). */
   uint32_t e = 0;
-  for (size_t i = 0; i < r->ntb; i++) r->end_index[i] = in->tbs[i].cur_count > 0 ? e++ : NONE;
+  for (size_t i = 0; i < r->ntb; i++) r->end_index[i] = in->tbs[i].cur_count > 0 ? e++ : LL__RNONE;
   r->nend = e;
   if (pm_init(&p->edges, 1024) != 0 || pm_init(&p->roots, 1024) != 0) return -1;
   p->edge_cap = p->root_cap = 1024;
-  r->edges = map(p->edge_cap * sizeof *r->edges);
-  r->roots = map(p->root_cap * sizeof *r->roots);
+  r->edges = ll__reach_map(p->edge_cap * sizeof *r->edges);
+  r->roots = ll__reach_map(p->root_cap * sizeof *r->roots);
   if (r->edges == NULL || r->roots == NULL) return -1;
 
   static const int kind_of[4] = {LL__REACH_DEFINITE, LL__REACH_POSSIBLE, LL__REACH_REACHABLE,
                                  LL__REACH_INDIRECT};
   for (size_t j = 0; j < p->n; j++) {
-    const blk_t *b = &p->b[j];
-    if (b->tb >= r->ntb) continue;
-    int k = kind_of[st_get(p, j) & S_MASK];
-    ll__reach_tb_t *t = &r->tbs[b->tb];
-    t->bytes[k] += b->size;
-    t->usable[k] += b->usable;
+    uint64_t size, usable;
+    uint32_t tb;
+    rec_of(p, j, &size, &usable, &tb);
+    if (tb >= r->ntb) continue;
+    int k = kind_of[ll__rst_get(p, j) & LL__S_MASK];
+    ll__reach_tb_t *t = &r->tbs[tb];
+    t->bytes[k] += size;
+    t->usable[k] += usable;
     t->blocks[k]++;
-    r->total_bytes[k] += b->size;
+    r->total_bytes[k] += size;
     r->total_blocks[k]++;
     uint32_t hold = p->holder[j];
-    if (hold == NONE) continue;
-    if (hold & ROOT_BIT) {
-      const rootword_t *w = &p->rw[hold & ~ROOT_BIT];
+    if (hold == LL__RNONE) continue;
+    if (hold & LL__RROOT_BIT) {
+      const ll__rootword_t *w = &p->rw[hold & ~LL__RROOT_BIT];
       /* Past the per-traceback limit, blocks add to the traceback's last root entry. */
-      uint32_t v = pm_get(&p->roots, b->tb, w->addr, NONE);
-      if (v == NONE) {
-        int full = p->nroot_tb[b->tb] >= LL__REACH_ROOTS_PER_TB;
+      uint32_t v = pm_get(&p->roots, tb, w->addr, LL__RNONE);
+      if (v == LL__RNONE) {
+        int full = p->nroot_tb[tb] >= LL__REACH_ROOTS_PER_TB;
         uint64_t key = full ? UINT64_MAX : w->addr;
-        if (full) v = pm_get(&p->roots, b->tb, key, NONE);
-        if (v == NONE) {
+        if (full) v = pm_get(&p->roots, tb, key, LL__RNONE);
+        if (v == LL__RNONE) {
           if (r->nroot == p->root_cap) {
-            ll__reach_root_t *g = map(2 * p->root_cap * sizeof *g);
+            ll__reach_root_t *g = ll__reach_map(2 * p->root_cap * sizeof *g);
             if (g == NULL) return -1;
             memcpy(g, r->roots, p->root_cap * sizeof *g);
-            unmap(r->roots);
+            ll__reach_unmap(r->roots);
             r->roots = g;
             p->root_cap *= 2;
           }
-          v = pm_get(&p->roots, b->tb, key, (uint32_t)r->nroot);
-          if (v == NONE - 1) return -1;
-          if (!full) p->nroot_tb[b->tb]++;
-          r->roots[r->nroot++] = (ll__reach_root_t){b->tb, w->kind, w->thread, 0, w->addr, 0, 0};
+          v = pm_get(&p->roots, tb, key, (uint32_t)r->nroot);
+          if (v == LL__RNONE - 1) return -1;
+          if (!full) p->nroot_tb[tb]++;
+          r->roots[r->nroot++] = (ll__reach_root_t){tb, w->kind, w->thread, 0, w->addr, 0, 0};
         }
       }
       r->roots[v].blocks++;
-      r->roots[v].bytes += b->size;
+      r->roots[v].bytes += size;
     } else {
-      uint32_t h = p->b[hold].tb;
-      uint32_t v = pm_get(&p->edges, h, b->tb, (uint32_t)r->nedge);
-      if (v == NONE - 1) return -1;
+      uint64_t hsize, husable;
+      uint32_t h;
+      rec_of(p, hold, &hsize, &husable, &h);
+      uint32_t v = pm_get(&p->edges, h, tb, (uint32_t)r->nedge);
+      if (v == LL__RNONE - 1) return -1;
       if (v == r->nedge) {
         if (r->nedge == p->edge_cap) {
-          ll__reach_edge_t *g = map(2 * p->edge_cap * sizeof *g);
+          ll__reach_edge_t *g = ll__reach_map(2 * p->edge_cap * sizeof *g);
           if (g == NULL) return -1;
           memcpy(g, r->edges, p->edge_cap * sizeof *g);
-          unmap(r->edges);
+          ll__reach_unmap(r->edges);
           r->edges = g;
           p->edge_cap *= 2;
         }
-        r->edges[r->nedge++] = (ll__reach_edge_t){h, b->tb, 0, 0};
+        r->edges[r->nedge++] = (ll__reach_edge_t){h, tb, 0, 0};
       }
       r->edges[v].blocks++;
-      r->edges[v].bytes += b->size;
+      r->edges[v].bytes += size;
     }
   }
   return 0;
 }
 
-/* Breadth-first from what is queued until nothing is left. */
-static void propagate(priv_t *p, uint64_t *scanned) {
-  /* Blocks come off the queue in no address order: fetch a few ahead (their entries, then
-   * their first bytes) while the current one is read. */
-  while (p->qhead < p->qtail) {
-    if (p->qhead + 16 < p->qtail) {
-      uint32_t f = p->q[p->qhead + 16];
-      __builtin_prefetch(&p->se[f]);
-    }
-    if (p->qhead + 8 < p->qtail) __builtin_prefetch((const void *)(uintptr_t)p->se[p->q[p->qhead + 8]].s);
-    scan_block(p, p->q[p->qhead++], scanned);
-  }
-}
-
 int ll__reach_finish(ll__reach_t *r) {
-  priv_t *p = r->ll__priv;
+  ll__rpriv_t *p = r->ll__priv;
   uint64_t scanned = 0;
   /* Roots by priority, each kind marked and followed to the end before the next is read: a
    * block any global reaches is held through globals (memory a run's timing does not change),
@@ -572,7 +495,7 @@ int ll__reach_finish(ll__reach_t *r) {
   for (size_t o = 0; o < sizeof order / sizeof order[0]; o++) {
     for (size_t i = 0; i < p->nrr; i++)
       if (p->rr[i].kind == order[o]) scan_root(r, p, &p->rr[i]);
-    propagate(p, &scanned);
+    ll__reach_propagate(p, &scanned);
   }
   cliques(p, &scanned);
   r->heap_scanned = scanned;

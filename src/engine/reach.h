@@ -15,12 +15,19 @@
  * unreached block it reaches (through any pointer) becomes indirectly lost, earlier leaders
  * included; the leaders left are definitely lost. The first holder of a block is what marked it
  * first, or for indirectly lost blocks the lost block that reached it. Roots are taken by kind,
- * globals, then thread-local storage, then stacks, then registers, each kind followed
- * breadth-first to the end before the next (so the holder is on a shortest chain from the
- * highest kind that reaches the block, and never depends on what a stack or register happens
- * to hold when globals reach it); within a kind, ranges in the order they were named. One exception for glibc: a word in a global that
- * points exactly 8 bytes before the end of a block's usable size (glibc's malloc state pointing
- * at the next chunk's header) is not counted.
+ * globals, then thread-local storage, then stacks, then registers, each kind followed to the end
+ * before the next (so a block globals reach is held through them, never by what a stack or a
+ * register happens to hold). A kind is followed breadth first by levels: level 0 is what the
+ * kind's words mark (ranges in the order named, each from its lowest address); level k + 1 is
+ * what level k's blocks mark, each block read as what it was when level k began (a mark
+ * during a level queues the block for the next one). So a still reachable block's holder is
+ * on a shortest chain of start pointers through still reachable blocks from the highest kind
+ * of root reaching it, a possibly lost block's on a shortest chain of any pointers; among the
+ * holders at that depth, the block at the lowest address, or the root word read first. That
+ * rule does not depend on the order the words are looked up in (reach_mark.c batches them),
+ * so the same heap gives the same holders on every run. One exception for glibc: a word in a
+ * global that points exactly 8 bytes before the end of a block's usable size (glibc's malloc
+ * state pointing at the next chunk's header) is not counted.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -78,5 +85,9 @@ void ll__reach_root(ll__reach_t *r, uintptr_t lo, uintptr_t hi, uint32_t kind, u
 /* Read the roots by kind and propagate, classify, aggregate per traceback. 0 or LL_ENOMEM. */
 int ll__reach_finish(ll__reach_t *r);
 void ll__reach_free(ll__reach_t *r);
+/* For tests: the words far from their block are looked up `chunk` at a time, sorted by
+ * address unless fewer than `small` (0: the defaults, 2^20 and 512). Scans begun after the
+ * call use it; the result never depends on it. */
+void ll__reach_tune(size_t chunk, size_t small);
 
 #endif

@@ -1,4 +1,4 @@
-/* test_reach.c - the exit scan's engine half: memcheck's leak kinds, cliques in address order, interior pointers, glibc's chunk headers, first holders and the roots' priority. */
+/* test_reach.c - the exit scan's engine half: memcheck's leak kinds, cliques in address order, interior pointers, glibc's chunk headers, first holders (shortest chain, then lowest address) and the roots' priority. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -139,6 +139,39 @@ static void test_root_priority(void **state) {
   ll__reach_free(r);
 }
 
+/* Ties between holders at the same depth go to the lowest address, whatever order the roots
+ * named them in; a still reachable block's holder is the block whose start pointer made it so,
+ * even when a lower block's interior pointer reached it first in the same level; a nearer
+ * holder beats a lower one further from the roots. */
+static void test_holder_ties(void **state) {
+  (void)state;
+  heap[D * 16] = BLK(F);      /* D and B both hold F, at depth 1: B (lower) wins */
+  heap[B * 16] = BLK(F);
+  heap[B * 16 + 1] = BLK(H) + 8; /* B points inside H, D at its start: D holds it */
+  heap[D * 16 + 1] = BLK(H);
+  heap[A * 16] = BLK(C);      /* A -> C -> E (depth 2) and M -> E (depth 1): M holds E */
+  heap[C * 16] = BLK(E);
+  heap[M * 16] = BLK(E);
+  uint64_t globals[3] = {BLK(D), BLK(B), BLK(A)}, more[1] = {BLK(M)};
+  for (int round = 0; round < 2; round++) {
+    ll__reach_t *r = NULL;
+    assert_int_equal(ll__reach_begin(&r), 0);
+    ll__reach_root(r, (uintptr_t)globals, (uintptr_t)(globals + 3), LL__ROOT_GLOBAL, 0);
+    ll__reach_root(r, (uintptr_t)more, (uintptr_t)(more + 1), LL__ROOT_GLOBAL, 0);
+    assert_int_equal(ll__reach_finish(r), 0);
+    for (int k = 0; k < NBLK; k++)
+      if (k == A || k == B || k == C || k == D || k == E || k == F || k == H || k == M)
+        assert_int_equal(kind_of(r, k), LL__REACH_REACHABLE);
+    assert_true(holder_edge(r, B, F));
+    assert_false(holder_edge(r, D, F));
+    assert_true(holder_edge(r, D, H));
+    assert_false(holder_edge(r, B, H));
+    assert_true(holder_edge(r, M, E));
+    assert_false(holder_edge(r, C, E));
+    ll__reach_free(r); /* and again: the same */
+  }
+}
+
 /* Without roots everything is lost; a block pointing at itself is still its own leader. */
 static void test_no_roots(void **state) {
   (void)state;
@@ -157,6 +190,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_kinds_and_holders, setup, teardown),
       cmocka_unit_test_setup_teardown(test_root_priority, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_holder_ties, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_roots, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
