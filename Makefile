@@ -21,7 +21,9 @@ build-sanitize: deps
 demo: build
 	@tools/demo.sh build/default
 
-# Every test, then every test again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Every test, then every test again under AddressSanitizer + UndefinedBehaviorSanitizer, but
+# e2e_lesson_times (the lessons' timing tables: plain lesson programs under perf, no sanitized
+# code that other tests do not run; CMakePresets.json's sanitize filter).
 test: test-default test-sanitize
 
 test-default: build
