@@ -18,7 +18,9 @@ small=$(line_of 'static void \*alloc_small')
 peak_end=$(line_of 'LL_ASSERT_PEAK_BELOW(1024, kept\[0\]')
 
 set +e
-"$bin" --failing >"$tmp/out" 2>&1
+# A failed assertion leaves its test's blocks behind by design (cmocka jumps out of the test), so
+# LeakSanitizer, in a sanitize build, would see them and change the exit status.
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 "$bin" --failing >"$tmp/out" 2>&1
 status=$?
 set -e
 out=$(cat "$tmp/out")
