@@ -76,7 +76,8 @@ static int g_lost;            /* the helper died before it drained */
 static pid_t g_owner;         /* the process whose events the rings carry */
 static pthread_mutex_t g_stop_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t g_shared_lock = PTHREAD_MUTEX_INITIALIZER;
-static void (*g_orphaned)(void); /* the helper writes the capture of a program that died */
+static void (*g_orphaned)(int how, int sig); /* the helper writes the capture of a program that
+                                                 ended without writing it */
 
 /* This thread's slot (NULL until its first event) and its id. */
 static __thread slot_t *t_slot __attribute__((tls_model("initial-exec")));
@@ -98,6 +99,41 @@ static int pid_alive(pid_t pid) {
   buf[got] = '\0';
   const char *rp = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
   return rp != NULL && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
+/* How pid ended, while it is a zombie (nobody reaped it yet: `leaklab run` waits for the helper
+ * first): /proc/PID/stat's exit_code (field 52, the status as waitpid gives it; Linux 3.5).
+ * 0 with *how (LL__PL_END_EXIT or LL__PL_END_SIGNAL) and *sig (the signal, or the exit
+ * status) set; -1 when it cannot be known (reaped already, or not a zombie). */
+static int zombie_end(pid_t pid, int *how, int *sig) {
+  char path[64], buf[1024];
+  int n = snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  if (n <= 0) return -1;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t got = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (got <= 0) return -1;
+  buf[got] = '\0';
+  const char *p = strrchr(buf, ')');
+  if (p == NULL || p[1] != ' ' || p[2] != 'Z') return -1;
+  p += 2; /* field 3, the state */
+  for (int field = 3; field < 52; field++) {
+    p = strchr(p, ' ');
+    if (p == NULL) return -1;
+    p++;
+  }
+  int code = 0;
+  for (; *p >= '0' && *p <= '9'; p++) code = code * 10 + (*p - '0');
+  if (*p != ' ' && *p != '\n' && *p != '\0') return -1;
+  if ((code & 0x7f) == 0) { /* WIFEXITED */
+    *how = LL__PL_END_EXIT;
+    *sig = (code >> 8) & 0xff;
+  } else {
+    *how = LL__PL_END_SIGNAL;
+    *sig = code & 0x7f;
+  }
+  return 0;
 }
 
 /* ---- the helper ---------------------------------------------------------------------------- */
@@ -193,6 +229,9 @@ static int find(uint64_t want, int from, int *later) {
  * now), then have the capture written from here. */
 static void orphaned(void) __attribute__((noreturn));
 static void orphaned(void) {
+  /* First, while the program is still a zombie: how it ended. */
+  int how = LL__PL_END_SIGNAL, sig = 0;
+  if (zombie_end(g_owner, &how, &sig) != 0) how = LL__PL_END_SIGNAL, sig = 0;
   for (;;) {
     int n = __atomic_load_n(&g_ctl->nused, __ATOMIC_ACQUIRE), best = -1;
     uint64_t best_h = 0;
@@ -205,7 +244,7 @@ static void orphaned(void) {
     apply_one(slot_at(best), best_h);
   }
   ll__pl_helper = 1;
-  if (g_orphaned != NULL) g_orphaned();
+  if (g_orphaned != NULL) g_orphaned(how, sig);
   helper_exit();
 }
 
@@ -283,7 +322,7 @@ size_t ll__pl_async_reserve(void) {
   return 4096 + (size_t)NSLOTS * (sizeof(slot_t) + RING_WORDS_MAX * sizeof(uint64_t));
 }
 
-int ll__pl_async_start(size_t ring_bytes, void (*orphan)(void)) {
+int ll__pl_async_start(size_t ring_bytes, void (*orphan)(int how, int sig)) {
   g_orphaned = orphan;
   /* Smaller rings when the address space is tight (RLIMIT_AS), down to 64 KiB each. */
   uint64_t words = RING_WORDS_MAX;

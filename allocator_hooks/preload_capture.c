@@ -104,6 +104,9 @@ int ll__pl_write_capture(int how, int sig, int partial) {
   size_t tl_len = 0;
   int rc;
 
+  /* From a signal handler, or from the helper after the program ended (its exit included):
+   * no lock of the program's may be taken, and its maps are not this process's to read. */
+  int late = how == LL_CAP_END_SIGNAL || ll__pl_helper;
   ll__pl_limits_for_capture(); /* a program at its RLIMIT_AS: the reserve is the writer's */
   if (ll__pl_async_holes() != 0)
     ll__pl_say("leaklab: a thread died inside leaklab with an event half-queued; the figures miss "
@@ -132,7 +135,7 @@ int ll__pl_write_capture(int how, int sig, int partial) {
     len = histogram_section(&data);
     sec[nsec++] = (ll__section_t){LL_CAP_SEC_HISTOGRAM, 0, data, len};
     /* Not from a signal handler: mallctl takes jemalloc's locks. */
-    if (how != LL_CAP_END_SIGNAL && ll__pl_jemalloc_section(&data, &len) == 0)
+    if (!late && ll__pl_jemalloc_section(&data, &len) == 0)
       sec[nsec++] = (ll__section_t){LL_CAP_SEC_JEMALLOC, 0, data, len};
     /* Without them (no memory for them) the capture still has everything else. */
     if (series_sections(&lines, &lines_len, &lines_only, &tl, &tl_len) == 0) {
@@ -141,7 +144,7 @@ int ll__pl_write_capture(int how, int sig, int partial) {
     }
   }
 
-  rc = how == LL_CAP_END_SIGNAL ? ll__pl_modules_encode(&data, &len)
+  rc = late ? ll__pl_modules_encode(&data, &len)
                                 : ll__pl_modules_snapshot(&data, &len);
   if (rc != 0) goto cleanup;
   sec[nsec++] = (ll__section_t){LL_CAP_SEC_MODULES, 0, data, len};

@@ -168,10 +168,15 @@ static void atfork_child(void) {
 
 /* ---- start ----------------------------------------------------------------------------------- */
 
-/* In the helper process, once the program died of a signal it did not catch (SIGKILL from the
- * OOM killer, SIGPIPE, SIGINT ...): the tracker is whole (the helper applied every event), so
- * the capture is written from here, marked LL_CAP_F_KILLED. */
-static void write_after_death(void) { ll__pl_write_capture(LL_CAP_END_SIGNAL, 0, 0); }
+/* In the helper process, once the program ended without writing its capture (a signal it did
+ * not catch: SIGKILL from the OOM killer, SIGPIPE, SIGINT ...; or Go's raw exit_group): the
+ * tracker is whole (the helper applied every event), so the capture is written from here,
+ * marked LL_CAP_F_KILLED, with how the program ended. */
+static void write_after_death(int how, int sig) {
+  _Static_assert((int)LL__PL_END_EXIT == (int)LL_CAP_END_EXIT && (int)LL__PL_END_SIGNAL == (int)LL_CAP_END_SIGNAL,
+                 "the helper's ends are the capture's");
+  ll__pl_write_capture(how, how == LL_CAP_END_SIGNAL ? sig : 0, 0);
+}
 
 
 /* Address space for the tracker's tables when a helper applies the events: reserved, not

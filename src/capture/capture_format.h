@@ -75,9 +75,11 @@ enum {
 #define LL_CAP_F_NATIVE 2u  /* recorded with --native: reports show library frames by default */
 #define LL_CAP_F_CHILD 4u   /* a followed child process (--follow-fork) */
 #define LL_CAP_F_HELPER_LOST 8u /* with PARTIAL: the recording helper process died before it drained */
-/* Written by the recording helper process after the program died without writing it (a signal
- * it did not catch: SIGKILL, SIGPIPE, SIGINT ...): how is LL_CAP_END_SIGNAL, signal 0 (unknown
- * there: the exit status says it), pid the program's; snapshots whole, no exit scan, memory over
+/* Written by the recording helper process after the program ended without writing it (a signal
+ * it did not catch: SIGKILL, SIGPIPE, SIGINT ...; or a raw exit_group, as Go's runtime makes):
+ * how and signal say how it ended (LL_CAP_END_SIGNAL and the signal, or LL_CAP_END_EXIT), as
+ * the helper read them from the program's zombie (LL_CAP_END_SIGNAL, signal 0: it was reaped
+ * before the helper looked), pid the program's; snapshots whole, no exit scan, memory over
  * time and modules as of the program's start. */
 #define LL_CAP_F_KILLED 16u
 /* The recording ended at an exec of an image the preload cannot enter (statically linked,

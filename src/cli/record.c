@@ -125,17 +125,24 @@ int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen
   while ((got = read(pipefd[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
   }
   close(pipefd[0]);
-  rc = ll__wait_child(pid, &status, o->verb, o->progress, o->progress != NULL ? 3.0 : 0);
+  /* Left a zombie until its helper (if any) is done: the helper reads how it ended from it. */
+  rc = ll__wait_child_keep(pid, &status, o->verb, o->progress, o->progress != NULL ? 3.0 : 0);
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGQUIT, &old_quit, NULL);
-  if (rc != 0) return ll__runtime_error("waitpid", rc, NULL);
+  if (rc != 0) {
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    return ll__runtime_error("waitpid", rc, NULL);
+  }
+  ll__record_capture_path(o->output, argv[0], "", (long)pid, cap, caplen);
+  if (got != sizeof exec_errno && access(cap, F_OK) != 0) wait_for_helper(pid);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) { /* reaped only now */
+  }
   if (got == sizeof exec_errno) {
     fprintf(stderr, "leaklab: cannot start %s: %s\n", program, strerror(exec_errno));
     return LL__EXIT_RUNTIME;
   }
 
-  ll__record_capture_path(o->output, argv[0], "", (long)pid, cap, caplen);
-  if (access(cap, F_OK) != 0) wait_for_helper(pid);
   remove_said(cap);
   if (access(cap, F_OK) != 0) {
     if (WIFSIGNALED(status)) {

@@ -90,16 +90,34 @@ int ll__child_stdio(const char *log) {
   return 0;
 }
 
-int ll__wait_child(pid_t pid, int *status, const char *verb, const char *what, double every) {
+/* One wait for pid: 1 when it ended (*status set), 0 not yet (only with WNOHANG), -1 (errno). */
+static int wait_once(pid_t pid, int *status, int keep, int options) {
+  if (!keep) {
+    pid_t r = waitpid(pid, status, options);
+    return r == pid ? 1 : r < 0 ? -1 : 0;
+  }
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT | options) != 0) return -1;
+  if (si.si_pid != pid) return 0;
+  /* As waitpid would have said it. */
+  *status = si.si_code == CLD_EXITED   ? (si.si_status & 0xff) << 8
+            : si.si_code == CLD_DUMPED ? (si.si_status & 0x7f) | 0x80
+                                       : si.si_status & 0x7f;
+  return 1;
+}
+
+static int wait_child(pid_t pid, int *status, const char *verb, const char *what, double every,
+                      int keep) {
   double start = ll__now_seconds(), next = start + every;
   if (every <= 0) {
-    while (waitpid(pid, status, 0) < 0)
+    while (wait_once(pid, status, keep, 0) < 0)
       if (errno != EINTR) return LL__ERR(errno);
     return 0;
   }
   for (;;) {
-    pid_t r = waitpid(pid, status, WNOHANG);
-    if (r == pid) return 0;
+    int r = wait_once(pid, status, keep, WNOHANG);
+    if (r == 1) return 0;
     if (r < 0 && errno != EINTR) return LL__ERR(errno);
     double t = ll__now_seconds();
     if (t >= next) {
@@ -109,6 +127,14 @@ int ll__wait_child(pid_t pid, int *status, const char *verb, const char *what, d
     struct timespec pause = {0, 100 * 1000 * 1000};
     nanosleep(&pause, NULL);
   }
+}
+
+int ll__wait_child(pid_t pid, int *status, const char *verb, const char *what, double every) {
+  return wait_child(pid, status, verb, what, every, 0);
+}
+
+int ll__wait_child_keep(pid_t pid, int *status, const char *verb, const char *what, double every) {
+  return wait_child(pid, status, verb, what, every, 1);
 }
 
 int ll__run_logged(char *const argv[], const char *log, const char *verb, const char *what,

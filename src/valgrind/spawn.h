@@ -24,6 +24,9 @@ int ll__child_stdio(const char *log);
 /* Wait for pid (EINTR retried) into *status. With every > 0, print "leaklab VERB: WHAT ... N s"
  * on stderr every `every` seconds meanwhile. 0 or -errno. */
 int ll__wait_child(pid_t pid, int *status, const char *verb, const char *what, double every);
+/* The same, but pid is left a zombie (waitid's WNOWAIT): its /proc entry still says how it
+ * ended until a later waitpid reaps it. */
+int ll__wait_child_keep(pid_t pid, int *status, const char *verb, const char *what, double every);
 
 /* Run argv (argv[0] a path) with ll__child_stdio(log) (log NULL: keep ours), waiting with
  * progress lines as ll__wait_child. *status gets waitpid's status, *seconds the wall time.

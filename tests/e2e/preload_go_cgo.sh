@@ -40,6 +40,10 @@ for rec in sync async; do
       grep -q "a Go program ends with a raw exit_group system call, which only the helper" "$tmp/err" ||
         fail "$name: the helper's use not said: $(cat "$tmp/err")"
     fi
+    # The capture says how it ended as for any program (the helper read it from the zombie).
+    "$LEAKLAB" report "$tmp/c.llcap" --format html -o "$tmp/c.html"
+    grep -q '"how":"exit","signal":0,' "$tmp/c.html" ||
+      fail "$name: the capture's end: $(grep -o '"how":[^,]*,"signal":[^,]*' "$tmp/c.html")"
     got="$(sites "$tmp/c.llcap" peak) $(sites "$tmp/c.llcap" end) $(sites "$tmp/c.llcap" allocations)"
     [[ $got == "56000:7 6000:6 60000:11" ]] ||
       fail "$name: C.malloc's peak, end, allocations: $got, want 56000:7 6000:6 60000:11"

@@ -27,6 +27,10 @@ for sig in KILL PIPE INT HUP QUIT ALRM USR1 XCPU TERM:handler; do
     fail "SIG$name: not said: $(cat "$tmp/k.err")"
   [ -f "$tmp/k.llcap" ] && [ "$(end_sites "$tmp/k.llcap")" = "$WANT" ] ||
     fail "SIG$name: end $(end_sites "$tmp/k.llcap" 2>&1)"
+  # The signal is in the capture (the helper read it from the program's zombie).
+  "$LEAKLAB" report "$tmp/k.llcap" --format html -o "$tmp/k.html" 2>/dev/null
+  grep -q "\"how\":\"signal\",\"signal\":$num," "$tmp/k.html" ||
+    fail "SIG$name: the capture's end: $(grep -o '"how":[^,]*,"signal":[^,]*' "$tmp/k.html")"
 done
 # The capture says who wrote it, and that its allocations are all there.
 "$LEAKLAB" report "$tmp/k.llcap" --at allocations --format json | python3 -c '
