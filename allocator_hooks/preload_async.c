@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture_format.h"
 #include "engine.h"
 #include "preload_ring.h"
 #include "preload_slots.h"
@@ -85,57 +86,6 @@ static __thread int t_tid __attribute__((tls_model("initial-exec")));
 
 static inline slot_t *slot_at(int i) { return (slot_t *)(g_slots + (size_t)i * g_slot_bytes); }
 
-/* Whether pid exists and is not a zombie (from /proc: async-signal-safe, and unlike kill(pid, 0)
- * it is not fooled by a zombie nobody reaps). */
-static int pid_alive(pid_t pid) {
-  char path[64], buf[256];
-  int n = snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  if (n <= 0) return 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t got = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (got <= 0) return 0;
-  buf[got] = '\0';
-  const char *rp = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
-  return rp != NULL && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
-}
-
-/* How pid ended, while it is a zombie (nobody reaped it yet: `leaklab run` waits for the helper
- * first): /proc/PID/stat's exit_code (field 52, the status as waitpid gives it; Linux 3.5).
- * 0 with *how (LL__PL_END_EXIT or LL__PL_END_SIGNAL) and *sig (the signal, or the exit
- * status) set; -1 when it cannot be known (reaped already, or not a zombie). */
-static int zombie_end(pid_t pid, int *how, int *sig) {
-  char path[64], buf[1024];
-  int n = snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  if (n <= 0) return -1;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t got = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (got <= 0) return -1;
-  buf[got] = '\0';
-  const char *p = strrchr(buf, ')');
-  if (p == NULL || p[1] != ' ' || p[2] != 'Z') return -1;
-  p += 2; /* field 3, the state */
-  for (int field = 3; field < 52; field++) {
-    p = strchr(p, ' ');
-    if (p == NULL) return -1;
-    p++;
-  }
-  int code = 0;
-  for (; *p >= '0' && *p <= '9'; p++) code = code * 10 + (*p - '0');
-  if (*p != ' ' && *p != '\n' && *p != '\0') return -1;
-  if ((code & 0x7f) == 0) { /* WIFEXITED */
-    *how = LL__PL_END_EXIT;
-    *sig = (code >> 8) & 0xff;
-  } else {
-    *how = LL__PL_END_SIGNAL;
-    *sig = code & 0x7f;
-  }
-  return 0;
-}
-
 /* ---- the helper ---------------------------------------------------------------------------- */
 
 static inline uint64_t rd(const slot_t *s, uint64_t at) { return ll__ring_get(s->w, g_mask, at); }
@@ -202,12 +152,6 @@ static void apply_one(slot_t *s, uint64_t h) {
   if (s->ctail - __atomic_load_n(&s->tail, __ATOMIC_RELAXED) >= g_words / 8) publish_tail(s);
 }
 
-static void helper_exit(void) __attribute__((noreturn));
-static void helper_exit(void) {
-  syscall(SYS_exit_group, 0); /* no atexit handler, no stdio flush, none of our hooks */
-  for (;;) pause();
-}
-
 /* The front word of every ring: which slot holds number `want`, or a number below it (one that
  * was skipped as a hole and came after all: applied late rather than lost); -1: none. *later:
  * some ring holds an event with a later number (so `want` is on its way, or a hole). */
@@ -230,8 +174,11 @@ static int find(uint64_t want, int from, int *later) {
 static void orphaned(void) __attribute__((noreturn));
 static void orphaned(void) {
   /* First, while the program is still a zombie: how it ended. */
-  int how = LL__PL_END_SIGNAL, sig = 0;
-  if (zombie_end(g_owner, &how, &sig) != 0) how = LL__PL_END_SIGNAL, sig = 0;
+  int how = LL_CAP_END_SIGNAL, sig = 0;
+  if (ll__pl_zombie_end((int)g_owner, &how, &sig) != 0) {
+    how = LL_CAP_END_SIGNAL;
+    sig = 0;
+  }
   for (;;) {
     int n = __atomic_load_n(&g_ctl->nused, __ATOMIC_ACQUIRE), best = -1;
     uint64_t best_h = 0;
@@ -245,20 +192,12 @@ static void orphaned(void) {
   }
   ll__pl_helper = 1;
   if (g_orphaned != NULL) g_orphaned(how, sig);
-  helper_exit();
+  ll__pl_helper_exit();
 }
 
 static void helper_main(void) __attribute__((noreturn));
 static void helper_main(void) {
-  /* Never left: nothing this process does is recorded (it allocates nothing anyway). */
-  (void)ll__pl_guard_enter();
-  sigset_t all;
-  sigfillset(&all);
-  sigprocmask(SIG_SETMASK, &all, NULL);
-  setsid();
-  if (syscall(SYS_close_range, 0u, ~0u, 0u) != 0) /* kernels before 5.9 */
-    for (int fd = 0; fd < 4096; fd++) close(fd);
-  prctl(PR_SET_NAME, "leaklab-helper", 0, 0, 0);
+  ll__pl_helper_detach();
   pid_t owner = g_owner;
   __atomic_store_n(&g_ctl->helper_pid, (int)getpid(), __ATOMIC_RELAXED);
   __atomic_store_n(&g_ctl->ready, 1, __ATOMIC_RELEASE);
@@ -271,7 +210,7 @@ static void helper_main(void) {
     int stopping = __atomic_load_n(&g_ctl->stop, __ATOMIC_ACQUIRE);
     if (stopping && next >= __atomic_load_n(&g_ctl->stop_seq, __ATOMIC_ACQUIRE)) {
       __atomic_store_n(&g_ctl->acked, 1, __ATOMIC_RELEASE);
-      helper_exit();
+      ll__pl_helper_exit();
     }
     if (h != 0 && h >> 3 <= next) { /* the same thread again: the usual case */
       apply_one(s, h);
@@ -310,7 +249,7 @@ static void helper_main(void) {
     if (t - idle_since < IDLE_NS) {
       nap(SLEEP_NS);
     } else {
-      if (!pid_alive(owner)) orphaned(); /* killed, or gone without telling us */
+      if (!ll__pl_pid_alive(owner)) orphaned(); /* killed, or gone without telling us */
       nap(1000000);
     }
   }
@@ -346,7 +285,7 @@ int ll__pl_async_start(size_t ring_bytes, void (*orphan)(int how, int sig)) {
   pid_t mid = _Fork();
   if (mid == 0) {
     if (_Fork() == 0) helper_main();
-    helper_exit(); /* the middle process: its child is now nobody's but init's */
+    ll__pl_helper_exit(); /* the middle process: its child is now nobody's but init's */
   }
   if (mid < 0) goto fail;
   while (waitpid(mid, NULL, 0) < 0 && errno == EINTR) {
@@ -379,7 +318,7 @@ static void helper_lost(void) {
 static int helper_died(uint64_t t, uint64_t *checked) {
   if (t - *checked <= 10000000) return 0;
   *checked = t;
-  if (pid_alive(g_ctl->helper_pid) || __atomic_load_n(&g_ctl->acked, __ATOMIC_ACQUIRE)) return 0;
+  if (ll__pl_pid_alive(g_ctl->helper_pid) || __atomic_load_n(&g_ctl->acked, __ATOMIC_ACQUIRE)) return 0;
   helper_lost();
   return 1;
 }

@@ -19,15 +19,11 @@
 /* Nonzero while events go to the helper process. */
 extern int ll__pl_async_on;
 static inline int ll__pl_async_active(void) { return __atomic_load_n(&ll__pl_async_on, __ATOMIC_RELAXED); }
-/* How a program that ended without stopping the helper ended, as the helper found it:
- * LL__PL_END_EXIT with the exit status (a raw exit_group, as Go's runtime makes), or
- * LL__PL_END_SIGNAL with the signal (0: unknown, the program was reaped before the helper
- * looked). The values are the capture's LL_CAP_END_EXIT and LL_CAP_END_SIGNAL. */
-enum { LL__PL_END_EXIT = 0, LL__PL_END_SIGNAL = 2 };
 /* After ll__tracker_share and ll_start, on the process's only thread: fork the helper; 0, or -1
  * (record synchronously). `ring_bytes`: the address space the rings may take. `orphan`: what
  * the helper calls (with ll__pl_helper set) when the program ended without stopping it, after
- * applying every event: write the capture, with how it ended (`how`, `sig` as above). */
+ * applying every event: write the capture, with how it ended (ll__pl_zombie_end's `how` and
+ * `sig`). */
 int ll__pl_async_start(size_t ring_bytes, void (*orphan)(int how, int sig));
 /* The address space ll__pl_async_start reserves for its rings at most. */
 size_t ll__pl_async_reserve(void);

@@ -19,6 +19,7 @@
 #include "preload_scan.h"
 #include "preload_state.h"
 #include "preload_timeline.h"
+#include "preload_watch.h"
 
 /*
  * Which processes record (preload_process.c decides at start):
@@ -88,6 +89,7 @@ static int exec_mode(void) {
     /* The chain's summary of this image reads the tracker, and the next image starts its own
      * helper: this one's has to finish first. */
     ll__pl_async_stop(0);
+    ll__pl_watch_stop();
     if (recording_here()) return ENV_CONTINUE;
   }
   return ll__pl_follow ? ENV_PASS : ENV_STRIP;

@@ -10,6 +10,7 @@
 #include "engine.h"
 #include "preload_async.h"
 #include "preload_state.h"
+#include "preload_watch.h"
 
 /*
  * Why: the helper's tracker region is reserved address space (64 GiB, MAP_NORESERVE: no memory,
@@ -50,6 +51,10 @@ static void before(int resource, const struct rlimit *lim) {
   if (ll__pl_async_active() && ll__pl_async_stop(0) == 0) {
     ll__tracker_seal_share();
     ll__pl_async_release();
+  }
+  if (ll__pl_watch_active()) { /* its tables' reserve goes back: they are private from now on */
+    ll__pl_watch_stop();
+    ll__tracker_seal_share();
   }
   hold_reserve();
   ll__pl_guard_leave(g);

@@ -24,6 +24,7 @@
 #include "preload_stack.h"
 #include "preload_state.h"
 #include "preload_timeline.h"
+#include "preload_watch.h"
 #include "proc_cmdline.h"
 
 /*
@@ -41,6 +42,7 @@
  */
 
 static int g_written;      /* the capture was written (or is being written) */
+static int g_watched;      /* this image's tracker is shared with a watcher (preload_watch.c) */
 static volatile int g_crash_done;
 
 /* ---- dlclose: remember the module before it goes (its addresses are in the stacks) -------- */
@@ -73,6 +75,7 @@ static void finish(int how, int sig) {
     return;
   if (__atomic_exchange_n(&g_written, 1, __ATOMIC_SEQ_CST)) return;
   ll__pl_timeline_stop(); /* the program's end, before the helper drains and the exit scan */
+  ll__pl_watch_stop(); /* this process writes its capture itself */
   /* With a helper, this thread was never inside the tracker (only queueing events), and once
    * the helper has drained, the tracker is whole; if the helper died, it cannot be trusted. */
   int was_async = ll__pl_async_active();
@@ -151,7 +154,11 @@ static void install_signal_handlers(void) {
 static void atfork_child(void) {
   ll__pl_async_forget(); /* the ring and its helper are the parent's */
   if (__atomic_load_n(&ll__pl_state, __ATOMIC_SEQ_CST) != LL__PL_RECORDING) return;
-  if (!ll__pl_follow) {
+  if (ll__pl_follow && g_watched) { /* the tracker is shared with the parent's watcher */
+    ll__pl_say_once(LL_SAY_GO_FORK, "leaklab: --follow-fork: a process forked by a Go program's C "
+                    "code is not followed (only the programs it execs are)\n");
+  }
+  if (!ll__pl_follow || g_watched) {
     __atomic_store_n(&ll__pl_state, LL__PL_DONE, __ATOMIC_SEQ_CST);
     return;
   }
@@ -173,9 +180,13 @@ static void atfork_child(void) {
  * tracker is whole (the helper applied every event), so the capture is written from here,
  * marked LL_CAP_F_KILLED, with how the program ended. */
 static void write_after_death(int how, int sig) {
-  _Static_assert((int)LL__PL_END_EXIT == (int)LL_CAP_END_EXIT && (int)LL__PL_END_SIGNAL == (int)LL_CAP_END_SIGNAL,
-                 "the helper's ends are the capture's");
   ll__pl_write_capture(how, how == LL_CAP_END_SIGNAL ? sig : 0, 0);
+}
+
+/* The same in the synchronous recorder's watcher, which read the tracker the program recorded
+ * into: partial when a thread was changing it when the program died. */
+static void write_after_kill(int how, int sig, int partial) {
+  ll__pl_write_capture(how, how == LL_CAP_END_SIGNAL ? sig : 0, partial);
 }
 
 
@@ -291,6 +302,11 @@ static void start(void) {
       ll__pl_say_once(LL_SAY_ASYNC_NO_SHM, "leaklab: --recorder async: no shared memory for the "
                       "tracker; recording in the program's threads\n");
   }
+  /* Recording in the program's threads: into a tracker shared with a watcher that outlives a
+   * kill (preload_watch.c). Not for --follow-fork (a followed child would share it), except
+   * for Go, whose children are exec'd (from a raw clone: no atfork handler runs). */
+  int watch = !async && __libc_single_threaded && (!ll__pl_follow || ll__pl_main_is_go()) &&
+              ll__tracker_share(TRACKER_RESERVE) == 0;
   ll_set_program(program);
   int rc = ll_start(ll__pl_stack_frames());
   if (rc != 0) {
@@ -301,7 +317,8 @@ static void start(void) {
   if (async && ll__pl_async_start(ll__pl_async_reserve(), write_after_death) != 0 && async_forced())
     ll__pl_say_once(LL_SAY_ASYNC_NO_HELPER, "leaklab: --recorder async: the helper process could "
                     "not start; recording in the program's threads\n");
-  if (!ll__pl_async_active() && ll__pl_main_is_go())
+  if (watch) g_watched = ll__pl_watch_start(write_after_kill) == 0;
+  if (!ll__pl_async_active() && !g_watched && ll__pl_main_is_go())
     ll__pl_say_once(LL_SAY_GO_LOST, "leaklab: a Go program ends with a raw exit_group system "
                     "call, which nothing recording in its own threads outlives: its capture "
                     "will be lost (record it without --follow-fork, so the helper process "

@@ -20,7 +20,9 @@
  *   slots     the async rings' shared memory: slots, control block     -> state, ring, engine
  *   async     the helper process that applies events                   -> state, ring, slots,
  *                                                                         engine
- *   limits    RLIMIT_AS the program sets (interposed): helper stopped  -> state, async, engine
+ *   watch     the sync recorder's survivor: a helper that waits          -> state, engine
+ *   limits    RLIMIT_AS the program sets (interposed): helper stopped  -> state, async, watch,
+ *                                                                         engine
  *   hooks     malloc, free, ... (interposed)                           -> state, boot, stack,
  *                                                                         async, engine
  *   chain     the exec chain, PROCESS section                          -> engine
@@ -32,7 +34,8 @@
  *                                                                         leaks, jemalloc, scan,
  *                                                                         engine
  *   exec      exec/spawn (interposed): the environment children get    -> state, timeline, async,
- *                                                                         chain, scan, capture, engine
+ *                                                                         watch, chain, scan,
+ *                                                                         capture, engine
  *   process   start, fork, dlclose, _exit, fatal signals, exit         -> all of the above
  *
  * Where a lower module has to change what a higher one decided (the helper dying stops the
@@ -131,6 +134,23 @@ void ll__pl_say(const char *msg);
  * a base, it says every time. errno is kept. */
 void ll__pl_say_once_base(const char *capture);
 void ll__pl_say_once(unsigned id, const char *msg);
+
+/* ---- the helper processes (preload_async.c's, preload_watch.c's) ---------------------------- */
+/* Whether pid exists and is not a zombie (from /proc: async-signal-safe, and unlike kill(pid, 0)
+ * it is not fooled by a zombie nobody reaps). */
+int ll__pl_pid_alive(int pid);
+/* How pid ended, while it is a zombie (nobody reaped it yet: `leaklab run` waits for the helper
+ * first): /proc/PID/stat's exit_code (field 52, the status as waitpid gives it; Linux 3.5).
+ * 0 with *how LL_CAP_END_EXIT and *sig the exit status, or *how LL_CAP_END_SIGNAL and *sig the
+ * signal; -1 when it cannot be known (reaped already, or not a zombie). */
+int ll__pl_zombie_end(int pid, int *how, int *sig);
+/* In a freshly forked helper: nothing it does is recorded, it takes no signal, has its own
+ * session (terminal signals do not reach it), holds no descriptor of the program's (a pipe the
+ * program shares closes when the program ends), and is named leaklab-helper (`leaklab run`
+ * finds it by that name). */
+void ll__pl_helper_detach(void);
+/* End a helper: no atexit handler, no stdio flush, none of our hooks. */
+void ll__pl_helper_exit(void) __attribute__((noreturn));
 
 #pragma GCC visibility pop
 

@@ -80,7 +80,8 @@ enum {
  * how and signal say how it ended (LL_CAP_END_SIGNAL and the signal, or LL_CAP_END_EXIT), as
  * the helper read them from the program's zombie (LL_CAP_END_SIGNAL, signal 0: it was reaped
  * before the helper looked), pid the program's; snapshots whole, no exit scan, memory over
- * time and modules as of the program's start. */
+ * time and modules as of the program's start. With LL_CAP_F_PARTIAL too (the sync recorder's
+ * watcher found a thread of the program changing the tracker at its death): no snapshot. */
 #define LL_CAP_F_KILLED 16u
 /* The recording ended at an exec of an image the preload cannot enter (statically linked,
  * setuid...): written then, how LL_CAP_END_EXIT; the program went on unrecorded. */
@@ -113,6 +114,7 @@ enum {
   LL_SAY_GO_SYNC,       /* a Go program recorded through the helper despite --recorder sync */
   LL_SAY_GO_LOST,       /* a Go program that nothing outlives (--follow-fork) */
   LL_SAY_EXEC_STATIC,   /* an exec of an image the preload cannot enter */
+  LL_SAY_GO_FORK,       /* a Go program's C code forked under --follow-fork: not followed */
   LL_SAY__COUNT
 };
 

@@ -130,6 +130,12 @@ static int summarize(const char *cap, const run_args_t *ra, int status, time_t s
             "memory over time was saved, no snapshot\n", cap);
     goto done;
   }
+  if ((proc->flags & LL_CAP_F_PARTIAL) && (proc->flags & LL_CAP_F_KILLED)) {
+    fprintf(stderr, "leaklab: %s: partial capture: the program was killed while leaklab's "
+            "tracker was recording one of its calls (half applied, perhaps), so no snapshot was "
+            "saved\n", cap);
+    goto done;
+  }
   if (proc->flags & LL_CAP_F_PARTIAL) {
     fprintf(stderr, "leaklab: %s: partial capture: the program crashed while leaklab's tracker "
             "was busy, so only memory over time was saved, no snapshot\n", cap);
@@ -277,7 +283,9 @@ const ll__verb_t ll__verb_run = {
     "outside the system directories (/lib, /usr/lib, ...). --native shows library frames too.\n"
     "Execs keep being recorded into the same capture (wrapper scripts); child processes run\n"
     "untraced unless --follow-fork. A program killed by SIGSEGV, SIGABRT, ... or calling _exit\n"
-    "still leaves its capture. A program built without -g (lines read FILE:0 (function), or\n"
+    "still leaves its capture; one killed outright (SIGKILL, a signal it does not catch) too,\n"
+    "written by a helper process that outlives it (partial under sync when the kill lands while\n"
+    "a thread is recording into the tracker). A program built without -g (lines read FILE:0 (function), or\n"
     "FILE:0 (FILE+0xOFFSET) when stripped) or without frame pointers (stacks stop at the\n"
     "allocating function) gets one line saying so, with the fix.\n"
     "\n"
@@ -299,11 +307,14 @@ const ll__verb_t ll__verb_run = {
     "                       process (leaklab-helper, not the program's child) applies them to\n"
     "                       the tracker on another CPU, in the order they happened, until the\n"
     "                       program execs or ends. sync: every thread records itself, one at a\n"
-    "                       time. Same peak, lines and counts either way.\n"
+    "                       time, into a tracker a watcher process shares (it writes the\n"
+    "                       capture if the program is killed; not with --follow-fork).\n"
+    "                       Same peak, lines and counts either way.\n"
     "                       auto: async when the program may use two CPUs, not with\n"
     "                       --follow-fork. Default: $LEAKLAB_RECORDER, else auto.\n"
-    "                       A Go program is recorded through the helper whatever HOW says:\n"
-    "                       its runtime ends with a raw exit_group only the helper outlives\n"
+    "                       A Go program is recorded through the helper whatever HOW says\n"
+    "                       (the watcher under --follow-fork): its runtime ends with a raw\n"
+    "                       exit_group only they outlive\n"
     "  --scale F            run a lesson at scale F (0 < F <= 1), e.g. smaller for valgrind\n"
     "  --allocator NAME     glibc (default) or jemalloc: the program allocates from jemalloc\n"
     "                       (preloaded after leaklab), so usable sizes are jemalloc's classes\n"

@@ -50,6 +50,10 @@ void ll__tracker_thaw(void);
  * memory could not be mapped (nothing changed unless the tables' region was reserved; the
  * tracker works as before either way). */
 int ll__tracker_share(size_t reserve);
+/* Whether the shared state was being changed when the process that records into it stopped
+ * (read by the process it was shared with, after the recording one was killed outright): its
+ * last event may be half applied, so only a partial capture is safe. */
+int ll__tracker_busy(void);
 /* After the helper is gone for good: give back the address space reserved for tables never
  * made (a program that caps its address space with RLIMIT_AS needs it); tables made later are
  * private. */

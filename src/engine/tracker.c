@@ -126,6 +126,8 @@ int ll__tracker_share(size_t reserve) {
   return rc;
 }
 
+int ll__tracker_busy(void) { return ll__T.busy; }
+
 void ll__tracker_seal_share(void) {
   int locked = q_lock();
   ll__tmem_seal();

@@ -302,10 +302,14 @@ void ll__track_alloc_ips_c(void *ptr, size_t size, size_t usable, const uintptr_
   if (__builtin_expect(!__libc_single_threaded || cache == NULL || nip < 1 || key == 0, 0))
     goto general;
   uint32_t n = (uint32_t)(nip < ll__T.limit ? nip : ll__T.limit);
-  if (!cache_hit(cache, ips, n, (uint32_t)nip, &id) || !packs(size, u, id) ||
-      add_home(key, &(ll__rec_t){size, u, id}) != 0)
+  if (!cache_hit(cache, ips, n, (uint32_t)nip, &id) || !packs(size, u, id)) goto general;
+  ll__rec_busy(1);
+  if (add_home(key, &(ll__rec_t){size, u, id}) != 0) {
+    ll__rec_busy(0);
     goto general;
+  }
   if (__builtin_expect(alloc_counted(p, size, u, id), 0)) alloc_after(id);
+  ll__rec_busy(0);
   return;
 general:
   alloc_general(ptr, size, usable, ips, nip, cache);
@@ -316,14 +320,17 @@ void ll_track_free(void *ptr) {
   uintptr_t p = (uintptr_t)ptr;
   ll__rec_t r;
   if (__builtin_expect(!__libc_single_threaded, 0)) goto general;
+  ll__rec_busy(1);
   int rc = take_home(ll__lt_key(p), &r);
   if (__builtin_expect(rc <= 0, 0)) {
+    ll__rec_busy(0);
     if (rc == 0) return; /* not recorded */
     goto general;
   }
   freed(p, r.tb, r.size, r.usable);
   if (__builtin_expect(ll__T.live.count * LL__LT_SHRINK_DEN < ll__T.live.cap * LL__LT_SHRINK_NUM, 0))
     ll__live_maybe_shrink(&ll__T.live);
+  ll__rec_busy(0);
   return;
 general:
   free_general(ptr);

@@ -45,6 +45,9 @@ typedef struct __attribute__((aligned(4096))) ll__tstate {
   uint64_t peak_t, peak_t_clock;
   char *program; /* mmap'd copy, survives stop */
   size_t program_bytes;
+  /* Nonzero while a recording path changes the state (ll__rec_busy): what a process that shares
+   * the state (ll__tracker_share) reads after the recording process was killed. */
+  volatile int busy;
 } ll__tstate_t;
 
 extern ll__tstate_t ll__T;
@@ -60,12 +63,27 @@ static inline int ll__tracing_fast(void) {
  * whenever one may exist), and the one thread cannot create another while it is in here. A
  * signal handler on it cannot enter either (the preload's guard). Returns whether it locked;
  * the caller passes that to ll__rec_unlock. */
+/* Marks the state as being changed (1) or whole again (0). A thread killed outright (SIGKILL)
+ * stops between two of its instructions, and every store it made before is seen by whoever
+ * reads the shared state after its death: only the compiler may not move the state's changes
+ * across the mark, so a compiler barrier is all it takes (two plain stores per event). */
+static inline void ll__rec_busy(int on) {
+  atomic_signal_fence(memory_order_seq_cst);
+  ll__T.busy = on;
+  atomic_signal_fence(memory_order_seq_cst);
+}
+
 static inline int ll__rec_lock(void) {
-  if (__libc_single_threaded) return 0;
-  pthread_mutex_lock(&ll__tlock);
-  return 1;
+  int locked = 0;
+  if (!__libc_single_threaded) {
+    pthread_mutex_lock(&ll__tlock);
+    locked = 1;
+  }
+  ll__rec_busy(1);
+  return locked;
 }
 static inline void ll__rec_unlock(int locked) {
+  ll__rec_busy(0);
   if (locked) pthread_mutex_unlock(&ll__tlock);
 }
 

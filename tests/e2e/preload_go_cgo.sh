@@ -50,16 +50,23 @@ for rec in sync async; do
   done
 done
 
-# Under --follow-fork (which records in the program's threads) the capture cannot outlive the
-# program: said at the start, and again at the end (exit 3: nothing was recorded).
+# Under --follow-fork (which records in the program's threads) the tracker is shared with a
+# watcher process that outlives the program: its capture is written by it, and the status kept.
+rm -f "$tmp/f.llcap"
 set +e
 "$LEAKLAB" run --follow-fork -o "$tmp/f.llcap" -- "$P" exit 5 >/dev/null 2>"$tmp/err"
 rc=$?
 set -e
-[[ $rc -eq 3 ]] || fail "--follow-fork: exit $rc, want 3 (no capture)"
-grep -q "nothing outlived its end (a Go program's raw exit_group under --follow-fork)" "$tmp/err" ||
+[[ $rc -eq 5 ]] || fail "--follow-fork: exit $rc, want the program's 5: $(cat "$tmp/err")"
+grep -q "exited (status 5) past leaklab's exit hooks" "$tmp/err" ||
   fail "--follow-fork: the end not said: $(cat "$tmp/err")"
-grep -q "a Go program ends with a raw exit_group system call, which nothing recording in its own threads outlives" \
-  "$tmp/err" || fail "--follow-fork: the loss not said ahead: $(cat "$tmp/err")"
+grep -q "will be lost" "$tmp/err" && fail "--follow-fork: a loss said: $(cat "$tmp/err")"
+if [[ -s $tmp/f.llcap ]]; then
+  got="$(sites "$tmp/f.llcap" peak) $(sites "$tmp/f.llcap" end) $(sites "$tmp/f.llcap" allocations)"
+  [[ $got == "56000:7 6000:6 60000:11" ]] ||
+    fail "--follow-fork: C.malloc's peak, end, allocations: $got, want 56000:7 6000:6 60000:11"
+else
+  fail "--follow-fork: no capture: $(cat "$tmp/err")"
+fi
 
 finish "preload_go_cgo: Go (cgo) programs keep their capture and exit status under both recorders"
