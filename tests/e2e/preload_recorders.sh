@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# preload_recorders.sh - --recorder async gives sync's figures exactly; its helper is invisible to the program; a dead helper is reported, never hidden.
+# preload_recorders.sh - --recorder async gives sync's figures exactly; its helper (and sync's watcher) is invisible to the program; a dead helper is reported, never hidden.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -56,8 +56,10 @@ cmp -s "$tmp/th_sync.txt" "$tmp/th_async.txt" ||
   fail "threads: async $(cat "$tmp/th_async.txt") vs sync $(cat "$tmp/th_sync.txt")"
 
 # ---- the program sees no child: wait() says ECHILD ----------------------------------------------
-out=$("$LEAKLAB" run --recorder async -o "$tmp/w.llcap" -- "$P" wait 2>/dev/null) || fail "wait run"
-[ "$out" = "wait: ECHILD" ] || fail "under async the program has a child: $out"
+for rec in async sync; do
+  out=$("$LEAKLAB" run --recorder $rec -o "$tmp/w.llcap" -- "$P" wait 2>/dev/null) || fail "wait run"
+  [ "$out" = "wait: ECHILD" ] || fail "under $rec the program has a child: $out"
+done
 
 # ---- the helper: not the program's child, its own session, no file descriptor, gone at the end --
 helper_of() { # the leaklab-helper forked from the process $1 (same command line)
@@ -81,36 +83,33 @@ hold_probe() {
 }
 release_probe() { exec 7>&-; }
 
-hold_probe async h
+# Under sync the helper is the watcher (it writes the capture if the program is killed): the
+# same holds for it; its one descriptor is its own pidfd of the program.
+for rec in async sync; do
+hold_probe $rec h
 [ -n "$prog" ] || die "the probe did not start"
 h=$(helper_of "$prog")
-[ -n "$h" ] || die "no leaklab-helper for the program"
-[ "$(ps -o ppid= -p "$h" | tr -d ' ')" != "$prog" ] || fail "the helper is the program's child"
+[ -n "$h" ] || die "$rec: no leaklab-helper for the program"
+[ "$(ps -o ppid= -p "$h" | tr -d ' ')" != "$prog" ] || fail "$rec: the helper is the program's child"
 [ "$(ps -o sid= -p "$h" | tr -d ' ')" != "$(ps -o sid= -p "$prog" | tr -d ' ')" ] ||
-  fail "the helper shares the program's session (terminal signals would reach it)"
+  fail "$rec: the helper shares the program's session (terminal signals would reach it)"
 # (It opens the program's /proc/PID/stat for a moment now and then, to see it is alive: its own.)
 held=$(for fd in "/proc/$h/fd"/*; do
   t=$(readlink "$fd" 2>/dev/null) || continue
-  [ "$t" = "/proc/$prog/stat" ] || echo "$t"
+  [ "$t" = "/proc/$prog/stat" ] || { [ $rec = sync ] && [ "$t" = "anon_inode:[pidfd]" ]; } || echo "$t"
 done)
-[ -z "$held" ] || fail "the helper holds file descriptors: $held"
+[ -z "$held" ] || fail "$rec: the helper holds file descriptors: $held"
 release_probe
-wait $run || fail "pause run"
-[ "$(cat "$tmp/h.out")" = "$(printf 'pid %s\ndone' "$prog")" ] || fail "pause output: $(cat "$tmp/h.out")"
+wait $run || fail "$rec: pause run"
+[ "$(cat "$tmp/h.out")" = "$(printf 'pid %s\ndone' "$prog")" ] || fail "$rec: pause output: $(cat "$tmp/h.out")"
 # Gone, or a zombie waiting for init to reap it (a double-forked process's end).
 alive() { [ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^[ZX]'; }
 for _ in $(seq 100); do alive "$h" || break; sleep 0.02; done
-alive "$h" && fail "the helper outlived the program"
+alive "$h" && fail "$rec: the helper outlived the program"
 "$LEAKLAB" report "$tmp/h.llcap" --at end --format json |
   python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["end_bytes"] >= 80000, d["end_bytes"]' ||
-  fail "pause capture lacks the program's blocks"
-
-# sync: no helper at all
-hold_probe sync s
-sleep 0.1
-[ -z "$(helper_of "$prog")" ] || fail "--recorder sync started a helper"
-release_probe
-wait $run || fail "sync pause run"
+  fail "$rec: pause capture lacks the program's blocks"
+done
 
 # ---- a helper killed mid-run: the program goes on unharmed, leaklab says what happened ----------
 hold_probe async k
