@@ -1,4 +1,4 @@
-/* preload_state.c - the preload's bottom module: process state, recursion guard, real allocator table, own path. */
+/* preload_state.c - the preload's bottom module: process state, recursion guard, real allocator table, own path, the helper processes' /proc reads and detaching. */
 #include "preload_state.h"
 
 #include "capture_format.h"

@@ -1,4 +1,4 @@
-/* preload_state.h - the preload's bottom module: process state, recursion guard, real allocator table, own path. */
+/* preload_state.h - the preload's bottom module: process state, recursion guard, real allocator table, own path, the helper processes' /proc reads and detaching. */
 #ifndef LEAKLAB_PRELOAD_STATE_H
 #define LEAKLAB_PRELOAD_STATE_H
 /*

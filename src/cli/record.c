@@ -85,6 +85,18 @@ static void remove_said(const char *cap) {
   }
 }
 
+/* The program being waited for, for the signals run passes on. */
+static volatile pid_t g_program;
+
+/* SIGTERM or SIGHUP sent to run (kill, timeout, a closed terminal) goes to the program, as if
+ * it had been started without leaklab, and run goes on waiting: the program's end is reported
+ * and the run cleaned up (the markers of ll__pl_say_once) as usual. */
+static void pass_on(int sig) {
+  int saved = errno;
+  if (g_program > 0) kill(g_program, sig);
+  errno = saved;
+}
+
 int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen,
                int *wait_status, time_t *started) {
   char program[PATH_MAX], preload[PATH_MAX];
@@ -115,11 +127,17 @@ int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen
   }
   close(pipefd[1]);
   /* Like a shell waiting for its job: ^C goes to the program, and we report after it. */
-  struct sigaction ign, old_int, old_quit;
+  struct sigaction ign, pass, old_int, old_quit, old_term, old_hup;
   memset(&ign, 0, sizeof ign);
   ign.sa_handler = SIG_IGN;
   sigaction(SIGINT, &ign, &old_int);
   sigaction(SIGQUIT, &ign, &old_quit);
+  memset(&pass, 0, sizeof pass);
+  pass.sa_handler = pass_on;
+  pass.sa_flags = SA_RESTART;
+  g_program = pid;
+  sigaction(SIGTERM, &pass, &old_term);
+  sigaction(SIGHUP, &pass, &old_hup);
   int exec_errno = 0, status = 0;
   ssize_t got;
   while ((got = read(pipefd[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
@@ -129,6 +147,9 @@ int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen
   rc = ll__wait_child_keep(pid, &status, o->verb, o->progress, o->progress != NULL ? 3.0 : 0);
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGQUIT, &old_quit, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  sigaction(SIGHUP, &old_hup, NULL);
+  g_program = 0;
   if (rc != 0) {
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
     }

@@ -39,7 +39,7 @@ typedef struct ll__record_opts {
 int ll__allocator_library(const char *verb, const char *name, const char **out);
 
 /* Run argv (argv[0] looked up in PATH) under the preload and wait for it as a shell waits for
- * its job (SIGINT and SIGQUIT ignored meanwhile). 0 when it left a capture: its path (made
+ * its job (SIGINT and SIGQUIT ignored meanwhile, SIGTERM and SIGHUP passed on to it). 0 when it left a capture: its path (made
  * absolute) in cap, the program's wait status in *wait_status, when it started in *started (may
  * be NULL). Else an exit status after one error line (not found, statically linked, no capture). */
 int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen,

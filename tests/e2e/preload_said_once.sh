@@ -51,4 +51,20 @@ n=$(said "takes auto, async or sync; using auto")
 [[ $n -eq 1 ]] || fail "one process: said $n times, want once: $(cat "$tmp/err")"
 no_markers "one process"
 
+# `leaklab run` itself terminated (kill, timeout, a closed terminal): the signal goes on to the
+# program, run reports its end (143) and leaves no marker behind (run died at once, before).
+rm -f e.llcap*
+env LEAKLAB_RECORDER=bogus "$LEAKLAB" run -o e.llcap -- sleep 30 >/dev/null 2>"$tmp/err" &
+run_pid=$!
+for _ in $(seq 500); do [[ -e e.llcap.said.0 ]] && break; sleep 0.02; done
+[[ -e e.llcap.said.0 ]] || fail "run terminated: the warning's marker never appeared: $(cat "$tmp/err")"
+kill -TERM "$run_pid"
+set +e
+wait "$run_pid"
+status=$?
+set -e
+[[ $status -eq 143 ]] || fail "run terminated: exit $status, want 143: $(cat "$tmp/err")"
+grep -q "was killed by SIGTERM" "$tmp/err" || fail "run terminated: the program's end not said: $(cat "$tmp/err")"
+no_markers "run terminated"
+
 finish "preload_said_once: the preload's warnings are said once per run"
