@@ -73,6 +73,7 @@ static ctl_t *g_ctl;
 static char *g_slots;         /* nslots slots of g_slot_bytes */
 static size_t g_slot_bytes, g_map_len;
 static uint64_t g_words, g_mask; /* ring size in words, a power of two */
+static uint64_t g_room; /* words a producer may be ahead of the helper: g_words - 1 (end()'s zero word) */
 static int g_lost;            /* the helper died before it drained */
 static pid_t g_owner;         /* the process whose events the rings carry */
 static pthread_mutex_t g_stop_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -103,53 +104,85 @@ static void publish_tail(slot_t *s) {
     __atomic_store_n(&s->tail, s->ctail, __ATOMIC_RELEASE);
 }
 
-/* Apply the event at the front of s (its first word is `h`), clear its words, move on. */
-static void apply_one(slot_t *s, uint64_t h) {
-  uint64_t at = s->ctail, len;
+/* Apply the event at `at` in s (its first word is `h`): the words it took. */
+static inline __attribute__((always_inline)) uint64_t apply_one(slot_t *s, uint64_t at, uint64_t h) {
+  uint64_t len;
   uintptr_t ip;
   const uintptr_t *ips;
   int n;
-  void *p = (void *)(uintptr_t)rd(s, at + 1);
-  switch (ll__ring_tag(h)) {
-  case LL__EV_STAMP:
+  int tag = ll__ring_tag(h);
+  if (__builtin_expect(tag == LL__EV_STAMP, 0)) { /* never compact */
     ll__series_event_time(ll__ring_stamp_time(s->w, g_mask, at));
-    len = LL__RING_STAMP_WORDS;
-    break;
+    return LL__RING_STAMP_WORDS;
+  }
+  /* b: the body after the pointer. */
+  uint64_t b = at + 1 + !ll__ring_is_compact(h);
+  void *p = (void *)(ll__ring_is_compact(h) ? ll__ring_ptr(h) : (uintptr_t)rd(s, at + 1));
+  switch (tag) {
   case LL__EV_FREE:
     ll_track_free(p);
-    len = 2;
-    break;
+    return b - at;
   case LL__EV_ALLOC1:
-    ip = (uintptr_t)rd(s, at + 4);
-    ll__track_alloc_ips_c(p, (size_t)rd(s, at + 2), (size_t)rd(s, at + 3), &ip, 1, &s->cache);
-    len = 5;
-    break;
+    ip = (uintptr_t)rd(s, b + 2);
+    ll__track_alloc_ips_c(p, (size_t)rd(s, b), (size_t)rd(s, b + 1), &ip, 1, &s->cache);
+    return b + 3 - at;
   case LL__EV_ALLOCN:
-    len = 4 + read_stack(s, at + 4, &ips, &n);
-    ll__track_alloc_ips_c(p, (size_t)rd(s, at + 2), (size_t)rd(s, at + 3), ips, n, &s->cache);
-    break;
+    len = b + 2 - at + read_stack(s, b + 2, &ips, &n);
+    ll__track_alloc_ips_c(p, (size_t)rd(s, b), (size_t)rd(s, b + 1), ips, n, &s->cache);
+    return len;
   case LL__EV_RBEGIN:
     ll_track_realloc_begin(p, &s->tok);
-    len = 2;
-    break;
+    return b - at;
   case LL__EV_REND: /* new, size, usable, stack */
-    len = 4 + read_stack(s, at + 4, &ips, &n);
-    ll__track_realloc_end_ips_c(&s->tok, p, (size_t)rd(s, at + 2), (size_t)rd(s, at + 3), ips, n,
-                                &s->cache);
-    break;
+    len = b + 2 - at + read_stack(s, b + 2, &ips, &n);
+    ll__track_realloc_end_ips_c(&s->tok, p, (size_t)rd(s, b), (size_t)rd(s, b + 1), ips, n, &s->cache);
+    return len;
   default: { /* LL__EV_REALLOC: old, new, size, usable, stack */
     ll_realloc_token_t tok;
-    len = 5 + read_stack(s, at + 5, &ips, &n);
+    len = b + 3 - at + read_stack(s, b + 3, &ips, &n);
     ll_track_realloc_begin(p, &tok);
-    ll__track_realloc_end_ips_c(&tok, (void *)(uintptr_t)rd(s, at + 2), (size_t)rd(s, at + 3),
-                                (size_t)rd(s, at + 4), ips, n, &s->cache);
-    break;
+    ll__track_realloc_end_ips_c(&tok, (void *)(uintptr_t)rd(s, b), (size_t)rd(s, b + 1),
+                                (size_t)rd(s, b + 2), ips, n, &s->cache);
+    return len;
   }
   }
-  /* Cleared words are what "nothing here yet" looks like to the next lap. */
-  for (uint64_t i = 0; i < len; i++) s->w[(at + i) & g_mask] = 0;
-  s->ctail = at + len;
-  if (s->ctail - __atomic_load_n(&s->tail, __ATOMIC_RELAXED) >= g_words / 8) publish_tail(s);
+}
+
+/* The number of the event whose first word, at the front of s, is h. */
+static inline uint64_t front_number(const slot_t *s, uint64_t h) { return ll__ring_number(h, s->hnum); }
+
+/* Apply the event at the front of s (its first word is h, its number num). */
+static inline void apply_front(slot_t *s, uint64_t h, uint64_t num) {
+  s->ctail += apply_one(s, s->ctail, h);
+  s->hnum = num;
+}
+
+/* Apply the events at the front of s while each one is the next in number order (`*next`, or
+ * a number below it: a hole skipped earlier that came after all), at most up to `*next` ==
+ * `stop_seq` (none once the program asks to stop before the caller knew stop_seq). The words applied are never cleared: the producer zeroes the word after each event before
+ * publishing it (end()), so the front word is always a header or 0. Nonzero: some applied. */
+static int drain(slot_t *s, uint64_t *next, uint64_t stop_seq) {
+  const uint64_t *w = s->w, mask = g_mask, batch = g_words / 8;
+  uint64_t at = s->ctail, num = *next, last = s->hnum;
+  uint64_t pub = __atomic_load_n(&s->tail, __ATOMIC_RELAXED);
+  while (num < stop_seq) {
+    uint64_t h = __atomic_load_n(&w[at & mask], __ATOMIC_ACQUIRE);
+    uint64_t q = ll__ring_number(h, last);
+    if (h == 0 || q > num) break;
+    if (stop_seq == UINT64_MAX && __atomic_load_n(&g_ctl->stop, __ATOMIC_RELAXED)) break; /* S unknown yet */
+    at += apply_one(s, at, h);
+    last = q;
+    num += q == num;
+    if (at - pub >= batch) { /* a long batch: give the producer room early */
+      pub = at;
+      __atomic_store_n(&s->tail, at, __ATOMIC_RELEASE);
+    }
+  }
+  int some = at != s->ctail;
+  s->ctail = at;
+  s->hnum = last;
+  *next = num;
+  return some;
 }
 
 /* The front word of every ring: which slot holds number `want`, or a number below it (one that
@@ -162,7 +195,7 @@ static int find(uint64_t want, int from, int *later) {
     int i = (from + k) % n;
     slot_t *s = slot_at(i);
     uint64_t h = __atomic_load_n(&s->w[s->ctail & g_mask], __ATOMIC_ACQUIRE);
-    if (h != 0 && h >> 3 <= want) return i;
+    if (h != 0 && front_number(s, h) <= want) return i;
     if (h != 0) *later = 1;
   }
   return -1;
@@ -181,14 +214,16 @@ static void orphaned(void) {
   }
   for (;;) {
     int n = __atomic_load_n(&g_ctl->nused, __ATOMIC_ACQUIRE), best = -1;
-    uint64_t best_h = 0;
+    uint64_t best_h = 0, best_q = 0;
     for (int i = 0; i < n; i++) {
       slot_t *s = slot_at(i);
       uint64_t h = __atomic_load_n(&s->w[s->ctail & g_mask], __ATOMIC_ACQUIRE);
-      if (h != 0 && (best < 0 || h >> 3 < best_h >> 3)) best = i, best_h = h;
+      if (h == 0) continue;
+      uint64_t q = front_number(s, h);
+      if (best < 0 || q < best_q) best = i, best_h = h, best_q = q;
     }
     if (best < 0) break;
-    apply_one(slot_at(best), best_h);
+    apply_front(slot_at(best), best_h, best_q);
   }
   ll__pl_helper = 1;
   if (g_orphaned != NULL) g_orphaned(how, sig);
@@ -205,16 +240,14 @@ static void helper_main(void) {
   uint64_t next = 1, idle_since = now_ns(), stuck_since = 0;
   int cur = 0;
   for (;;) {
-    slot_t *s = slot_at(cur);
-    uint64_t h = __atomic_load_n(&s->w[s->ctail & g_mask], __ATOMIC_ACQUIRE);
     int stopping = __atomic_load_n(&g_ctl->stop, __ATOMIC_ACQUIRE);
-    if (stopping && next >= __atomic_load_n(&g_ctl->stop_seq, __ATOMIC_ACQUIRE)) {
+    uint64_t stop_seq = stopping ? __atomic_load_n(&g_ctl->stop_seq, __ATOMIC_ACQUIRE) : UINT64_MAX;
+    if (next >= stop_seq) {
       __atomic_store_n(&g_ctl->acked, 1, __ATOMIC_RELEASE);
       ll__pl_helper_exit();
     }
-    if (h != 0 && h >> 3 <= next) { /* the same thread again: the usual case */
-      apply_one(s, h);
-      if (h >> 3 == next) next++;
+    if (drain(slot_at(cur), &next, stop_seq) != 0) { /* the same thread again: the usual case */
+      idle_since = stuck_since = 0;
       continue;
     }
     int later, i = find(next, cur, &later);
@@ -268,6 +301,7 @@ int ll__pl_async_start(size_t ring_bytes, void (*orphan)(int how, int sig)) {
   while (words > 8192 && 4096 + (size_t)NSLOTS * (sizeof(slot_t) + words * 8) > ring_bytes) words /= 2;
   g_words = words;
   g_mask = words - 1;
+  g_room = words - 1;
   g_slot_bytes = sizeof(slot_t) + words * sizeof(uint64_t);
   size_t len = 4096 + (size_t)NSLOTS * g_slot_bytes;
   char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -352,7 +386,7 @@ static int wait_room(slot_t *s, uint64_t need) {
   uint64_t checked = now_ns();
   for (unsigned spins = 0;; spins++) {
     s->seen_tail = __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE);
-    if (s->head + need - s->seen_tail <= g_words) return 0;
+    if (s->head + need - s->seen_tail <= g_room) return 0;
     if (__atomic_load_n(&g_ctl->acked, __ATOMIC_ACQUIRE)) return -1;
     if (spins < 64) {
       cpu_relax();
@@ -397,11 +431,35 @@ static inline uint64_t take_seq(void) {
 
 static inline void put(slot_t *s, uint64_t *at, uint64_t x) { s->w[(*at)++ & g_mask] = x; }
 
-/* The event's first word, last: the helper may read it (and the words before) from now on. */
-static inline void end(slot_t *s, uint64_t at, int tag, int locked) {
-  uint64_t h = ll__ring_header(take_seq(), tag);
-  __atomic_store_n(&s->w[s->head & g_mask], h, __ATOMIC_RELEASE);
-  s->head = at;
+/* An event being written: its first word (written last, by end()), its number, where its next
+ * word goes. */
+typedef struct ev {
+  uint64_t first, num, at;
+} ev_t;
+
+/* Start an event at s's head once begin() found it room: its number, and `p` in the compact
+ * header when the number follows the ring's previous one (preload_ring.h), else as a word. */
+static inline ev_t open_ev(slot_t *s, int tag, uintptr_t p) {
+  ev_t e = {0, take_seq(), s->head + 1};
+  if (__builtin_expect(e.num == s->pnum + 1 && ll__ring_packs(p), 1)) {
+    e.first = ll__ring_compact(p, tag);
+  } else {
+    e.first = ll__ring_header(e.num, tag);
+    put(s, &e.at, p);
+  }
+  return e;
+}
+
+/* The event's first word, last: the helper may read it (and the words before) from now on. The
+ * word after the event is zeroed first: the next event's header goes there, and until then the
+ * helper must find "nothing yet" there, not a word of the ring's previous lap (so the helper
+ * never writes to the rings: they stay in the producer's cache). pnum moves only once the event
+ * is whole: a thread that dies halfway leaves no number a compact header would count on. */
+static inline void end(slot_t *s, const ev_t *e, int locked) {
+  s->w[e->at & g_mask] = 0;
+  __atomic_store_n(&s->w[s->head & g_mask], e->first, __ATOMIC_RELEASE);
+  s->head = e->at;
+  s->pnum = e->num;
   if (locked) pthread_mutex_unlock(&g_shared_lock);
 }
 
@@ -415,14 +473,15 @@ static inline void put_stack(slot_t *s, uint64_t *at, const uintptr_t *ips, int 
  * again if its request is overwritten here), set the bound again. 0, or -1: the helper is gone. */
 __attribute__((noinline)) static int begin_slow(slot_t *s, uint64_t words) {
   uint64_t need = words + LL__RING_STAMP_WORDS;
-  if (s->head + need - s->seen_tail > g_words && wait_room(s, need) != 0) return -1;
+  if (s->head + need - s->seen_tail > g_room && wait_room(s, need) != 0) return -1;
   if (s->head + words > s->stamp_due || __atomic_load_n(&s->lim, __ATOMIC_RELAXED) == 0) {
-    uint64_t at = s->head + 1;
-    ll__ring_put_stamp(s->w, g_mask, &at, now_ns());
-    s->stamp_due = at + STAMP_EVERY;
-    end(s, at, LL__EV_STAMP, 0);
+    ev_t e = {ll__ring_header(take_seq(), LL__EV_STAMP), 0, s->head + 1};
+    e.num = ll__ring_number(e.first, 0);
+    ll__ring_put_stamp(s->w, g_mask, &e.at, now_ns());
+    s->stamp_due = e.at + STAMP_EVERY;
+    end(s, &e, 0);
   }
-  uint64_t room = s->seen_tail + g_words;
+  uint64_t room = s->seen_tail + g_room;
   __atomic_store_n(&s->lim, room < s->stamp_due ? room : s->stamp_due, __ATOMIC_RELAXED);
   return 0;
 }
@@ -431,16 +490,15 @@ int ll__pl_async_alloc(void *p, size_t size, size_t usable, const uintptr_t *ips
   int locked;
   slot_t *s = begin(5 + (uint64_t)n, &locked);
   if (s == NULL) return ll__pl_async_active() ? 1 : 0;
-  uint64_t at = s->head + 1;
-  put(s, &at, (uintptr_t)p);
-  put(s, &at, size);
-  put(s, &at, usable);
+  ev_t e = open_ev(s, n == 1 ? LL__EV_ALLOC1 : LL__EV_ALLOCN, (uintptr_t)p);
+  put(s, &e.at, size);
+  put(s, &e.at, usable);
   if (n == 1) {
-    put(s, &at, ips[0]);
+    put(s, &e.at, ips[0]);
   } else {
-    put_stack(s, &at, ips, n);
+    put_stack(s, &e.at, ips, n);
   }
-  end(s, at, n == 1 ? LL__EV_ALLOC1 : LL__EV_ALLOCN, locked);
+  end(s, &e, locked);
   return 1;
 }
 
@@ -448,9 +506,8 @@ int ll__pl_async_free(void *p) {
   int locked;
   slot_t *s = begin(2, &locked);
   if (s == NULL) return ll__pl_async_active() ? 1 : 0;
-  uint64_t at = s->head + 1;
-  put(s, &at, (uintptr_t)p);
-  end(s, at, LL__EV_FREE, locked);
+  ev_t e = open_ev(s, LL__EV_FREE, (uintptr_t)p);
+  end(s, &e, locked);
   return 1;
 }
 
@@ -458,13 +515,12 @@ void ll__pl_async_realloc(void *old, void *q, size_t size, size_t usable, const 
   int locked;
   slot_t *s = begin(6 + (uint64_t)n, &locked);
   if (s == NULL) return;
-  uint64_t at = s->head + 1;
-  put(s, &at, (uintptr_t)old);
-  put(s, &at, (uintptr_t)q);
-  put(s, &at, size);
-  put(s, &at, usable);
-  put_stack(s, &at, ips, n);
-  end(s, at, LL__EV_REALLOC, locked);
+  ev_t e = open_ev(s, LL__EV_REALLOC, (uintptr_t)old);
+  put(s, &e.at, (uintptr_t)q);
+  put(s, &e.at, size);
+  put(s, &e.at, usable);
+  put_stack(s, &e.at, ips, n);
+  end(s, &e, locked);
 }
 
 /* The shared slot stays locked from begin to end: the helper keeps one realloc token per ring. */
@@ -474,9 +530,8 @@ int ll__pl_async_realloc_begin(void *old) {
   int locked;
   slot_t *s = begin(2, &locked);
   if (s == NULL) return ll__pl_async_active() ? 1 : 0;
-  uint64_t at = s->head + 1;
-  put(s, &at, (uintptr_t)old);
-  end(s, at, LL__EV_RBEGIN, 0);
+  ev_t e = open_ev(s, LL__EV_RBEGIN, (uintptr_t)old);
+  end(s, &e, 0);
   t_realloc_locked = locked;
   return 1;
 }
@@ -485,16 +540,15 @@ void ll__pl_async_realloc_end(void *q, size_t size, size_t usable, const uintptr
   int locked = t_realloc_locked;
   slot_t *s = locked ? slot_at(SHARED_SLOT) : t_slot;
   t_realloc_locked = 0;
-  if (s->head + 5 + (uint64_t)n - s->seen_tail > g_words && wait_room(s, 5 + (uint64_t)n) != 0) {
+  if (s->head + 5 + (uint64_t)n - s->seen_tail > g_room && wait_room(s, 5 + (uint64_t)n) != 0) {
     if (locked) pthread_mutex_unlock(&g_shared_lock);
     return;
   }
-  uint64_t at = s->head + 1;
-  put(s, &at, (uintptr_t)q);
-  put(s, &at, size);
-  put(s, &at, usable);
-  put_stack(s, &at, ips, n);
-  end(s, at, LL__EV_REND, locked);
+  ev_t e = open_ev(s, LL__EV_REND, (uintptr_t)q);
+  put(s, &e.at, size);
+  put(s, &e.at, usable);
+  put_stack(s, &e.at, ips, n);
+  end(s, &e, locked);
 }
 
 int ll__pl_async_stop(int bounded) {

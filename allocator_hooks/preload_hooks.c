@@ -216,7 +216,7 @@ __attribute__((noinline)) static void record_alloc_deep(void *p, size_t size, vo
 }
 
 /* Inlined into the hooks (one call less per event); `fp` is the hook's frame. */
-static inline void record_alloc(void *p, size_t size, void *fp) {
+static inline __attribute__((always_inline)) void record_alloc(void *p, size_t size, void *fp) {
   int saved = errno;
   int g = enter_hot();
   if (ll__pl_recording()) {
@@ -232,7 +232,7 @@ static inline void record_alloc(void *p, size_t size, void *fp) {
   errno = saved;
 }
 
-static inline void record_free(void *p) {
+static inline __attribute__((always_inline)) void record_free(void *p) {
   int saved = errno;
   int g = enter_hot();
   if (ll__pl_recording()) emit_free(p);

@@ -16,9 +16,13 @@
  *   RBEGIN   old                                    2
  *   REND     new, size, usable, stack               4 + the stack's
  *   STAMP    t_ns                                   2
- * The number (>= 1, so a header is never 0) is the event's place in the one global order. A
- * STAMP says when the program was at its number (CLOCK_MONOTONIC ns): the events after it in
- * that order happened at that time or later, until the next stamp.
+ * The number (>= 1 and < 2^60, so a header is never 0 and bit 63 is clear) is the event's place
+ * in the one global order. A STAMP says when the program was at its number (CLOCK_MONOTONIC
+ * ns): the events after it in that order happened at that time or later, until the next stamp.
+ * Compact form: when an event's number is the previous event's in the same ring plus one (every
+ * event of a single-threaded program) and its first body word, the pointer, is a multiple of 8
+ * below 2^63, the header is (1 << 63 | ptr | tag) and the body goes on without the pointer
+ * (FREE is 1 word, ALLOC1 4). STAMP always has the numbered form.
  * A stack: a word (n | keep << 16), then its n - keep innermost frames; the outermost `keep`
  * are the previous stack's outermost `keep` (the previous stack encoded in the same ring: the
  * way towards main is mostly shared).
@@ -45,9 +49,20 @@ typedef struct ll__ring_stack {
   uintptr_t ips[LL__RING_MAX_FRAMES];
 } ll__ring_stack_t;
 
+#define LL__RING_COMPACT (1ull << 63)
+
 static inline uint64_t ll__ring_header(uint64_t number, int tag) { return number << 3 | (uint64_t)tag; }
-static inline uint64_t ll__ring_number(uint64_t header) { return header >> 3; }
 static inline int ll__ring_tag(uint64_t header) { return (int)(header & 7); }
+/* Whether a pointer fits a compact header; the compact header; whether a header is compact. */
+static inline int ll__ring_packs(uintptr_t p) { return (p & 7) == 0 && (uint64_t)p < LL__RING_COMPACT; }
+static inline uint64_t ll__ring_compact(uintptr_t p, int tag) { return LL__RING_COMPACT | (uint64_t)p | (uint64_t)tag; }
+static inline int ll__ring_is_compact(uint64_t header) { return (int)(header >> 63); }
+/* A header's number; `prev`: the number of the previous event in the same ring (compact). */
+static inline uint64_t ll__ring_number(uint64_t header, uint64_t prev) {
+  return ll__ring_is_compact(header) ? prev + 1 : header >> 3;
+}
+/* A compact header's pointer. */
+static inline uintptr_t ll__ring_ptr(uint64_t header) { return (uintptr_t)(header & ~(LL__RING_COMPACT | 7)); }
 
 static inline void ll__ring_put(uint64_t *w, uint64_t mask, uint64_t *at, uint64_t x) {
   w[(*at)++ & mask] = x;

@@ -36,10 +36,12 @@ typedef struct slot {
   uint64_t seen_tail;     /* the helper's tail as last read */
   uint64_t stamp_due;     /* a stamp goes before the first event reaching past this position */
   uint64_t lim; /* head + w <= lim: w words fit, no stamp due; the helper's 0 asks for one */
+  uint64_t pnum;          /* the number of the last event written here (compact headers) */
   ll__ring_stack_t last;  /* the previous stack queued here */
   _Alignas(64) uint64_t tail; /* words applied and cleared, published by the helper */
   /* The helper's side. */
   _Alignas(64) uint64_t ctail;
+  uint64_t hnum; /* the number of the last event applied from here (compact headers) */
   ll_realloc_token_t tok;
   ll__tbcache_t cache;
   ll__ring_stack_t h_last;

@@ -14,14 +14,36 @@
 
 static void headers_round_trip(void **state) {
   (void)state;
-  const uint64_t numbers[] = {1, 2, 1000, (1ull << 61) - 1};
+  const uint64_t numbers[] = {1, 2, 1000, (1ull << 60) - 1};
   for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
     for (int tag = LL__EV_FREE; tag <= LL__EV_STAMP; tag++) {
       uint64_t h = ll__ring_header(numbers[i], tag);
       assert_true(h != 0); /* 0 is "nothing written here yet" */
-      assert_true(ll__ring_number(h) == numbers[i]);
+      assert_false(ll__ring_is_compact(h));
+      assert_true(ll__ring_number(h, numbers[i] + 7) == numbers[i]); /* the previous one is not used */
       assert_int_equal(ll__ring_tag(h), tag);
     }
+}
+
+/* A compact header carries the pointer and the tag; its number is the previous one's plus one.
+ * Pointers that are not multiples of 8, or at 2^63 and above, do not pack. */
+static void compact_headers(void **state) {
+  (void)state;
+  const uintptr_t ptrs[] = {0, 8, 0x7ffff7a1b2c0, (uintptr_t)(LL__RING_COMPACT - 8)};
+  for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++)
+    for (int tag = LL__EV_FREE; tag <= LL__EV_REND; tag++) {
+      assert_true(ll__ring_packs(ptrs[i]));
+      uint64_t h = ll__ring_compact(ptrs[i], tag);
+      assert_true(h != 0);
+      assert_true(ll__ring_is_compact(h));
+      assert_int_equal(ll__ring_tag(h), tag);
+      assert_true(ll__ring_ptr(h) == ptrs[i]);
+      assert_true(ll__ring_number(h, 41) == 42);
+    }
+  assert_false(ll__ring_packs(0x1004));
+  assert_false(ll__ring_packs(0x1001));
+  assert_false(ll__ring_packs((uintptr_t)LL__RING_COMPACT));
+  assert_false(ll__ring_packs(UINTPTR_MAX - 7));
 }
 
 /* A producer and a helper over one ring, each with its own previous stack. */
@@ -131,13 +153,13 @@ static void events_and_stamps_wrap(void **state) {
   uint64_t t = p.tail, h;
   h = ll__ring_get(p.w, MASK, t);
   assert_int_equal(ll__ring_tag(h), LL__EV_STAMP);
-  assert_true(ll__ring_number(h) == 41);
+  assert_true(ll__ring_number(h, 0) == 41);
   assert_true(ll__ring_stamp_time(p.w, MASK, t) == 123456789);
   t += LL__RING_STAMP_WORDS;
 
   h = ll__ring_get(p.w, MASK, t);
   assert_int_equal(ll__ring_tag(h), LL__EV_ALLOCN);
-  assert_true(ll__ring_number(h) == 42);
+  assert_true(ll__ring_number(h, 0) == 42);
   assert_true(ll__ring_get(p.w, MASK, t + 1) == 0xabc0);
   assert_true(ll__ring_get(p.w, MASK, t + 2) == 48);
   assert_true(ll__ring_get(p.w, MASK, t + 3) == 56);
@@ -147,19 +169,19 @@ static void events_and_stamps_wrap(void **state) {
 
   h = ll__ring_get(p.w, MASK, t);
   assert_int_equal(ll__ring_tag(h), LL__EV_FREE);
-  assert_true(ll__ring_number(h) == 43);
+  assert_true(ll__ring_number(h, 0) == 43);
   assert_true(ll__ring_get(p.w, MASK, t + 1) == 0xabc0);
   t += 2;
 
   h = ll__ring_get(p.w, MASK, t);
   assert_int_equal(ll__ring_tag(h), LL__EV_STAMP);
-  assert_true(ll__ring_number(h) == 44);
+  assert_true(ll__ring_number(h, 0) == 44);
   assert_true(ll__ring_stamp_time(p.w, MASK, t) == 987654321);
   t += LL__RING_STAMP_WORDS;
 
   h = ll__ring_get(p.w, MASK, t);
   assert_int_equal(ll__ring_tag(h), LL__EV_ALLOCN);
-  assert_true(ll__ring_number(h) == 45);
+  assert_true(ll__ring_number(h, 0) == 45);
   assert_true(ll__ring_get(p.w, MASK, t + 1) == 0xdef0);
   uint64_t stack_words = ll__ring_read_stack(p.w, MASK, t + 4, &p.in);
   assert_true(stack_words == 2); /* its innermost frame; the two outer ones are s1's */
@@ -172,6 +194,7 @@ static void events_and_stamps_wrap(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(headers_round_trip),
+      cmocka_unit_test(compact_headers),
       cmocka_unit_test(stacks_send_what_changed),
       cmocka_unit_test(deepest_stacks),
       cmocka_unit_test(events_and_stamps_wrap),
