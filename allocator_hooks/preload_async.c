@@ -105,7 +105,7 @@ static void publish_tail(slot_t *s) {
 }
 
 /* Apply the event at `at` in s (its first word is `h`): the words it took. */
-static inline __attribute__((always_inline)) uint64_t apply_one(slot_t *s, uint64_t at, uint64_t h) {
+__attribute__((noinline)) static uint64_t apply_one(slot_t *s, uint64_t at, uint64_t h) {
   uint64_t len;
   uintptr_t ip;
   const uintptr_t *ips;
@@ -158,30 +158,42 @@ static inline void apply_front(slot_t *s, uint64_t h, uint64_t num) {
 }
 
 /* Apply the events at the front of s while each one is the next in number order (`*next`, or
- * a number below it: a hole skipped earlier that came after all), at most up to `*next` ==
- * `stop_seq` (none once the program asks to stop before the caller knew stop_seq). The words applied are never cleared: the producer zeroes the word after each event before
- * publishing it (end()), so the front word is always a header or 0. Nonzero: some applied. */
-static int drain(slot_t *s, uint64_t *next, uint64_t stop_seq) {
-  const uint64_t *w = s->w, mask = g_mask, batch = g_words / 8;
+ * a number below it: a hole skipped earlier that came after all), up to `*next` == `stop_seq`
+ * and DRAIN_MAX events (the caller looks at a stop request in between: until it has seen one,
+ * events numbered past the request's may be applied too, a longer prefix of the same order).
+ * The words applied are never cleared: the producer zeroes the word after each event before
+ * publishing it (end()), so the front word is always a header or 0. A single-threaded program's
+ * frees and line-level allocations (compact) are decoded here; the rest by apply_one. Nonzero:
+ * some applied. */
+#define DRAIN_MAX 1024
+__attribute__((noinline)) static int drain(slot_t *s, uint64_t *next, uint64_t stop_seq) {
+  const uint64_t *w = s->w, mask = g_mask;
   uint64_t at = s->ctail, num = *next, last = s->hnum;
-  uint64_t pub = __atomic_load_n(&s->tail, __ATOMIC_RELAXED);
-  while (num < stop_seq) {
+  for (int k = 0; k < DRAIN_MAX && num < stop_seq; k++) {
     uint64_t h = __atomic_load_n(&w[at & mask], __ATOMIC_ACQUIRE);
     uint64_t q = ll__ring_number(h, last);
     if (h == 0 || q > num) break;
-    if (stop_seq == UINT64_MAX && __atomic_load_n(&g_ctl->stop, __ATOMIC_RELAXED)) break; /* S unknown yet */
-    at += apply_one(s, at, h);
+    int tag = ll__ring_tag(h);
+    if (ll__ring_is_compact(h) && tag == LL__EV_FREE) {
+      ll_track_free((void *)ll__ring_ptr(h));
+      at += 1;
+    } else if (ll__ring_is_compact(h) && tag == LL__EV_ALLOC1) {
+      uintptr_t ip = (uintptr_t)w[(at + 3) & mask];
+      ll__track_alloc_ips_c((void *)ll__ring_ptr(h), (size_t)w[(at + 1) & mask], (size_t)w[(at + 2) & mask],
+                            &ip, 1, &s->cache);
+      at += 4;
+    } else {
+      at += apply_one(s, at, h);
+    }
     last = q;
     num += q == num;
-    if (at - pub >= batch) { /* a long batch: give the producer room early */
-      pub = at;
-      __atomic_store_n(&s->tail, at, __ATOMIC_RELEASE);
-    }
   }
   int some = at != s->ctail;
   s->ctail = at;
   s->hnum = last;
   *next = num;
+  /* Give the producer its room back now and then (and whenever we catch up: helper_main). */
+  if (at - __atomic_load_n(&s->tail, __ATOMIC_RELAXED) >= g_words / 8) __atomic_store_n(&s->tail, at, __ATOMIC_RELEASE);
   return some;
 }
 
@@ -564,7 +576,8 @@ int ll__pl_async_stop(int bounded) {
     locked = 1;
   }
   if (__atomic_load_n(&ll__pl_async_on, __ATOMIC_ACQUIRE)) {
-    /* Every number below this one is applied; later ones are dropped. */
+    /* Every number below this one is applied; later ones are dropped (but for those the
+     * helper applied, in order, before it saw the request: drain()). */
     __atomic_store_n(&g_ctl->stop_seq, __atomic_fetch_add(&g_ctl->seq, 1, __ATOMIC_SEQ_CST), __ATOMIC_RELEASE);
     __atomic_store_n(&g_ctl->stop, 1, __ATOMIC_RELEASE);
     uint64_t start = now_ns(), checked = start;
