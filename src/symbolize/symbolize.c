@@ -21,7 +21,7 @@
 
 struct ll_symbolizer {
   ll__arena_t *arena;
-  const ll_cap_module_t *mods; /* the capture's (ll_capture_modules): it outlives us */
+  const ll_cap_module_t *mods; /* a copy of the capture's, in arena */
   size_t nmod;
   unsigned char *usable; /* per module: symbolise it (file present, same build) */
   Dwfl *dwfl;
@@ -56,14 +56,32 @@ static int open_module(const char *path) {
   return fd;
 }
 
-int ll_symbolizer_new(const ll_cap_module_t *mods, size_t nmod, ll_symbolizer_t **out) {
+/* The module map, copied into the symboliser's arena: it may outlive the capture (reuse). */
+static ll_cap_module_t *copy_map(ll__arena_t *a, const ll_cap_module_t *mods, size_t nmod) {
+  ll_cap_module_t *m = ll__arena_alloc(a, (nmod + 1) * sizeof *m);
+  for (size_t i = 0; m != NULL && i < nmod; i++) {
+    unsigned char *id = ll__arena_alloc(a, mods[i].build_id_len + 1);
+    m[i] = mods[i];
+    m[i].path = ll__arena_strdup(a, mods[i].path);
+    if (id == NULL || m[i].path == NULL) return NULL;
+    if (mods[i].build_id_len > 0) memcpy(id, mods[i].build_id, mods[i].build_id_len);
+    m[i].build_id = id;
+  }
+  return m;
+}
+
+static uint64_t g_opens;
+uint64_t ll__symbolizer_opens(void) { return g_opens; }
+
+int ll__symbolizer_open(const ll_cap_module_t *mods, size_t nmod, ll_symbolizer_t **out) {
   ll_symbolizer_t *s = NULL;
+  g_opens++;
   ll__arena_t *a = ll__arena_new();
   int rc = LL_ENOMEM;
   if (a == NULL) return LL_ENOMEM;
   if ((s = ll__arena_alloc(a, sizeof *s)) == NULL) goto cleanup;
   s->arena = a;
-  s->mods = mods;
+  if ((s->mods = copy_map(a, mods, nmod)) == NULL) goto cleanup;
   s->nmod = nmod;
   if ((s->usable = ll__arena_alloc(a, s->nmod + 1)) == NULL) goto cleanup;
   if ((s->dwfl = dwfl_begin(&callbacks)) == NULL) goto cleanup;
@@ -87,11 +105,16 @@ cleanup:
   return rc;
 }
 
-void ll_symbolizer_free(ll_symbolizer_t *s) {
+void ll__symbolizer_close(ll_symbolizer_t *s) {
   if (s == NULL) return;
   ll__pmap_free(&s->units);
   dwfl_end(s->dwfl);
   ll__arena_free(s->arena);
+}
+
+const ll_cap_module_t *ll__symbolizer_map(const ll_symbolizer_t *s, size_t *nmod) {
+  *nmod = s->nmod;
+  return s->mods;
 }
 
 /* ---- per unit: its functions' address ranges -------------------------------------------------- */

@@ -34,7 +34,10 @@
 
 typedef struct ll_symbolizer ll_symbolizer_t;
 
-/* From a capture's decoded module map (ll_capture_modules), which must outlive the symboliser. */
+/* From a capture's decoded module map (ll_capture_modules; copied). The last one freed is kept
+ * and handed back to the next request with an equal map (paths, ranges, biases, build ids), so
+ * a report that loads several moments and sections of one capture opens each module and its
+ * debug file once (symbolize_reuse.c; not thread-safe: the reports are single-threaded). */
 int ll_symbolizer_new(const ll_cap_module_t *mods, size_t nmod, ll_symbolizer_t **out);
 void ll_symbolizer_free(ll_symbolizer_t *s);
 /* A new snapshot with native frames symbolised and attributed (native 0 or 1). */
@@ -55,6 +58,12 @@ int ll_symbolize_load(const char *path, ll_at_t at, int native, ll_snapshot_t **
  * a return address as its function's name ("?" when unknown: -1). Both always fill buf. */
 int ll_symbolize_global(ll_symbolizer_t *s, uint64_t addr, char *buf, size_t len);
 int ll_symbolize_function(ll_symbolizer_t *s, uint64_t ip, char *buf, size_t len);
+/* Internal: a new symboliser and its end, without reuse; its module map. */
+int ll__symbolizer_open(const ll_cap_module_t *mods, size_t nmod, ll_symbolizer_t **out);
+void ll__symbolizer_close(ll_symbolizer_t *s);
+const ll_cap_module_t *ll__symbolizer_map(const ll_symbolizer_t *s, size_t *nmod);
+/* How many symbolisers were opened so far (for tests: reuse opens none). */
+uint64_t ll__symbolizer_opens(void);
 /* libdw's session behind a symbolizer (symbolize_data.c). */
 struct Dwfl;
 struct Dwfl *ll__symbolizer_dwfl(ll_symbolizer_t *s);
