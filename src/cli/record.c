@@ -115,13 +115,25 @@ int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen
 
   if (started != NULL) *started = time(NULL);
   fflush(NULL);
+  /* The signals run handles stay blocked from before the fork until their handlers are set: on a
+   * busy machine the program can start, and be sent one, before this process runs again. */
+  sigset_t handled, old_mask;
+  sigemptyset(&handled);
+  sigaddset(&handled, SIGINT);
+  sigaddset(&handled, SIGQUIT);
+  sigaddset(&handled, SIGTERM);
+  sigaddset(&handled, SIGHUP);
+  sigprocmask(SIG_BLOCK, &handled, &old_mask);
   pid_t pid = fork();
   if (pid < 0) {
+    int err = errno;
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
     close(pipefd[0]);
     close(pipefd[1]);
-    return ll__runtime_error("fork", LL__ERR(errno), NULL);
+    return ll__runtime_error("fork", LL__ERR(err), NULL);
   }
   if (pid == 0) {
+    sigprocmask(SIG_SETMASK, &old_mask, NULL); /* the program gets the mask run was given */
     close(pipefd[0]);
     ll__record_child(argv, o, program, preload, pipefd[1]);
   }
@@ -138,6 +150,7 @@ int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen
   g_program = pid;
   sigaction(SIGTERM, &pass, &old_term);
   sigaction(SIGHUP, &pass, &old_hup);
+  sigprocmask(SIG_SETMASK, &old_mask, NULL); /* one sent meanwhile is handled now */
   int exec_errno = 0, status = 0;
   ssize_t got;
   while ((got = read(pipefd[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
