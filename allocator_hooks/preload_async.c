@@ -1,4 +1,4 @@
-/* preload_async.c - asynchronous recording: every thread queues events in its own ring, a helper process applies them to the tracker in their global order. */
+/* preload_async.c - asynchronous recording, the program's side: every thread queues its events in a ring of its own; starting and stopping the helper that applies them. */
 #include "preload_async.h"
 
 #include <errno.h>
@@ -17,6 +17,7 @@
 
 #include "capture_format.h"
 #include "engine.h"
+#include "preload_apply.h"
 #include "preload_ring.h"
 #include "preload_slots.h"
 #include "preload_state.h"
@@ -24,11 +25,11 @@
 /*
  * Why: applying an event to the tracker (live table, interning, per-site sums, peak) is most of
  * what recording costs the program (bench/README.md, "The floor"). Here the program's threads
- * only append events to rings in shared memory; a helper process forked at start applies them
- * to the tracker, whose whole state was moved to shared memory (ll__tracker_share). When the
- * recording ends (exit, _exit, a fatal signal, an exec that keeps recording) the helper applies
- * what was queued and exits; from then on the program owns the tracker again and writes the
- * capture as usual.
+ * only append events to rings in shared memory; a helper process forked at start
+ * (preload_apply.c) applies them to the tracker, whose whole state was moved to shared memory
+ * (ll__tracker_share). When the recording ends (exit, _exit, a fatal signal, an exec that keeps
+ * recording) the helper applies what was queued and exits; from then on the program owns the
+ * tracker again and writes the capture as usual.
  *
  * Exactness (docs/ARCHITECTURE.md, "Threads and the helper"): every event takes a number from
  * one global sequence, at the point the synchronous recorder would take the tracker's lock: an
@@ -46,20 +47,12 @@
  *   only for the helper when its own ring is full. More threads at once than slots share the
  *   last slot under a lock. While the process has one thread the number is a plain increment
  *   (glibc clears __libc_single_threaded before a second thread exists); after, one atomic add.
- * - An event's first word is (number << 3 | tag), written last: the helper finds the event with
- *   the next number at the front of some ring, reads the rest, then zeroes the words (a zero
- *   word is an empty place), so no head pointer is published per event. The encoding is
- *   preload_ring.h's.
+ * - An event's first word is (number << 3 | tag), or the compact (1 << 63 | ptr | tag), written
+ *   last, after the word that follows the event was zeroed (a zero word is an empty place), so
+ *   no head pointer is published per event. The encoding is preload_ring.h's.
  * - Time: the helper applies events late, so memory over time never reads its clock: threads
  *   queue STAMP events (the program's CLOCK_MONOTONIC) now and then, and the helper hands them
  *   to the engine (ll__series_event_time). When: docs/ARCHITECTURE.md, "Time".
- * - A number taken and never written (a thread that died inside leaklab) would stop the helper
- *   forever: once later events wait behind it for 2 s (100 ms when stopping), it is skipped
- *   and counted (ll__pl_async_holes; the capture is marked partial).
- * - The helper sleeps SLEEP_NS whenever it has caught up and then takes the backlog in one
- *   batch: a helper that polls keeps pulling the rings' lines away from the program's cores
- *   (bench/README.md measured 2.5x against 1.63x). After IDLE_NS without events it sleeps
- *   longer, and checks that the program still exists.
  * - The helper is not the program's child (double fork with _Fork: no atfork handler runs, and
  *   the program's wait() never sees it). It has its own session (terminal signals do not reach
  *   it), blocks every signal, and closes every file descriptor, so a pipe the program shares
@@ -85,220 +78,7 @@ static void (*g_orphaned)(int how, int sig); /* the helper writes the capture of
 static __thread slot_t *t_slot __attribute__((tls_model("initial-exec")));
 static __thread int t_tid __attribute__((tls_model("initial-exec")));
 
-static inline slot_t *slot_at(int i) { return (slot_t *)(g_slots + (size_t)i * g_slot_bytes); }
-
-/* ---- the helper ---------------------------------------------------------------------------- */
-
-static inline uint64_t rd(const slot_t *s, uint64_t at) { return ll__ring_get(s->w, g_mask, at); }
-
-/* The stack of the event at `at` (its header word), into h_last; the words it took. */
-static uint64_t read_stack(slot_t *s, uint64_t at, const uintptr_t **ips, int *n) {
-  uint64_t len = ll__ring_read_stack(s->w, g_mask, at, &s->h_last);
-  *ips = s->h_last.ips;
-  *n = s->h_last.n;
-  return len;
-}
-
-static void publish_tail(slot_t *s) {
-  if (__atomic_load_n(&s->tail, __ATOMIC_RELAXED) != s->ctail)
-    __atomic_store_n(&s->tail, s->ctail, __ATOMIC_RELEASE);
-}
-
-/* Apply the event at `at` in s (its first word is `h`): the words it took. */
-__attribute__((noinline)) static uint64_t apply_one(slot_t *s, uint64_t at, uint64_t h) {
-  uint64_t len;
-  uintptr_t ip;
-  const uintptr_t *ips;
-  int n;
-  int tag = ll__ring_tag(h);
-  if (__builtin_expect(tag == LL__EV_STAMP, 0)) { /* never compact */
-    ll__series_event_time(ll__ring_stamp_time(s->w, g_mask, at));
-    return LL__RING_STAMP_WORDS;
-  }
-  /* b: the body after the pointer. */
-  uint64_t b = at + 1 + !ll__ring_is_compact(h);
-  void *p = (void *)(ll__ring_is_compact(h) ? ll__ring_ptr(h) : (uintptr_t)rd(s, at + 1));
-  switch (tag) {
-  case LL__EV_FREE:
-    ll_track_free(p);
-    return b - at;
-  case LL__EV_ALLOC1:
-    ip = (uintptr_t)rd(s, b + 2);
-    ll__track_alloc_ips_c(p, (size_t)rd(s, b), (size_t)rd(s, b + 1), &ip, 1, &s->cache);
-    return b + 3 - at;
-  case LL__EV_ALLOCN:
-    len = b + 2 - at + read_stack(s, b + 2, &ips, &n);
-    ll__track_alloc_ips_c(p, (size_t)rd(s, b), (size_t)rd(s, b + 1), ips, n, &s->cache);
-    return len;
-  case LL__EV_RBEGIN:
-    ll_track_realloc_begin(p, &s->tok);
-    return b - at;
-  case LL__EV_REND: /* new, size, usable, stack */
-    len = b + 2 - at + read_stack(s, b + 2, &ips, &n);
-    ll__track_realloc_end_ips_c(&s->tok, p, (size_t)rd(s, b), (size_t)rd(s, b + 1), ips, n, &s->cache);
-    return len;
-  default: { /* LL__EV_REALLOC: old, new, size, usable, stack */
-    ll_realloc_token_t tok;
-    len = b + 3 - at + read_stack(s, b + 3, &ips, &n);
-    ll_track_realloc_begin(p, &tok);
-    ll__track_realloc_end_ips_c(&tok, (void *)(uintptr_t)rd(s, b), (size_t)rd(s, b + 1),
-                                (size_t)rd(s, b + 2), ips, n, &s->cache);
-    return len;
-  }
-  }
-}
-
-/* The number of the event whose first word, at the front of s, is h. */
-static inline uint64_t front_number(const slot_t *s, uint64_t h) { return ll__ring_number(h, s->hnum); }
-
-/* Apply the event at the front of s (its first word is h, its number num). */
-static inline void apply_front(slot_t *s, uint64_t h, uint64_t num) {
-  s->ctail += apply_one(s, s->ctail, h);
-  s->hnum = num;
-}
-
-/* Apply the events at the front of s while each one is the next in number order (`*next`, or
- * a number below it: a hole skipped earlier that came after all), up to `*next` == `stop_seq`
- * and DRAIN_MAX events (the caller looks at a stop request in between: until it has seen one,
- * events numbered past the request's may be applied too, a longer prefix of the same order).
- * The words applied are never cleared: the producer zeroes the word after each event before
- * publishing it (end()), so the front word is always a header or 0. A single-threaded program's
- * frees and line-level allocations (compact) are decoded here; the rest by apply_one. Nonzero:
- * some applied. */
-#define DRAIN_MAX 1024
-__attribute__((noinline)) static int drain(slot_t *s, uint64_t *next, uint64_t stop_seq) {
-  const uint64_t *w = s->w, mask = g_mask;
-  uint64_t at = s->ctail, num = *next, last = s->hnum;
-  for (int k = 0; k < DRAIN_MAX && num < stop_seq; k++) {
-    uint64_t h = __atomic_load_n(&w[at & mask], __ATOMIC_ACQUIRE);
-    uint64_t q = ll__ring_number(h, last);
-    if (h == 0 || q > num) break;
-    int tag = ll__ring_tag(h);
-    if (ll__ring_is_compact(h) && tag == LL__EV_FREE) {
-      ll_track_free((void *)ll__ring_ptr(h));
-      at += 1;
-    } else if (ll__ring_is_compact(h) && tag == LL__EV_ALLOC1) {
-      uintptr_t ip = (uintptr_t)w[(at + 3) & mask];
-      ll__track_alloc_ips_c((void *)ll__ring_ptr(h), (size_t)w[(at + 1) & mask], (size_t)w[(at + 2) & mask],
-                            &ip, 1, &s->cache);
-      at += 4;
-    } else {
-      at += apply_one(s, at, h);
-    }
-    last = q;
-    num += q == num;
-  }
-  int some = at != s->ctail;
-  s->ctail = at;
-  s->hnum = last;
-  *next = num;
-  /* Give the producer its room back now and then (and whenever we catch up: helper_main). */
-  if (at - __atomic_load_n(&s->tail, __ATOMIC_RELAXED) >= g_words / 8) __atomic_store_n(&s->tail, at, __ATOMIC_RELEASE);
-  return some;
-}
-
-/* The front word of every ring: which slot holds number `want`, or a number below it (one that
- * was skipped as a hole and came after all: applied late rather than lost); -1: none. *later:
- * some ring holds an event with a later number (so `want` is on its way, or a hole). */
-static int find(uint64_t want, int from, int *later) {
-  int n = __atomic_load_n(&g_ctl->nused, __ATOMIC_ACQUIRE);
-  *later = 0;
-  for (int k = 1; k <= n; k++) {
-    int i = (from + k) % n;
-    slot_t *s = slot_at(i);
-    uint64_t h = __atomic_load_n(&s->w[s->ctail & g_mask], __ATOMIC_ACQUIRE);
-    if (h != 0 && front_number(s, h) <= want) return i;
-    if (h != 0) *later = 1;
-  }
-  return -1;
-}
-
-/* The program died without asking us to stop (a signal it did not catch): apply every event it
- * wrote, in number order (numbers it took and never wrote are skipped: nobody will write them
- * now), then have the capture written from here. */
-static void orphaned(void) __attribute__((noreturn));
-static void orphaned(void) {
-  /* First, while the program is still a zombie: how it ended. */
-  int how = LL_CAP_END_SIGNAL, sig = 0;
-  if (ll__pl_zombie_end((int)g_owner, &how, &sig) != 0) {
-    how = LL_CAP_END_SIGNAL;
-    sig = 0;
-  }
-  for (;;) {
-    int n = __atomic_load_n(&g_ctl->nused, __ATOMIC_ACQUIRE), best = -1;
-    uint64_t best_h = 0, best_q = 0;
-    for (int i = 0; i < n; i++) {
-      slot_t *s = slot_at(i);
-      uint64_t h = __atomic_load_n(&s->w[s->ctail & g_mask], __ATOMIC_ACQUIRE);
-      if (h == 0) continue;
-      uint64_t q = front_number(s, h);
-      if (best < 0 || q < best_q) best = i, best_h = h, best_q = q;
-    }
-    if (best < 0) break;
-    apply_front(slot_at(best), best_h, best_q);
-  }
-  ll__pl_helper = 1;
-  if (g_orphaned != NULL) g_orphaned(how, sig);
-  ll__pl_helper_exit();
-}
-
-static void helper_main(void) __attribute__((noreturn));
-static void helper_main(void) {
-  ll__pl_helper_detach();
-  pid_t owner = g_owner;
-  __atomic_store_n(&g_ctl->helper_pid, (int)getpid(), __ATOMIC_RELAXED);
-  __atomic_store_n(&g_ctl->ready, 1, __ATOMIC_RELEASE);
-
-  uint64_t next = 1, idle_since = now_ns(), stuck_since = 0;
-  int cur = 0;
-  for (;;) {
-    int stopping = __atomic_load_n(&g_ctl->stop, __ATOMIC_ACQUIRE);
-    uint64_t stop_seq = stopping ? __atomic_load_n(&g_ctl->stop_seq, __ATOMIC_ACQUIRE) : UINT64_MAX;
-    if (next >= stop_seq) {
-      __atomic_store_n(&g_ctl->acked, 1, __ATOMIC_RELEASE);
-      ll__pl_helper_exit();
-    }
-    if (drain(slot_at(cur), &next, stop_seq) != 0) { /* the same thread again: the usual case */
-      idle_since = stuck_since = 0;
-      continue;
-    }
-    int later, i = find(next, cur, &later);
-    if (i >= 0) {
-      cur = i;
-      idle_since = stuck_since = 0;
-      continue;
-    }
-    /* Caught up, or `next` is still being written: let the producers have their rings back. */
-    int n = __atomic_load_n(&g_ctl->nused, __ATOMIC_ACQUIRE);
-    for (int k = 0; k < n; k++) publish_tail(slot_at(k));
-    uint64_t t = now_ns();
-    if (later || stopping) { /* stopping: numbers below stop_seq are all taken */
-      if (stuck_since == 0) stuck_since = t;
-      if (t - stuck_since > (stopping ? HOLE_STOP_NS : HOLE_NS)) { /* never coming: skip it */
-        __atomic_store_n(&g_ctl->holes, g_ctl->holes + 1, __ATOMIC_RELEASE);
-        next++;
-        stuck_since = 0;
-        continue;
-      }
-      cpu_relax();
-      if (t - stuck_since > SLEEP_NS) nap(SLEEP_NS);
-      continue;
-    }
-    stuck_since = 0;
-    if (idle_since == 0) idle_since = t;
-    /* Caught up: whatever a thread queues next may come after a pause, so it is stamped. */
-    for (int k = 0; k < n; k++) {
-      slot_t *q = slot_at(k);
-      if (__atomic_load_n(&q->lim, __ATOMIC_RELAXED) != 0) __atomic_store_n(&q->lim, 0, __ATOMIC_RELAXED);
-    }
-    if (t - idle_since < IDLE_NS) {
-      nap(SLEEP_NS);
-    } else {
-      if (!ll__pl_pid_alive(owner)) orphaned(); /* killed, or gone without telling us */
-      nap(1000000);
-    }
-  }
-}
+static inline slot_t *slot_at(int i) { return ll__pl_slot(g_slots, g_slot_bytes, i); }
 
 /* ---- the program's side -------------------------------------------------------------------- */
 
@@ -330,7 +110,10 @@ int ll__pl_async_start(size_t ring_bytes, void (*orphan)(int how, int sig)) {
   g_owner = getpid();
   pid_t mid = _Fork();
   if (mid == 0) {
-    if (_Fork() == 0) helper_main();
+    if (_Fork() == 0) {
+      ll__pl_rings_t r = {g_ctl, g_slots, g_slot_bytes, g_words, g_owner};
+      ll__pl_apply_run(&r, g_orphaned);
+    }
     ll__pl_helper_exit(); /* the middle process: its child is now nobody's but init's */
   }
   if (mid < 0) goto fail;

@@ -4,13 +4,16 @@
 
 /*
  * Contract: the layout the program's threads and the helper process share (preload_async.c
- * maps it before the helper forks, so both see the same addresses). A slot's producer fields
- * are written only by the thread that owns it, its helper fields only by the helper; `tail`
- * is the one the helper publishes to the producer. Words of w[] are encoded by preload_ring.h.
+ * maps it before the helper, preload_apply.c, forks, so both see the same addresses). A slot's
+ * producer fields are written only by the thread that owns it, its helper fields only by the
+ * helper; `tail` is the one the helper publishes to the producer. Words of w[] are encoded by
+ * preload_ring.h.
  * The small clock and wait helpers are here so both sides use one definition.
  */
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "engine.h"
@@ -57,6 +60,20 @@ typedef struct ctl {
   int nused;                 /* slots [0, nused) may hold events */
   uint64_t stop_seq, holes;
 } ctl_t;
+
+/* The shared mapping as both sides see it: the control block, nslots slots of slot_bytes each
+ * (a ring of `words` words, a power of two, in each), and the process whose events they carry. */
+typedef struct ll__pl_rings {
+  ctl_t *ctl;
+  char *slots;
+  size_t slot_bytes;
+  uint64_t words;
+  pid_t owner;
+} ll__pl_rings_t;
+
+static inline slot_t *ll__pl_slot(char *slots, size_t slot_bytes, int i) {
+  return (slot_t *)(slots + (size_t)i * slot_bytes);
+}
 
 static inline void nap(long ns) { nanosleep(&(struct timespec){0, ns}, NULL); }
 

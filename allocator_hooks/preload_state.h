@@ -18,8 +18,10 @@
  *   stack     call stacks (frame pointers, libunwind)                   -> state, modules
  *   ring      the async ring's event encoding (pure inline functions)  -> (nothing)
  *   slots     the async rings' shared memory: slots, control block     -> state, ring, engine
- *   async     the helper process that applies events                   -> state, ring, slots,
+ *   apply     the helper process: applies the rings' events in order   -> state, ring, slots,
  *                                                                         engine
+ *   async     the threads' side: queue events, start/stop the helper   -> state, ring, slots,
+ *                                                                         apply, engine
  *   watch     the sync recorder's survivor: a helper that waits          -> state, engine
  *   limits    RLIMIT_AS the program sets (interposed): helper stopped  -> state, async, watch,
  *                                                                         engine
