@@ -22,7 +22,8 @@ Figures quoted in prose and tables are checked by hidden figure blocks, HTML com
 reader (and `leaklab explain`) does not see:
 
     <!-- lesson_figures: what the block checks
-    $ COMMAND that prints the figures as the README writes them (tools/lesson_figure.py helps)
+    $ COMMAND that prints the figures as the README writes them (tools/lesson_figure.py helps;
+      tools/lesson_time.py says what the prose says of times: an ordering or a ratio band)
     the lines it must print
     -->
 
