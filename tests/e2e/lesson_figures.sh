@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# lesson_figures.sh - tools/lesson_outputs.py's hidden figure blocks: a block passes when its command prints what it says and the text after it quotes every number printed; a changed figure on either side fails; N~P% tolerates P percent; --no-valgrind leaves valgrind's blocks out.
+# lesson_figures.sh - tools/lesson_outputs.py's hidden figure blocks: a block passes when its command prints what it says and the text after it quotes every number printed; a changed figure on either side fails; N~P% tolerates P percent; --no-valgrind leaves valgrind's blocks out; tools/lesson_time.py times in CPU seconds and words orderings and bands.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -68,5 +68,18 @@ massif: 1 B.
 EOF
 [[ $(bad "$tmp/valgrind.md" 2>/dev/null) == 1 ]] || fail "a differing valgrind block passes"
 [[ $(bad "$tmp/valgrind.md" 1 2>"$tmp/err") == 0 ]] || fail "--no-valgrind runs a valgrind block: $(cat "$tmp/err")"
+
+# tools/lesson_time.py: CPU time, not wall time (a sleep costs nothing), and the words the prose
+# quotes, or NOT and the value when the claim does not hold.
+lt=$LL_SOURCE_DIR/tools/lesson_time.py
+got=$("$lt" --runs 2 '{above(t[0], t[1], 5)}; sleep: {"idle" if t[1] < 0.1 else "busy"}' 'python3 -c "sum(range(2 * 10**7))"' 'sleep 0.3' 2>&1)
+[[ $got == 'more than 5 times; sleep: idle' ]] || fail "lesson_time.py: a CPU-bound run against a sleep: $got"
+printf '%s\n' '| run | chunk | time | ratio |' '| --- | ---: | ---: | ---: |' '| a | - | 10.0 ms | 1.0x |' \
+  '| b | - | 25.5 ms | 2.6x |' '| chunked | 256 | 5.0 ms | 0.5x |' '| chunked | 4,096 | 6.0 ms | 0.6x |' >"$tmp/table.md"
+got=$("$lt" --table '{within(t["b"] / t["a"], 2, 3)}; {near(t["chunked 256"], t["chunked 4,096"], 1.5)}; {above(t["a"], t["b"])}; {within(t["b"] / t["a"], 3, 4)}' <"$tmp/table.md" 2>&1)
+[[ $got == 'between 2 and 3; within 1.5 times; NOT more than (10 vs 25.5); NOT between 3 and 4 (2.55)' ]] ||
+  fail "lesson_time.py --table: $got"
+"$lt" '{t}' 'exit 7' 2>"$tmp/err" && fail "lesson_time.py: a failing command passes"
+[[ $? == 3 ]] && grep -q 'exit 7 from: exit 7' "$tmp/err" || fail "lesson_time.py: a failing command is not exit 3, named: $(cat "$tmp/err")"
 
 finish "lesson_figures: ok"
