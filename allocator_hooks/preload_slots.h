@@ -23,7 +23,8 @@
 #define NSLOTS 64
 #define SHARED_SLOT (NSLOTS - 1) /* threads beyond the others' count, under g_shared_lock */
 #define RING_WORDS_MAX (1u << 17) /* 1 MiB per ring: about 30,000 events */
-#define SLEEP_NS 20000
+#define SLEEP_NS 20000 /* the shortest nap: waiting for room, for the helper, for a number */
+#define NAP_MAX_NS (32 * SLEEP_NS) /* the helper's longest nap while events keep coming */
 #define IDLE_NS 50000000 /* 50 ms without events: sleep 1 ms at a time, check the program */
 #define HOLE_NS 2000000000u
 #define HOLE_STOP_NS 100000000u
