@@ -157,6 +157,20 @@ static inline int ll__lt_ovf_any(const ll__live_t *s) {
   __m128i o = _mm_and_si128(v.hi, _mm_set1_epi32((int)(LL__LT_OVF_MASK >> 32)));
   return _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(o, _mm_setzero_si128()))) != 0xf;
 }
+
+/* ll__lt_match(s, key), ll__lt_match(s, 0) and ll__lt_ovf_any(s) from one load of the bucket. */
+static inline unsigned ll__lt_scan(const ll__live_t *s, uint64_t key, unsigned *empty, int *ovf) {
+  ll__lt_vec_t v = ll__lt_load(s);
+  __m128i hi = _mm_and_si128(v.hi, _mm_set1_epi32((int)(LL__LT_KEY_MASK >> 32)));
+  __m128i o = _mm_and_si128(v.hi, _mm_set1_epi32((int)(LL__LT_OVF_MASK >> 32)));
+  __m128i z = _mm_setzero_si128();
+  __m128i eq = _mm_and_si128(_mm_cmpeq_epi32(v.lo, _mm_set1_epi32((int)(uint32_t)key)),
+                             _mm_cmpeq_epi32(hi, _mm_set1_epi32((int)(uint32_t)(key >> 32))));
+  __m128i e0 = _mm_and_si128(_mm_cmpeq_epi32(v.lo, z), _mm_cmpeq_epi32(hi, z));
+  *empty = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(e0));
+  *ovf = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(o, z))) != 0xf;
+  return (unsigned)_mm_movemask_ps(_mm_castsi128_ps(eq));
+}
 #else
 /* Bit k set when slot k of the bucket holds key (0: is empty). */
 static inline unsigned ll__lt_match(const ll__live_t *s, uint64_t key) {
@@ -169,6 +183,13 @@ static inline unsigned ll__lt_match(const ll__live_t *s, uint64_t key) {
 /* Whether any key passes the bucket (nonzero overflow count). */
 static inline int ll__lt_ovf_any(const ll__live_t *s) {
   return ((s[0].a | s[1].a | s[2].a | s[3].a) & LL__LT_OVF_MASK) != 0;
+}
+
+/* ll__lt_match(s, key), ll__lt_match(s, 0) and ll__lt_ovf_any(s) together. */
+static inline unsigned ll__lt_scan(const ll__live_t *s, uint64_t key, unsigned *empty, int *ovf) {
+  *empty = ll__lt_match(s, 0);
+  *ovf = ll__lt_ovf_any(s);
+  return ll__lt_match(s, key);
 }
 #endif
 

@@ -204,11 +204,14 @@ HOT void free_locked(uintptr_t p) {
 /*
  * The fast paths: the usual native event of a single-threaded process, and every event the
  * helper process applies (it is single-threaded, whatever the program). They give exactly what
- * the general paths above give: a case they do not handle goes to the general path before
+ * the general paths above give (test_fastpath holds them to it): a case they do not handle (a
+ * stack not the cached one, a record that does not pack) goes to the general path before
  * anything has changed, and the rare follow-ups of a change (a new peak, a new series column, a
- * due series point, a table to shrink) are out of line. The table part touches the key's home
- * bucket only; the rest (a full bucket, a key further on, a stale record, growth) is
- * livetable.c's.
+ * due series point, a table to shrink) are out of line. The table part reads the key's home
+ * bucket once; when that is not enough (a full bucket, a key further on, a stale record,
+ * growth), livetable.c's whole-table put or remove runs in its place, out of line, and the
+ * counters go on as the general path's would (a full home bucket is about one allocation in
+ * seven in churn: sending those down the general path interned and looked up twice).
  */
 
 /* Record key in its home bucket when it is certainly absent and the bucket has room: 0; -1:
@@ -219,12 +222,14 @@ HOT int add_home(uint64_t key, const ll__rec_t *r) {
     return -1; /* cap 0 included */
   size_t nb = t->cap / LL__LT_BUCKET, b = ll__lt_home(key, nb);
   ll__live_t *s = &t->slots[b * LL__LT_BUCKET];
-  unsigned fe = ll__lt_match(s, 0);
-  if (__builtin_expect(fe == 0 || ll__lt_match(s, key) != 0, 0)) return -1;
-  for (const ll__live_t *q = s; ll__lt_ovf_any(q);) { /* keys from earlier buckets pass here */
+  unsigned fe;
+  int ovf;
+  if (__builtin_expect(ll__lt_scan(s, key, &fe, &ovf) != 0 || fe == 0, 0)) return -1;
+  for (const ll__live_t *q = s; ovf;) { /* keys from earlier buckets pass here */
     b = b + 1 == nb ? 0 : b + 1;
     q = &t->slots[b * LL__LT_BUCKET];
     if (q == s || ll__lt_match(q, key) != 0) return -1;
+    ovf = ll__lt_ovf_any(q);
   }
   ll__lt_pack(&s[__builtin_ctz(fe)], key, r);
   t->count++;
@@ -236,8 +241,10 @@ HOT int take_home(uint64_t key, ll__rec_t *out) {
   ll__livetab_t *t = &ll__T.live;
   if (__builtin_expect(key == 0 || t->cap == 0, 0)) return -1;
   ll__live_t *s = &t->slots[ll__lt_home(key, t->cap / LL__LT_BUCKET) * LL__LT_BUCKET];
-  unsigned m = ll__lt_match(s, key);
-  if (__builtin_expect(m == 0, 0)) return !ll__lt_ovf_any(s) && t->wcount == 0 ? 0 : -1;
+  unsigned fe;
+  int ovf;
+  unsigned m = ll__lt_scan(s, key, &fe, &ovf);
+  if (__builtin_expect(m == 0, 0)) return !ovf && t->wcount == 0 ? 0 : -1;
   ll__live_t *e = &s[__builtin_ctz(m)];
   ll__lt_unpack(e, out);
   e->a &= LL__LT_OVF_MASK; /* in its home bucket: no overflow count to fix */
@@ -280,6 +287,28 @@ HOT int packs(uint64_t size, uint64_t u, uint32_t id) {
   return size <= LL__LT_SIZE_MASK && u - size <= LL__LT_SLACK_MAX && id < LL__LT_TB_LIMIT;
 }
 
+/* add_home could not: the whole table's put, then what alloc_rec_locked does around it before
+ * the counters (a stale record's counters out; a block the table cannot take counted
+ * untracked, with the histogram and last_alloc it sees first). 0: go on counting; 1: done. */
+__attribute__((noinline)) static int put_further(uintptr_t p, const ll__rec_t *r) {
+  ll__rec_t old;
+  int had_old = 0;
+  int rc = ll__live_put(&ll__T.live, p, r, &old, &had_old);
+  if (had_old) account_sub(old.tb, old.size, old.usable);
+  if (rc == 0) return 0;
+  hist_add(r->size);
+  ll__T.last_alloc = p;
+  ll__T.untracked_allocs++;
+  ll__T.untracked_bytes += r->size;
+  return 1;
+}
+
+/* take_home could not tell: free_locked's whole-table removal (which shrinks the table). */
+__attribute__((noinline)) static void free_further(uintptr_t p) {
+  ll__rec_t old;
+  if (ll__live_remove(&ll__T.live, p, &old)) freed(p, old.tb, old.size, old.usable);
+}
+
 __attribute__((noinline)) static void free_general(void *ptr) {
   int locked = ll__rec_lock();
   if (is_tracing_locked()) free_locked((uintptr_t)ptr);
@@ -304,9 +333,10 @@ void ll__track_alloc_ips_c(void *ptr, size_t size, size_t usable, const uintptr_
   uint32_t n = (uint32_t)(nip < ll__T.limit ? nip : ll__T.limit);
   if (!cache_hit(cache, ips, n, (uint32_t)nip, &id) || !packs(size, u, id)) goto general;
   ll__rec_busy(1);
-  if (add_home(key, &(ll__rec_t){size, u, id}) != 0) {
+  ll__rec_t r = {size, u, id};
+  if (__builtin_expect(add_home(key, &r) != 0, 0) && put_further(p, &r) != 0) {
     ll__rec_busy(0);
-    goto general;
+    return;
   }
   if (__builtin_expect(alloc_counted(p, size, u, id), 0)) alloc_after(id);
   ll__rec_busy(0);
@@ -322,14 +352,13 @@ void ll_track_free(void *ptr) {
   if (__builtin_expect(!__libc_single_threaded, 0)) goto general;
   ll__rec_busy(1);
   int rc = take_home(ll__lt_key(p), &r);
-  if (__builtin_expect(rc <= 0, 0)) {
-    ll__rec_busy(0);
-    if (rc == 0) return; /* not recorded */
-    goto general;
+  if (__builtin_expect(rc > 0, 1)) {
+    freed(p, r.tb, r.size, r.usable);
+    if (__builtin_expect(ll__T.live.count * LL__LT_SHRINK_DEN < ll__T.live.cap * LL__LT_SHRINK_NUM, 0))
+      ll__live_maybe_shrink(&ll__T.live);
+  } else if (rc < 0) {
+    free_further(p);
   }
-  freed(p, r.tb, r.size, r.usable);
-  if (__builtin_expect(ll__T.live.count * LL__LT_SHRINK_DEN < ll__T.live.cap * LL__LT_SHRINK_NUM, 0))
-    ll__live_maybe_shrink(&ll__T.live);
   ll__rec_busy(0);
   return;
 general:

@@ -1,0 +1,136 @@
+/* test_fastpath.c - unit test: the engine's single-threaded fast paths give exactly what its general paths give. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <leaklab/leaklab.h>
+
+#include "engine.h"
+
+/*
+ * ll__track_alloc_ips_c with a stack cache and ll_track_free take a fast path while the process
+ * has one thread (tracker_record.c); without a cache the allocation takes the general path, and
+ * the same stream through both must leave the same figures. The stream is built to leave the
+ * key's home bucket often: a few thousand addresses live at once (full buckets, keys further on,
+ * growth and shrinking), allocations at addresses still live (a free the tracker never saw: a
+ * stale record), and frees of addresses never recorded.
+ */
+
+#define NADDR 6000
+#define NEVENTS 300000
+#define P(i) ((void *)(uintptr_t)(0x7f0000100000ull + (uintptr_t)(i) * 32u))
+
+static const uintptr_t STACKS[4][3] = {
+    {0x401000, 0x402000, 0x403000},
+    {0x401100, 0x402000, 0x403000},
+    {0x401200, 0x402100, 0x403000},
+    {0x401300, 0x402200, 0x403100},
+};
+
+static uint64_t rnd(uint64_t *s) { /* xorshift64* */
+  *s ^= *s >> 12;
+  *s ^= *s << 25;
+  *s ^= *s >> 27;
+  return *s * 0x2545F4914F6CDD1Dull;
+}
+
+/* Every figure the tracker keeps, in one comparable form: per traceback of each moment (by its
+ * innermost frame and depth), the totals, the histogram. */
+typedef struct figures {
+  size_t cur, peak;
+  uint64_t at[4][4][4][3]; /* moment, stack, depth - 1: size, usable, count */
+  uint64_t hist_counts[LL__HIST_BUCKETS], hist_bytes[LL__HIST_BUCKETS];
+  uint64_t total_allocs, total_bytes, untracked;
+} figures_t;
+
+static int stack_of(const ll_traceback_t *tb) {
+  for (int k = 0; k < 4; k++)
+    if (tb->frames[0].ip == STACKS[k][0]) return k;
+  return -1;
+}
+
+static void take(int moment, int (*snap)(ll_snapshot_t **), figures_t *f) {
+  ll_snapshot_t *s;
+  assert_int_equal(snap(&s), 0);
+  for (size_t i = 0; i < s->ntraces; i++) {
+    const ll_trace_t *t = &s->traces[i];
+    int k = stack_of(t->traceback), d = t->traceback->total_nframe;
+    assert_true(k >= 0 && d >= 1 && d <= 3);
+    f->at[moment][k][d - 1][0] += t->size;
+    f->at[moment][k][d - 1][1] += t->usable;
+    f->at[moment][k][d - 1][2] += t->count;
+  }
+  if (moment == 3) {
+    f->total_allocs = s->total_allocations;
+    f->total_bytes = s->total_bytes;
+    f->untracked = s->untracked_allocations;
+  }
+  ll_snapshot_free(s);
+}
+
+/* The stream (the same for a given seed), through the fast paths (cached) or not. */
+static void run(uint64_t seed, int cached, figures_t *f) {
+  static char live[NADDR];
+  ll__tbcache_t cache;
+  memset(&cache, 0, sizeof cache);
+  memset(live, 0, sizeof live);
+  memset(f, 0, sizeof *f);
+  assert_int_equal(ll_start(16), 0);
+  uint64_t s = seed;
+  int k = 0;
+  for (int e = 0; e < NEVENTS; e++) {
+    /* Phases: mostly allocations, then mostly frees, so the table grows and shrinks. */
+    int alloc_pct = (e / 20000) % 2 == 0 ? 70 : 30;
+    uint64_t r = rnd(&s);
+    int i = (int)(r % NADDR);
+    if ((int)((r >> 32) % 100) < alloc_pct) {
+      size_t size = (size_t)(rnd(&s) % 300), usable = size + (size_t)(rnd(&s) % 24);
+      if (rnd(&s) % 4 == 0) k = (int)(rnd(&s) % 4); /* mostly the same stack as before */
+      int depth = 1 + k % 3;
+      ll__track_alloc_ips_c(P(i), size, usable, STACKS[k], depth, cached ? &cache : NULL);
+      live[i] = 1; /* a live one again: its old record is stale */
+    } else if ((r >> 40) % 50 == 0) {
+      ll_track_free(P(NADDR + i)); /* never recorded */
+    } else {
+      ll_track_free(P(i));
+      live[i] = 0;
+    }
+  }
+  ll_get_traced_memory(&f->cur, &f->peak);
+  take(0, ll_take_snapshot, f);
+  take(1, ll_take_peak_snapshot, f);
+  take(2, ll__take_temporary_snapshot, f);
+  take(3, ll__take_allocations_snapshot, f);
+  ll__get_size_histogram(f->hist_counts, f->hist_bytes);
+  ll_stop();
+}
+
+static void test_fast_equals_general(void **state) {
+  (void)state;
+  static figures_t fast, general;
+  for (uint64_t seed = 1; seed <= 3; seed++) {
+    run(seed * 0x9E3779B97F4A7C15ull, 1, &fast);
+    run(seed * 0x9E3779B97F4A7C15ull, 0, &general);
+    assert_true(fast.peak > 0 && fast.total_allocs > NEVENTS / 3);
+    assert_int_equal(fast.cur, general.cur);
+    assert_int_equal(fast.peak, general.peak);
+    assert_int_equal(fast.total_allocs, general.total_allocs);
+    assert_int_equal(fast.total_bytes, general.total_bytes);
+    assert_int_equal(fast.untracked, general.untracked);
+    assert_memory_equal(fast.at, general.at, sizeof fast.at);
+    assert_memory_equal(fast.hist_counts, general.hist_counts, sizeof fast.hist_counts);
+    assert_memory_equal(fast.hist_bytes, general.hist_bytes, sizeof fast.hist_bytes);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_fast_equals_general),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
