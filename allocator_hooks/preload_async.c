@@ -50,6 +50,10 @@
  * - An event's first word is (number << 3 | tag), or the compact (1 << 63 | ptr | tag), written
  *   last, after the word that follows the event was zeroed (a zero word is an empty place), so
  *   no head pointer is published per event. The encoding is preload_ring.h's.
+ * - The usual event of a single-threaded program (a free or a line-level allocation, compact,
+ *   with room known and no stamp due) is written by the hooks inline (preload_async.h's quick
+ *   paths: the same words, number and bookkeeping as open_ev and end here, a call less per
+ *   event); every other one comes here.
  * - Time: the helper applies events late, so memory over time never reads its clock: threads
  *   queue STAMP events (the program's CLOCK_MONOTONIC) now and then, and the helper hands them
  *   to the engine (ll__series_event_time). When: docs/ARCHITECTURE.md, "Time".
@@ -62,10 +66,11 @@
  */
 
 int ll__pl_async_on;          /* events go to the rings (read by the hooks) */
-static ctl_t *g_ctl;
+ctl_t *ll__pl_async_ctl; /* read inline by the hooks (preload_async.h) */
 static char *g_slots;         /* nslots slots of g_slot_bytes */
 static size_t g_slot_bytes, g_map_len;
-static uint64_t g_words, g_mask; /* ring size in words, a power of two */
+static uint64_t g_words; /* ring size in words, a power of two */
+uint64_t ll__pl_async_mask; /* g_words - 1 */
 static uint64_t g_room; /* words a producer may be ahead of the helper: g_words - 1 (end()'s zero word) */
 static int g_lost;            /* the helper died before it drained */
 static pid_t g_owner;         /* the process whose events the rings carry */
@@ -75,7 +80,7 @@ static void (*g_orphaned)(int how, int sig); /* the helper writes the capture of
                                                  ended without writing it */
 
 /* This thread's slot (NULL until its first event) and its id. */
-static __thread slot_t *t_slot __attribute__((tls_model("initial-exec")));
+__thread slot_t *ll__pl_async_slot __attribute__((tls_model("initial-exec")));
 static __thread int t_tid __attribute__((tls_model("initial-exec")));
 
 static inline slot_t *slot_at(int i) { return ll__pl_slot(g_slots, g_slot_bytes, i); }
@@ -92,26 +97,26 @@ int ll__pl_async_start(size_t ring_bytes, void (*orphan)(int how, int sig)) {
   uint64_t words = RING_WORDS_MAX;
   while (words > 8192 && 4096 + (size_t)NSLOTS * (sizeof(slot_t) + words * 8) > ring_bytes) words /= 2;
   g_words = words;
-  g_mask = words - 1;
+  ll__pl_async_mask = words - 1;
   g_room = words - 1;
   g_slot_bytes = sizeof(slot_t) + words * sizeof(uint64_t);
   size_t len = 4096 + (size_t)NSLOTS * g_slot_bytes;
   char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (m == MAP_FAILED) return -1;
-  g_ctl = (ctl_t *)m;
+  ll__pl_async_ctl = (ctl_t *)m;
   g_map_len = len;
   g_slots = m + 4096;
-  g_ctl->seq = 1;
-  g_ctl->nused = 1;
+  ll__pl_async_ctl->seq = 1;
+  ll__pl_async_ctl->nused = 1;
   slot_at(SHARED_SLOT)->owner = -1;
   t_tid = (int)syscall(SYS_gettid);
   slot_at(0)->owner = t_tid;
-  t_slot = slot_at(0);
+  ll__pl_async_slot = slot_at(0);
   g_owner = getpid();
   pid_t mid = _Fork();
   if (mid == 0) {
     if (_Fork() == 0) {
-      ll__pl_rings_t r = {g_ctl, g_slots, g_slot_bytes, g_words, g_owner};
+      ll__pl_rings_t r = {ll__pl_async_ctl, g_slots, g_slot_bytes, g_words, g_owner};
       ll__pl_apply_run(&r, g_orphaned);
     }
     ll__pl_helper_exit(); /* the middle process: its child is now nobody's but init's */
@@ -120,7 +125,7 @@ int ll__pl_async_start(size_t ring_bytes, void (*orphan)(int how, int sig)) {
   while (waitpid(mid, NULL, 0) < 0 && errno == EINTR) {
   }
   /* Usually ready within a few microseconds; give up after 2 s (no helper). */
-  for (uint64_t t0 = now_ns(); !__atomic_load_n(&g_ctl->ready, __ATOMIC_ACQUIRE);) {
+  for (uint64_t t0 = now_ns(); !__atomic_load_n(&ll__pl_async_ctl->ready, __ATOMIC_ACQUIRE);) {
     if (now_ns() - t0 > 2000000000u) goto fail;
     nap(SLEEP_NS);
   }
@@ -128,12 +133,14 @@ int ll__pl_async_start(size_t ring_bytes, void (*orphan)(int how, int sig)) {
   return 0;
 fail:
   /* A helper that starts after all finds stop set at once; the rings stay mapped for it. */
-  __atomic_store_n(&g_ctl->stop, 1, __ATOMIC_RELEASE);
+  __atomic_store_n(&ll__pl_async_ctl->stop, 1, __ATOMIC_RELEASE);
   return -1;
 }
 
 int ll__pl_async_lost(void) { return g_lost; }
-uint64_t ll__pl_async_holes(void) { return g_ctl != NULL ? __atomic_load_n(&g_ctl->holes, __ATOMIC_ACQUIRE) : 0; }
+uint64_t ll__pl_async_holes(void) {
+  return ll__pl_async_ctl != NULL ? __atomic_load_n(&ll__pl_async_ctl->holes, __ATOMIC_ACQUIRE) : 0;
+}
 
 static void helper_lost(void) {
   if (__atomic_exchange_n(&g_lost, 1, __ATOMIC_SEQ_CST)) return;
@@ -147,7 +154,8 @@ static void helper_lost(void) {
 static int helper_died(uint64_t t, uint64_t *checked) {
   if (t - *checked <= 10000000) return 0;
   *checked = t;
-  if (ll__pl_pid_alive(g_ctl->helper_pid) || __atomic_load_n(&g_ctl->acked, __ATOMIC_ACQUIRE)) return 0;
+  if (ll__pl_pid_alive(ll__pl_async_ctl->helper_pid) || __atomic_load_n(&ll__pl_async_ctl->acked, __ATOMIC_ACQUIRE))
+    return 0;
   helper_lost();
   return 1;
 }
@@ -163,16 +171,18 @@ __attribute__((noinline)) static slot_t *claim_slot(void) {
       if (pass == 0 ? o != 0 : o <= 0 || o == t_tid || syscall(SYS_tgkill, (int)g_owner, o, 0) == 0 || errno != ESRCH)
         continue;
       if (!__atomic_compare_exchange_n(&s->owner, &o, t_tid, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) continue;
-      int n = __atomic_load_n(&g_ctl->nused, __ATOMIC_RELAXED);
-      while (n <= i && !__atomic_compare_exchange_n(&g_ctl->nused, &n, i + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+      int n = __atomic_load_n(&ll__pl_async_ctl->nused, __ATOMIC_RELAXED);
+      while (n <= i && !__atomic_compare_exchange_n(&ll__pl_async_ctl->nused, &n, i + 1, 0, __ATOMIC_SEQ_CST,
+                                                    __ATOMIC_RELAXED)) {
       }
-      return t_slot = s;
+      return ll__pl_async_slot = s;
     }
   }
-  int n = __atomic_load_n(&g_ctl->nused, __ATOMIC_RELAXED);
-  while (n < NSLOTS && !__atomic_compare_exchange_n(&g_ctl->nused, &n, NSLOTS, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+  int n = __atomic_load_n(&ll__pl_async_ctl->nused, __ATOMIC_RELAXED);
+  while (n < NSLOTS && !__atomic_compare_exchange_n(&ll__pl_async_ctl->nused, &n, NSLOTS, 0, __ATOMIC_SEQ_CST,
+                                                    __ATOMIC_RELAXED)) {
   }
-  return NULL; /* t_slot stays NULL: this thread tries again next time */
+  return NULL; /* ll__pl_async_slot stays NULL: this thread tries again next time */
 }
 
 /* Wait for the helper to free `need` words of s; 0, or -1 when it is gone (checked every 10 ms):
@@ -182,7 +192,7 @@ static int wait_room(slot_t *s, uint64_t need) {
   for (unsigned spins = 0;; spins++) {
     s->seen_tail = __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE);
     if (s->head + need - s->seen_tail <= g_room) return 0;
-    if (__atomic_load_n(&g_ctl->acked, __ATOMIC_ACQUIRE)) return -1;
+    if (__atomic_load_n(&ll__pl_async_ctl->acked, __ATOMIC_ACQUIRE)) return -1;
     if (spins < 64) {
       cpu_relax();
       continue;
@@ -200,7 +210,7 @@ static int begin_slow(slot_t *s, uint64_t words);
 /* This thread's ring with room for `words` (a stamp queued before them when one is due),
  * locked when it is the shared one; NULL: drop the event (the helper is gone). */
 static inline slot_t *begin(uint64_t words, int *locked) {
-  slot_t *s = t_slot;
+  slot_t *s = ll__pl_async_slot;
   *locked = 0;
   if (__builtin_expect(s == NULL, 0) && (s = claim_slot()) == NULL) {
     pthread_mutex_lock(&g_shared_lock);
@@ -217,14 +227,16 @@ static inline slot_t *begin(uint64_t words, int *locked) {
 /* The next number: taken only once the event has room, so every number is written. */
 static inline uint64_t take_seq(void) {
   if (__libc_single_threaded) {
-    uint64_t q = __atomic_load_n(&g_ctl->seq, __ATOMIC_RELAXED);
-    __atomic_store_n(&g_ctl->seq, q + 1, __ATOMIC_RELAXED);
+    uint64_t q = __atomic_load_n(&ll__pl_async_ctl->seq, __ATOMIC_RELAXED);
+    __atomic_store_n(&ll__pl_async_ctl->seq, q + 1, __ATOMIC_RELAXED);
     return q;
   }
-  return __atomic_fetch_add(&g_ctl->seq, 1, __ATOMIC_RELAXED);
+  return __atomic_fetch_add(&ll__pl_async_ctl->seq, 1, __ATOMIC_RELAXED);
 }
 
-static inline void put(slot_t *s, uint64_t *at, uint64_t x) { s->w[(*at)++ & g_mask] = x; }
+static inline void put(slot_t *s, uint64_t *at, uint64_t x) {
+  s->w[(*at)++ & ll__pl_async_mask] = x;
+}
 
 /* An event being written: its first word (written last, by end()), its number, where its next
  * word goes. */
@@ -251,8 +263,8 @@ static inline ev_t open_ev(slot_t *s, int tag, uintptr_t p) {
  * never writes to the rings: they stay in the producer's cache). pnum moves only once the event
  * is whole: a thread that dies halfway leaves no number a compact header would count on. */
 static inline void end(slot_t *s, const ev_t *e, int locked) {
-  s->w[e->at & g_mask] = 0;
-  __atomic_store_n(&s->w[s->head & g_mask], e->first, __ATOMIC_RELEASE);
+  s->w[e->at & ll__pl_async_mask] = 0;
+  __atomic_store_n(&s->w[s->head & ll__pl_async_mask], e->first, __ATOMIC_RELEASE);
   s->head = e->at;
   s->pnum = e->num;
   if (locked) pthread_mutex_unlock(&g_shared_lock);
@@ -261,7 +273,7 @@ static inline void end(slot_t *s, const ev_t *e, int locked) {
 /* The stack's header and the frames that differ from the previous stack queued in this ring
  * (the common tail, towards main, is usually most of it). */
 static inline void put_stack(slot_t *s, uint64_t *at, const uintptr_t *ips, int n) {
-  ll__ring_put_stack(s->w, g_mask, at, ips, n, &s->last);
+  ll__ring_put_stack(s->w, ll__pl_async_mask, at, ips, n, &s->last);
 }
 
 /* begin() past its bound: wait for room, queue the time when a stamp is due (the helper asks
@@ -272,7 +284,7 @@ __attribute__((noinline)) static int begin_slow(slot_t *s, uint64_t words) {
   if (s->head + words > s->stamp_due || __atomic_load_n(&s->lim, __ATOMIC_RELAXED) == 0) {
     ev_t e = {ll__ring_header(take_seq(), LL__EV_STAMP), 0, s->head + 1};
     e.num = ll__ring_number(e.first, 0);
-    ll__ring_put_stamp(s->w, g_mask, &e.at, now_ns());
+    ll__ring_put_stamp(s->w, ll__pl_async_mask, &e.at, now_ns());
     s->stamp_due = e.at + STAMP_EVERY;
     end(s, &e, 0);
   }
@@ -333,7 +345,7 @@ int ll__pl_async_realloc_begin(void *old) {
 
 void ll__pl_async_realloc_end(void *q, size_t size, size_t usable, const uintptr_t *ips, int n) {
   int locked = t_realloc_locked;
-  slot_t *s = locked ? slot_at(SHARED_SLOT) : t_slot;
+  slot_t *s = locked ? slot_at(SHARED_SLOT) : ll__pl_async_slot;
   t_realloc_locked = 0;
   if (s->head + 5 + (uint64_t)n - s->seen_tail > g_room && wait_room(s, 5 + (uint64_t)n) != 0) {
     if (locked) pthread_mutex_unlock(&g_shared_lock);
@@ -361,10 +373,11 @@ int ll__pl_async_stop(int bounded) {
   if (__atomic_load_n(&ll__pl_async_on, __ATOMIC_ACQUIRE)) {
     /* Every number below this one is applied; later ones are dropped (but for those the
      * helper applied, in order, before it saw the request: drain()). */
-    __atomic_store_n(&g_ctl->stop_seq, __atomic_fetch_add(&g_ctl->seq, 1, __ATOMIC_SEQ_CST), __ATOMIC_RELEASE);
-    __atomic_store_n(&g_ctl->stop, 1, __ATOMIC_RELEASE);
+    uint64_t stop_seq = __atomic_fetch_add(&ll__pl_async_ctl->seq, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&ll__pl_async_ctl->stop_seq, stop_seq, __ATOMIC_RELEASE);
+    __atomic_store_n(&ll__pl_async_ctl->stop, 1, __ATOMIC_RELEASE);
     uint64_t start = now_ns(), checked = start;
-    while (!__atomic_load_n(&g_ctl->acked, __ATOMIC_ACQUIRE)) {
+    while (!__atomic_load_n(&ll__pl_async_ctl->acked, __ATOMIC_ACQUIRE)) {
       nap(SLEEP_NS);
       uint64_t t = now_ns();
       if (helper_died(t, &checked)) break;
@@ -380,11 +393,12 @@ int ll__pl_async_stop(int bounded) {
 }
 
 void ll__pl_async_release(void) {
-  if (ll__pl_async_active() || g_ctl == NULL || !__libc_single_threaded || getpid() != g_owner) return;
+  if (ll__pl_async_active() || ll__pl_async_ctl == NULL || !__libc_single_threaded || getpid() != g_owner)
+    return;
   uint64_t holes = ll__pl_async_holes();
   if (holes != 0) return; /* said at the capture: keep the count */
-  munmap(g_ctl, g_map_len);
-  g_ctl = NULL;
+  munmap(ll__pl_async_ctl, g_map_len);
+  ll__pl_async_ctl = NULL;
 }
 
 void ll__pl_async_forget(void) { __atomic_store_n(&ll__pl_async_on, 0, __ATOMIC_RELEASE); }

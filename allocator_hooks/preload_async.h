@@ -13,6 +13,10 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/single_threaded.h>
+
+#include "preload_ring.h"
+#include "preload_slots.h"
 
 #pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */
 
@@ -31,6 +35,54 @@ size_t ll__pl_async_reserve(void);
  * the helper has stopped and the caller records in-thread. */
 int ll__pl_async_alloc(void *p, size_t size, size_t usable, const uintptr_t *ips, int n);
 int ll__pl_async_free(void *p);
+
+/* The same for the usual event of a single-threaded program, inline in the hooks: a free, or a
+ * line-level allocation, in compact form (preload_ring.h) while its ring has room and no stamp
+ * is due. Exactly the words, number and bookkeeping ll__pl_async_free and ll__pl_async_alloc
+ * would write (they take every other case). */
+extern __thread slot_t *ll__pl_async_slot __attribute__((tls_model("initial-exec")));
+extern ctl_t *ll__pl_async_ctl;
+extern uint64_t ll__pl_async_mask;
+
+/* The ring of this thread when the next `words` fit below its bound and the next number follows
+ * its previous event's (while the process has one thread, nobody else takes one): else NULL. */
+static inline slot_t *ll__pl_async_quick(uintptr_t p, uint64_t words) {
+  slot_t *s = ll__pl_async_slot;
+  if (__builtin_expect(s == NULL || !__libc_single_threaded || !ll__ring_packs(p), 0)) return NULL;
+  if (__builtin_expect(s->head + words > __atomic_load_n(&s->lim, __ATOMIC_RELAXED), 0))
+    return NULL; /* no room known, or a stamp is due: the full path */
+  uint64_t q = __atomic_load_n(&ll__pl_async_ctl->seq, __ATOMIC_RELAXED);
+  if (__builtin_expect(q != s->pnum + 1, 0)) return NULL;
+  __atomic_store_n(&ll__pl_async_ctl->seq, q + 1, __ATOMIC_RELAXED);
+  return s;
+}
+
+/* The compact header last (the helper may read the event from then on), after the word that
+ * follows the event was zeroed (preload_async.c, end()). */
+static inline void ll__pl_async_publish(slot_t *s, uint64_t first, uint64_t at) {
+  s->w[at & ll__pl_async_mask] = 0;
+  __atomic_store_n(&s->w[s->head & ll__pl_async_mask], first, __ATOMIC_RELEASE);
+  s->head = at;
+  s->pnum++;
+}
+
+static inline int ll__pl_async_free_quick(void *p) {
+  slot_t *s = ll__pl_async_quick((uintptr_t)p, 2);
+  if (s == NULL) return ll__pl_async_free(p);
+  ll__pl_async_publish(s, ll__ring_compact((uintptr_t)p, LL__EV_FREE), s->head + 1);
+  return 1;
+}
+
+static inline int ll__pl_async_alloc1_quick(void *p, size_t size, size_t usable, uintptr_t ip) {
+  slot_t *s = ll__pl_async_quick((uintptr_t)p, 6);
+  if (s == NULL) return ll__pl_async_alloc(p, size, usable, &ip, 1);
+  uint64_t at = s->head, m = ll__pl_async_mask;
+  s->w[(at + 1) & m] = size;
+  s->w[(at + 2) & m] = usable;
+  s->w[(at + 3) & m] = ip;
+  ll__pl_async_publish(s, ll__ring_compact((uintptr_t)p, LL__EV_ALLOC1), at + 4);
+  return 1;
+}
 /* realloc while the process has one thread: one event after the real realloc (nobody can reuse
  * the old address in between). */
 void ll__pl_async_realloc(void *old, void *q, size_t size, size_t usable, const uintptr_t *ips, int n);

@@ -4,33 +4,26 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-/* dlsym needs a few hundred bytes (its error buffer); 64 KiB leaves a wide margin. */
-#define BOOT_POOL_SIZE (64 * 1024)
-
 /* Each block is preceded by a 16-byte header holding its requested size. */
 #define BOOT_HEADER 16
 
-static _Alignas(64) unsigned char pool[BOOT_POOL_SIZE];
+_Alignas(64) unsigned char ll__pl_boot_pool[LL__PL_BOOT_POOL_SIZE]; /* read inline by the hooks */
 static atomic_size_t used;
 
 void *ll__pl_boot_alloc(size_t size, size_t align) {
   if (align < 16) align = 16;
-  if (size > BOOT_POOL_SIZE) return NULL;
+  if (size > LL__PL_BOOT_POOL_SIZE) return NULL;
   size_t old = atomic_load(&used), start, end;
   do {
     /* The block starts at an aligned address with room for its header before it. */
-    uintptr_t base = (uintptr_t)pool + old + BOOT_HEADER;
-    start = (size_t)(((base + align - 1) & ~(uintptr_t)(align - 1)) - (uintptr_t)pool);
+    uintptr_t base = (uintptr_t)ll__pl_boot_pool + old + BOOT_HEADER;
+    start = (size_t)(((base + align - 1) & ~(uintptr_t)(align - 1)) - (uintptr_t)ll__pl_boot_pool);
     end = start + ((size + 15) & ~(size_t)15);
-    if (end > BOOT_POOL_SIZE) return NULL;
+    if (end > LL__PL_BOOT_POOL_SIZE) return NULL;
   } while (!atomic_compare_exchange_weak(&used, &old, end));
-  unsigned char *p = pool + start;
+  unsigned char *p = ll__pl_boot_pool + start;
   *(size_t *)(void *)(p - BOOT_HEADER) = size;
   return p; /* static storage: already zero, so calloc needs nothing more */
-}
-
-int ll__pl_is_boot(const void *p) {
-  return (const unsigned char *)p >= pool && (const unsigned char *)p < pool + BOOT_POOL_SIZE;
 }
 
 size_t ll__pl_boot_size(const void *p) {

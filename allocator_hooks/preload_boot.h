@@ -11,8 +11,14 @@
 
 /* A block of `size` bytes aligned to `align` (at least 16), or NULL when the pool is full. */
 void *ll__pl_boot_alloc(size_t size, size_t align);
-/* Whether p points into the pool. */
-int ll__pl_is_boot(const void *p);
+/* The pool (dlsym needs a few hundred bytes, its error buffer; 64 KiB leaves a wide margin). */
+#define LL__PL_BOOT_POOL_SIZE (64 * 1024)
+extern unsigned char ll__pl_boot_pool[LL__PL_BOOT_POOL_SIZE];
+/* Whether p points into the pool (inline: every free asks). */
+static inline int ll__pl_is_boot(const void *p) {
+  const unsigned char *c = p;
+  return c >= ll__pl_boot_pool && c < ll__pl_boot_pool + LL__PL_BOOT_POOL_SIZE;
+}
 /* Requested size of a boot block (for realloc and malloc_usable_size). */
 size_t ll__pl_boot_size(const void *p);
 

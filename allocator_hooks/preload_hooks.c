@@ -55,7 +55,13 @@ static inline void emit_alloc(void *p, size_t size, size_t usable, const uintptr
 }
 
 static inline void emit_free(void *p) {
-  if (!ll__pl_async_active() || !ll__pl_async_free(p)) ll_track_free(p);
+  if (!ll__pl_async_active() || !ll__pl_async_free_quick(p)) ll_track_free(p);
+}
+
+/* A line-level allocation (the caller's address): the inline fast path of the helper's ring. */
+static inline void emit_alloc1(void *p, size_t size, size_t usable, uintptr_t ip) {
+  if (!ll__pl_async_active() || !ll__pl_async_alloc1_quick(p, size, usable, ip))
+    ll__track_alloc_ips_c(p, size, usable, &ip, 1, &t_tbcache);
 }
 
 /* ---- the queue of signal handlers' events --------------------------------------------------- */
@@ -221,9 +227,8 @@ static inline __attribute__((always_inline)) void record_alloc(void *p, size_t s
   int g = enter_hot();
   if (ll__pl_recording()) {
     if (ll__pl_stack_is_one()) { /* --frames 1: the caller's address, no walk, no VLA */
-      uintptr_t ip = ((uintptr_t *)fp)[1];
       size_t usable = R.malloc_usable_size(p);
-      emit_alloc(p, size, usable, &ip, 1);
+      emit_alloc1(p, size, usable, ((uintptr_t *)fp)[1]);
     } else {
       record_alloc_deep(p, size, fp);
     }
