@@ -175,6 +175,7 @@ cleanup:
     int n = snprintf(msg, sizeof msg, "leaklab: could not write the capture %s: %s\n", g_path,
                      ll_strerror(rc));
     if (n > 0) ll__pl_say(msg); /* snprintf truncates, always terminated */
+    ll__pl_mark(LL_SAY_WRITE_FAILED); /* so leaklab run does not guess another cause */
   }
   ll__mmap_free(lines, lines_len);
   ll_snapshot_free(reach);

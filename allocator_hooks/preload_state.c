@@ -38,21 +38,26 @@ void ll__pl_say_once_base(const char *capture) {
   snprintf(g_said_base, sizeof g_said_base, "%s", capture != NULL ? capture : "");
 }
 
-void ll__pl_say_once(unsigned id, const char *msg) {
+/* Leave marker `id` beside the run's capture: 0 when an earlier call (this process's or
+ * another of the run's) left it already. Keeps errno. */
+static int first_mark(unsigned id) {
   char path[sizeof g_said_base + 32];
-  int saved = errno;
+  int saved = errno, first = 1;
   if (g_said_base[0] != '\0' &&
       snprintf(path, sizeof path, "%s" LL_SAY_SUFFIX "%u", g_said_base, id) < (int)sizeof path) {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0 && errno == EEXIST) {
-      errno = saved;
-      return; /* said already, by this process or another of the run */
-    }
+    if (fd < 0 && errno == EEXIST) first = 0;
     if (fd >= 0) close(fd);
   }
-  ll__pl_say(msg);
   errno = saved;
+  return first;
 }
+
+void ll__pl_say_once(unsigned id, const char *msg) {
+  if (first_mark(id)) ll__pl_say(msg);
+}
+
+void ll__pl_mark(unsigned id) { (void)first_mark(id); }
 
 int ll__pl_resolving(void) { return t_resolving; }
 

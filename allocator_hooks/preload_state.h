@@ -136,6 +136,8 @@ void ll__pl_say(const char *msg);
  * a base, it says every time. errno is kept. */
 void ll__pl_say_once_base(const char *capture);
 void ll__pl_say_once(unsigned id, const char *msg);
+/* Only the marker (a fact `leaklab run` reads before it removes them, LL_SAY_WRITE_FAILED). */
+void ll__pl_mark(unsigned id);
 
 /* ---- the helper processes (preload_async.c's, preload_watch.c's) ---------------------------- */
 /* Whether pid exists and is not a zombie (from /proc: async-signal-safe, and unlike kill(pid, 0)

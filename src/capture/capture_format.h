@@ -115,6 +115,7 @@ enum {
   LL_SAY_GO_LOST,       /* a Go program that nothing outlives (--follow-fork) */
   LL_SAY_EXEC_STATIC,   /* an exec of an image the preload cannot enter */
   LL_SAY_GO_FORK,       /* a Go program's C code forked under --follow-fork: not followed */
+  LL_SAY_WRITE_FAILED,  /* a marker only: a process could not write its capture (it said why) */
   LL_SAY__COUNT
 };
 

@@ -127,7 +127,7 @@ static int summarize(const char *cap, const run_args_t *ra, int status, time_t s
     ll__print_killed(ra->argv[0], proc->signal, "; the capture holds what was live up to it\n");
   if (proc->flags & LL_CAP_F_HELPER_LOST) {
     fprintf(stderr, "leaklab: %s: partial capture: the recording helper process died, so only "
-            "memory over time was saved, no snapshot\n", cap);
+            "the process facts were saved (how it ended, what it ran), no snapshot\n", cap);
     goto done;
   }
   if ((proc->flags & LL_CAP_F_PARTIAL) && (proc->flags & LL_CAP_F_KILLED)) {
@@ -138,7 +138,8 @@ static int summarize(const char *cap, const run_args_t *ra, int status, time_t s
   }
   if (proc->flags & LL_CAP_F_PARTIAL) {
     fprintf(stderr, "leaklab: %s: partial capture: the program crashed while leaklab's tracker "
-            "was busy, so only memory over time was saved, no snapshot\n", cap);
+            "was busy, so only the process facts were saved (how it ended, what it ran), no "
+            "snapshot\n", cap);
     goto done;
   }
   if (ra->no_report) {

@@ -85,6 +85,27 @@ static void remove_said(const char *cap) {
   }
 }
 
+/* Whether a process of the run left marker `id` beside capture `cap` (before remove_said). */
+static int marked(const char *cap, int id) {
+  char path[PATH_MAX * 2 + 32];
+  snprintf(path, sizeof path, "%s" LL_SAY_SUFFIX "%d", cap, id);
+  return access(path, F_OK) == 0;
+}
+
+/* Whether a capture can be made where this run's will go: a program run whose recording cannot
+ * be saved is worth refusing before it starts. A file created there and removed at once (the
+ * writer's own temporary file goes beside it too). 0, or an error code. */
+static int probe_capture_dir(const ll__record_opts_t *o, const char *prog) {
+  char probe[PATH_MAX * 2];
+  /* With -o, the capture's own name (removed just before); else a name of this process's. */
+  ll__record_capture_path(o->output, prog, ".probe", (long)getpid(), probe, sizeof probe);
+  int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return LL__ERR(errno);
+  close(fd);
+  unlink(probe);
+  return 0;
+}
+
 /* The program being waited for, for the signals run passes on. */
 static volatile pid_t g_program;
 
@@ -110,6 +131,11 @@ int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen
     if (unlink(cap) != 0 && errno != ENOENT)
       return ll__runtime_error(cap, LL__ERR(errno), " (cannot replace the old capture)");
     remove_said(cap); /* an earlier run's, killed before it removed them: this one says again */
+  }
+  if ((rc = probe_capture_dir(o, argv[0])) != 0) {
+    ll__record_capture_path(o->output, argv[0], "", 0, cap, caplen);
+    return ll__runtime_error(o->output != NULL ? cap : "the current directory", rc,
+                             " (no capture can be written there; the program was not started)");
   }
   if (pipe2(pipefd, O_CLOEXEC) != 0) return ll__runtime_error("pipe", LL__ERR(errno), NULL);
 
@@ -177,8 +203,14 @@ int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen
     return LL__EXIT_RUNTIME;
   }
 
+  int write_failed = marked(cap, LL_SAY_WRITE_FAILED);
   remove_said(cap);
   if (access(cap, F_OK) != 0) {
+    if (write_failed) {
+      fprintf(stderr, "leaklab: %s wrote no capture (%s): the preload could not write it (the "
+              "line above says why); nothing was recorded\n", argv[0], cap);
+      return LL__EXIT_RUNTIME;
+    }
     if (WIFSIGNALED(status)) {
       ll__print_killed(argv[0], WTERMSIG(status), " before it could write its capture; nothing "
                        "was recorded\n");

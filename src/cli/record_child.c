@@ -24,8 +24,8 @@ void ll__record_capture_path(const char *output, const char *program, const char
     snprintf(rel, sizeof rel, "leaklab-%.200s%.32s.%ld.llcap", base, tag, pid);
   if (rel[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
     snprintf(out, len, "%s", rel);
-  else
-    snprintf(out, len, "%.2000s/%.2000s", cwd, rel);
+  else /* "/" as the directory: no "//" */
+    snprintf(out, len, "%.2000s%s%.2000s", cwd, strcmp(cwd, "/") == 0 ? "" : "/", rel);
 }
 
 void ll__record_child(char **argv, const ll__record_opts_t *o, const char *program,

@@ -52,6 +52,20 @@ expect_error "a directory" 3 "$tmp:" "$LEAKLAB" report "$tmp"
 : >"$tmp/empty.llsnap"
 expect_error "empty file" 3 "$tmp/empty.llsnap:" "$LEAKLAB" report "$tmp/empty.llsnap"
 
+# A capture that cannot be written: refused before the program starts (it would run for
+# nothing), and a program that made its capture unwritable is told as such, not as a program
+# the preload never entered (a statically linked one).
+expect_error "unwritable -o" 3 "/proc/x.llcap: no such file or directory (no capture can be written there; the program was not started)" \
+  "$LEAKLAB" run -o /proc/x.llcap -- /bin/sh -c ": >'$tmp/started'"
+[[ -e $tmp/started ]] && fail "unwritable -o: the program was started"
+run "$LEAKLAB" run -o "$tmp/w.llcap" -- /bin/sh -c 'mkdir "$1.tmp.$$"' sh "$tmp/w.llcap"
+[[ $status -eq 3 ]] || fail "capture write failed: exit $status, want 3: $(cat "$tmp/err")"
+grep -q "could not write the capture $tmp/w.llcap" "$tmp/err" || fail "write failure not said: $(cat "$tmp/err")"
+grep -q "the preload could not write it (the line above says why)" "$tmp/err" ||
+  fail "write failure blamed on something else: $(cat "$tmp/err")"
+grep -q "statically linked" "$tmp/err" && fail "write failure blamed on static linking: $(cat "$tmp/err")"
+ls "$tmp"/w.llcap.said.* 2>/dev/null && fail "markers left behind"
+
 head -c 4096 /dev/urandom >"$tmp/random.llsnap"
 expect_error "random bytes" 3 "$tmp/random.llsnap:" "$LEAKLAB" report "$tmp/random.llsnap"
 printf 'hello, this is a text file\n' >"$tmp/text.llsnap"
