@@ -95,6 +95,10 @@ int ll_capture_load(const ll_capture_t *c, ll_at_t at, ll_snapshot_t **out) {
   return ll__snapfile_load(c->file, at, out);
 }
 
+int ll_capture_load_many(const ll_capture_t *c, const ll_at_t *at, size_t n, ll_snapshot_t **out) {
+  return ll__snapfile_load_many(c->file, at, n, out);
+}
+
 int ll_capture_modules(const ll_capture_t *c, const ll_cap_module_t **mods, size_t *n) {
   *mods = c->modules_rc == 0 ? c->mods : NULL;
   *n = c->modules_rc == 0 ? c->nmod : 0;

@@ -27,6 +27,9 @@ void ll_capture_close(ll_capture_t *c);
 unsigned ll_capture_views(const ll_capture_t *c);
 /* Decode moment `at` as recorded (LL_ENOVIEW when absent); free with ll_snapshot_free. */
 int ll_capture_load(const ll_capture_t *c, ll_at_t at, ll_snapshot_t **out);
+/* Moments at[0..n) at once, sharing their tracebacks (ll__snapfile_load_many); each freed with
+ * ll_snapshot_free. */
+int ll_capture_load_many(const ll_capture_t *c, const ll_at_t *at, size_t n, ll_snapshot_t **out);
 
 int ll_capture_modules(const ll_capture_t *c, const ll_cap_module_t **mods, size_t *n);
 int ll_capture_process(const ll_capture_t *c, const ll_cap_process_t **out);

@@ -148,6 +148,13 @@ int ll__default_at(unsigned mask);
  * status after an error line. */
 int ll__load_filtered(const char *path, const ll_capture_t *cap, ll_at_t at, unsigned mask,
                       const ll__report_args_t *ra, ll_snapshot_t **out);
+/* Moments at[0..n) at once (ll_symbolize_moments: each traceback symbolised once), filtered:
+ * own[i] in the own-code attribution and, when native is not NULL, native[i] with every frame
+ * (ra->native is not read). 0 or an exit status after an error line (the outputs are then
+ * NULL, or freed by the caller as they are). */
+int ll__load_filtered_many(const char *path, const ll_capture_t *cap, const ll_at_t *at, size_t n,
+                           unsigned mask, const ll__report_args_t *ra, ll_snapshot_t **own,
+                           ll_snapshot_t **native);
 /* Write the report to the output the args name, with jemalloc's figures when not NULL; 0 or an
  * exit status after an error line. */
 int ll__emit_report(const ll__report_args_t *ra, const ll_snapshot_t *snap,

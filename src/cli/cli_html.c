@@ -51,34 +51,31 @@ static int section_status(const char *file, int rc, const char *what) {
   return rc == 0 || rc == LL_ENOVIEW ? 0 : ll__runtime_error(file, rc, what);
 }
 
-/* Moment `at` in its two attributions (own code; every frame when the file has native frames)
- * and the table's statistics. 0 or an exit status. */
-static int load_moment(html_load_t *h, const char *file, const ll_capture_t *cap, ll_at_t at,
-                       unsigned mask,
-                       const ll__report_args_t *ra, int has_native, int native_default) {
-  ll__report_args_t own = *ra, all = *ra;
-  ll_html_moment_t *m = &h->moments[h->nmoment];
-  ll_snapshot_t *snap;
-  int status, rc;
-
-  own.native = 0;
-  all.native = 1;
-  memset(m, 0, sizeof *m);
-  m->at = at;
-  if ((status = ll__load_filtered(file, cap, at, mask, &own, &snap)) != 0) return status;
-  h->snaps[h->nsnap++] = snap;
-  m->own = snap;
-  if (has_native) {
-    if ((status = ll__load_filtered(file, cap, at, mask, &all, &snap)) != 0) return status;
-    h->snaps[h->nsnap++] = snap;
-    m->native = snap;
+/* Moments ats[0..n) in their two attributions (own code; every frame when the file has native
+ * frames), symbolised together, and each table's statistics. 0 or an exit status. */
+static int load_moments(html_load_t *h, const char *file, const ll_capture_t *cap,
+                        const ll_at_t *ats, size_t n, unsigned mask, const ll__report_args_t *ra,
+                        int has_native, int native_default) {
+  ll_snapshot_t *own[LL_AT__COUNT] = {0}, *all[LL_AT__COUNT] = {0};
+  int status = ll__load_filtered_many(file, cap, ats, n, mask, ra, own, has_native ? all : NULL);
+  for (size_t i = 0; i < n; i++) { /* freed with h, whatever happened */
+    if (own[i] != NULL) h->snaps[h->nsnap++] = own[i];
+    if (all[i] != NULL) h->snaps[h->nsnap++] = all[i];
   }
-  /* The table is the text report's: the attribution the capture (or --native) asks for. */
-  const ll_snapshot_t *shown = native_default && m->native != NULL ? m->native : m->own;
-  rc = ll_snapshot_statistics(shown, LL_GROUP_LINENO, 0, &h->stats[h->nmoment]);
-  if (rc < 0) return ll__runtime_error(file, rc, NULL);
-  m->lines = h->stats[h->nmoment];
-  h->nmoment++;
+  if (status != 0) return status;
+  for (size_t i = 0; i < n; i++) {
+    ll_html_moment_t *m = &h->moments[h->nmoment];
+    memset(m, 0, sizeof *m);
+    m->at = ats[i];
+    m->own = own[i];
+    m->native = has_native ? all[i] : NULL;
+    /* The table is the text report's: the attribution the capture (or --native) asks for. */
+    const ll_snapshot_t *shown = native_default && m->native != NULL ? m->native : m->own;
+    int rc = ll_snapshot_statistics(shown, LL_GROUP_LINENO, 0, &h->stats[h->nmoment]);
+    if (rc < 0) return ll__runtime_error(file, rc, NULL);
+    m->lines = h->stats[h->nmoment];
+    h->nmoment++;
+  }
   return 0;
 }
 
@@ -117,19 +114,19 @@ int ll__emit_html(const char *file, const ll_capture_t *cap, unsigned mask,
   has_proc = rc == 0;
   in.native_default = ra->native >= 0 ? ra->native : ll_capture_native(cap);
 
+  /* The page's order first, then any other moment the file holds. */
   unsigned left = mask & ((1u << LL_AT__COUNT) - 1);
-  for (size_t i = 0; i < sizeof g_order / sizeof g_order[0]; i++) {
-    if (!(left & (1u << g_order[i]))) continue;
-    left &= ~(1u << g_order[i]);
-    if ((status = load_moment(&h, file, cap, g_order[i], mask, ra, has_native,
-                              in.native_default)) != 0)
-      goto cleanup;
-  }
+  ll_at_t ats[LL_AT__COUNT];
+  size_t nat = 0;
+  for (size_t i = 0; i < sizeof g_order / sizeof g_order[0]; i++)
+    if (left & (1u << g_order[i])) {
+      left &= ~(1u << g_order[i]);
+      ats[nat++] = g_order[i];
+    }
   for (int a = 0; a < LL_AT__COUNT; a++)
-    if ((left & (1u << a)) &&
-        (status = load_moment(&h, file, cap, (ll_at_t)a, mask, ra, has_native,
-                              in.native_default)) != 0)
-      goto cleanup;
+    if (left & (1u << a)) ats[nat++] = (ll_at_t)a;
+  if ((status = load_moments(&h, file, cap, ats, nat, mask, ra, has_native, in.native_default)) != 0)
+    goto cleanup;
   in.moments = h.moments;
   in.nmoment = h.nmoment;
   in.head = h.moments[0].own; /* ll__open_capture made sure there is one */

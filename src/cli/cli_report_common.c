@@ -241,27 +241,48 @@ static void views_hint(char *buf, size_t len, ll_at_t at, unsigned mask) {
   if (used < len) snprintf(buf + used, len - used, ")");
 }
 
+/* snap with ra's filters applied (replacing it); 0 or an exit status. */
+static int apply_filters(const char *path, const ll__report_args_t *ra, ll_snapshot_t **snap) {
+  ll_snapshot_t *filtered = NULL;
+  if (ra->nfilter == 0 || *snap == NULL) return 0;
+  for (size_t i = 0; i < ra->nfilter; i++) ra->filters[i].all_frames = ra->all_frames;
+  int rc = ll_snapshot_filter(*snap, ra->filters, ra->nfilter, &filtered);
+  ll_snapshot_free(*snap);
+  *snap = filtered;
+  return rc < 0 ? ll__runtime_error(path, rc, NULL) : 0;
+}
+
+static int check_view(const char *path, ll_at_t at, unsigned mask) {
+  char hint[160];
+  if (mask & (1u << at)) return 0;
+  views_hint(hint, sizeof hint, at, mask);
+  return ll__runtime_error(path, LL_ENOVIEW, hint);
+}
+
 int ll__load_filtered(const char *path, const ll_capture_t *cap, ll_at_t at, unsigned mask,
                       const ll__report_args_t *ra, ll_snapshot_t **out) {
-  ll_snapshot_t *snap = NULL, *filtered = NULL;
-  int rc;
+  ll_snapshot_t *snap = NULL;
+  int status;
+  if ((status = check_view(path, at, mask)) != 0) return status;
+  int rc = ll_symbolize_capture(cap, at, ra->native, &snap); /* native frames of a preload capture */
+  if (rc < 0) return ll__runtime_error(path, rc, NULL);
+  if ((status = apply_filters(path, ra, &snap)) != 0) return status;
+  *out = snap;
+  return 0;
+}
 
-  if (!(mask & (1u << at))) {
-    char hint[160];
-    views_hint(hint, sizeof hint, at, mask);
-    return ll__runtime_error(path, LL_ENOVIEW, hint);
-  }
-  rc = ll_symbolize_capture(cap, at, ra->native, &snap); /* native frames of a preload capture */
+int ll__load_filtered_many(const char *path, const ll_capture_t *cap, const ll_at_t *at, size_t n,
+                           unsigned mask, const ll__report_args_t *ra, ll_snapshot_t **own,
+                           ll_snapshot_t **native) {
+  int status;
+  for (size_t i = 0; i < n; i++)
+    if ((status = check_view(path, at[i], mask)) != 0) return status;
+  int rc = ll_symbolize_moments(cap, at, n, own, native);
   if (rc < 0) return ll__runtime_error(path, rc, NULL);
-  if (ra->nfilter == 0) {
-    *out = snap;
-    return 0;
-  }
-  for (size_t i = 0; i < ra->nfilter; i++) ra->filters[i].all_frames = ra->all_frames;
-  rc = ll_snapshot_filter(snap, ra->filters, ra->nfilter, &filtered);
-  ll_snapshot_free(snap);
-  if (rc < 0) return ll__runtime_error(path, rc, NULL);
-  *out = filtered;
+  for (size_t i = 0; i < n; i++)
+    if ((status = apply_filters(path, ra, &own[i])) != 0 ||
+        (native != NULL && (status = apply_filters(path, ra, &native[i])) != 0))
+      return status;
   return 0;
 }
 

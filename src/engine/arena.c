@@ -19,6 +19,7 @@ struct ll__arena {
   char *cur;
   char *end;
   size_t mapped;
+  size_t refs; /* ll__arena_free calls still to come, less one */
 };
 
 static size_t page_round(size_t n) {
@@ -106,8 +107,14 @@ char *ll__arena_strdup(ll__arena_t *a, const char *s) {
 
 size_t ll__arena_bytes(const ll__arena_t *a) { return a->mapped; }
 
+void ll__arena_ref(ll__arena_t *a) { a->refs++; }
+
 void ll__arena_free(ll__arena_t *a) {
   if (a == NULL) return;
+  if (a->refs > 0) {
+    a->refs--;
+    return;
+  }
   const ll__arena_mem_t *mem = a->mem;
   ll__chunk_t *c = a->chunks->next;
   while (c != NULL) {

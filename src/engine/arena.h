@@ -4,7 +4,8 @@
 /*
  * Contract: an arena hands out zeroed, 16-byte aligned memory from chunks it maps with mmap;
  * nothing is freed alone, everything goes with ll__arena_free. Allocation failure returns NULL
- * (never aborts). Not thread-safe: an arena belongs to one owner, who locks if it must.
+ * (never aborts). Not thread-safe: an arena belongs to one owner, who locks if it must; several
+ * objects may share one (ll__arena_ref: the last ll__arena_free unmaps it).
  * ll__mmap_alloc/ll__mmap_free serve large growable tables (hash tables) the same way.
  */
 #include <stddef.h>
@@ -21,6 +22,8 @@ ll__arena_t *ll__arena_new(void);
 /* The same with chunks from mem (which must outlive the arena). */
 ll__arena_t *ll__arena_new_with(const ll__arena_mem_t *mem);
 void ll__arena_free(ll__arena_t *a);
+/* One more ll__arena_free before the arena goes (snapshots sharing their tracebacks). */
+void ll__arena_ref(ll__arena_t *a);
 void *ll__arena_alloc(ll__arena_t *a, size_t n);
 char *ll__arena_strdup(ll__arena_t *a, const char *s);
 /* Bytes mapped by the arena (its chunks and itself). */

@@ -113,6 +113,10 @@ unsigned ll__snapfile_views(const ll__snapfile_t *f);
 const unsigned char *ll__snapfile_image(const ll__snapfile_t *f, size_t *len);
 /* Decode the snapshot for `at` into its own arena (LL_ENOVIEW when absent, LL_ECORRUPT). */
 int ll__snapfile_load(const ll__snapfile_t *f, ll_at_t at, ll_snapshot_t **out);
+/* Moments at[0..n) at once: out[i] is at[i]'s, and all share their tracebacks and strings (one
+ * arena, freed with the last of them); each is freed with ll_snapshot_free as usual. Nothing
+ * in *out on failure. */
+int ll__snapfile_load_many(const ll__snapfile_t *f, const ll_at_t *at, size_t n, ll_snapshot_t **out);
 /* The index-th section of `type` (0 = first): *data points into the image, valid until close.
  * LL_ENOVIEW when there is no such section. */
 int ll__snapfile_section(const ll__snapfile_t *f, uint32_t type, size_t index, const void **data,

@@ -306,24 +306,19 @@ static const ll_traceback_t *load_tb(lctx_t *c, uint32_t id) {
   return tb;
 }
 
-int ll__snapfile_load(const ll__snapfile_t *f, ll_at_t at, ll_snapshot_t **out) {
-  if (f == NULL || out == NULL || (unsigned)at >= LL_AT__COUNT) return LL_EINVAL;
+/* Moment `at` into c's arena, its tracebacks and strings shared with the others c decoded. */
+static int load_one(lctx_t *c, ll_at_t at, ll_snapshot_t **out) {
+  const ll__snapfile_t *f = c->f;
+  if ((unsigned)at >= LL_AT__COUNT) return LL_EINVAL;
   if ((f->views & (1u << at)) == 0) return LL_ENOVIEW;
-  int rc = LL_ENOMEM;
-  size_t sbytes = (size_t)f->nstr * sizeof(char *), tbytes = (size_t)f->ntb * sizeof(ll_traceback_t *);
-  lctx_t c = {.f = f};
-  if (sbytes > 0 && (c.str = ll__mmap_alloc(sbytes)) == NULL) goto cleanup;
-  if (tbytes > 0 && (c.tb = ll__mmap_alloc(tbytes)) == NULL) goto cleanup;
-  if ((c.arena = ll__arena_new()) == NULL) goto cleanup;
-
   const unsigned char *h = f->img + f->snap[at].off;
   size_t ntr = (size_t)ll__get_u64(h + 64); /* checked against the section length at open */
-  ll_snapshot_t *s = ll__arena_alloc(c.arena, sizeof *s);
-  ll_trace_t *traces = ll__arena_alloc(c.arena, ntr * sizeof *traces);
-  if (s == NULL || traces == NULL) goto cleanup;
+  ll_snapshot_t *s = ll__arena_alloc(c->arena, sizeof *s);
+  ll_trace_t *traces = ll__arena_alloc(c->arena, ntr * sizeof *traces);
+  if (s == NULL || traces == NULL) return LL_ENOMEM;
   s->at = (ll_at_t)ll__get_u32(h);
   s->traceback_limit = ll__get_u32(h + 4);
-  if ((s->program = load_str(&c, ll__get_u32(h + 8))) == NULL) goto cleanup;
+  if ((s->program = load_str(c, ll__get_u32(h + 8))) == NULL) return LL_ENOMEM;
   s->current_bytes = ll__get_u64(h + 16);
   s->peak_bytes = ll__get_u64(h + 24);
   s->total_allocations = ll__get_u64(h + 32);
@@ -332,22 +327,40 @@ int ll__snapfile_load(const ll__snapfile_t *f, ll_at_t at, ll_snapshot_t **out) 
   s->untracked_bytes = ll__get_u64(h + 56);
   for (size_t k = 0; k < ntr; k++) {
     const unsigned char *q = h + LL__SNAPFILE_SNAP_HEAD + k * LL__SNAPFILE_TRACE_REC;
-    if ((traces[k].traceback = load_tb(&c, ll__get_u32(q))) == NULL) goto cleanup;
+    if ((traces[k].traceback = load_tb(c, ll__get_u32(q))) == NULL) return LL_ENOMEM;
     traces[k].size = ll__get_u64(q + 8);
     traces[k].usable = ll__get_u64(q + 16);
     traces[k].count = ll__get_u64(q + 24);
   }
   s->ntraces = ntr;
   s->traces = traces;
-  s->ll__arena = c.arena;
+  s->ll__arena = c->arena;
   *out = s;
-  c.arena = NULL;
+  return 0;
+}
+
+int ll__snapfile_load_many(const ll__snapfile_t *f, const ll_at_t *at, size_t n, ll_snapshot_t **out) {
+  if (f == NULL || out == NULL || (n > 0 && at == NULL)) return LL_EINVAL;
+  int rc = LL_ENOMEM;
+  size_t sbytes = (size_t)f->nstr * sizeof(char *), tbytes = (size_t)f->ntb * sizeof(ll_traceback_t *);
+  lctx_t c = {.f = f};
+  if (sbytes > 0 && (c.str = ll__mmap_alloc(sbytes)) == NULL) goto cleanup;
+  if (tbytes > 0 && (c.tb = ll__mmap_alloc(tbytes)) == NULL) goto cleanup;
+  if ((c.arena = ll__arena_new()) == NULL) goto cleanup;
+  for (size_t i = 0; i < n; i++)
+    if ((rc = load_one(&c, at[i], &out[i])) != 0) goto cleanup;
+  for (size_t i = 1; i < n; i++) ll__arena_ref(c.arena); /* one ll_snapshot_free each */
+  if (n > 0) c.arena = NULL;
   rc = 0;
 cleanup:
   ll__arena_free(c.arena);
   ll__mmap_free(c.str, sbytes);
   ll__mmap_free(c.tb, tbytes);
   return rc;
+}
+
+int ll__snapfile_load(const ll__snapfile_t *f, ll_at_t at, ll_snapshot_t **out) {
+  return ll__snapfile_load_many(f, &at, 1, out);
 }
 
 int ll__snapfile_section(const ll__snapfile_t *f, uint32_t type, size_t index, const void **data,

@@ -47,6 +47,14 @@ int ll_symbolize_snapshot(ll_symbolizer_t *s, const ll_snapshot_t *in, int nativ
 /* Moment `at` of an open capture, symbolised when it is a preload capture (it has a module map);
  * a plain snapshot file's moment loads as recorded. native: as below. */
 int ll_symbolize_capture(const ll_capture_t *cap, ll_at_t at, int native, ll_snapshot_t **out);
+/* Moments at[0..n) of an open capture at once (n <= LL_AT__COUNT), in the attributions asked
+ * for: own[i] as native = 0, native[i] as native = 1 (either array may be NULL, not both). Each
+ * address is resolved once and each traceback converted once per attribution, however many
+ * moments hold it: an HTML report's dozen snapshots of a 90k-traceback capture cost about one.
+ * The outputs share their memory; each is freed with ll_snapshot_free. A plain snapshot file:
+ * its moments as recorded, into own (else native). Nothing in the outputs on failure. */
+int ll_symbolize_moments(const ll_capture_t *cap, const ll_at_t *at, size_t n,
+                         ll_snapshot_t **own, ll_snapshot_t **native);
 /* Load moment `at` of a snapshot file, symbolised when the file is a preload capture (it has
  * a module map); other snapshot files load as ll_snapshot_load loads them. native: 0 or 1 as
  * above, -1 for what the capture was recorded with (`leaklab run --native`). This is the call
