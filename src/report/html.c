@@ -6,257 +6,9 @@
 #include <string.h>
 
 #include "html_assets.h"
+#include "html_tree.h"
 #include "json.h"
 #include "retainers.h"
-
-/* ---- frame names: one entry per distinct (function, file, line) across every tree ---------- */
-
-typedef struct names {
-  const ll_frame_t **items; /* frames of the input's snapshots, which outlive the report */
-  size_t n, cap;
-  uint32_t *slots;          /* open addressing: item index + 1, 0 empty */
-  size_t nslot;             /* a power of two, kept at most half full */
-} names_t;
-
-static uint64_t fnv(uint64_t h, const char *s) {
-  for (; *s != '\0'; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-  return (h ^ 0xff) * 0x100000001b3ull;
-}
-
-/* Frames known only by their address differ by it; symbolised ones by what is printed. */
-static int frame_anonymous(const ll_frame_t *f) { return f->lineno == 0 && f->function[0] == '\0'; }
-
-static uint64_t frame_hash(const ll_frame_t *f) {
-  uint64_t h = fnv(fnv(0xcbf29ce484222325ull, f->function), f->filename);
-  h = (h ^ f->lineno) * 0x100000001b3ull;
-  if (frame_anonymous(f)) h = (h ^ f->ip) * 0x100000001b3ull;
-  return h ^ (h >> 29);
-}
-
-static int frame_same(const ll_frame_t *a, const ll_frame_t *b) {
-  if (a->lineno != b->lineno || strcmp(a->function, b->function) != 0 ||
-      strcmp(a->filename, b->filename) != 0)
-    return 0;
-  return !frame_anonymous(a) || a->ip == b->ip;
-}
-
-static int names_grow(names_t *nm) {
-  size_t nslot = nm->nslot ? nm->nslot * 2 : 1024;
-  uint32_t *slots = calloc(nslot, sizeof *slots);
-  if (slots == NULL) return LL_ENOMEM;
-  for (size_t i = 0; i < nm->n; i++) {
-    size_t s = frame_hash(nm->items[i]) & (nslot - 1);
-    while (slots[s] != 0) s = (s + 1) & (nslot - 1);
-    slots[s] = (uint32_t)i + 1;
-  }
-  free(nm->slots);
-  nm->slots = slots;
-  nm->nslot = nslot;
-  return 0;
-}
-
-static int names_get(names_t *nm, const ll_frame_t *f, uint32_t *out) {
-  if (nm->n * 2 >= nm->nslot && names_grow(nm) != 0) return LL_ENOMEM;
-  size_t s = frame_hash(f) & (nm->nslot - 1);
-  for (; nm->slots[s] != 0; s = (s + 1) & (nm->nslot - 1))
-    if (frame_same(nm->items[nm->slots[s] - 1], f)) {
-      *out = nm->slots[s] - 1;
-      return 0;
-    }
-  if (nm->n == nm->cap) {
-    size_t cap = nm->cap ? nm->cap * 2 : 1024;
-    const ll_frame_t **items = realloc(nm->items, cap * sizeof *items);
-    if (items == NULL) return LL_ENOMEM;
-    nm->items = items;
-    nm->cap = cap;
-  }
-  nm->items[nm->n] = f;
-  nm->slots[s] = (uint32_t)nm->n + 1;
-  *out = (uint32_t)nm->n++;
-  return 0;
-}
-
-/* "function (file:line)", as the text report names a frame; the address when nothing else is
- * known. */
-static void write_frame_name(FILE *out, const ll_frame_t *f) {
-  char buf[1024];
-  if (f->function[0] != '\0')
-    snprintf(buf, sizeof buf, f->lineno ? "%s (%s:%" PRIu32 ")" : "%s (%s)", f->function,
-             f->filename, f->lineno);
-  else if (f->lineno != 0)
-    snprintf(buf, sizeof buf, "%s:%" PRIu32, f->filename, f->lineno);
-  else if (f->ip != 0)
-    snprintf(buf, sizeof buf, "%s [0x%" PRIx64 "]", f->filename, f->ip);
-  else
-    snprintf(buf, sizeof buf, "%s", f->filename);
-  ll__json_string(out, buf, 1);
-}
-
-/* ---- trees: a trie of frames per moment, callers first or the allocating line first ------ */
-
-typedef struct node {
-  uint32_t name, parent;
-  uint32_t child, sibling; /* node index + 1, 0 none */
-  uint64_t v, k;
-} node_t;
-
-typedef struct tree {
-  node_t *nodes; /* nodes[0] is the root */
-  size_t n, cap;
-  uint32_t *slots; /* (parent, name) -> node index + 1 */
-  size_t nslot;
-} tree_t;
-
-static size_t edge_slot(const tree_t *t, uint32_t parent, uint32_t name) {
-  uint64_t h = ((uint64_t)parent * 0x9e3779b97f4a7c15ull) ^ (name * 0xc2b2ae3d27d4eb4full);
-  return (size_t)(h ^ (h >> 31)) & (t->nslot - 1);
-}
-
-static int tree_grow(tree_t *t) {
-  size_t nslot = t->nslot ? t->nslot * 2 : 4096;
-  uint32_t *slots = calloc(nslot, sizeof *slots);
-  if (slots == NULL) return LL_ENOMEM;
-  free(t->slots);
-  t->slots = slots;
-  t->nslot = nslot;
-  /* The root has no parent edge; every other node is re-entered under its parent. */
-  for (size_t c = 1; c < t->n; c++) {
-    size_t s = edge_slot(t, t->nodes[c].parent, t->nodes[c].name);
-    while (slots[s] != 0) s = (s + 1) & (nslot - 1);
-    slots[s] = (uint32_t)c + 1;
-  }
-  return 0;
-}
-
-static int tree_child(tree_t *t, uint32_t parent, uint32_t name, uint32_t *out) {
-  if (t->n * 2 >= t->nslot && tree_grow(t) != 0) return LL_ENOMEM;
-  size_t s = edge_slot(t, parent, name);
-  for (; t->slots[s] != 0; s = (s + 1) & (t->nslot - 1)) {
-    uint32_t c = t->slots[s] - 1;
-    if (t->nodes[c].name == name && t->nodes[c].parent == parent) {
-      *out = c;
-      return 0;
-    }
-  }
-  if (t->n == t->cap) {
-    size_t cap = t->cap * 2;
-    node_t *nodes = realloc(t->nodes, cap * sizeof *nodes);
-    if (nodes == NULL) return LL_ENOMEM;
-    t->nodes = nodes;
-    t->cap = cap;
-  }
-  uint32_t c = (uint32_t)t->n++;
-  t->nodes[c] = (node_t){name, parent, 0, t->nodes[parent].child, 0, 0};
-  t->nodes[parent].child = c + 1;
-  t->slots[s] = c + 1;
-  *out = c;
-  return 0;
-}
-
-static void tree_free(tree_t *t) {
-  free(t->nodes);
-  free(t->slots);
-  memset(t, 0, sizeof *t);
-}
-
-static int tree_build(tree_t *t, names_t *nm, const ll_snapshot_t *snap, int inverted) {
-  int rc;
-  memset(t, 0, sizeof *t);
-  t->cap = 1024;
-  if ((t->nodes = malloc(t->cap * sizeof *t->nodes)) == NULL) return LL_ENOMEM;
-  t->nodes[0] = (node_t){0, UINT32_MAX, 0, 0, 0, 0};
-  t->n = 1;
-  if ((rc = tree_grow(t)) != 0) return rc;
-  for (size_t i = 0; i < snap->ntraces; i++) {
-    const ll_trace_t *tr = &snap->traces[i];
-    const ll_traceback_t *tb = tr->traceback;
-    uint32_t nf = tb != NULL && tb->frames != NULL ? tb->nframe : 0, cur = 0;
-    t->nodes[0].v += tr->size;
-    t->nodes[0].k += tr->count;
-    for (uint32_t j = 0; j < nf; j++) {
-      const ll_frame_t *f = &tb->frames[inverted ? j : nf - 1 - j];
-      uint32_t name, c;
-      if ((rc = names_get(nm, f, &name)) != 0 || (rc = tree_child(t, cur, name, &c)) != 0)
-        return rc;
-      t->nodes[c].v += tr->size;
-      t->nodes[c].k += tr->count;
-      cur = c;
-    }
-  }
-  return 0;
-}
-
-static const node_t *g_sort_nodes; /* qsort has no context argument; reports are single-threaded */
-
-static int by_value_desc(const void *a, const void *b) {
-  const node_t *x = &g_sort_nodes[*(const uint32_t *)a], *y = &g_sort_nodes[*(const uint32_t *)b];
-  if (x->v != y->v) return x->v > y->v ? -1 : 1;
-  return x->name < y->name ? -1 : x->name > y->name;
-}
-
-static int emit_node(FILE *out, const tree_t *t, uint32_t idx, uint64_t floor) {
-  const node_t *nd = &t->nodes[idx];
-  uint32_t *kids = NULL;
-  size_t nkid = 0, nsmall = 0;
-  uint64_t small_v = 0, small_k = 0;
-
-  if (idx != 0) fprintf(out, "[%" PRIu32 ",", nd->name);
-  fprintf(out, "%" PRIu64 ",%" PRIu64, nd->v, nd->k);
-  for (uint32_t c = nd->child; c != 0; c = t->nodes[c - 1].sibling) nkid++;
-  if (nkid == 0) goto done;
-  if ((kids = malloc(nkid * sizeof *kids)) == NULL) return LL_ENOMEM;
-  nkid = 0;
-  for (uint32_t c = nd->child; c != 0; c = t->nodes[c - 1].sibling) kids[nkid++] = c - 1;
-  g_sort_nodes = t->nodes;
-  qsort(kids, nkid, sizeof *kids, by_value_desc);
-  /* Largest first, so the small ones are a tail: merged unless only one is small. */
-  size_t keep = nkid;
-  while (keep > 0 && t->nodes[kids[keep - 1]].v < floor) keep--;
-  if (nkid - keep == 1) keep = nkid;
-  fputs(",[", out);
-  for (size_t i = 0; i < keep; i++) {
-    int rc;
-    if (i > 0) fputc(',', out);
-    if ((rc = emit_node(out, t, kids[i], floor)) != 0) {
-      free(kids);
-      return rc;
-    }
-  }
-  for (size_t i = keep; i < nkid; i++) {
-    nsmall++;
-    small_v += t->nodes[kids[i]].v;
-    small_k += t->nodes[kids[i]].k;
-  }
-  if (nsmall > 0)
-    fprintf(out, "%s[\"(%zu small)\",%" PRIu64 ",%" PRIu64 "]", keep ? "," : "", nsmall, small_v,
-            small_k);
-  fputc(']', out);
-  free(kids);
-done:
-  if (idx != 0) fputc(']', out);
-  return 0;
-}
-
-/* {"callers": tree, "inverted": tree} of one snapshot. */
-static int emit_trees(FILE *out, names_t *nm, const ll_snapshot_t *snap, const char *at,
-                      double min_share) {
-  for (int inverted = 0; inverted <= 1; inverted++) {
-    tree_t t;
-    int rc = tree_build(&t, nm, snap, inverted);
-    if (rc == 0) {
-      uint64_t floor = (uint64_t)(min_share * (double)t.nodes[0].v);
-      fputs(inverted ? ",\"inverted\":[" : "{\"callers\":[", out);
-      ll__json_string(out, at, 1);
-      fputc(',', out);
-      rc = emit_node(out, &t, 0, floor);
-      fputc(']', out);
-    }
-    tree_free(&t);
-    if (rc != 0) return rc;
-  }
-  fputc('}', out);
-  return 0;
-}
 
 /* ---- the document -------------------------------------------------------------------------- */
 
@@ -356,7 +108,8 @@ static void emit_lines(FILE *out, const ll_stats_t *st) {
   fputc(']', out);
 }
 
-static int emit_moments(FILE *out, const ll_html_input_t *in, names_t *nm) {
+static int emit_moment_list(FILE *out, const ll_html_input_t *in, ll__html_forest_t *own,
+                            ll__html_forest_t *native) {
   fputs("\"moments\":[", out);
   for (size_t m = 0; m < in->nmoment; m++) {
     const ll_html_moment_t *mo = &in->moments[m];
@@ -371,10 +124,10 @@ static int emit_moments(FILE *out, const ll_html_input_t *in, names_t *nm) {
     ll__json_string(out, at != NULL ? at : "?", 1);
     fprintf(out, ",\"total_bytes\":%" PRIu64 ",\"total_blocks\":%" PRIu64 ",\"trees\":{\"own\":",
             bytes, blocks);
-    if ((rc = emit_trees(out, nm, mo->own, at, in->min_share)) != 0) return rc;
+    if ((rc = ll__html_emit_trees(out, own, mo->own, at, in->min_share)) != 0) return rc;
     fputs(",\"native\":", out);
     if (mo->native != NULL) {
-      if ((rc = emit_trees(out, nm, mo->native, at, in->min_share)) != 0) return rc;
+      if ((rc = ll__html_emit_trees(out, native, mo->native, at, in->min_share)) != 0) return rc;
     } else {
       fputs("null", out);
     }
@@ -384,6 +137,16 @@ static int emit_moments(FILE *out, const ll_html_input_t *in, names_t *nm) {
   }
   fputc(']', out);
   return 0;
+}
+
+static int emit_moments(FILE *out, const ll_html_input_t *in, ll__html_names_t *nm) {
+  /* One forest per attribution: a traceback several moments hold is named and walked once. */
+  ll__html_forest_t *own = ll__html_forest_new(nm), *native = ll__html_forest_new(nm);
+  int rc = own == NULL || native == NULL ? LL_ENOMEM : 0;
+  if (rc == 0) rc = emit_moment_list(out, in, own, native);
+  ll__html_forest_free(own);
+  ll__html_forest_free(native);
+  return rc;
 }
 
 static void emit_histogram(FILE *out, const ll_html_input_t *in) {
@@ -408,7 +171,7 @@ static void kinds_arrays(FILE *out, const ll_reach_kinds_t *k) {
 
 /* The exit scan per line: its kinds, and the chain that holds it (the page colours the lines
  * and flamegraph frames of the moments at exit by kind, and shows the chain of a line). */
-static int emit_reach(FILE *out, const ll_html_input_t *in, names_t *nm) {
+static int emit_reach(FILE *out, const ll_html_input_t *in, ll__html_names_t *nm) {
   if (in->reach == NULL) {
     fputs("\"reach\":null", out);
     return 0;
@@ -425,7 +188,7 @@ static int emit_reach(FILE *out, const ll_html_input_t *in, names_t *nm) {
     const ll_frame_t *f = ll__retain_frame(rt, k);
     uint32_t name;
     if (f == NULL) continue;
-    if ((rc = names_get(nm, f, &name)) != 0) break;
+    if ((rc = ll__html_name(nm, f, &name)) != 0) break;
     rewind(mem);
     ll__retain_chain(mem, rt, k);
     fputc('\0', mem);
@@ -448,7 +211,7 @@ static int emit_reach(FILE *out, const ll_html_input_t *in, names_t *nm) {
 }
 
 int ll__report_html(FILE *out, const ll_html_input_t *in) {
-  names_t nm = {0};
+  ll__html_names_t *nm = NULL;
   int rc;
 
   if (out == NULL || in == NULL || in->head == NULL || (in->npoint && in->points == NULL) ||
@@ -458,6 +221,7 @@ int ll__report_html(FILE *out, const ll_html_input_t *in) {
     return LL_EINVAL;
   for (size_t m = 0; m < in->nmoment; m++)
     if (in->moments[m].own == NULL) return LL_EINVAL;
+  if ((nm = ll__html_names_new()) == NULL) return LL_ENOMEM;
 
   fwrite(ll__html_head, 1, ll__html_head_len, out);
   fputs("{\"version\":1,\"program\":", out);
@@ -478,20 +242,16 @@ int ll__report_html(FILE *out, const ll_html_input_t *in) {
   fputc(',', out);
   emit_histogram(out, in);
   fputc(',', out);
-  if ((rc = emit_moments(out, in, &nm)) != 0) goto cleanup;
+  if ((rc = emit_moments(out, in, nm)) != 0) goto cleanup;
   fputc(',', out);
-  if ((rc = emit_reach(out, in, &nm)) != 0) goto cleanup;
+  if ((rc = emit_reach(out, in, nm)) != 0) goto cleanup;
   /* Last: the names every tree above points into. */
   fputs(",\"frames\":[", out);
-  for (size_t i = 0; i < nm.n; i++) {
-    if (i > 0) fputc(',', out);
-    write_frame_name(out, nm.items[i]);
-  }
+  ll__html_write_names(out, nm);
   fputs("]}", out);
   fwrite(ll__html_tail, 1, ll__html_tail_len, out);
   rc = fflush(out) != 0 || ferror(out) ? LL_EIO : 0;
 cleanup:
-  free(nm.items);
-  free(nm.slots);
+  ll__html_names_free(nm);
   return rc;
 }

@@ -1,0 +1,71 @@
+/* test_html_tree.c - the HTML report's flamegraph trees: each moment's tree holds only its own traces' paths and values, whatever other moments put in the shared tries. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "html_tree.h"
+
+static const ll_frame_t x_frames[2] = {{"a.c", "alloc", 1, 0}, {"main.c", "main", 9, 0}};
+static const ll_frame_t y_frames[2] = {{"b.c", "other", 2, 0}, {"main.c", "main", 9, 0}};
+static const ll_traceback_t tb_x = {2, 2, x_frames}, tb_y = {2, 2, y_frames};
+
+/* What ll__html_emit_trees writes for snap (the forest kept across calls). */
+static char *trees(ll__html_forest_t *fo, const ll_snapshot_t *snap, const char *at, double share) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  assert_non_null(f);
+  assert_int_equal(ll__html_emit_trees(f, fo, snap, at, share), 0);
+  fclose(f);
+  return buf;
+}
+
+static void moments_share_tries_not_values(void **state) {
+  (void)state;
+  ll_trace_t a_tr[2] = {{&tb_x, 100, 112, 1}, {&tb_y, 50, 64, 2}};
+  ll_trace_t b_tr[1] = {{&tb_y, 30, 32, 1}};
+  ll_snapshot_t a = {.at = LL_AT_PEAK, .program = "t", .ntraces = 2, .traces = a_tr};
+  ll_snapshot_t b = {.at = LL_AT_END, .program = "t", .ntraces = 1, .traces = b_tr};
+  ll__html_names_t *nm = ll__html_names_new();
+  ll__html_forest_t *fo = ll__html_forest_new(nm);
+  assert_true(nm != NULL && fo != NULL);
+
+  /* Names in the order a callers walk first meets them: main 0, alloc 1, other 2. */
+  char *t = trees(fo, &a, "A", 0);
+  assert_string_equal(t, "{\"callers\":[\"A\",150,3,[[0,150,3,[[1,100,1],[2,50,2]]]]],"
+                         "\"inverted\":[\"A\",150,3,[[1,100,1,[[0,100,1]]],[2,50,2,[[0,50,2]]]]]}");
+  free(t);
+  /* The second moment: alloc's path is in the tries but not in it, and its values are its own. */
+  t = trees(fo, &b, "B", 0);
+  assert_string_equal(t, "{\"callers\":[\"B\",30,1,[[0,30,1,[[2,30,1]]]]],"
+                         "\"inverted\":[\"B\",30,1,[[2,30,1,[[0,30,1]]]]]}");
+  free(t);
+  /* The first again, after the second: the same as before. Small children merge (one alone is
+   * kept: 34% of 150 is above 50, so "other" is merged only with a sibling as small). */
+  t = trees(fo, &a, "A", 0.34);
+  assert_string_equal(t, "{\"callers\":[\"A\",150,3,[[0,150,3,[[1,100,1],[2,50,2]]]]],"
+                         "\"inverted\":[\"A\",150,3,[[1,100,1,[[0,100,1]]],[2,50,2,[[0,50,2]]]]]}");
+  free(t);
+  char *names = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&names, &len);
+  ll__html_write_names(f, nm);
+  fclose(f);
+  assert_string_equal(names, "\"main (main.c:9)\",\"alloc (a.c:1)\",\"other (b.c:2)\"");
+  free(names);
+  ll__html_forest_free(fo);
+  ll__html_names_free(nm);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(moments_share_tries_not_values),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
