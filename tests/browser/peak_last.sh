@@ -11,5 +11,6 @@ for rec in sync async; do
   mkdir -p "$T/$rec/expect"
   # The peak's moment is at least 0.6 s (of the 0.8 s pause) before the last point, the end.
   echo 600 >"$T/$rec/expect/peak_before_end_ms"
-  check_page "$T/$rec.llcap" "$T/$rec"
+  page_expect "$T/$rec.llcap" "$T/$rec"
 done
+check_pages "$T/sync" "$T/async"

@@ -31,7 +31,7 @@ export function drawFlame(el, data, moment, opts) {
     .cellHeight(20)
     .inverted(true) // an icicle: the root on top
     .minFrameSize(1)
-    .transitionDuration(200)
+    .transitionDuration(reducedMotion() ? 0 : 200)
     .tooltip(false)
     .sort(false)
     .getName(name)
@@ -54,6 +54,11 @@ export function drawFlame(el, data, moment, opts) {
   if (kinds) chart.setColorMapper((d, original) => (d.highlight || kindOf(d) < 0 ? original : KIND_COLORS[kindOf(d)]));
   select(el).datum(tree).call(chart);
   return chart;
+}
+
+// A user who asked the system for less motion gets frames that jump to their place at once.
+function reducedMotion() {
+  return typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
 }
 
 function pct(v, total) {

@@ -1,6 +1,7 @@
 // check_report.mjs - load a leaklab HTML report in headless Chromium and check what it shows against leaklab's own JSON and text reports.
 //
-// usage: node check_report.mjs REPORT.html EXPECT_DIR
+// usage: node check_report.mjs REPORT.html EXPECT_DIR [REPORT.html EXPECT_DIR...]
+// (several pages: one browser, one tab each.)
 // EXPECT_DIR holds, for each moment M the capture holds, M.json (`report --at M --format json`),
 // M.native.json (the same with --native) and M.txt (`report --at M --top 0`), and with the exit
 // scan end.retainers.txt (`report --at end --retainers --top 0`), written by tests/browser/lib.sh. Fails (exit 1, one line per problem) on any console error, any request
@@ -10,49 +11,51 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { withBrowser } from './browser.mjs';
 
-const [htmlPath, expectDir] = process.argv.slice(2);
-if (!htmlPath || !expectDir) {
-  console.error('usage: node check_report.mjs REPORT.html EXPECT_DIR');
+const args = process.argv.slice(2);
+if (!args.length || args.length % 2) {
+  console.error('usage: node check_report.mjs REPORT.html EXPECT_DIR [REPORT.html EXPECT_DIR...]');
   process.exit(2);
 }
 const problems = [];
-const fail = (msg) => { problems.push(msg); console.error('FAIL: ' + msg); };
+let current = '';
+const fail = (msg) => { problems.push(msg); console.error(`FAIL: ${current}${msg}`); };
 const note = (msg) => console.log('ok: ' + msg);
 const groupDigits = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
-// ---- the file itself: nothing in it may point outside it ------------------------------------
-const html = readFileSync(htmlPath, 'utf8');
-const outside = [
-  /<(?:script|img|link|iframe|source|video|audio|embed|object)\b[^>]*\s(?:src|href|data)\s*=\s*["']?\s*(?:https?:|\/\/|ftp:)/i,
-  /url\(\s*["']?\s*(?:https?:|\/\/)/i,
-  /@import/i,
-  /\bfetch\s*\(|XMLHttpRequest|WebSocket\s*\(|EventSource\s*\(|sendBeacon/,
-];
-for (const re of outside) if (re.test(html)) fail(`the page refers to something outside it: ${re}`);
-// Outside the license texts, no http(s) address may appear but XML namespace names, which
-// name a vocabulary and are never fetched.
-const bare = html.replace(/<pre>[\s\S]*?<\/pre>/g, '')
-  .replace(/https?:\/\/www\.w3\.org\/(?:1999\/xhtml|2000\/svg|1999\/xlink|XML\/1998\/namespace|2000\/xmlns\/)/g, '');
-const urls = bare.match(/(?:https?|ftp):\/\/[^\s"'<>)]+/g);
-if (urls) fail(`the page carries addresses: ${[...new Set(urls)].slice(0, 5).join(' ')}`);
+// checkPage(browser, REPORT.html, EXPECT_DIR): every check below on one page, in a tab of its own.
+async function checkPage(browser, htmlPath, expectDir) {
+  // ---- the file itself: nothing in it may point outside it ------------------------------------
+  const html = readFileSync(htmlPath, 'utf8');
+  const outside = [
+    /<(?:script|img|link|iframe|source|video|audio|embed|object)\b[^>]*\s(?:src|href|data)\s*=\s*["']?\s*(?:https?:|\/\/|ftp:)/i,
+    /url\(\s*["']?\s*(?:https?:|\/\/)/i,
+    /@import/i,
+    /\bfetch\s*\(|XMLHttpRequest|WebSocket\s*\(|EventSource\s*\(|sendBeacon/,
+  ];
+  for (const re of outside) if (re.test(html)) fail(`the page refers to something outside it: ${re}`);
+  // Outside the license texts, no http(s) address may appear but XML namespace names, which
+  // name a vocabulary and are never fetched.
+  const bare = html.replace(/<pre>[\s\S]*?<\/pre>/g, '')
+    .replace(/https?:\/\/www\.w3\.org\/(?:1999\/xhtml|2000\/svg|1999\/xlink|XML\/1998\/namespace|2000\/xmlns\/)/g, '');
+  const urls = bare.match(/(?:https?|ftp):\/\/[^\s"'<>)]+/g);
+  if (urls) fail(`the page carries addresses: ${[...new Set(urls)].slice(0, 5).join(' ')}`);
 
-// ---- what leaklab itself says -------------------------------------------------------------
-const moments = readdirSync(expectDir).filter((f) => /^[a-z]+\.json$/.test(f)).map((f) => f.slice(0, -5));
-const expect = {};
-for (const m of moments) {
-  expect[m] = {
-    json: JSON.parse(readFileSync(join(expectDir, `${m}.json`), 'utf8')),
-    native: existsSync(join(expectDir, `${m}.native.json`))
-      ? JSON.parse(readFileSync(join(expectDir, `${m}.native.json`), 'utf8')) : null,
-    text: readFileSync(join(expectDir, `${m}.txt`), 'utf8'),
-  };
-}
-if (!moments.length) fail(`no expected moments in ${expectDir}`);
-const anyJson = expect[moments[0]].json;
+  // ---- what leaklab itself says -------------------------------------------------------------
+  const moments = readdirSync(expectDir).filter((f) => /^[a-z]+\.json$/.test(f)).map((f) => f.slice(0, -5));
+  const expect = {};
+  for (const m of moments) {
+    expect[m] = {
+      json: JSON.parse(readFileSync(join(expectDir, `${m}.json`), 'utf8')),
+      native: existsSync(join(expectDir, `${m}.native.json`))
+        ? JSON.parse(readFileSync(join(expectDir, `${m}.native.json`), 'utf8')) : null,
+      text: readFileSync(join(expectDir, `${m}.txt`), 'utf8'),
+    };
+  }
+  if (!moments.length) fail(`no expected moments in ${expectDir}`);
+  const anyJson = expect[moments[0]].json;
 
-// ---- the browser -----------------------------------------------------------------------------
-const fileUrl = pathToFileURL(resolve(htmlPath)).href;
-await withBrowser(async (browser) => {
+  // ---- the browser -----------------------------------------------------------------------------
+  const fileUrl = pathToFileURL(resolve(htmlPath)).href;
   const page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 900 });
   page.on('console', (msg) => { if (msg.type() === 'error') fail(`console error: ${msg.text()}`); });
@@ -63,36 +66,68 @@ await withBrowser(async (browser) => {
     fail(`the page asked for ${req.url()}`);
     return req.abort();
   });
+  // Reads in one round trip each: page.$$eval makes a handle per element (a DevTools call each),
+  // which took seconds per page on flamegraphs of hundreds of frames.
+  const $$ev = (sel, fn) => page.evaluate(`(${fn})([...document.querySelectorAll(${JSON.stringify(sel)})])`);
+  const $ev = (sel, fn) => page.evaluate(`(${fn})(document.querySelector(${JSON.stringify(sel)}))`);
+  // What a click on a control does (its click event; a checkbox's change), in one round trip: a
+  // mouse click through DevTools waits for frames. The page's controls get real clicks below too.
+  const press = (sel) => page.evaluate((s) => document.querySelector(s).click(), sel);
+  // As a user who asked for reduced motion: the flamegraph's frames jump instead of moving for
+  // 200 ms, so each read below waits a frame or two instead of a transition (checked below).
+  await page.emulateMediaFeatures([{ name: 'prefers-reduced-motion', value: 'reduce' }]);
   const t0 = Date.now();
   await page.goto(fileUrl, { waitUntil: 'load' });
   await page.waitForSelector('body[data-ready="1"]', { timeout: 10000 });
   note(`interactive after ${Date.now() - t0} ms`);
-
-  // Transitions move the frames for a while: read them once two reads agree.
-  const frames = async () => {
-    let last = null;
-    for (let i = 0; i < 50; i++) {
-      await new Promise((r) => setTimeout(r, 120));
-      const now = await page.$$eval('#flame g.frame', (gs) => gs.map((g) => ({
-        name: g.getAttribute('name'),
-        width: parseFloat(g.querySelector('rect').getAttribute('width')),
-        y: parseFloat(g.getAttribute('transform').match(/,\s*([-\d.e]+)\)/)[1]),
-        title: (g.querySelector('title') || {}).textContent || '',
-        fade: g.classList.contains('fade'),
-        fill: g.querySelector('rect').getAttribute('fill'),
-      })));
-      if (last && JSON.stringify(now) === JSON.stringify(last)) return now;
-      last = now;
-    }
-    return last;
+  // The flamegraph honours prefers-reduced-motion: 0 ms transitions, 200 ms without it (the
+  // preference is read at each drawing, so a redraw, two clicks on "inverted", picks it up).
+  const motion = async (value) => {
+    await page.emulateMediaFeatures([{ name: 'prefers-reduced-motion', value }]);
+    await page.click('#inverted');
+    await page.click('#inverted');
+    return page.evaluate(() => window.leaklab.state.flame && window.leaklab.state.flame.transitionDuration());
   };
+  if (await page.evaluate(() => !!window.leaklab.state.flame)) {
+    const normal = await motion('no-preference');
+    const reduced = await motion('reduce');
+    if (normal !== 200 || reduced !== 0) fail(`flamegraph transitions: ${normal} ms, ${reduced} ms with reduced motion (want 200, 0)`);
+    else note('flamegraph transitions: 200 ms, 0 ms with reduced motion');
+  }
+
+  // d3 keeps a transition on its node (__transition) until it ends: the frames are read once no
+  // frame has one and two reads a frame apart agree (one round trip: DevTools waits were ~0.1 s
+  // each).
+  const frames = () => page.evaluate(() => new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let last = null;
+    const busy = () => [...document.querySelectorAll('#flame g, #flame rect, #flame div')].some((e) => e.__transition);
+    const read = () => [...document.querySelectorAll('#flame g.frame')].map((g) => ({
+      name: g.getAttribute('name'),
+      width: parseFloat(g.querySelector('rect').getAttribute('width')),
+      y: parseFloat(g.getAttribute('transform').match(/,\s*([-\d.e]+)\)/)[1]),
+      title: (g.querySelector('title') || {}).textContent || '',
+      fade: g.classList.contains('fade'),
+      fill: g.querySelector('rect').getAttribute('fill'),
+    }));
+    const step = () => {
+      if (performance.now() - t0 > 10000) return reject(new Error('the flamegraph still moves after 10 s'));
+      if (!busy()) {
+        const now = read();
+        if (last && JSON.stringify(now) === JSON.stringify(last)) return resolve(now);
+        last = now;
+      }
+      return requestAnimationFrame(step);
+    };
+    step();
+  }));
   const rows = (fs) => {
     const ys = [...new Set(fs.map((f) => f.y))].sort((a, b) => a - b);
     return ys.map((y) => fs.filter((f) => f.y === y));
   };
 
   // The chart: the peak label says the capture's peak, to the byte.
-  const peak = await page.$eval('#peak-label', (e) => ({ bytes: e.dataset.bytes, text: e.textContent,
+  const peak = await $ev('#peak-label', (e) => ({ bytes: e.dataset.bytes, text: e.textContent,
     shown: getComputedStyle(e).display !== 'none' }));
   if (!peak.shown) fail('no peak label on the chart');
   else if (peak.bytes !== String(anyJson.peak_bytes) || !peak.text.includes(groupDigits(anyJson.peak_bytes)))
@@ -126,7 +161,7 @@ await withBrowser(async (browser) => {
     }
   }
   const budgetFile = join(expectDir, 'budget');
-  const budget = await page.$eval('#budget-label', (e) => ({ bytes: e.dataset.bytes, text: e.textContent,
+  const budget = await $ev('#budget-label', (e) => ({ bytes: e.dataset.bytes, text: e.textContent,
     shown: getComputedStyle(e).display !== 'none' }));
   if (existsSync(budgetFile)) {
     const want = readFileSync(budgetFile, 'utf8').trim();
@@ -140,14 +175,14 @@ await withBrowser(async (browser) => {
   const npoint = await page.evaluate(() => window.leaklab.data.timeline.t_ns.length);
   if (csv.trim().split('\n').length !== npoint + 1) fail(`CSV has not one row per point (${npoint})`);
 
-  const available = await page.$$eval('#moments button', (bs) => bs.map((b) => b.dataset.at));
+  const available = await $$ev('#moments button', (bs) => bs.map((b) => b.dataset.at));
   for (const m of moments) if (!available.includes(m)) fail(`the page offers no '${m}' moment`);
 
   for (const m of moments) {
     const { json, native, text } = expect[m];
-    await page.click(`#moments button[data-at="${m}"]`);
-    if (await page.$eval('#inverted', (e) => e.checked)) await page.click('#inverted');
-    if (await page.$eval('#native', (e) => e.checked)) await page.click('#native');
+    await press(`#moments button[data-at="${m}"]`);
+    if (await $ev('#inverted', (e) => e.checked)) await press('#inverted');
+    if (await $ev('#native', (e) => e.checked)) await press('#native');
     let fs = await frames();
     const total = json.sites.reduce((a, s) => a + s.size, 0);
     if (!total) {
@@ -161,7 +196,7 @@ await withBrowser(async (browser) => {
 
     // Inverted, the row under the root is the allocating lines: each one's width is its share.
     const checkLines = async (sites, label) => {
-      await page.click('#inverted');
+      await press('#inverted');
       const fs2 = await frames();
       const rw = rows(fs2)[0][0].width;
       const lines = rows(fs2)[1] || [];
@@ -179,20 +214,20 @@ await withBrowser(async (browser) => {
       const sum = lines.reduce((a, f) => a + f.width, 0);
       if (Math.abs(sum - rw) > 0.5 * Math.max(1, lines.length) && lines.length === sites.length)
         fail(`${m}${label}: the lines' widths sum to ${sum}, the root is ${rw}`);
-      await page.click('#inverted');
+      await press('#inverted');
       return checked;
     };
     const checked = await checkLines(json.sites, '');
     note(`${m}: root and ${checked} allocating lines match leaklab's sizes`);
-    if (native && await page.$eval('#native', (e) => !e.disabled)) {
-      await page.click('#native');
+    if (native && await $ev('#native', (e) => !e.disabled)) {
+      await press('#native');
       const n = await checkLines(native.sites, ' (library frames)');
       note(`${m}: with library frames, ${n} allocating lines match 'report --native'`);
-      await page.click('#native');
+      await press('#native');
     }
 
     // The table: every line, sizes in tracemalloc's words as the text report prints them.
-    const table = await page.$$eval('#lines tbody tr', (trs) => trs.map((tr) =>
+    const table = await $$ev('#lines tbody tr', (trs) => trs.map((tr) =>
       [...tr.children].map((td) => td.textContent)));
     if (table.length !== json.sites.length) fail(`${m}: table has ${table.length} lines, leaklab ${json.sites.length}`);
     const textSizes = new Map();
@@ -224,10 +259,10 @@ await withBrowser(async (browser) => {
       if (kk && cur) { cur.kinds = kk[1].split(', ').map((p) => p.match(/^(.*?) (\d+) B in/)).filter(Boolean).map((p) => [p[1], +p[2]]); continue; }
       if (line.startsWith('    ') && cur) cur.chain = line.trim();
     }
-    await page.click('#moments button[data-at="end"]');
-    if (await page.$eval('#inverted', (e) => e.checked)) await page.click('#inverted');
-    if (await page.$eval('#native', (e) => e.checked)) await page.click('#native');
-    const cells = await page.$$eval('#lines tbody tr', (trs) => trs.map((tr) => ({
+    await press('#moments button[data-at="end"]');
+    if (await $ev('#inverted', (e) => e.checked)) await press('#inverted');
+    if (await $ev('#native', (e) => e.checked)) await press('#native');
+    const cells = await $$ev('#lines tbody tr', (trs) => trs.map((tr) => ({
       where: tr.children[0].textContent,
       kind: tr.children[7] ? tr.children[7].dataset.kind : undefined,
       kinds: tr.children[7] ? tr.children[7].textContent : undefined,
@@ -236,7 +271,7 @@ await withBrowser(async (browser) => {
     const names = ['definitely lost', 'indirectly lost', 'possibly lost', 'still reachable'];
     const colors = await page.evaluate(() => window.leaklab.kindColors);
     let same = 0, colored = 0;
-    await page.click('#inverted');
+    await press('#inverted');
     const fs = rows(await frames())[1] || [];
     for (const c of cells) {
       const want = ret.get(c.where);
@@ -256,7 +291,7 @@ await withBrowser(async (browser) => {
         else colored++;
       }
     }
-    await page.click('#inverted');
+    await press('#inverted');
     if (!same) fail('end: no line shows its leak kinds and holder');
     else note(`end: ${same} lines show --retainers' kinds and chain, ${colored} frames their kind's colour`);
   }
@@ -284,14 +319,29 @@ await withBrowser(async (browser) => {
     else note('reset zoom restores the widths');
     // Search marks the matching frames.
     await page.type('#search', target.name.slice(0, 12));
-    await new Promise((res) => setTimeout(res, 300));
-    const details = await page.$eval('#details', (e) => e.textContent);
+    await page.evaluate(() => new Promise((resolve) => { // until it says so, 3 s at most
+      const t0 = performance.now();
+      const step = () => (/search: \d+ frames matched/.test(document.getElementById('details').textContent) ||
+        performance.now() - t0 > 3000 ? resolve() : requestAnimationFrame(step));
+      step();
+    }));
+    const details = await $ev('#details', (e) => e.textContent);
     if (!/search: \d+ frames matched/.test(details)) fail(`search shows "${details}"`);
     else note(`search: ${details}`);
   }
+  await page.close();
+}
+
+// One browser for every page the test names: Chromium's start is most of a small page's cost.
+await withBrowser(async (browser) => {
+  for (let i = 0; i < args.length; i += 2) {
+    current = args.length > 2 ? `${args[i]}: ` : '';
+    await checkPage(browser, args[i], args[i + 1]);
+  }
 });
+const pages = args.filter((_, i) => i % 2 === 0).join(' ');
 if (problems.length) {
-  console.error(`${problems.length} problem(s) in ${htmlPath}`);
+  console.error(`${problems.length} problem(s) in ${pages}`);
   process.exit(1);
 }
-console.log(`all checks passed: ${htmlPath}`);
+console.log(`all checks passed: ${pages}`);
