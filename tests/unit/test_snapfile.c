@@ -536,12 +536,13 @@ static void test_corrupt_content_with_valid_crc(void **state) {
         if ((ll__snapfile_views(f) & (1u << at)) == 0) continue;
         ll_snapshot_t *s = NULL;
         if ((rc = ll__snapfile_load(f, (ll_at_t)at, &s)) != 0) break;
-        /* Whatever was accepted must be usable all the way through. */
-        for (int g = 0; g < 3; g++) {
-          ll_stats_t *st = NULL;
-          assert_int_equal(ll_snapshot_statistics(s, (ll_group_t)g, 0, &st), 0);
-          ll_stats_free(st);
-        }
+        /* Whatever was accepted must be usable all the way through: statistics by traceback
+         * read every frame of every trace (file, function, line, address) and refuse more frames
+         * than LL_MAX_NFRAME; by line or file they read a part of the top frame only, so they
+         * are not run here (they were: three times the cost, two thirds of this file's run). */
+        ll_stats_t *st = NULL;
+        assert_int_equal(ll_snapshot_statistics(s, LL_GROUP_TRACEBACK, 0, &st), 0);
+        ll_stats_free(st);
         ll_snapshot_free(s);
       }
       ll__snapfile_close(f);
