@@ -142,19 +142,21 @@ check_lesson() {
   return 0
 }
 
-# expect_pass SPEC LIMIT: one PASS line naming the exact peak and the limit.
+# expect_pass SPEC LIMIT [OPTIONS...]: one PASS line naming the exact peak and the limit.
 expect_pass() {
   local spec=$1 limit=$2
-  check_lesson "$spec" 0
+  shift 2
+  check_lesson "$spec" 0 "$@"
   grep -Eq "^PASS: $spec: peak [0-9.]+(B|KiB|MiB) \([0-9]+ B\) is below the limit $limit$" "$tmp/err" ||
     fail "$spec: no PASS line: $(grep -E '^(PASS|FAIL)' "$tmp/err")"
 }
 
-# expect_fail SPEC LIMIT [FUNCTION]: FAIL, then pytest-memray's text with the top lines and their
-# frames, FUNCTION (a regular expression; any function by default) first.
+# expect_fail SPEC LIMIT [FUNCTION [OPTIONS...]]: FAIL, then pytest-memray's text with the top
+# lines and their frames, FUNCTION (a regular expression; any function by default) first.
 expect_fail() {
   local spec=$1 limit=$2 func=${3:-[a-z_]+}
-  check_lesson "$spec" 1
+  shift $(($# < 3 ? $# : 3))
+  check_lesson "$spec" 1 "$@"
   local first nl=$'\n'
   first=$(grep -A4 '^FAIL: ' "$tmp/err" | head -5) || true
   local re="^FAIL: $spec: peak ([0-9.]+MiB) \(([0-9]+) B\) is not below the limit $limit$nl"
