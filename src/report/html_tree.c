@@ -319,7 +319,7 @@ static int insert_fresh(ll__html_forest_t *fo, int inv) {
   int rc;
   g_sort_fo = fo;
   g_sort_inv = inv;
-  qsort(fo->fresh, fo->nfresh, sizeof *fo->fresh, by_path);
+  if (fo->nfresh > 1) qsort(fo->fresh, fo->nfresh, sizeof *fo->fresh, by_path); /* none: fresh may be NULL */
   const fresh_t *prev = NULL;
   for (size_t i = 0; i < fo->nfresh; i++) {
     const fresh_t *f = &fo->fresh[i];
