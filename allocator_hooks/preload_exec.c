@@ -172,6 +172,8 @@ static int unfollowable_file(const char *file) {
 
 /* The recording ends here: write the capture now, as at an exit, flagged so. */
 static int stop_before_exec(void) {
+  ucontext_t uc;
+  LL__PL_TAKE_REGS(uc);
   __atomic_store_n(&ll__pl_state, LL__PL_DONE, __ATOMIC_SEQ_CST);
   ll__pl_timeline_stop();
   int consistent = ll__tracker_freeze(1000);
@@ -179,8 +181,10 @@ static int stop_before_exec(void) {
   ll__pl_say_once(LL_SAY_EXEC_STATIC, "leaklab: the program execs an image the preload cannot enter (statically linked, "
              "or setuid); the recording stops there and the capture holds what came before\n");
   ll__pl_scan_from = (uintptr_t)__builtin_frame_address(0);
+  ll__pl_scan_regs = &uc;
   ll__pl_capture_add_flags(LL_CAP_F_EXEC_UNFOLLOWED);
   ll__pl_write_capture(LL_CAP_END_EXIT, 0, !consistent);
+  ll__pl_scan_regs = NULL;
   ll__tracker_thaw();
   ll__pl_guard_leave(g);
   return ENV_STRIP;

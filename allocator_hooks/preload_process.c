@@ -69,7 +69,8 @@ static int quiesce(int self_inside) {
   return ll__tracker_freeze(1000);
 }
 
-static void finish(int how, int sig) {
+/* `regs` and `from`: where this thread entered leaklab (ll__pl_scan_regs, ll__pl_scan_from). */
+static void finish(int how, int sig, const ucontext_t *regs, uintptr_t from) {
   if (getpid() != ll__pl_pid) return;
   if (__atomic_load_n(&ll__pl_state, __ATOMIC_SEQ_CST) != LL__PL_RECORDING && !ll__pl_async_lost())
     return;
@@ -84,15 +85,19 @@ static void finish(int how, int sig) {
   if (!inside) ll__pl_hooks_end();
   int consistent = quiesce(inside);
   int g = ll__pl_guard_enter();
-  ll__pl_scan_from = (uintptr_t)__builtin_frame_address(0);
+  ll__pl_scan_from = from;
+  ll__pl_scan_regs = regs;
   ll__pl_write_capture(how, sig, !consistent);
+  ll__pl_scan_regs = NULL;
   ll__tracker_thaw(); /* threads still running go on (unrecorded) */
   ll__pl_guard_leave(g);
 }
 
 __attribute__((destructor)) static void at_exit_end(void) {
   /* Threads still running keep allocating: their allocations after this are not recorded. */
-  finish(LL_CAP_END_EXIT, 0);
+  ucontext_t uc;
+  LL__PL_TAKE_REGS(uc);
+  finish(LL_CAP_END_EXIT, 0, &uc, (uintptr_t)__builtin_frame_address(0));
 }
 
 static void real_exit(const char *name, int status) __attribute__((noreturn));
@@ -104,23 +109,27 @@ static void real_exit(const char *name, int status) {
 }
 
 LL__PL_EXPORT void _exit(int status) {
-  finish(LL_CAP_END__EXIT, 0);
+  ucontext_t uc;
+  LL__PL_TAKE_REGS(uc);
+  finish(LL_CAP_END__EXIT, 0, &uc, (uintptr_t)__builtin_frame_address(0));
   real_exit("_exit", status);
 }
 
 LL__PL_EXPORT void _Exit(int status) {
-  finish(LL_CAP_END__EXIT, 0);
+  ucontext_t uc;
+  LL__PL_TAKE_REGS(uc);
+  finish(LL_CAP_END__EXIT, 0, &uc, (uintptr_t)__builtin_frame_address(0));
   real_exit("_Exit", status);
 }
 
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS, SIGTERM};
 
 static void on_fatal(int sig, siginfo_t *info, void *uc) {
-  (void)info, (void)uc;
+  (void)info;
   int saved = errno;
   if (getpid() == ll__pl_pid && __atomic_load_n(&ll__pl_state, __ATOMIC_SEQ_CST) == LL__PL_RECORDING &&
       !__atomic_load_n(&g_written, __ATOMIC_SEQ_CST)) {
-    finish(LL_CAP_END_SIGNAL, sig);
+    finish(LL_CAP_END_SIGNAL, sig, uc, (uintptr_t)__builtin_frame_address(0)); /* the program's registers */
     g_crash_done = 1;
   } else if (getpid() == ll__pl_pid && __atomic_load_n(&g_written, __ATOMIC_SEQ_CST)) {
     /* Another thread is writing the capture: let it finish (bounded) before dying. */

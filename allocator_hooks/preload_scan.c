@@ -29,9 +29,10 @@
  * Roots, as memcheck and LeakSanitizer take them, minus leaklab's own memory:
  * - globals: every writable PT_LOAD segment of every loaded module (.data, .bss, the GOT), but
  *   not libleaklab-preload's (its globals, the boot pool, the thread registry);
- * - the thread that ends the program: its registers (getcontext) and its stack from the
- *   outermost leaklab frame (ll__pl_scan_from) up; its static and dynamic TLS blocks
- *   (dl_iterate_phdr's dlpi_tls_data);
+ * - the thread that ends the program: its general registers where it entered leaklab's ending
+ *   path (ll__pl_scan_regs: the signal's context, or getcontext first thing in at_exit_end,
+ *   _exit, the exec hooks) and its stack from that frame (ll__pl_scan_from) up; its static
+ *   and dynamic TLS blocks (dl_iterate_phdr's dlpi_tls_data);
  * - every other live thread (/proc/self/task): its stack from the stack pointer the kernel
  *   shows in /proc/self/task/TID/syscall when it is blocked in a system call, else its whole
  *   stack as preload_stack's registry knows it; up to the end of that mapping, which holds
@@ -47,6 +48,7 @@
  */
 
 uintptr_t ll__pl_scan_from;
+const ucontext_t *ll__pl_scan_regs;
 
 static int gettid_(void) { return (int)syscall(SYS_gettid); }
 
@@ -276,13 +278,21 @@ int ll__pl_scan(int from_signal, const void **data, size_t *len) {
   uint64_t t0 = ll__pl_clock_ns(CLOCK_MONOTONIC), c0 = ll__pl_clock_ns(CLOCK_THREAD_CPUTIME_ID);
   ll__reach_t *r = NULL;
   int rc;
-  ucontext_t uc;
   if (ll__pl_helper) return LL_ENOVIEW; /* the program's memory is gone: nothing to scan */
-  __builtin_unwind_init(); /* every callee-saved register spilled into this frame */
   if ((rc = ll__reach_begin(&r)) != 0) return rc;
-  if (getcontext(&uc) == 0)
-    ll__reach_root(r, (uintptr_t)&uc.uc_mcontext, (uintptr_t)&uc.uc_mcontext + sizeof uc.uc_mcontext,
-                   LL__ROOT_REGISTER, 0);
+  /* The general registers only: the rest of mcontext is a pointer to the FPU state and
+   * reserved words (an uninitialised one held a stale start pointer into a perl block: one
+   * block still reachable that memcheck called possibly lost). Not this frame's registers
+   * either: by now they hold leaklab's values (the scan's own, a block it just indexed). */
+  if (ll__pl_scan_regs != NULL) {
+#ifdef REG_EFL
+    size_t nreg = REG_EFL; /* r8 to rip: not the flags, error and trap numbers, mask, fault address */
+#else
+    size_t nreg = NGREG;
+#endif
+    uintptr_t g = (uintptr_t)ll__pl_scan_regs->uc_mcontext.gregs;
+    ll__reach_root(r, g, g + nreg * sizeof(greg_t), LL__ROOT_REGISTER, 0);
+  }
   /* This thread's stack: from the outermost leaklab frame (below it, leaklab's own frames and
    * whatever earlier calls left there) to the top. */
   uintptr_t lo = 0, hi = 0, from = ll__pl_scan_from;
