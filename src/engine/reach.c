@@ -265,9 +265,8 @@ void ll__reach_root(ll__reach_t *r, uintptr_t lo, uintptr_t hi, uint32_t kind, u
 /* Mark from one root range's words, in address order. */
 static void scan_root(ll__reach_t *r, ll__rpriv_t *p, const ll__rootrange_t *o) {
   const uint64_t *a, *z;
-  if (!ll__reach_readable(o->lo, o->hi)) return; /* another thread's stack, gone since it was named */
-  ll__reach_words(o->lo, o->hi, &a, &z);
-  r->root_scanned += (uint64_t)(z - a) * 8;
+  /* Not readable: another thread's stack, gone since it was named. */
+  if (!ll__reach_open_block(o->lo, o->hi, &r->root_scanned, &a, &z)) return;
   for (; a < z; a++) {
     uint64_t w = *(const volatile uint64_t *)a;
     if (w < p->lo || w >= p->hi) continue;
@@ -289,11 +288,8 @@ static void cliques(ll__rpriv_t *p, uint64_t *scanned) {
     p->cur[top++] = (uint32_t)leader;
     while (top > 0) {
       uint32_t j = p->cur[--top];
-      uint64_t start = p->se[j].s, end = p->se[j].e & LL__REND_MASK;
-      if (!ll__reach_readable(start, end)) continue;
       const uint64_t *a, *z;
-      ll__reach_words(start, end, &a, &z);
-      *scanned += (uint64_t)(z - a) * 8;
+      if (!ll__reach_open_block(p->se[j].s, p->se[j].e & LL__REND_MASK, scanned, &a, &z)) continue;
       for (; a < z; a++) {
         uint64_t w = *a;
         if (w < p->lo || w >= p->hi) continue;

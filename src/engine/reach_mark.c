@@ -173,10 +173,8 @@ static void scan_level(ll__rpriv_t *p, uint64_t *scanned) {
       for (uint64_t x = f->s & ~(uint64_t)63; x < fe; x += 64) __builtin_prefetch((const void *)(uintptr_t)x);
     }
     uint64_t start = p->se[j].s, end = p->se[j].e & LL__REND_MASK;
-    if (!ll__reach_readable(start, end)) continue;
     const uint64_t *a, *z;
-    ll__reach_words(start, end, &a, &z);
-    *scanned += (uint64_t)(z - a) * 8;
+    if (!ll__reach_open_block(start, end, scanned, &a, &z)) continue;
     for (; a < z; a++) {
       uint64_t w = *a;
       if (w < lo || w >= hi) continue;

@@ -187,6 +187,16 @@ static inline void ll__reach_words(uint64_t lo, uint64_t hi, const uint64_t **a,
   *z = (const uint64_t *)(uintptr_t)hi;
 }
 
+/* Open block [start, end) for reading: its aligned words in [*a, *z), counted in *scanned; 0
+ * when it cannot be read (a big block unmapped meanwhile: ll__reach_readable). */
+static inline int ll__reach_open_block(uint64_t start, uint64_t end, uint64_t *scanned, const uint64_t **a,
+                                       const uint64_t **z) {
+  if (!ll__reach_readable(start, end)) return 0;
+  ll__reach_words(start, end, a, z);
+  *scanned += (uint64_t)(*z - *a) * 8;
+  return 1;
+}
+
 /* Scratch for the marking (levels, candidate chunks). 0 or -1. */
 int ll__reach_mark_init(ll__rpriv_t *p);
 /* Level after level from what the roots queued (p->next), until nothing is left. */
