@@ -420,6 +420,9 @@ static int aggregate(ll__reach_t *r, ll__rpriv_t *p) {
   for (size_t j = 0; j < p->n; j++) {
     uint64_t size, usable;
     uint32_t tb;
+    /* The holder's record, ahead: holders lie all over the table, and waiting for each one's
+     * line cost 0.12 s of CPU on method_cache:leaky's 2.5 M blocks (0.05 s with this). */
+    if (j + 16 < p->n && p->holder[j + 16] < LL__RROOT_BIT) __builtin_prefetch(&p->rec[p->holder[j + 16]]);
     rec_of(p, j, &size, &usable, &tb);
     if (tb >= r->ntb) continue;
     int k = kind_of[ll__rst_get(p, j) & LL__S_MASK];
