@@ -263,10 +263,7 @@ static inline ev_t open_ev(slot_t *s, int tag, uintptr_t p) {
  * never writes to the rings: they stay in the producer's cache). pnum moves only once the event
  * is whole: a thread that dies halfway leaves no number a compact header would count on. */
 static inline void end(slot_t *s, const ev_t *e, int locked) {
-  s->w[e->at & ll__pl_async_mask] = 0;
-  __atomic_store_n(&s->w[s->head & ll__pl_async_mask], e->first, __ATOMIC_RELEASE);
-  s->head = e->at;
-  s->pnum = e->num;
+  ll__pl_async_publish(s, e->first, e->at, e->num);
   if (locked) pthread_mutex_unlock(&g_shared_lock);
 }
 

@@ -57,19 +57,20 @@ static inline slot_t *ll__pl_async_quick(uintptr_t p, uint64_t words) {
   return s;
 }
 
-/* The compact header last (the helper may read the event from then on), after the word that
- * follows the event was zeroed (preload_async.c, end()). */
-static inline void ll__pl_async_publish(slot_t *s, uint64_t first, uint64_t at) {
+/* Publish the event written at s's head up to `at` (its number `num`): the word after it zeroed,
+ * then its first word, last (the helper may read the event from then on). Every event, the quick
+ * ones and preload_async.c's (end(), which says why), goes out here. */
+static inline void ll__pl_async_publish(slot_t *s, uint64_t first, uint64_t at, uint64_t num) {
   s->w[at & ll__pl_async_mask] = 0;
   __atomic_store_n(&s->w[s->head & ll__pl_async_mask], first, __ATOMIC_RELEASE);
   s->head = at;
-  s->pnum++;
+  s->pnum = num;
 }
 
 static inline int ll__pl_async_free_quick(void *p) {
   slot_t *s = ll__pl_async_quick((uintptr_t)p, 2);
   if (s == NULL) return ll__pl_async_free(p);
-  ll__pl_async_publish(s, ll__ring_compact((uintptr_t)p, LL__EV_FREE), s->head + 1);
+  ll__pl_async_publish(s, ll__ring_compact((uintptr_t)p, LL__EV_FREE), s->head + 1, s->pnum + 1);
   return 1;
 }
 
@@ -80,7 +81,7 @@ static inline int ll__pl_async_alloc1_quick(void *p, size_t size, size_t usable,
   s->w[(at + 1) & m] = size;
   s->w[(at + 2) & m] = usable;
   s->w[(at + 3) & m] = ip;
-  ll__pl_async_publish(s, ll__ring_compact((uintptr_t)p, LL__EV_ALLOC1), at + 4);
+  ll__pl_async_publish(s, ll__ring_compact((uintptr_t)p, LL__EV_ALLOC1), at + 4, s->pnum + 1);
   return 1;
 }
 /* realloc while the process has one thread: one event after the real realloc (nobody can reuse
