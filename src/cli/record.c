@@ -95,10 +95,10 @@ static int marked(const char *cap, int id) {
 /* Whether a capture can be made where this run's will go: a program run whose recording cannot
  * be saved is worth refusing before it starts. A file created there and removed at once (the
  * writer's own temporary file goes beside it too). 0, or an error code. */
-static int probe_capture_dir(const ll__record_opts_t *o, const char *prog) {
-  char probe[PATH_MAX * 2];
+static int probe_capture_dir(const ll__record_opts_t *o, const char *prog, char *probe,
+                             size_t len) {
   /* With -o, the capture's own name (removed just before); else a name of this process's. */
-  ll__record_capture_path(o->output, prog, ".probe", (long)getpid(), probe, sizeof probe);
+  ll__record_capture_path(o->output, prog, ".probe", (long)getpid(), probe, len);
   int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return LL__ERR(errno);
   close(fd);
@@ -132,10 +132,13 @@ int ll__record(char **argv, const ll__record_opts_t *o, char *cap, size_t caplen
       return ll__runtime_error(cap, LL__ERR(errno), " (cannot replace the old capture)");
     remove_said(cap); /* an earlier run's, killed before it removed them: this one says again */
   }
-  if ((rc = probe_capture_dir(o, argv[0])) != 0) {
-    ll__record_capture_path(o->output, argv[0], "", 0, cap, caplen);
-    return ll__runtime_error(o->output != NULL ? cap : "the current directory", rc,
-                             " (no capture can be written there; the program was not started)");
+  if ((rc = probe_capture_dir(o, argv[0], cap, caplen)) != 0) {
+    if (o->output == NULL) { /* the probe's name is ours: name its directory */
+      char *slash = strrchr(cap, '/');
+      if (slash != NULL) *slash = '\0';
+      else snprintf(cap, caplen, "the current directory");
+    }
+    return ll__runtime_error(cap, rc, " (no capture can be written there; the program was not started)");
   }
   if (pipe2(pipefd, O_CLOEXEC) != 0) return ll__runtime_error("pipe", LL__ERR(errno), NULL);
 
