@@ -36,10 +36,11 @@ size_t ll__pl_async_reserve(void);
 int ll__pl_async_alloc(void *p, size_t size, size_t usable, const uintptr_t *ips, int n);
 int ll__pl_async_free(void *p);
 
-/* The same for the usual event of a single-threaded program, inline in the hooks: a free, or a
- * line-level allocation, in compact form (preload_ring.h) while its ring has room and no stamp
- * is due. Exactly the words, number and bookkeeping ll__pl_async_free and ll__pl_async_alloc
- * would write (they take every other case). */
+/* The same for the usual event of a single-threaded program, inline in the hooks: a free or an
+ * allocation, in compact form (preload_ring.h) while its ring has room and no stamp is due.
+ * Exactly the words, number and bookkeeping ll__pl_async_free and ll__pl_async_alloc would
+ * write (the caller calls them for every other case). They never touch errno (the hooks save
+ * it only off these paths). */
 extern __thread slot_t *ll__pl_async_slot __attribute__((tls_model("initial-exec")));
 extern ctl_t *ll__pl_async_ctl;
 extern uint64_t ll__pl_async_mask;
@@ -67,21 +68,36 @@ static inline void ll__pl_async_publish(slot_t *s, uint64_t first, uint64_t at, 
   s->pnum = num;
 }
 
+/* 1 when written; 0: the caller takes the general path (ll__pl_async_free, _alloc). */
 static inline int ll__pl_async_free_quick(void *p) {
   slot_t *s = ll__pl_async_quick((uintptr_t)p, 2);
-  if (s == NULL) return ll__pl_async_free(p);
+  if (s == NULL) return 0;
   ll__pl_async_publish(s, ll__ring_compact((uintptr_t)p, LL__EV_FREE), s->head + 1, s->pnum + 1);
   return 1;
 }
 
 static inline int ll__pl_async_alloc1_quick(void *p, size_t size, size_t usable, uintptr_t ip) {
   slot_t *s = ll__pl_async_quick((uintptr_t)p, 6);
-  if (s == NULL) return ll__pl_async_alloc(p, size, usable, &ip, 1);
+  if (s == NULL) return 0;
   uint64_t at = s->head, m = ll__pl_async_mask;
   s->w[(at + 1) & m] = size;
   s->w[(at + 2) & m] = usable;
   s->w[(at + 3) & m] = ip;
   ll__pl_async_publish(s, ll__ring_compact((uintptr_t)p, LL__EV_ALLOC1), at + 4, s->pnum + 1);
+  return 1;
+}
+
+/* An allocation with its stack (ips[0..n), innermost first): ALLOC1 when n is 1, else ALLOCN, the
+ * stack encoded against the ring's previous one (preload_ring.h). */
+static inline __attribute__((always_inline)) int ll__pl_async_alloc_quick(void *p, size_t size, size_t usable, const uintptr_t *ips, int n) {
+  if (n == 1) return ll__pl_async_alloc1_quick(p, size, usable, ips[0]);
+  slot_t *s = ll__pl_async_quick((uintptr_t)p, 5 + (uint64_t)n); /* ll__pl_async_alloc's bound */
+  if (s == NULL) return 0;
+  uint64_t at = s->head + 1, m = ll__pl_async_mask;
+  s->w[at++ & m] = size;
+  s->w[at++ & m] = usable;
+  ll__ring_put_stack(s->w, m, &at, ips, n, &s->last);
+  ll__pl_async_publish(s, ll__ring_compact((uintptr_t)p, LL__EV_ALLOCN), at, s->pnum + 1);
   return 1;
 }
 /* realloc while the process has one thread: one event after the real realloc (nobody can reuse

@@ -48,20 +48,31 @@ static inline int should_record(void) { return ll__pl_recording() && !ll__pl_gua
 static __thread ll__tbcache_t t_tbcache __attribute__((tls_model("initial-exec")));
 
 /* One event to its recorder: the helper process while there is one (preload_async.c), else the
- * tracker in this thread. The hooks and the drain of handlers' events both go through these. */
-static inline void emit_alloc(void *p, size_t size, size_t usable, const uintptr_t *ips, int n) {
+ * tracker in this thread. The hooks and the drain of handlers' events both go through these.
+ * errno is the hook's to keep: the ring's quick paths never touch it, so it is saved only
+ * around the others. */
+static inline __attribute__((always_inline)) void emit_alloc(void *p, size_t size, size_t usable, const uintptr_t *ips, int n) {
+  if (ll__pl_async_active() && ll__pl_async_alloc_quick(p, size, usable, ips, n)) return;
+  int saved = errno;
   if (!ll__pl_async_active() || !ll__pl_async_alloc(p, size, usable, ips, n))
     ll__track_alloc_ips_c(p, size, usable, ips, n, &t_tbcache);
+  errno = saved;
 }
 
-static inline void emit_free(void *p) {
-  if (!ll__pl_async_active() || !ll__pl_async_free_quick(p)) ll_track_free(p);
+static inline __attribute__((always_inline)) void emit_free(void *p) {
+  if (ll__pl_async_active() && ll__pl_async_free_quick(p)) return;
+  int saved = errno;
+  if (!ll__pl_async_active() || !ll__pl_async_free(p)) ll_track_free(p);
+  errno = saved;
 }
 
 /* A line-level allocation (the caller's address): the inline fast path of the helper's ring. */
-static inline void emit_alloc1(void *p, size_t size, size_t usable, uintptr_t ip) {
-  if (!ll__pl_async_active() || !ll__pl_async_alloc1_quick(p, size, usable, ip))
+static inline __attribute__((always_inline)) void emit_alloc1(void *p, size_t size, size_t usable, uintptr_t ip) {
+  if (ll__pl_async_active() && ll__pl_async_alloc1_quick(p, size, usable, ip)) return;
+  int saved = errno;
+  if (!ll__pl_async_active() || !ll__pl_async_alloc(p, size, usable, &ip, 1))
     ll__track_alloc_ips_c(p, size, usable, &ip, 1, &t_tbcache);
+  errno = saved;
 }
 
 /* ---- the queue of signal handlers' events --------------------------------------------------- */
@@ -216,14 +227,14 @@ static inline void leave_hot(int saved) {
  * at the hook's frame, which `fp` is. */
 __attribute__((noinline)) static void record_alloc_deep(void *p, size_t size, void *fp) {
   uintptr_t ips[ll__pl_stack_frames()];
-  int n = ll__pl_capture_stack(fp, ips);
+  int n = ll__pl_capture_stack_inline(fp, ips);
   size_t usable = R.malloc_usable_size(p);
   emit_alloc(p, size, usable, ips, n);
 }
 
-/* Inlined into the hooks (one call less per event); `fp` is the hook's frame. */
+/* Inlined into the hooks (one call less per event); `fp` is the hook's frame. errno is saved
+ * where something may set it (emit_*, ll__pl_capture_stack, pend_drain). */
 static inline __attribute__((always_inline)) void record_alloc(void *p, size_t size, void *fp) {
-  int saved = errno;
   int g = enter_hot();
   if (ll__pl_recording()) {
     if (ll__pl_stack_is_one()) { /* --frames 1: the caller's address, no walk, no VLA */
@@ -234,15 +245,12 @@ static inline __attribute__((always_inline)) void record_alloc(void *p, size_t s
     }
   }
   leave_hot(g);
-  errno = saved;
 }
 
 static inline __attribute__((always_inline)) void record_free(void *p) {
-  int saved = errno;
   int g = enter_hot();
   if (ll__pl_recording()) emit_free(p);
   leave_hot(g);
-  errno = saved;
 }
 
 /* realloc through the helper. With one thread, one event after the real call (nobody can be

@@ -84,8 +84,9 @@ static inline uint64_t ll__ring_stamp_time(const uint64_t *w, uint64_t mask, uin
  * becomes this stack. */
 static inline void ll__ring_put_stack(uint64_t *w, uint64_t mask, uint64_t *at, const uintptr_t *ips,
                                       int n, ll__ring_stack_t *prev) {
-  int keep = 0;
-  while (keep < n && keep < prev->n && ips[n - 1 - keep] == prev->ips[prev->n - 1 - keep]) keep++;
+  int keep = 0, most = n < prev->n ? n : prev->n;
+  const uintptr_t *a = ips + n - 1, *b = prev->ips + prev->n - 1; /* the outermost frames */
+  while (keep < most && a[-keep] == b[-keep]) keep++;
   ll__ring_put(w, mask, at, (uint64_t)n | ((uint64_t)keep << 16));
   for (int i = 0; i < n - keep; i++) ll__ring_put(w, mask, at, ips[i]);
   if (n == prev->n) { /* the kept frames are in place already */

@@ -37,17 +37,16 @@
  * and the pipe, never used then, is closed at once; with --unwind fp libunwind is not started.
  */
 
-static int g_mode = LL__UNWIND_AUTO;
-static int g_frames = 16;
+int ll__pl_unwind = LL__UNWIND_AUTO; /* read inline by the hooks (ll__pl_capture_stack_inline) */
+int ll__pl_stack_depth = 16; /* read inline by the hooks (ll__pl_stack_frames) */
 int ll__pl_stack_one;
 
 /* This thread's stack, found once (pthread_getattr_np may allocate: the guard is set). */
-static __thread uintptr_t t_stack_lo __attribute__((tls_model("initial-exec")));
-static __thread uintptr_t t_stack_hi __attribute__((tls_model("initial-exec")));
+__thread uintptr_t ll__pl_stack_lo __attribute__((tls_model("initial-exec")));
+__thread uintptr_t ll__pl_stack_hi __attribute__((tls_model("initial-exec")));
 __thread int ll__pl_stack_known __attribute__((tls_model("initial-exec")));
 #define t_stack_known ll__pl_stack_known
 
-static void find_stack(void);
 
 /* Readable pages found by readable() on this thread, most recent first (0: none): the same
  * few pages of .eh_frame are read over and over while libunwind parses call-frame information.
@@ -73,8 +72,8 @@ static int page_readable(uintptr_t page) {
 /* Whether the word at addr can be read: in this thread's stack, or on readable pages. */
 static int readable(uintptr_t addr) {
   if (addr < 4096 || addr > UINTPTR_MAX - sizeof(unw_word_t)) return 0;
-  if (t_stack_known == 0) find_stack();
-  if (t_stack_known > 0 && addr >= t_stack_lo && addr + sizeof(unw_word_t) <= t_stack_hi) return 1;
+  if (t_stack_known == 0) ll__pl_stack_find();
+  if (t_stack_known > 0 && addr >= ll__pl_stack_lo && addr + sizeof(unw_word_t) <= ll__pl_stack_hi) return 1;
   if (!g_vm_readv) return ll__pl_ip_is_code(addr); /* without it: only code we know is mapped */
   uintptr_t first = addr & ~(uintptr_t)4095, last = (addr + sizeof(unw_word_t) - 1) & ~(uintptr_t)4095;
   return page_readable(first) && (last == first || page_readable(last));
@@ -120,17 +119,15 @@ static void start_libunwind(void) {
 }
 
 void ll__pl_stack_config(int mode, int frames) {
-  g_mode = mode;
+  ll__pl_unwind = mode;
   if (frames < 1) frames = 1;
   if (frames > LL__PL_MAX_FRAMES) frames = LL__PL_MAX_FRAMES;
-  g_frames = frames;
+  ll__pl_stack_depth = frames;
   ll__pl_stack_one = frames == 1 && mode != LL__UNWIND_LIBUNWIND;
   if (mode != LL__UNWIND_FP) start_libunwind();
 }
 
-int ll__pl_stack_frames(void) { return g_frames; }
-
-int ll__pl_unwind_mode(void) { return g_mode; }
+int ll__pl_unwind_mode(void) { return ll__pl_unwind; }
 
 /* ---- every thread's stack, for the exit scan: noted when a thread's stack is first found ---- */
 #define NTHR 1024
@@ -165,57 +162,30 @@ int ll__pl_stack_of_thread(int tid, uintptr_t *lo, uintptr_t *hi, uintptr_t *sel
   return -1;
 }
 
-static void find_stack(void) {
+void ll__pl_stack_find(void) {
   pthread_attr_t attr;
   void *addr;
   size_t size;
   t_stack_known = -1;
   if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
   if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
-    t_stack_lo = (uintptr_t)addr;
-    t_stack_hi = (uintptr_t)addr + size;
+    ll__pl_stack_lo = (uintptr_t)addr;
+    ll__pl_stack_hi = (uintptr_t)addr + size;
     t_stack_known = 1;
-    note_thread(t_stack_lo, t_stack_hi);
+    note_thread(ll__pl_stack_lo, ll__pl_stack_hi);
   }
   pthread_attr_destroy(&attr);
 }
 
 int ll__pl_stack_bounds(uintptr_t *lo, uintptr_t *hi) {
-  if (t_stack_known == 0) find_stack();
+  if (t_stack_known == 0) ll__pl_stack_find();
   if (t_stack_known < 0) return -1;
-  *lo = t_stack_lo, *hi = t_stack_hi;
+  *lo = ll__pl_stack_lo, *hi = ll__pl_stack_hi;
   return 0;
 }
 
-/* The return address each of the first OK_DEPTH depths last had when it passed
- * ll__pl_ip_is_code on this thread: the same address at the same depth skips the module lookup.
- * Stale in the same way as ll__pl_ip_is_code's own per-thread cache of the segment it last hit:
- * an address once found in code counts as code until replaced (a dlclose since is not seen).
- * 0: none. */
-#define OK_DEPTH 32
-static __thread uintptr_t t_ok_ip[OK_DEPTH] __attribute__((tls_model("initial-exec")));
-
-static int fp_walk(uintptr_t *frame, uintptr_t *ips, int max) {
-  int n = 0;
-  ips[n++] = frame[1]; /* the hook's own frame is ours, always sound */
-  if (t_stack_known == 0) find_stack();
-  if (t_stack_known < 0) return n;
-  uintptr_t fp = frame[0], prev = (uintptr_t)frame;
-  while (n < max) {
-    if (fp <= prev || (fp & 7) != 0 || fp < t_stack_lo || fp > t_stack_hi - 16) break;
-    uintptr_t *f = (uintptr_t *)fp;
-    uintptr_t ret = f[1];
-    if (ret < 4096) break;
-    if (n >= OK_DEPTH || t_ok_ip[n] != ret) {
-      if (!ll__pl_ip_is_code(ret)) break;
-      if (n < OK_DEPTH) t_ok_ip[n] = ret;
-    }
-    ips[n++] = ret;
-    prev = fp;
-    fp = f[0];
-  }
-  return n;
-}
+/* Each depth's last return address that passed ll__pl_ip_is_code (preload_stack.h). */
+__thread uintptr_t ll__pl_ok_ip[LL__PL_OK_DEPTH] __attribute__((tls_model("initial-exec")));
 
 static int unwind(uintptr_t *frame, uintptr_t *ips, int max) {
   /* Our own frames come first (this function, the recorder, the hook): skip up to the hook's
@@ -236,27 +206,27 @@ static int unwind(uintptr_t *frame, uintptr_t *ips, int max) {
 
 /* ll__pl_ip_is_own for malloc's caller, remembering the last caller found to be the program's
  * own code (as stale as ll__pl_ip_is_own's segment cache, and only for a positive answer). */
-static __thread uintptr_t t_own_ip __attribute__((tls_model("initial-exec")));
+__thread uintptr_t ll__pl_own_ip __attribute__((tls_model("initial-exec")));
 
 static inline int is_own_caller(uintptr_t ip) {
-  if (ip == t_own_ip) return 1;
+  if (ip == ll__pl_own_ip) return 1;
   if (!ll__pl_ip_is_own(ip)) return 0;
-  t_own_ip = ip;
+  ll__pl_own_ip = ip;
   return 1;
 }
 
 int ll__pl_capture_stack_fp(void *hook_fp, uintptr_t *ips, int max) {
-  return fp_walk(hook_fp, ips, max < g_frames ? max : g_frames);
+  return ll__pl_fp_walk(hook_fp, ips, max < ll__pl_stack_depth ? max : ll__pl_stack_depth);
 }
 
 int ll__pl_capture_stack(void *hook_fp, uintptr_t *ips) {
   uintptr_t *frame = hook_fp;
-  if (__builtin_expect(t_stack_known == 0, 0)) find_stack(); /* the exit scan's registry too */
-  switch (g_mode) {
-  case LL__UNWIND_FP: return fp_walk(frame, ips, g_frames);
-  case LL__UNWIND_LIBUNWIND: return unwind(frame, ips, g_frames);
-  default: break;
-  }
-  if (g_frames == 1 || is_own_caller(frame[1])) return fp_walk(frame, ips, g_frames);
-  return unwind(frame, ips, g_frames);
+  int max = ll__pl_stack_depth, n, saved = errno; /* finding the stack, libunwind: system calls */
+  if (__builtin_expect(t_stack_known == 0, 0)) ll__pl_stack_find(); /* the exit scan's registry too */
+  if (ll__pl_unwind == LL__UNWIND_LIBUNWIND || (ll__pl_unwind == LL__UNWIND_AUTO && max != 1 && !is_own_caller(frame[1])))
+    n = unwind(frame, ips, max);
+  else
+    n = ll__pl_fp_walk(frame, ips, max);
+  errno = saved;
+  return n;
 }

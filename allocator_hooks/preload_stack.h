@@ -9,6 +9,7 @@
  */
 #include <stdint.h>
 
+#include "preload_modules.h"
 #include "preload_state.h"
 
 #pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */
@@ -16,11 +17,13 @@
 enum { LL__UNWIND_AUTO = 0, LL__UNWIND_FP = 1, LL__UNWIND_LIBUNWIND = 2 };
 /* Configure once at start: mode and depth (clamped to 1..LL__PL_MAX_FRAMES). */
 void ll__pl_stack_config(int mode, int frames);
-int ll__pl_stack_frames(void);
+/* The configured depth (read inline: the hooks size their stack buffers with it per event). */
+extern int ll__pl_stack_depth;
+static inline int ll__pl_stack_frames(void) { return ll__pl_stack_depth; }
 int ll__pl_unwind_mode(void);
 /* Return addresses of the program's call into a hook whose frame is hook_fp
  * (__builtin_frame_address(0) of the interposed function); ips[0] is the caller of malloc.
- * Returns the number written (<= the configured depth). */
+ * Returns the number written (<= the configured depth). errno is kept. */
 int ll__pl_capture_stack(void *hook_fp, uintptr_t *ips);
 /* The frame-pointer walk alone, at most `max` frames (and the configured depth), for a signal
  * handler's allocation while this thread's recording was interrupted (libunwind is not
@@ -32,6 +35,54 @@ int ll__pl_capture_stack_fp(void *hook_fp, uintptr_t *ips, int max);
 extern int ll__pl_stack_one;
 extern __thread int ll__pl_stack_known __attribute__((tls_model("initial-exec")));
 static inline int ll__pl_stack_is_one(void) { return ll__pl_stack_one && ll__pl_stack_known != 0; }
+
+/* ---- the frame-pointer walk, inline in the hooks (preload_stack.c says why it is safe) ---- */
+/* This thread's stack [lo, hi) once ll__pl_stack_known > 0 (ll__pl_stack_find: 1 found, -1 not
+ * found); each depth's last return address that passed ll__pl_ip_is_code (the same address at
+ * the same depth skips the module lookup: as stale as that function's own segment cache); the
+ * last caller of malloc found to be the program's own code; the walk's mode. */
+extern __thread uintptr_t ll__pl_stack_lo __attribute__((tls_model("initial-exec")));
+extern __thread uintptr_t ll__pl_stack_hi __attribute__((tls_model("initial-exec")));
+#define LL__PL_OK_DEPTH 32
+extern __thread uintptr_t ll__pl_ok_ip[LL__PL_OK_DEPTH] __attribute__((tls_model("initial-exec")));
+extern __thread uintptr_t ll__pl_own_ip __attribute__((tls_model("initial-exec")));
+extern int ll__pl_unwind;
+void ll__pl_stack_find(void);
+
+/* Up to max return addresses from the hook's frame: every frame pointer inside this thread's
+ * stack, 8-aligned and above the previous one, every return address in a known module's code,
+ * else the walk stops (garbage ends a stack early, never crashes it). */
+static inline __attribute__((always_inline)) int ll__pl_fp_walk(uintptr_t *frame, uintptr_t *ips, int max) {
+  int n = 0;
+  ips[n++] = frame[1]; /* the hook's own frame is ours, always sound */
+  if (__builtin_expect(ll__pl_stack_known <= 0, 0)) return n;
+  uintptr_t fp = frame[0], prev = (uintptr_t)frame, lo = ll__pl_stack_lo, top = ll__pl_stack_hi - 16;
+  while (n < max) {
+    if (fp <= prev || (fp & 7) != 0 || fp < lo || fp > top) break;
+    uintptr_t *f = (uintptr_t *)fp;
+    uintptr_t ret = f[1];
+    if (ret < 4096) break;
+    if (n >= LL__PL_OK_DEPTH || ll__pl_ok_ip[n] != ret) {
+      if (!ll__pl_ip_is_code(ret)) break;
+      if (n < LL__PL_OK_DEPTH) ll__pl_ok_ip[n] = ret;
+    }
+    ips[n++] = ret;
+    prev = fp;
+    fp = f[0];
+  }
+  return n;
+}
+
+/* ll__pl_capture_stack with the frame-pointer walk inline when that is what it would do (fp
+ * mode, or auto with the program's own code as malloc's last caller seen so), for the hooks.
+ * errno is kept (the walk makes no system call). */
+static inline __attribute__((always_inline)) int ll__pl_capture_stack_inline(void *hook_fp, uintptr_t *ips) {
+  uintptr_t *frame = hook_fp;
+  if (__builtin_expect(ll__pl_stack_known > 0, 1) &&
+      (ll__pl_unwind == LL__UNWIND_FP || (ll__pl_unwind == LL__UNWIND_AUTO && frame[1] == ll__pl_own_ip)))
+    return ll__pl_fp_walk(frame, ips, ll__pl_stack_depth);
+  return ll__pl_capture_stack(hook_fp, ips);
+}
 /* This thread's usable stack [lo, hi) (found once). 0, or -1 when unknown. */
 int ll__pl_stack_bounds(uintptr_t *lo, uintptr_t *hi);
 /* The usable stack and pthread_self() of thread `tid` as noted when its stack was first found
