@@ -95,6 +95,10 @@ static int resize(ll__livetab_t *t, size_t want_slots) {
   t->slots = slots;
   t->cap = cap;
   t->bytes = len;
+  /* count + 1 > cap * 3/4 exactly when count + 1 > floor(cap * 3/4); count < cap * 3/16
+   * exactly when count < ceil(cap * 3/16). */
+  t->grow_at = cap * LL__LT_GROW_NUM / LL__LT_GROW_DEN;
+  t->shrink_below = cap > PAGE_SLOTS ? (cap * LL__LT_SHRINK_NUM + LL__LT_SHRINK_DEN - 1) / LL__LT_SHRINK_DEN : 0;
   return 0;
 }
 

@@ -68,6 +68,10 @@ typedef struct ll__livetab {
   size_t cap;   /* slots, a multiple of 4 (buckets come from a multiply-shift, not a mask) */
   size_t count; /* occupied slots */
   size_t bytes; /* mapped length of slots */
+  /* The load bounds as counts, set with cap (the hot paths compare, no multiply): a put grows
+   * the table when count + 1 > grow_at; a removal shrinks it when count < shrink_below (0 for
+   * the one-page table, which never shrinks). */
+  size_t grow_at, shrink_below;
   ll__wide_t *wide; /* overflow table: power-of-two capacity, load <= 1/2 */
   size_t wcap, wcount, wbytes;
 } ll__livetab_t;
@@ -212,8 +216,7 @@ LL__HOT_INLINE int ll__live_remove_inl(ll__livetab_t *t, uintptr_t ptr, ll__rec_
       e->a &= LL__LT_OVF_MASK; /* in its home bucket: no overflow count to fix */
       e->b = 0;
       t->count--;
-      if (__builtin_expect(t->count * LL__LT_SHRINK_DEN < t->cap * LL__LT_SHRINK_NUM, 0))
-        ll__live_maybe_shrink(t);
+      if (__builtin_expect(t->count < t->shrink_below, 0)) ll__live_maybe_shrink(t);
       return 1;
     }
     if (!ll__lt_ovf_any(s) && t->wcount == 0) return 0;
@@ -224,9 +227,7 @@ LL__HOT_INLINE int ll__live_remove_inl(ll__livetab_t *t, uintptr_t ptr, ll__rec_
 LL__HOT_INLINE int ll__live_put_inl(ll__livetab_t *t, uintptr_t ptr, const ll__rec_t *r,
                                     ll__rec_t *old, int *had_old) {
   uint64_t key = ll__lt_key(ptr);
-  if (__builtin_expect(key != 0 && t->wcount == 0 && ll__lt_packs(r) &&
-                           (t->count + 1) * LL__LT_GROW_DEN <= t->cap * LL__LT_GROW_NUM,
-                       1)) {
+  if (__builtin_expect(key != 0 && t->wcount == 0 && ll__lt_packs(r) && t->count < t->grow_at, 1)) {
     size_t n = t->cap / LL__LT_BUCKET, b = ll__lt_home(key, n);
     ll__live_t *s = &t->slots[b * LL__LT_BUCKET];
     unsigned fe = ll__lt_match(s, 0);

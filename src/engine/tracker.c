@@ -138,6 +138,8 @@ int ll_start(int nframe) {
   if (nframe < 1 || nframe > LL_MAX_NFRAME) return LL_EINVAL;
   pthread_once(&atfork_once, register_atfork);
   int locked = q_lock();
+  /* Stack caches hold min(total, limit) frames: a new limit expires them (cache_fast). */
+  if (ll__T.limit != nframe) ll__T.tbgen++;
   ll__T.limit = nframe;
   if (!is_tracing_locked()) {
     forget_all_locked();

@@ -215,11 +215,10 @@ HOT void free_locked(uintptr_t p) {
  */
 
 /* Record key in its home bucket when it is certainly absent and the bucket has room: 0; -1:
- * nothing changed. r packs, key is nonzero. */
-HOT int add_home(uint64_t key, const ll__rec_t *r) {
+ * nothing changed. The record packs, key is nonzero. */
+HOT int add_home(uint64_t key, uint64_t size, uint64_t u, uint32_t id) {
   ll__livetab_t *t = &ll__T.live;
-  if (__builtin_expect(t->wcount != 0 || (t->count + 1) * LL__LT_GROW_DEN > t->cap * LL__LT_GROW_NUM, 0))
-    return -1; /* cap 0 included */
+  if (__builtin_expect(t->wcount != 0 || t->count >= t->grow_at, 0)) return -1; /* cap 0 too */
   size_t nb = t->cap / LL__LT_BUCKET, b = ll__lt_home(key, nb);
   ll__live_t *s = &t->slots[b * LL__LT_BUCKET];
   unsigned fe;
@@ -231,7 +230,9 @@ HOT int add_home(uint64_t key, const ll__rec_t *r) {
     if (q == s || ll__lt_match(q, key) != 0) return -1;
     ovf = ll__lt_ovf_any(q);
   }
-  ll__lt_pack(&s[__builtin_ctz(fe)], key, r);
+  ll__live_t *e = &s[__builtin_ctz(fe)];
+  e->a = key | (e->a & LL__LT_OVF_MASK) | (u - size) << LL__LT_SLACK_SHIFT; /* ll__lt_pack */
+  e->b = size | (uint64_t)id << LL__LT_SIZE_BITS;
   t->count++;
   return 0;
 }
@@ -273,40 +274,55 @@ HOT int alloc_counted(uintptr_t p, uint64_t size, uint64_t u, uint32_t id) {
          ll__T.total_allocs >= ll__T.series_next || series_stepped();
 }
 
-/* account_add's and alloc_rec_locked's rare cases, after the counters moved. */
+/* account_add's and alloc_rec_locked's rare cases, after the counters moved; then the state is
+ * whole again (the fast path ends here: a tail call keeps it free of calls). */
 __attribute__((noinline)) static void alloc_after(uint32_t id) {
   if (ll__T.current > ll__T.peak) peak_rose();
   ll__tb_t *tb = &ll__T.in.tbs[id];
   if (tb->cur_size > ll__T.series_thr && tb->col == 0) ll__series_add_col(ll__T.series, &ll__T.in, id);
   if (ll__T.total_allocs >= ll__T.series_next || series_stepped())
     ll__tracker_series_sample(LL__SERIES_STEPPED);
+  ll__rec_busy(0);
 }
 
-/* Whether a record packs in a slot (ll__lt_packs). */
+/* Whether a record packs in a slot (ll__lt_packs): size < 2^40, slack < 2^17, id < 2^24. */
 HOT int packs(uint64_t size, uint64_t u, uint32_t id) {
-  return size <= LL__LT_SIZE_MASK && u - size <= LL__LT_SLACK_MAX && id < LL__LT_TB_LIMIT;
+  return ((size >> LL__LT_SIZE_BITS) | ((u - size) >> (64 - LL__LT_SLACK_SHIFT)) |
+          ((uint64_t)id >> (64 - LL__LT_SIZE_BITS))) == 0;
 }
 
-/* add_home could not: the whole table's put, then what alloc_rec_locked does around it before
- * the counters (a stale record's counters out; a block the table cannot take counted
- * untracked, with the histogram and last_alloc it sees first). 0: go on counting; 1: done. */
-__attribute__((noinline)) static int put_further(uintptr_t p, const ll__rec_t *r) {
-  ll__rec_t old;
+/* add_home could not: the whole table's put, then what alloc_rec_locked does around it (a stale
+ * record's counters out; a block the table cannot take counted untracked, with the histogram
+ * and last_alloc it sees first), the counters, and the state whole again. */
+__attribute__((noinline)) static void alloc_further(uintptr_t p, uint64_t size, uint64_t u, uint32_t id) {
+  ll__rec_t r = {size, u, id}, old;
   int had_old = 0;
-  int rc = ll__live_put(&ll__T.live, p, r, &old, &had_old);
+  int rc = ll__live_put(&ll__T.live, p, &r, &old, &had_old);
   if (had_old) account_sub(old.tb, old.size, old.usable);
-  if (rc == 0) return 0;
-  hist_add(r->size);
-  ll__T.last_alloc = p;
-  ll__T.untracked_allocs++;
-  ll__T.untracked_bytes += r->size;
-  return 1;
+  if (rc != 0) {
+    hist_add(size);
+    ll__T.last_alloc = p;
+    ll__T.untracked_allocs++;
+    ll__T.untracked_bytes += size;
+  } else if (alloc_counted(p, size, u, id)) {
+    alloc_after(id);
+    return;
+  }
+  ll__rec_busy(0);
 }
 
 /* take_home could not tell: free_locked's whole-table removal (which shrinks the table). */
 __attribute__((noinline)) static void free_further(uintptr_t p) {
   ll__rec_t old;
   if (ll__live_remove(&ll__T.live, p, &old)) freed(p, old.tb, old.size, old.usable);
+  ll__rec_busy(0);
+}
+
+/* A freed block's rare follow-ups: a point of memory over time, a table to shrink. */
+__attribute__((noinline)) static void free_after(void) {
+  if (series_stepped()) ll__tracker_series_sample(LL__SERIES_STEPPED);
+  if (ll__T.live.count < ll__T.live.shrink_below) ll__live_maybe_shrink(&ll__T.live);
+  ll__rec_busy(0);
 }
 
 __attribute__((noinline)) static void free_general(void *ptr) {
@@ -322,47 +338,70 @@ __attribute__((noinline)) static void alloc_general(void *ptr, size_t size, size
   track_alloc(ptr, size, usable, &src);
 }
 
+/* cache_hit for the fast path: a cache of this traceback generation holds min(total, limit)
+ * frames (the generation moves with the limit), so its total alone says whether n matches. */
+HOT int cache_fast(const ll__tbcache_t *c, const uintptr_t *ips, int nip, uint32_t *id) {
+  if (c->gen != ll__T.tbgen || c->total != (uint32_t)nip) return 0;
+  for (uint32_t i = 0; i < c->n; i++)
+    if (c->ips[i] != ips[i]) return 0;
+  *id = c->id;
+  return 1;
+}
+
+/* The fast paths end in a tail call or a return and call nothing on the way: no registers to
+ * save, no frame. */
 void ll__track_alloc_ips_c(void *ptr, size_t size, size_t usable, const uintptr_t *ips, int nip,
                            ll__tbcache_t *cache) {
-  if (!ll__tracing_fast() || ptr == NULL) return;
+  if (!ll__tracing_fast()) return;
   uintptr_t p = (uintptr_t)ptr;
   uint64_t u = usable_of(size, usable), key = ll__lt_key(p);
   uint32_t id;
-  if (__builtin_expect(!__libc_single_threaded || cache == NULL || nip < 1 || key == 0, 0))
-    goto general;
-  uint32_t n = (uint32_t)(nip < ll__T.limit ? nip : ll__T.limit);
-  if (!cache_hit(cache, ips, n, (uint32_t)nip, &id) || !packs(size, u, id)) goto general;
-  ll__rec_busy(1);
-  ll__rec_t r = {size, u, id};
-  if (__builtin_expect(add_home(key, &r) != 0, 0) && put_further(p, &r) != 0) {
-    ll__rec_busy(0);
+  if (__builtin_expect(!__libc_single_threaded || cache == NULL || key == 0, 0) ||
+      __builtin_expect(!cache_fast(cache, ips, nip, &id) || !packs(size, u, id), 0)) {
+    alloc_general(ptr, size, usable, ips, nip, cache); /* NULL included (key 0) */
     return;
   }
-  if (__builtin_expect(alloc_counted(p, size, u, id), 0)) alloc_after(id);
+  ll__rec_busy(1);
+  if (__builtin_expect(add_home(key, size, u, id) != 0, 0)) {
+    alloc_further(p, size, u, id);
+    return;
+  }
+  if (__builtin_expect(alloc_counted(p, size, u, id), 0)) {
+    alloc_after(id);
+    return;
+  }
   ll__rec_busy(0);
-  return;
-general:
-  alloc_general(ptr, size, usable, ips, nip, cache);
 }
 
 void ll_track_free(void *ptr) {
   if (!ll__tracing_fast() || ptr == NULL) return;
   uintptr_t p = (uintptr_t)ptr;
   ll__rec_t r;
-  if (__builtin_expect(!__libc_single_threaded, 0)) goto general;
+  if (__builtin_expect(!__libc_single_threaded, 0)) {
+    free_general(ptr);
+    return;
+  }
   ll__rec_busy(1);
   int rc = take_home(ll__lt_key(p), &r);
-  if (__builtin_expect(rc > 0, 1)) {
-    freed(p, r.tb, r.size, r.usable);
-    if (__builtin_expect(ll__T.live.count * LL__LT_SHRINK_DEN < ll__T.live.cap * LL__LT_SHRINK_NUM, 0))
-      ll__live_maybe_shrink(&ll__T.live);
-  } else if (rc < 0) {
+  if (__builtin_expect(rc < 0, 0)) {
     free_further(p);
+    return;
+  }
+  if (__builtin_expect(rc > 0, 1)) {
+    account_sub(r.tb, r.size, r.usable);
+    if (p == ll__T.last_alloc) { /* freed's temporary */
+      ll__tb_t *tb = &ll__T.in.tbs[r.tb];
+      tb->tmp_size += r.size;
+      tb->tmp_usable += r.usable;
+      tb->tmp_count++;
+      ll__T.last_alloc = 0;
+    }
+    if (__builtin_expect(series_stepped() || ll__T.live.count < ll__T.live.shrink_below, 0)) {
+      free_after();
+      return;
+    }
   }
   ll__rec_busy(0);
-  return;
-general:
-  free_general(ptr);
 }
 
 void ll__track_untracked(uint64_t count, uint64_t bytes) {

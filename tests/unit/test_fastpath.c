@@ -18,7 +18,7 @@
  * the same stream through both must leave the same figures. The stream is built to leave the
  * key's home bucket often: a few thousand addresses live at once (full buckets, keys further on,
  * growth and shrinking), allocations at addresses still live (a free the tracker never saw: a
- * stale record), and frees of addresses never recorded.
+ * stale record), and frees of addresses never recorded; halfway the traceback limit changes.
  */
 
 #define NADDR 6000
@@ -43,7 +43,7 @@ static uint64_t rnd(uint64_t *s) { /* xorshift64* */
  * innermost frame and depth), the totals, the histogram. */
 typedef struct figures {
   size_t cur, peak;
-  uint64_t at[4][4][4][3]; /* moment, stack, depth - 1: size, usable, count */
+  uint64_t at[4][4][3][3][3]; /* moment, stack, depth - 1, frames kept - 1: size, usable, count */
   uint64_t hist_counts[LL__HIST_BUCKETS], hist_bytes[LL__HIST_BUCKETS];
   uint64_t total_allocs, total_bytes, untracked;
 } figures_t;
@@ -59,11 +59,11 @@ static void take(int moment, int (*snap)(ll_snapshot_t **), figures_t *f) {
   assert_int_equal(snap(&s), 0);
   for (size_t i = 0; i < s->ntraces; i++) {
     const ll_trace_t *t = &s->traces[i];
-    int k = stack_of(t->traceback), d = t->traceback->total_nframe;
-    assert_true(k >= 0 && d >= 1 && d <= 3);
-    f->at[moment][k][d - 1][0] += t->size;
-    f->at[moment][k][d - 1][1] += t->usable;
-    f->at[moment][k][d - 1][2] += t->count;
+    int k = stack_of(t->traceback), d = t->traceback->total_nframe, m = t->traceback->nframe;
+    assert_true(k >= 0 && d >= 1 && d <= 3 && m >= 1 && m <= d);
+    f->at[moment][k][d - 1][m - 1][0] += t->size;
+    f->at[moment][k][d - 1][m - 1][1] += t->usable;
+    f->at[moment][k][d - 1][m - 1][2] += t->count;
   }
   if (moment == 3) {
     f->total_allocs = s->total_allocations;
@@ -84,6 +84,9 @@ static void run(uint64_t seed, int cached, figures_t *f) {
   uint64_t s = seed;
   int k = 0;
   for (int e = 0; e < NEVENTS; e++) {
+    /* Halfway, a new traceback limit (ll_start while tracing): the cache's 3-frame stacks now
+     * keep 2 frames, and must not give their 3-frame ids any more. */
+    if (e == NEVENTS / 2) assert_int_equal(ll_start(2), 0);
     /* Phases: mostly allocations, then mostly frees, so the table grows and shrinks. */
     int alloc_pct = (e / 20000) % 2 == 0 ? 70 : 30;
     uint64_t r = rnd(&s);
