@@ -16,7 +16,8 @@
  *
  * Load bounds: grow past 3/4 to 9/16, shrink below 3/16 back to 9/16. With 16-byte slots that
  * keeps the table between 21 and 28.5 bytes per live block, and the gap between the bounds
- * means a steady churn never resizes.
+ * means a steady churn never resizes. The table is never smaller than 64 KiB (4096 slots):
+ * below that its bytes do not matter, and a fuller table's overflow walks do (livetable.c).
  *
  * A record that does not pack (below) lives whole in the overflow ("wide") table instead: a
  * small open-addressing table of full-width entries with backward-shift deletion, mapped only
@@ -70,7 +71,7 @@ typedef struct ll__livetab {
   size_t bytes; /* mapped length of slots */
   /* The load bounds as counts, set with cap (the hot paths compare, no multiply): a put grows
    * the table when count + 1 > grow_at; a removal shrinks it when count < shrink_below (0 for
-   * the one-page table, which never shrinks). */
+   * the smallest table, which never shrinks). */
   size_t grow_at, shrink_below;
   ll__wide_t *wide; /* overflow table: power-of-two capacity, load <= 1/2 */
   size_t wcap, wcount, wbytes;
@@ -86,6 +87,13 @@ int ll__live_put(ll__livetab_t *t, uintptr_t ptr, const ll__rec_t *r, ll__rec_t 
 /* Remove ptr; 1 and *out filled when it was present, 0 otherwise. May shrink the table. */
 int ll__live_remove(ll__livetab_t *t, uintptr_t ptr, ll__rec_t *out);
 static inline size_t ll__live_count(const ll__livetab_t *t) { return t->count + t->wcount; }
+/* The recording fast paths' cases beyond the key's home bucket, in the main table only.
+ * put_main: key nonzero, r packs, the wide table empty and count < grow_at (no growth due);
+ * ll__live_put's result: 1 and *old when the key was there (r replaced it), else 0 (stored).
+ * take_main: key nonzero, cap nonzero; 1 and *out when the key was in the main table (taken
+ * out; the caller then checks shrink_below), 0 when not (it may still be in the wide table). */
+int ll__live_put_main(ll__livetab_t *t, uint64_t key, const ll__rec_t *r, ll__rec_t *old);
+int ll__live_take_main(ll__livetab_t *t, uint64_t key, ll__rec_t *out);
 /* Unmap everything; the table is empty (and usable) afterwards. */
 void ll__live_reset(ll__livetab_t *t);
 /* Shrink the table when a removal left it under its lower load bound. */

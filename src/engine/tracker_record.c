@@ -294,10 +294,15 @@ HOT int packs(uint64_t size, uint64_t u, uint32_t id) {
 /* add_home could not: the whole table's put, then what alloc_rec_locked does around it (a stale
  * record's counters out; a block the table cannot take counted untracked, with the histogram
  * and last_alloc it sees first), the counters, and the state whole again. */
-__attribute__((noinline)) static void alloc_further(uintptr_t p, uint64_t size, uint64_t u, uint32_t id) {
+__attribute__((noinline)) static void alloc_further(uintptr_t p, uint64_t key, uint64_t size,
+                                                    uint64_t u, uint32_t id) {
+  ll__livetab_t *t = &ll__T.live;
   ll__rec_t r = {size, u, id}, old;
-  int had_old = 0;
-  int rc = ll__live_put(&ll__T.live, p, &r, &old, &had_old);
+  int had_old = 0, rc = 0;
+  if (t->wcount == 0 && t->count < t->grow_at) /* a full home bucket, a key further on */
+    had_old = ll__live_put_main(t, key, &r, &old);
+  else
+    rc = ll__live_put(t, p, &r, &old, &had_old);
   if (had_old) account_sub(old.tb, old.size, old.usable);
   if (rc != 0) {
     hist_add(size);
@@ -311,10 +316,18 @@ __attribute__((noinline)) static void alloc_further(uintptr_t p, uint64_t size, 
   ll__rec_busy(0);
 }
 
-/* take_home could not tell: free_locked's whole-table removal (which shrinks the table). */
-__attribute__((noinline)) static void free_further(uintptr_t p) {
+/* take_home could not tell: free_locked's whole-table removal (the main table beyond the home
+ * bucket, then the wide table), then the table shrunk when it is due. */
+__attribute__((noinline)) static void free_further(uintptr_t p, uint64_t key) {
+  ll__livetab_t *t = &ll__T.live;
   ll__rec_t old;
-  if (ll__live_remove(&ll__T.live, p, &old)) freed(p, old.tb, old.size, old.usable);
+  int got = key != 0 && t->cap != 0 ? ll__live_take_main(t, key, &old) : 0;
+  if (!got && (key == 0 || t->wcount != 0)) {
+    got = ll__live_remove(t, p, &old); /* shrinks the table itself */
+  } else if (got && t->count < t->shrink_below) {
+    ll__live_maybe_shrink(t);
+  }
+  if (got) freed(p, old.tb, old.size, old.usable);
   ll__rec_busy(0);
 }
 
@@ -363,7 +376,7 @@ void ll__track_alloc_ips_c(void *ptr, size_t size, size_t usable, const uintptr_
   }
   ll__rec_busy(1);
   if (__builtin_expect(add_home(key, size, u, id) != 0, 0)) {
-    alloc_further(p, size, u, id);
+    alloc_further(p, key, size, u, id);
     return;
   }
   if (__builtin_expect(alloc_counted(p, size, u, id), 0)) {
@@ -382,9 +395,10 @@ void ll_track_free(void *ptr) {
     return;
   }
   ll__rec_busy(1);
-  int rc = take_home(ll__lt_key(p), &r);
+  uint64_t key = ll__lt_key(p);
+  int rc = take_home(key, &r);
   if (__builtin_expect(rc < 0, 0)) {
-    free_further(p);
+    free_further(p, key);
     return;
   }
   if (__builtin_expect(rc > 0, 1)) {

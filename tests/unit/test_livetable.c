@@ -153,9 +153,9 @@ static void test_overflow_chain(void **state) {
   memset(&t, 0, sizeof t);
   ll__rec_t r = {8, 8, 1}, got, old;
   int had;
-  /* The first put maps one page: 256 slots, 64 buckets. */
+  /* The first put maps the smallest table: 64 KiB, 4096 slots, 1024 buckets. */
   assert_int_equal(ll__live_put(&t, 0x1000, &r, &old, &had), 0);
-  assert_int_equal(t.cap, 4096 / sizeof(ll__live_t));
+  assert_int_equal(t.cap, 65536 / sizeof(ll__live_t));
   size_t n = t.cap / LL__LT_BUCKET, home0 = ll__lt_home(ll__lt_key(0x1000), n);
   enum { K = 11 };
   uintptr_t same[K];
@@ -167,7 +167,7 @@ static void test_overflow_chain(void **state) {
     assert_int_equal(ll__live_put(&t, same[i], &ri, &old, &had), 0);
     assert_int_equal(had, 0);
   }
-  assert_int_equal(t.cap, 4096 / sizeof(ll__live_t)); /* 12 keys: no growth */
+  assert_int_equal(t.cap, 65536 / sizeof(ll__live_t)); /* 12 keys: no growth */
   /* 12 keys with one home: buckets home0 .. home0+2 are full, the home bucket has overflow. */
   assert_true(ll__lt_ovf_any(&t.slots[home0 * LL__LT_BUCKET]));
   for (int i = 0; i < K; i++) {
@@ -200,6 +200,51 @@ static void test_overflow_chain(void **state) {
   assert_int_equal(ll__live_remove_inl(&t, absent, &got), 0);
   for (int i = K - 2; i >= 1; i--) assert_int_equal(ll__live_remove(&t, same[i], &got), 1);
   /* Every overflow count is back to 0 once the chain is gone. */
+  for (size_t b = 0; b < n; b++) assert_false(ll__lt_ovf_any(&t.slots[b * LL__LT_BUCKET]));
+  assert_int_equal(ll__live_count(&t), 0);
+  ll__live_reset(&t);
+}
+
+/* The fast paths' main-table put and take (ll__live_put_main, ll__live_take_main) on a chain
+ * of keys with one home: stored beyond full buckets, found there, replaced in place, and the
+ * overflow counts back to 0 once the chain is taken out again. */
+static void test_main_put_take(void **state) {
+  (void)state;
+  ll__livetab_t t;
+  memset(&t, 0, sizeof t);
+  ll__rec_t r = {8, 8, 1}, got, old;
+  int had;
+  assert_int_equal(ll__live_put(&t, 0x1000, &r, &old, &had), 0); /* maps the table */
+  size_t n = t.cap / LL__LT_BUCKET, home0 = ll__lt_home(ll__lt_key(0x1000), n);
+  enum { K = 11 };
+  uintptr_t same[K];
+  int k = 0;
+  for (uintptr_t p = 0x1008; k < K; p += 8)
+    if (ll__lt_home(ll__lt_key(p), n) == home0) same[k++] = p;
+  for (int i = 0; i < K; i++) {
+    ll__rec_t ri = {100 + (uint64_t)i, 104 + (uint64_t)i, (uint32_t)i};
+    assert_int_equal(ll__live_put_main(&t, ll__lt_key(same[i]), &ri, &old), 0);
+  }
+  assert_int_equal(ll__live_count(&t), K + 1);
+  assert_true(ll__lt_ovf_any(&t.slots[home0 * LL__LT_BUCKET]));
+  for (int i = 0; i < K; i++) {
+    assert_int_equal(ll__live_get(&t, same[i], &got), 1);
+    assert_int_equal(got.size, 100 + (uint64_t)i);
+  }
+  /* A key stored two buckets on, put again: replaced where it is, the count unchanged. */
+  ll__rec_t again = {7, 7, 77};
+  assert_int_equal(ll__live_put_main(&t, ll__lt_key(same[K - 1]), &again, &old), 1);
+  assert_int_equal(old.tb, (uint32_t)(K - 1));
+  assert_int_equal(ll__live_count(&t), K + 1);
+  /* Taken out from the far end first, then the rest; an absent key with the same home: 0. */
+  assert_int_equal(ll__live_take_main(&t, ll__lt_key(same[K - 1]), &got), 1);
+  expect_rec(&got, &again);
+  assert_int_equal(ll__live_take_main(&t, ll__lt_key(same[K - 1]), &got), 0);
+  for (int i = 0; i < K - 1; i++) {
+    assert_int_equal(ll__live_take_main(&t, ll__lt_key(same[i]), &got), 1);
+    assert_int_equal(got.tb, (uint32_t)i);
+  }
+  assert_int_equal(ll__live_take_main(&t, ll__lt_key(0x1000), &got), 1);
   for (size_t b = 0; b < n; b++) assert_false(ll__lt_ovf_any(&t.slots[b * LL__LT_BUCKET]));
   assert_int_equal(ll__live_count(&t), 0);
   ll__live_reset(&t);
@@ -279,11 +324,11 @@ static void test_resize_bounds(void **state) {
     assert_int_equal(ll__live_put_inl(&t, (N + i) * 32, &r, &old, &had), 0);
   }
   assert_ptr_equal(t.slots, slots);
-  /* Down to a few: the table follows, to one page at the least. */
+  /* Down to a few: the table follows, to the smallest table (64 KiB) at the least. */
   size_t big = t.bytes;
   for (uintptr_t i = 1; i <= N - 10; i++) assert_int_equal(ll__live_remove(&t, (N + i) * 32, &got), 1);
-  assert_true(t.bytes < big / 100);
-  assert_int_equal(t.bytes, 4096);
+  assert_true(t.bytes < big / 50);
+  assert_int_equal(t.bytes, 65536);
   for (uintptr_t i = N - 9; i <= N; i++) assert_int_equal(ll__live_get(&t, (N + i) * 32, &got), 1);
   assert_int_equal(ll__live_count(&t), 10);
   ll__live_reset(&t);
@@ -332,6 +377,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_live_table_vs_model, teardown),
       cmocka_unit_test_teardown(test_inline_paths_vs_model, teardown),
       cmocka_unit_test_teardown(test_overflow_chain, teardown),
+      cmocka_unit_test_teardown(test_main_put_take, teardown),
       cmocka_unit_test_teardown(test_wide_records, teardown),
       cmocka_unit_test_teardown(test_resize_bounds, teardown),
       cmocka_unit_test_teardown(test_no_memory, teardown),
