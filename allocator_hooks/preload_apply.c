@@ -55,8 +55,7 @@ static uint64_t read_stack(slot_t *s, uint64_t at, const uintptr_t **ips, int *n
 }
 
 static void publish_tail(slot_t *s) {
-  if (__atomic_load_n(&s->tail, __ATOMIC_RELAXED) != s->ctail)
-    __atomic_store_n(&s->tail, s->ctail, __ATOMIC_RELEASE);
+  if (__atomic_load_n(&s->tail, __ATOMIC_RELAXED) != s->ctail) ll__pl_tail_set(s, s->ctail);
 }
 
 /* Apply the event at `at` in s (its first word is `h`): the words it took. */
@@ -149,7 +148,7 @@ __attribute__((noinline)) static int drain(slot_t *s, uint64_t *next, uint64_t s
   s->hnum = last;
   *next = num;
   /* Give the producer its room back now and then (and whenever we catch up: helper_main). */
-  if (at - __atomic_load_n(&s->tail, __ATOMIC_RELAXED) >= g_words / 8) __atomic_store_n(&s->tail, at, __ATOMIC_RELEASE);
+  if (at - __atomic_load_n(&s->tail, __ATOMIC_RELAXED) >= g_words / 8) ll__pl_tail_set(s, at);
   return some;
 }
 
@@ -227,7 +226,9 @@ void ll__pl_apply_run(const ll__pl_rings_t *r, void (*orphan)(int how, int sig))
     int stopping = __atomic_load_n(&g_ctl->stop, __ATOMIC_ACQUIRE);
     uint64_t stop_seq = stopping ? __atomic_load_n(&g_ctl->stop_seq, __ATOMIC_ACQUIRE) : UINT64_MAX;
     if (next >= stop_seq) {
-      __atomic_store_n(&g_ctl->acked, 1, __ATOMIC_RELEASE);
+      __atomic_store_n(&g_ctl->acked, 1, __ATOMIC_SEQ_CST);
+      for (int k = 0, n = __atomic_load_n(&g_ctl->nused, __ATOMIC_ACQUIRE); k < n; k++)
+        if (__atomic_load_n(&slot_at(k)->waiting, __ATOMIC_SEQ_CST)) ll__pl_room_wake(slot_at(k)); /* see acked */
       ll__pl_helper_exit();
     }
     if (drain(slot_at(cur), &next, stop_seq) != 0) { /* the same thread again: the usual case */

@@ -13,8 +13,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "preload_ring.h"
@@ -41,8 +44,10 @@ typedef struct slot {
   uint64_t stamp_due;     /* a stamp goes before the first event reaching past this position */
   uint64_t lim; /* head + w <= lim: w words fit, no stamp due; the helper's 0 asks for one */
   uint64_t pnum;          /* the number of the last event written here (compact headers) */
+  int waiting;            /* the producer sleeps until the helper gives room back (ll__pl_tail_set) */
   ll__ring_stack_t last;  /* the previous stack queued here */
   _Alignas(64) uint64_t tail; /* words applied and cleared, published by the helper */
+  uint32_t tail_gen;      /* bumped with each publication of tail: the sleeping producer's futex */
   /* The helper's side. */
   _Alignas(64) uint64_t ctail;
   uint64_t hnum; /* the number of the last event applied from here (compact headers) */
@@ -88,5 +93,31 @@ static inline void cpu_relax(void) {
 }
 
 static inline uint64_t now_ns(void) { return ll__pl_clock_ns(CLOCK_MONOTONIC); }
+
+/* Wake s's producer if it sleeps (also when the helper stops, after setting `acked`). */
+static inline void ll__pl_room_wake(slot_t *s) {
+  syscall(SYS_futex, &s->tail_gen, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+}
+
+/* The helper gives s's producer room back up to `tail`, and wakes it when it sleeps for room.
+ * With waiting's store and tail's load in ll__pl_room_sleep (all sequentially consistent),
+ * either the producer sees the new tail or this sees it waiting: no lost wake-up. Called once
+ * per eighth of a ring at most, and when the helper has caught up. */
+static inline void ll__pl_tail_set(slot_t *s, uint64_t tail) {
+  __atomic_store_n(&s->tail, tail, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&s->tail_gen, s->tail_gen + 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&s->waiting, __ATOMIC_SEQ_CST)) ll__pl_room_wake(s);
+}
+
+/* The producer: sleep until the helper publishes a tail past `seen`, sets *acked (it stops), or
+ * `ns` pass (to check that it is alive); returns at once when one of them has happened. Shared
+ * futex: the helper is another process. */
+static inline void ll__pl_room_sleep(slot_t *s, uint64_t seen, const int *acked, long ns) {
+  uint32_t gen = __atomic_load_n(&s->tail_gen, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&s->waiting, 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&s->tail, __ATOMIC_SEQ_CST) == seen && !__atomic_load_n(acked, __ATOMIC_SEQ_CST))
+    syscall(SYS_futex, &s->tail_gen, FUTEX_WAIT, gen, &(struct timespec){0, ns}, NULL, 0);
+  __atomic_store_n(&s->waiting, 0, __ATOMIC_RELAXED);
+}
 
 #endif
