@@ -53,10 +53,10 @@
  * - An event's first word is (number << 3 | tag), or the compact (1 << 63 | ptr | tag), written
  *   last, after the word that follows the event was zeroed (a zero word is an empty place), so
  *   no head pointer is published per event. The encoding is preload_ring.h's.
- * - The usual event of a single-threaded program (a free or a line-level allocation, compact,
- *   with room known and no stamp due) is written by the hooks inline (preload_async.h's quick
- *   paths: the same words, number and bookkeeping as open_ev and end here, a call less per
- *   event); every other one comes here.
+ * - The usual events (a free, an allocation at any depth, by a thread in its own ring, with
+ *   room known and no stamp due; one thread or several) are written by the hooks inline
+ *   (preload_async.h's quick paths: the same words, number and bookkeeping as open_ev and end
+ *   here, no call, errno untouched); every other one comes here.
  * - Time: the helper applies events late, so memory over time never reads its clock: threads
  *   queue STAMP events (the program's CLOCK_MONOTONIC) now and then, and the helper hands them
  *   to the engine (ll__series_event_time). When: docs/ARCHITECTURE.md, "Time".

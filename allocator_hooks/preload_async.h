@@ -36,26 +36,49 @@ size_t ll__pl_async_reserve(void);
 int ll__pl_async_alloc(void *p, size_t size, size_t usable, const uintptr_t *ips, int n);
 int ll__pl_async_free(void *p);
 
-/* The same for the usual event of a single-threaded program, inline in the hooks: a free or an
- * allocation, in compact form (preload_ring.h) while its ring has room and no stamp is due.
- * Exactly the words, number and bookkeeping ll__pl_async_free and ll__pl_async_alloc would
- * write (the caller calls them for every other case). They never touch errno (the hooks save
- * it only off these paths). */
+/* The same for the usual events, inline in the hooks: a free or an allocation by a thread in its
+ * own ring while the ring has room and no stamp is due. Exactly the words, number and
+ * bookkeeping ll__pl_async_free and ll__pl_async_alloc would write (the caller calls them for
+ * every other case). They never touch errno (the hooks save it only off these paths). */
 extern __thread slot_t *ll__pl_async_slot __attribute__((tls_model("initial-exec")));
 extern ctl_t *ll__pl_async_ctl;
 extern uint64_t ll__pl_async_mask;
 
-/* The ring of this thread when the next `words` fit below its bound and the next number follows
- * its previous event's (while the process has one thread, nobody else takes one): else NULL. */
-static inline slot_t *ll__pl_async_quick(uintptr_t p, uint64_t words) {
+/* An event being written by a quick path: its ring, first word (written last), number, and where
+ * its next word goes. */
+typedef struct ll__pl_qev {
+  slot_t *s;
+  uint64_t first, num, at;
+} ll__pl_qev_t;
+
+/* Open an event in this thread's own ring when the next `words` (ll__pl_async_alloc's and
+ * _free's bound: the numbered form) fit below its bound: take its number (a plain increment
+ * while the process has one thread, else one atomic add: preload_async.c says why that order
+ * is exact), then the compact header when the number follows the ring's previous one, else the
+ * numbered header and `p` as a word. 0: the general path (no ring yet, the shared ring, no room
+ * known, a stamp due). */
+static inline __attribute__((always_inline)) int ll__pl_async_open(ll__pl_qev_t *e, uintptr_t p, int tag,
+                                                                   uint64_t words) {
   slot_t *s = ll__pl_async_slot;
-  if (__builtin_expect(s == NULL || !__libc_single_threaded || !ll__ring_packs(p), 0)) return NULL;
-  if (__builtin_expect(s->head + words > __atomic_load_n(&s->lim, __ATOMIC_RELAXED), 0))
-    return NULL; /* no room known, or a stamp is due: the full path */
-  uint64_t q = __atomic_load_n(&ll__pl_async_ctl->seq, __ATOMIC_RELAXED);
-  if (__builtin_expect(q != s->pnum + 1, 0)) return NULL;
-  __atomic_store_n(&ll__pl_async_ctl->seq, q + 1, __ATOMIC_RELAXED);
-  return s;
+  if (__builtin_expect(s == NULL || !ll__ring_packs(p), 0)) return 0;
+  if (__builtin_expect(s->head + words > __atomic_load_n(&s->lim, __ATOMIC_RELAXED), 0)) return 0;
+  uint64_t q;
+  if (__libc_single_threaded) {
+    q = __atomic_load_n(&ll__pl_async_ctl->seq, __ATOMIC_RELAXED);
+    __atomic_store_n(&ll__pl_async_ctl->seq, q + 1, __ATOMIC_RELAXED);
+  } else {
+    q = __atomic_fetch_add(&ll__pl_async_ctl->seq, 1, __ATOMIC_RELAXED);
+  }
+  e->s = s;
+  e->num = q;
+  e->at = s->head + 1;
+  if (__builtin_expect(q == s->pnum + 1, 1)) {
+    e->first = ll__ring_compact(p, tag);
+  } else {
+    e->first = ll__ring_header(q, tag);
+    s->w[e->at++ & ll__pl_async_mask] = p;
+  }
+  return 1;
 }
 
 /* Publish the event written at s's head up to `at` (its number `num`): the word after it zeroed,
@@ -69,37 +92,40 @@ static inline void ll__pl_async_publish(slot_t *s, uint64_t first, uint64_t at, 
 }
 
 /* 1 when written; 0: the caller takes the general path (ll__pl_async_free, _alloc). */
-static inline int ll__pl_async_free_quick(void *p) {
-  slot_t *s = ll__pl_async_quick((uintptr_t)p, 2);
-  if (s == NULL) return 0;
-  ll__pl_async_publish(s, ll__ring_compact((uintptr_t)p, LL__EV_FREE), s->head + 1, s->pnum + 1);
+static inline __attribute__((always_inline)) int ll__pl_async_free_quick(void *p) {
+  ll__pl_qev_t e;
+  if (!ll__pl_async_open(&e, (uintptr_t)p, LL__EV_FREE, 2)) return 0;
+  ll__pl_async_publish(e.s, e.first, e.at, e.num);
   return 1;
 }
 
-static inline int ll__pl_async_alloc1_quick(void *p, size_t size, size_t usable, uintptr_t ip) {
-  slot_t *s = ll__pl_async_quick((uintptr_t)p, 6);
-  if (s == NULL) return 0;
-  uint64_t at = s->head, m = ll__pl_async_mask;
-  s->w[(at + 1) & m] = size;
-  s->w[(at + 2) & m] = usable;
-  s->w[(at + 3) & m] = ip;
-  ll__pl_async_publish(s, ll__ring_compact((uintptr_t)p, LL__EV_ALLOC1), at + 4, s->pnum + 1);
+static inline __attribute__((always_inline)) int ll__pl_async_alloc1_quick(void *p, size_t size, size_t usable,
+                                                                           uintptr_t ip) {
+  ll__pl_qev_t e;
+  if (!ll__pl_async_open(&e, (uintptr_t)p, LL__EV_ALLOC1, 6)) return 0;
+  uint64_t m = ll__pl_async_mask;
+  e.s->w[e.at++ & m] = size;
+  e.s->w[e.at++ & m] = usable;
+  e.s->w[e.at++ & m] = ip;
+  ll__pl_async_publish(e.s, e.first, e.at, e.num);
   return 1;
 }
 
 /* An allocation with its stack (ips[0..n), innermost first): ALLOC1 when n is 1, else ALLOCN, the
  * stack encoded against the ring's previous one (preload_ring.h). */
-static inline __attribute__((always_inline)) int ll__pl_async_alloc_quick(void *p, size_t size, size_t usable, const uintptr_t *ips, int n) {
+static inline __attribute__((always_inline)) int ll__pl_async_alloc_quick(void *p, size_t size, size_t usable,
+                                                                          const uintptr_t *ips, int n) {
   if (n == 1) return ll__pl_async_alloc1_quick(p, size, usable, ips[0]);
-  slot_t *s = ll__pl_async_quick((uintptr_t)p, 5 + (uint64_t)n); /* ll__pl_async_alloc's bound */
-  if (s == NULL) return 0;
-  uint64_t at = s->head + 1, m = ll__pl_async_mask;
-  s->w[at++ & m] = size;
-  s->w[at++ & m] = usable;
-  ll__ring_put_stack(s->w, m, &at, ips, n, &s->last);
-  ll__pl_async_publish(s, ll__ring_compact((uintptr_t)p, LL__EV_ALLOCN), at, s->pnum + 1);
+  ll__pl_qev_t e;
+  if (!ll__pl_async_open(&e, (uintptr_t)p, LL__EV_ALLOCN, 5 + (uint64_t)n)) return 0;
+  uint64_t m = ll__pl_async_mask;
+  e.s->w[e.at++ & m] = size;
+  e.s->w[e.at++ & m] = usable;
+  ll__ring_put_stack(e.s->w, m, &e.at, ips, n, &e.s->last);
+  ll__pl_async_publish(e.s, e.first, e.at, e.num);
   return 1;
 }
+
 /* realloc while the process has one thread: one event after the real realloc (nobody can reuse
  * the old address in between). */
 void ll__pl_async_realloc(void *old, void *q, size_t size, size_t usable, const uintptr_t *ips, int n);
