@@ -255,7 +255,7 @@ static int run(int argc, char **argv) {
     return status < 0 ? LL__EXIT_OK : status;
   const char *file = v.rq.existing;
   if (file == NULL) {
-    if ((status = ll__valgrind_tool(&v, verb, "20-100x", "massif.out", "--massif-out-file=",
+    if ((status = ll__valgrind_tool(&v, verb, "3-100x", "massif.out", "--massif-out-file=",
                                     massif_opts, sizeof massif_opts / sizeof massif_opts[0],
                                     massif_out, sizeof massif_out, &massif_s)) != 0)
       goto cleanup;
@@ -305,8 +305,8 @@ const ll__verb_t ll__verb_massif = {
     "outside libc and valgrind's allocators - beside leaklab's size and count for that line.\n"
     "leaklab's own peak is also written in massif's format (leaklab-massif.out), so that\n"
     "'ms_print' shows both views the same way.\n"
-    "valgrind is slow (20-100x): a progress line shows every few seconds; for lessons use\n"
-    "--scale, e.g. 0.05.\n"
+    "valgrind is slow (3-100x; 3-30x on the lessons): a progress line shows every few\n"
+    "seconds; for lessons use --scale, e.g. 0.05.\n"
     "\n"
     "options:\n"
     "  --scale F          lessons only: shrink the problem, 0 < F <= 1\n"
