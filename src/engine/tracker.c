@@ -19,16 +19,17 @@
 
 /* The tracker's variables and lock (tracker_state.h); the recording paths are in
  * tracker_record.c. */
-pthread_mutex_t ll__tlock = PTHREAD_MUTEX_INITIALIZER;
+ll__lock_t ll__tlock = LL__LOCK_INIT;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 ll__tstate_t ll__T = {.limit = 1, .gen = 1, .epoch = 1, .tbgen = 1};
 
 /* ---- fork safety ------------------------------------------------------------------------- */
 
-static void fork_prepare(void) { pthread_mutex_lock(&ll__tlock); }
-static void fork_parent(void) { pthread_mutex_unlock(&ll__tlock); }
-/* The forking thread is the only thread of the child and owns the lock: unlocking is valid. */
-static void fork_child(void) { pthread_mutex_unlock(&ll__tlock); }
+static void fork_prepare(void) { ll__lock_take(&ll__tlock); }
+static void fork_parent(void) { ll__lock_give(&ll__tlock); }
+/* The forking thread is the only thread of the child and holds the lock; nobody sleeps on it
+ * there (the parent's sleepers were not copied), so no wake. */
+static void fork_child(void) { ll__lock_forked(&ll__tlock); }
 static void register_atfork(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
 
 /* Re-read under the lock (the fast read is ll__tracing_fast). */
@@ -44,16 +45,16 @@ static pthread_t frozen_by;
 static int q_lock(void) {
   if (atomic_load_explicit(&frozen, memory_order_acquire) && pthread_equal(frozen_by, pthread_self()))
     return 0;
-  pthread_mutex_lock(&ll__tlock);
+  ll__lock_take(&ll__tlock);
   return 1;
 }
 static void q_unlock(int locked) {
-  if (locked) pthread_mutex_unlock(&ll__tlock);
+  if (locked) ll__lock_give(&ll__tlock);
 }
 
 int ll__tracker_freeze(int wait_ms) {
   for (int i = 0;; i++) {
-    if (pthread_mutex_trylock(&ll__tlock) == 0) break;
+    if (ll__lock_try(&ll__tlock)) break;
     if (i >= wait_ms) return 0; /* a thread keeps it (stopped or crashed inside the tracker) */
     nanosleep(&(struct timespec){0, 1000000}, NULL);
   }
@@ -66,13 +67,13 @@ void ll__tracker_thaw(void) {
   if (!atomic_load_explicit(&frozen, memory_order_acquire) || !pthread_equal(frozen_by, pthread_self()))
     return;
   atomic_store_explicit(&frozen, 0, memory_order_release);
-  pthread_mutex_unlock(&ll__tlock);
+  ll__lock_give(&ll__tlock);
 }
 
 void ll__tracker_test_fail_memory(int fail) {
-  pthread_mutex_lock(&ll__tlock);
+  ll__lock_take(&ll__tlock);
   ll__tmem_fail = fail;
-  pthread_mutex_unlock(&ll__tlock);
+  ll__lock_give(&ll__tlock);
 }
 
 /* ---- start / stop / queries ---------------------------------------------------------------- */

@@ -7,7 +7,6 @@
  * (they re-check under the lock). ll__T is page-aligned and page-sized so that
  * ll__tracker_share can hand exactly its pages to a helper process.
  */
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/single_threaded.h>
@@ -15,6 +14,7 @@
 #include "engine.h"
 #include "intern.h"
 #include "livetable.h"
+#include "reclock.h"
 #include "series.h"
 
 typedef struct __attribute__((aligned(4096))) ll__tstate {
@@ -51,13 +51,14 @@ typedef struct __attribute__((aligned(4096))) ll__tstate {
 } ll__tstate_t;
 
 extern ll__tstate_t ll__T;
-extern pthread_mutex_t ll__tlock;
+extern ll__lock_t ll__tlock;
 
 static inline int ll__tracing_fast(void) {
   return atomic_load_explicit(&ll__T.tracing, memory_order_relaxed);
 }
 
-/* The recording paths' lock. While the process has one thread nobody can race with it, and
+/* The recording paths' lock (reclock.h: it spins briefly before it sleeps, as an event holds
+ * it for tens of nanoseconds). While the process has one thread nobody can race with it, and
  * the lock is skipped, as glibc's malloc skips its arena locks then: glibc clears
  * __libc_single_threaded in pthread_create before the second thread exists (so it is false
  * whenever one may exist), and the one thread cannot create another while it is in here. A
@@ -76,7 +77,7 @@ static inline void ll__rec_busy(int on) {
 static inline int ll__rec_lock(void) {
   int locked = 0;
   if (!__libc_single_threaded) {
-    pthread_mutex_lock(&ll__tlock);
+    ll__lock_take(&ll__tlock);
     locked = 1;
   }
   ll__rec_busy(1);
@@ -84,7 +85,7 @@ static inline int ll__rec_lock(void) {
 }
 static inline void ll__rec_unlock(int locked) {
   ll__rec_busy(0);
-  if (locked) pthread_mutex_unlock(&ll__tlock);
+  if (locked) ll__lock_give(&ll__tlock);
 }
 
 /* A point of memory over time (series.h), due or forced (LL__SERIES_STEPPED, LL__SERIES_FINAL);
