@@ -168,8 +168,8 @@ static long next_nap(void) {
 static int find(uint64_t want, int from, int *later) {
   int n = __atomic_load_n(&g_ctl->nused, __ATOMIC_ACQUIRE);
   *later = 0;
-  for (int k = 1; k <= n; k++) {
-    int i = (from + k) % n;
+  for (int k = 1, i = from; k <= n; k++) {
+    if (++i >= n) i = 0;
     slot_t *s = slot_at(i);
     uint64_t h = __atomic_load_n(&s->w[s->ctail & g_mask], __ATOMIC_ACQUIRE);
     if (h != 0 && front_number(s, h) <= want) return i;
@@ -221,7 +221,7 @@ void ll__pl_apply_run(const ll__pl_rings_t *r, void (*orphan)(int how, int sig))
   __atomic_store_n(&g_ctl->ready, 1, __ATOMIC_RELEASE);
 
   uint64_t next = 1, idle_since = now_ns(), stuck_since = 0;
-  int cur = 0;
+  int cur = 0, alt = 0; /* alt: the ring before cur (two threads running at once alternate) */
   for (;;) {
     int stopping = __atomic_load_n(&g_ctl->stop, __ATOMIC_ACQUIRE);
     uint64_t stop_seq = stopping ? __atomic_load_n(&g_ctl->stop_seq, __ATOMIC_ACQUIRE) : UINT64_MAX;
@@ -235,8 +235,16 @@ void ll__pl_apply_run(const ll__pl_rings_t *r, void (*orphan)(int how, int sig))
       idle_since = stuck_since = 0;
       continue;
     }
+    /* Threads on two cores take numbers turn about: the other one's ring is the likely next. */
+    if (alt != cur && drain(slot_at(alt), &next, stop_seq) != 0) {
+      int t = cur;
+      cur = alt, alt = t;
+      idle_since = stuck_since = 0;
+      continue;
+    }
     int later, i = find(next, cur, &later);
     if (i >= 0) {
+      alt = cur;
       cur = i;
       idle_since = stuck_since = 0;
       continue;
