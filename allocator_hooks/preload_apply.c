@@ -14,8 +14,8 @@
  * Why: the program's threads only queue events (preload_async.c); this process, forked at
  * start, applies them in their global order (docs/ARCHITECTURE.md, "Threads and the helper").
  * - It finds the event with the next number at the front of some ring (the ring that supplied
- *   the last number first: a thread that runs on makes consecutive numbers), applies it and
- *   moves on. It never writes to the rings: the producer zeroes the word after each event, so
+ *   the last number first: a thread that runs on makes consecutive numbers; then the one
+ *   before it: threads on two cores take numbers turn about), applies it and moves on. It never writes to the rings: the producer zeroes the word after each event, so
  *   their lines stay in the producer's cache; it publishes how far it got (a slot's tail) only
  *   every eighth of a ring and whenever it has caught up.
  * - It sleeps whenever it has caught up and then takes the backlog in one batch: a helper that
