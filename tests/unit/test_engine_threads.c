@@ -1,4 +1,4 @@
-/* test_engine_threads.c - the engine under 8 threads: cross-thread frees, reallocs, snapshots. */
+/* test_engine_threads.c - the engine under 8 threads (and waves of short-lived ones): cross-thread frees, reallocs, snapshots. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -71,10 +71,13 @@ static void *tracked_malloc(size_t n, int site) {
   return p;
 }
 
+static atomic_int worker_iters = ITERS;
+
 static void *worker(void *arg) {
   unsigned seed = (unsigned)(uintptr_t)arg;
   void *mine[64] = {0};
-  for (int i = 0; i < ITERS; i++) {
+  int iters = atomic_load(&worker_iters);
+  for (int i = 0; i < iters; i++) {
     int r = rand_r(&seed) % 100, k = rand_r(&seed) % 64;
     size_t n = (size_t)(rand_r(&seed) % 512) + 1;
     if (r < 35) {
@@ -174,6 +177,45 @@ static void test_threads_balanced(void **state) {
   ll_stop();
 }
 
+/* Many threads contending and threads that come and go while others wait on the tracker's
+ * lock (spinning or asleep): waves of 12 short-lived workers next to 4 long-lived ones, every
+ * figure exact at the end. */
+static void test_threads_come_and_go(void **state) {
+  (void)state;
+  atomic_store(&allocs, 0);
+  atomic_store(&bytes, 0);
+  assert_int_equal(ll_start(1), 0);
+  pthread_t lasting[4], wave[12];
+  atomic_store(&worker_iters, 12000);
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(pthread_create(&lasting[i], NULL, worker, (void *)(uintptr_t)(100 + i)), 0);
+  atomic_store(&worker_iters, 600);
+  for (int w = 0; w < 10; w++) {
+    for (int i = 0; i < 12; i++)
+      assert_int_equal(pthread_create(&wave[i], NULL, worker, (void *)(uintptr_t)(200 + w * 12 + i)), 0);
+    for (int i = 0; i < 12; i++) pthread_join(wave[i], NULL);
+  }
+  for (int i = 0; i < 4; i++) pthread_join(lasting[i], NULL);
+  atomic_store(&worker_iters, ITERS);
+  for (void *p; (p = pop()) != NULL;) tracked_free(p);
+  size_t cur, peak;
+  ll_get_traced_memory(&cur, &peak);
+  ll_counters_t c;
+  ll_get_counters(&c);
+  assert_int_equal(cur, 0);
+  assert_int_equal(c.live_blocks, 0);
+  assert_int_equal(c.untracked_allocations, 0);
+  assert_int_equal(c.total_allocations, atomic_load(&allocs));
+  assert_int_equal(c.total_bytes, atomic_load(&bytes));
+  ll_snapshot_t *s;
+  assert_int_equal(ll_take_peak_snapshot(&s), 0);
+  uint64_t sum = 0;
+  for (size_t i = 0; i < s->ntraces; i++) sum += s->traces[i].size;
+  assert_int_equal(sum, peak);
+  ll__arena_free(s->ll__arena);
+  ll_stop();
+}
+
 /* Start and stop racing with recording threads: nothing crashes, nothing is left. */
 static void *churn(void *arg) {
   unsigned seed = (unsigned)(uintptr_t)arg;
@@ -209,6 +251,7 @@ static void test_start_stop_race(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_threads_balanced),
+      cmocka_unit_test(test_threads_come_and_go),
       cmocka_unit_test(test_start_stop_race),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
