@@ -354,8 +354,8 @@ __attribute__((noinline)) static void alloc_general(void *ptr, size_t size, size
 /* cache_hit for the fast path: a cache of this traceback generation holds min(total, limit)
  * frames (the generation moves with the limit), so its total alone says whether n matches. */
 HOT int cache_fast(const ll__tbcache_t *c, const uintptr_t *ips, int nip, uint32_t *id) {
-  if (c->gen != ll__T.tbgen || c->total != (uint32_t)nip) return 0;
-  for (uint32_t i = 0; i < c->n; i++)
+  if (c->gen != ll__T.tbgen || c->total != (uint32_t)nip || c->ips[0] != ips[0]) return 0;
+  for (uint32_t i = 1; i < c->n; i++) /* n >= 1: a filled cache holds min(total, limit) >= 1 */
     if (c->ips[i] != ips[i]) return 0;
   *id = c->id;
   return 1;
