@@ -116,7 +116,8 @@ static inline void ll__pl_room_sleep(slot_t *s, uint64_t seen, const int *acked,
   uint32_t gen = __atomic_load_n(&s->tail_gen, __ATOMIC_SEQ_CST);
   __atomic_store_n(&s->waiting, 1, __ATOMIC_SEQ_CST);
   if (__atomic_load_n(&s->tail, __ATOMIC_SEQ_CST) == seen && !__atomic_load_n(acked, __ATOMIC_SEQ_CST))
-    syscall(SYS_futex, &s->tail_gen, FUTEX_WAIT, gen, &(struct timespec){0, ns}, NULL, 0);
+    syscall(SYS_futex, &s->tail_gen, FUTEX_WAIT, gen, &(struct timespec){ns / 1000000000, ns % 1000000000},
+            NULL, 0);
   __atomic_store_n(&s->waiting, 0, __ATOMIC_RELAXED);
 }
 

@@ -1,13 +1,17 @@
-/* test_ring.c - the asynchronous recorder's ring encoding: header words, stacks as changes from the previous one, stamps, events that wrap around the ring's end. */
+/* test_ring.c - the asynchronous recorder's rings: the encoding (header words, stacks as changes from the previous one, stamps, events that wrap around the ring's end) and a full ring's sleep until the helper gives room back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "preload_ring.h"
+#include "preload_slots.h"
 
 #define WORDS 64u /* a small ring: the events below wrap around its end */
 #define MASK (WORDS - 1)
@@ -191,6 +195,68 @@ static void events_and_stamps_wrap(void **state) {
   assert_true(p.head > WORDS); /* it did wrap */
 }
 
+/* ---- a full ring's sleep (preload_slots.h) -------------------------------------------------- */
+
+#define ROUNDS 400
+#define SLEEP_MAX_NS 1000000000L /* a lost wake-up sleeps this long (a second: tv_sec too) */
+
+static slot_t *g_slot;
+static int g_acked, g_round_done;
+
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The helper's side: publish tail = r in round r, sometimes at once, sometimes once the producer
+ * is asleep (then only the wake-up ends its sleep), sometimes a moment later; then stop. */
+static void *helper(void *arg) {
+  (void)arg;
+  for (int r = 1; r <= ROUNDS; r++) {
+    if (r % 3 == 1) {
+      while (!__atomic_load_n(&g_slot->waiting, __ATOMIC_SEQ_CST)) cpu_relax();
+      nap(200000); /* in its futex by now */
+    } else if (r % 3 == 2) {
+      for (int i = 0, n = rand() % 2000; i < n; i++) cpu_relax();
+    }
+    ll__pl_tail_set(g_slot, (uint64_t)r);
+    while (__atomic_load_n(&g_round_done, __ATOMIC_ACQUIRE) < r) cpu_relax();
+  }
+  while (!__atomic_load_n(&g_slot->waiting, __ATOMIC_SEQ_CST)) cpu_relax();
+  nap(200000);
+  __atomic_store_n(&g_acked, 1, __ATOMIC_SEQ_CST); /* as preload_apply.c stops */
+  if (__atomic_load_n(&g_slot->waiting, __ATOMIC_SEQ_CST)) ll__pl_room_wake(g_slot);
+  return NULL;
+}
+
+/* A producer asleep for room wakes as soon as the helper publishes a tail past the one it saw,
+ * or stops: never after its whole timeout (a lost wake-up). */
+static void room_sleep_wakes(void **state) {
+  (void)state;
+  g_slot = aligned_alloc(4096, sizeof(slot_t) + 64);
+  assert_non_null(g_slot);
+  memset(g_slot, 0, sizeof(slot_t));
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, helper, NULL), 0);
+  for (int r = 1; r <= ROUNDS; r++) {
+    uint64_t t0 = mono_ns();
+    while (__atomic_load_n(&g_slot->tail, __ATOMIC_SEQ_CST) == (uint64_t)(r - 1))
+      ll__pl_room_sleep(g_slot, (uint64_t)(r - 1), &g_acked, SLEEP_MAX_NS);
+    uint64_t took = mono_ns() - t0;
+    assert_true(took < (uint64_t)SLEEP_MAX_NS / 2);
+    assert_true(__atomic_load_n(&g_slot->tail, __ATOMIC_SEQ_CST) == (uint64_t)r);
+    __atomic_store_n(&g_round_done, r, __ATOMIC_RELEASE);
+  }
+  uint64_t t0 = mono_ns();
+  while (!__atomic_load_n(&g_acked, __ATOMIC_SEQ_CST))
+    ll__pl_room_sleep(g_slot, (uint64_t)ROUNDS, &g_acked, SLEEP_MAX_NS);
+  uint64_t stop = mono_ns() - t0;
+  pthread_join(t, NULL);
+  free(g_slot);
+  assert_true(stop < (uint64_t)SLEEP_MAX_NS / 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(headers_round_trip),
@@ -198,6 +264,7 @@ int main(void) {
       cmocka_unit_test(stacks_send_what_changed),
       cmocka_unit_test(deepest_stacks),
       cmocka_unit_test(events_and_stamps_wrap),
+      cmocka_unit_test(room_sleep_wakes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
