@@ -234,7 +234,7 @@ static void *helper(void *arg) {
  * or stops: never after its whole timeout (a lost wake-up). */
 static void room_sleep_wakes(void **state) {
   (void)state;
-  g_slot = aligned_alloc(4096, sizeof(slot_t) + 64);
+  g_slot = aligned_alloc(4096, sizeof(slot_t) + 4096); /* a size that is a multiple of the alignment */
   assert_non_null(g_slot);
   memset(g_slot, 0, sizeof(slot_t));
   pthread_t t;
