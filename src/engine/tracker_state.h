@@ -8,6 +8,7 @@
  * ll__tracker_share can hand exactly its pages to a helper process.
  */
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/single_threaded.h>
 
@@ -18,37 +19,42 @@
 #include "series.h"
 
 typedef struct __attribute__((aligned(4096))) ll__tstate {
+  /* The counters and flags every event reads or writes come first, in two cache lines: with
+   * several threads the lock's holder moves between cores and each line it touches is a miss
+   * for the next holder (docs/ARCHITECTURE.md, "The synchronous recorder's lock"). */
   atomic_int tracing;
   int limit; /* traceback limit */
+  /* Nonzero while a recording path changes the state (ll__rec_busy): what a process that shares
+   * the state (ll__tracker_share) reads after the recording process was killed. */
+  volatile int busy;
+  /* Bumped when traceback ids or live records are forgotten (start, stop, clear), so a realloc
+   * token taken before cannot restore a stale record. */
+  uint32_t epoch;
   uint64_t current, peak;
   /* Peak generation: bumped whenever the peak moves (and at start, reset_peak, clear). A
    * traceback whose pk_gen differs has not changed since the peak: its cur values are the peak
    * values. See tb_touch in tracker_record.c. */
   uint64_t gen;
-  /* Bumped when traceback ids or live records are forgotten (start, stop, clear), so a realloc
-   * token taken before cannot restore a stale record. */
-  uint32_t epoch;
-  uint64_t total_allocs, total_bytes, untracked_allocs, untracked_bytes;
-  uint64_t hist_counts[LL__HIST_BUCKETS], hist_bytes[LL__HIST_BUCKETS];
+  uint64_t total_allocs, total_bytes;
   uintptr_t last_alloc; /* the most recent allocation, for temporaries */
-  uint64_t tbgen;       /* bumped when traceback ids are forgotten: per-thread caches expire */
-  ll__livetab_t live;
-  ll__intern_t in;
   /* Memory over time per traceback (series.h): sampled every series->stride allocations, and
    * whenever current leaves [series_lo, series_lo + series_w] (it moved by a step since the
    * last point: one unsigned compare tells both ways); a traceback whose bytes pass series_thr
    * (peak / LL__SERIES_SHARE) becomes a column. */
-  ll__series_t *series;
   uint64_t series_thr, series_next, peak_clock, series_lo, series_w;
+  uint64_t tbgen; /* bumped when traceback ids are forgotten: per-thread caches expire */
+  uint64_t untracked_allocs, untracked_bytes;
+  ll__livetab_t live;
+  ll__intern_t in;
+  uint64_t hist_counts[LL__HIST_BUCKETS], hist_bytes[LL__HIST_BUCKETS];
+  ll__series_t *series;
   /* When the peak rose (ll__series_time), dated at the allocation peak_t_clock: at most
    * LL__SERIES_PEAK_DATE allocations before peak_clock; 0 when not yet. */
   uint64_t peak_t, peak_t_clock;
   char *program; /* mmap'd copy, survives stop */
   size_t program_bytes;
-  /* Nonzero while a recording path changes the state (ll__rec_busy): what a process that shares
-   * the state (ll__tracker_share) reads after the recording process was killed. */
-  volatile int busy;
 } ll__tstate_t;
+_Static_assert(offsetof(ll__tstate_t, untracked_bytes) < 128, "an event's fields in two lines");
 
 extern ll__tstate_t ll__T;
 extern ll__lock_t ll__tlock;
