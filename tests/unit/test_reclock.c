@@ -104,9 +104,12 @@ static void test_try(void **state) {
 
 /* The contended path sleeps and wakes with system calls; a caller's errno stays as it was (the
  * preload's hooks restore it, the compile-time hooks do not). */
+static atomic_int holder_took;
+
 static void *errno_holder(void *arg) {
   (void)arg;
   ll__lock_take(&lock);
+  atomic_store(&holder_took, 1);
   sleep_us(20000);
   ll__lock_give(&lock);
   return NULL;
@@ -116,8 +119,11 @@ static void test_errno_kept(void **state) {
   (void)state;
   pthread_t th;
   for (int i = 0; i < 20; i++) {
+    atomic_store(&holder_took, 0);
     assert_int_equal(pthread_create(&th, NULL, errno_holder, NULL), 0);
-    while (atomic_load(&lock.v) == 0) sched_yield(); /* until the holder has it */
+    /* Until the holder took it (not "until the word is set": on a loaded machine the holder
+     * may have given it back before this thread looks). */
+    while (!atomic_load(&holder_took)) sched_yield();
     errno = ERANGE;
     ll__lock_take(&lock); /* spins, then sleeps: the word is 2 when the holder gives it */
     assert_int_equal(errno, ERANGE);
@@ -142,7 +148,7 @@ static void test_fork_child(void **state) {
   ll__lock_take(&lock);
   pthread_t th;
   assert_int_equal(pthread_create(&th, NULL, fork_waiter, NULL), 0);
-  for (int i = 0; i < 1000 && atomic_load(&lock.v) != 2; i++) sleep_us(1000); /* it sleeps */
+  for (int i = 0; i < 10000 && atomic_load(&lock.v) != 2; i++) sleep_us(1000); /* it sleeps */
   assert_int_equal(atomic_load(&lock.v), 2);
   pid_t pid = fork();
   if (pid == 0) {
