@@ -361,8 +361,8 @@ HOT int cache_fast(const ll__tbcache_t *c, const uintptr_t *ips, int nip, uint32
   return 1;
 }
 
-/* The fast paths end in a tail call or a return and call nothing on the way: no registers to
- * save, no frame. */
+/* The fast paths' rare cases are tail calls that end the event (and clear busy): nothing stays
+ * live across a call. */
 void ll__track_alloc_ips_c(void *ptr, size_t size, size_t usable, const uintptr_t *ips, int nip,
                            ll__tbcache_t *cache) {
   if (!ll__tracing_fast()) return;
