@@ -137,6 +137,28 @@ static void *snapshotter(void *arg) {
   return (void *)(uintptr_t)taken;
 }
 
+/* Every block freed: the tracker's figures are exactly the workers' own counts, and the peak
+ * snapshot's traces add up to the peak. Returns the peak. */
+static size_t assert_exact_end(void) {
+  size_t cur, peak;
+  ll_get_traced_memory(&cur, &peak);
+  ll_counters_t c;
+  ll_get_counters(&c);
+  assert_int_equal(cur, 0);
+  assert_int_equal(c.live_blocks, 0);
+  assert_int_equal(c.untracked_allocations, 0);
+  assert_int_equal(c.total_allocations, atomic_load(&allocs));
+  assert_int_equal(c.total_bytes, atomic_load(&bytes));
+  assert_true(peak > 0 && peak <= c.total_bytes);
+  ll_snapshot_t *s;
+  assert_int_equal(ll_take_peak_snapshot(&s), 0);
+  uint64_t sum = 0;
+  for (size_t i = 0; i < s->ntraces; i++) sum += s->traces[i].size;
+  assert_int_equal(sum, peak);
+  ll__arena_free(s->ll__arena);
+  return peak;
+}
+
 static void test_threads_balanced(void **state) {
   (void)state;
   assert_int_equal(ll_start(1), 0);
@@ -152,27 +174,12 @@ static void test_threads_balanced(void **state) {
   print_message("threads: %zu consistent snapshots taken while recording\n", (size_t)(uintptr_t)taken);
   for (void *p; (p = pop()) != NULL;) tracked_free(p);
 
-  size_t cur, peak;
-  ll_get_traced_memory(&cur, &peak);
-  ll_counters_t c;
-  ll_get_counters(&c);
+  size_t peak = assert_exact_end();
   print_message("threads: %llu allocations, %llu bytes, peak %zu\n",
-                (unsigned long long)c.total_allocations, (unsigned long long)c.total_bytes, peak);
-  assert_int_equal(cur, 0);
-  assert_int_equal(c.live_blocks, 0);
-  assert_int_equal(c.untracked_allocations, 0);
-  assert_int_equal(c.total_allocations, atomic_load(&allocs));
-  assert_int_equal(c.total_bytes, atomic_load(&bytes));
-  assert_true(peak > 0 && peak <= c.total_bytes);
-
+                (unsigned long long)atomic_load(&allocs), (unsigned long long)atomic_load(&bytes), peak);
   ll_snapshot_t *s;
   assert_int_equal(ll_take_snapshot(&s), 0);
   assert_int_equal(s->ntraces, 0);
-  ll__arena_free(s->ll__arena);
-  assert_int_equal(ll_take_peak_snapshot(&s), 0);
-  uint64_t sum = 0;
-  for (size_t i = 0; i < s->ntraces; i++) sum += s->traces[i].size;
-  assert_int_equal(sum, peak);
   ll__arena_free(s->ll__arena);
   ll_stop();
 }
@@ -198,21 +205,7 @@ static void test_threads_come_and_go(void **state) {
   for (int i = 0; i < 4; i++) pthread_join(lasting[i], NULL);
   atomic_store(&worker_iters, ITERS);
   for (void *p; (p = pop()) != NULL;) tracked_free(p);
-  size_t cur, peak;
-  ll_get_traced_memory(&cur, &peak);
-  ll_counters_t c;
-  ll_get_counters(&c);
-  assert_int_equal(cur, 0);
-  assert_int_equal(c.live_blocks, 0);
-  assert_int_equal(c.untracked_allocations, 0);
-  assert_int_equal(c.total_allocations, atomic_load(&allocs));
-  assert_int_equal(c.total_bytes, atomic_load(&bytes));
-  ll_snapshot_t *s;
-  assert_int_equal(ll_take_peak_snapshot(&s), 0);
-  uint64_t sum = 0;
-  for (size_t i = 0; i < s->ntraces; i++) sum += s->traces[i].size;
-  assert_int_equal(sum, peak);
-  ll__arena_free(s->ll__arena);
+  assert_exact_end();
   ll_stop();
 }
 

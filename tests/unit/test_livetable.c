@@ -147,6 +147,14 @@ static void test_inline_paths_vs_model(void **state) {
 /* Pointers whose keys share one home bucket: they fill it and spill into the next buckets,
  * whose overflow counts must let every lookup through, and removals from the home bucket must
  * not hide the keys stored beyond it. */
+/* The first k addresses above 0x1000 whose key has home bucket home0 of n: a chain that spills
+ * past full buckets. */
+static void same_home(size_t n, size_t home0, uintptr_t *same, int k) {
+  int got = 0;
+  for (uintptr_t p = 0x1008; got < k; p += 8)
+    if (ll__lt_home(ll__lt_key(p), n) == home0) same[got++] = p;
+}
+
 static void test_overflow_chain(void **state) {
   (void)state;
   ll__livetab_t t;
@@ -159,9 +167,7 @@ static void test_overflow_chain(void **state) {
   size_t n = t.cap / LL__LT_BUCKET, home0 = ll__lt_home(ll__lt_key(0x1000), n);
   enum { K = 11 };
   uintptr_t same[K];
-  int k = 0;
-  for (uintptr_t p = 0x1008; k < K; p += 8)
-    if (ll__lt_home(ll__lt_key(p), n) == home0) same[k++] = p;
+  same_home(n, home0, same, K);
   for (int i = 0; i < K; i++) {
     ll__rec_t ri = {100 + (uint64_t)i, 104 + (uint64_t)i, (uint32_t)i};
     assert_int_equal(ll__live_put(&t, same[i], &ri, &old, &had), 0);
@@ -218,9 +224,7 @@ static void test_main_put_take(void **state) {
   size_t n = t.cap / LL__LT_BUCKET, home0 = ll__lt_home(ll__lt_key(0x1000), n);
   enum { K = 11 };
   uintptr_t same[K];
-  int k = 0;
-  for (uintptr_t p = 0x1008; k < K; p += 8)
-    if (ll__lt_home(ll__lt_key(p), n) == home0) same[k++] = p;
+  same_home(n, home0, same, K);
   for (int i = 0; i < K; i++) {
     ll__rec_t ri = {100 + (uint64_t)i, 104 + (uint64_t)i, (uint32_t)i};
     assert_int_equal(ll__live_put_main(&t, ll__lt_key(same[i]), &ri, &old), 0);
