@@ -229,16 +229,6 @@ static inline slot_t *begin(uint64_t words, int *locked) {
   return NULL;
 }
 
-/* The next number: taken only once the event has room, so every number is written. */
-static inline uint64_t take_seq(void) {
-  if (__libc_single_threaded) {
-    uint64_t q = __atomic_load_n(&ll__pl_async_ctl->seq, __ATOMIC_RELAXED);
-    __atomic_store_n(&ll__pl_async_ctl->seq, q + 1, __ATOMIC_RELAXED);
-    return q;
-  }
-  return __atomic_fetch_add(&ll__pl_async_ctl->seq, 1, __ATOMIC_RELAXED);
-}
-
 static inline void put(slot_t *s, uint64_t *at, uint64_t x) {
   s->w[(*at)++ & ll__pl_async_mask] = x;
 }
@@ -252,13 +242,8 @@ typedef struct ev {
 /* Start an event at s's head once begin() found it room: its number, and `p` in the compact
  * header when the number follows the ring's previous one (preload_ring.h), else as a word. */
 static inline ev_t open_ev(slot_t *s, int tag, uintptr_t p) {
-  ev_t e = {0, take_seq(), s->head + 1};
-  if (__builtin_expect(e.num == s->pnum + 1 && ll__ring_packs(p), 1)) {
-    e.first = ll__ring_compact(p, tag);
-  } else {
-    e.first = ll__ring_header(e.num, tag);
-    put(s, &e.at, p);
-  }
+  ev_t e = {0, ll__pl_async_take_seq(), s->head + 1};
+  e.first = ll__pl_async_first(s, e.num, p, tag, &e.at);
   return e;
 }
 
@@ -284,7 +269,7 @@ __attribute__((noinline)) static int begin_slow(slot_t *s, uint64_t words) {
   uint64_t need = words + LL__RING_STAMP_WORDS;
   if (s->head + need - s->seen_tail > g_room && wait_room(s, need) != 0) return -1;
   if (s->head + words > s->stamp_due || __atomic_load_n(&s->lim, __ATOMIC_RELAXED) == 0) {
-    ev_t e = {ll__ring_header(take_seq(), LL__EV_STAMP), 0, s->head + 1};
+    ev_t e = {ll__ring_header(ll__pl_async_take_seq(), LL__EV_STAMP), 0, s->head + 1};
     e.num = ll__ring_number(e.first, 0);
     ll__ring_put_stamp(s->w, ll__pl_async_mask, &e.at, now_ns());
     s->stamp_due = e.at + STAMP_EVERY;

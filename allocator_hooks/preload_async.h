@@ -44,6 +44,26 @@ extern __thread slot_t *ll__pl_async_slot __attribute__((tls_model("initial-exec
 extern ctl_t *ll__pl_async_ctl;
 extern uint64_t ll__pl_async_mask;
 
+/* The next number: taken only once the event has room, so every number is written (a plain
+ * increment while the process has one thread, else one atomic add: preload_async.c says why that
+ * order is exact). */
+static inline uint64_t ll__pl_async_take_seq(void) {
+  if (__libc_single_threaded) {
+    uint64_t q = __atomic_load_n(&ll__pl_async_ctl->seq, __ATOMIC_RELAXED);
+    __atomic_store_n(&ll__pl_async_ctl->seq, q + 1, __ATOMIC_RELAXED);
+    return q;
+  }
+  return __atomic_fetch_add(&ll__pl_async_ctl->seq, 1, __ATOMIC_RELAXED);
+}
+
+/* An event's first word (written last): the compact header when its number follows the ring's
+ * previous one and p packs (preload_ring.h), else the numbered header, p then put at *at. */
+static inline uint64_t ll__pl_async_first(slot_t *s, uint64_t num, uintptr_t p, int tag, uint64_t *at) {
+  if (__builtin_expect(num == s->pnum + 1 && ll__ring_packs(p), 1)) return ll__ring_compact(p, tag);
+  s->w[(*at)++ & ll__pl_async_mask] = p;
+  return ll__ring_header(num, tag);
+}
+
 /* An event being written by a quick path: its ring, first word (written last), number, and where
  * its next word goes. */
 typedef struct ll__pl_qev {
@@ -62,22 +82,10 @@ static inline __attribute__((always_inline)) int ll__pl_async_open(ll__pl_qev_t 
   slot_t *s = ll__pl_async_slot;
   if (__builtin_expect(s == NULL || !ll__ring_packs(p), 0)) return 0;
   if (__builtin_expect(s->head + words > __atomic_load_n(&s->lim, __ATOMIC_RELAXED), 0)) return 0;
-  uint64_t q;
-  if (__libc_single_threaded) {
-    q = __atomic_load_n(&ll__pl_async_ctl->seq, __ATOMIC_RELAXED);
-    __atomic_store_n(&ll__pl_async_ctl->seq, q + 1, __ATOMIC_RELAXED);
-  } else {
-    q = __atomic_fetch_add(&ll__pl_async_ctl->seq, 1, __ATOMIC_RELAXED);
-  }
   e->s = s;
-  e->num = q;
+  e->num = ll__pl_async_take_seq();
   e->at = s->head + 1;
-  if (__builtin_expect(q == s->pnum + 1, 1)) {
-    e->first = ll__ring_compact(p, tag);
-  } else {
-    e->first = ll__ring_header(q, tag);
-    s->w[e->at++ & ll__pl_async_mask] = p;
-  }
+  e->first = ll__pl_async_first(s, e->num, p, tag, &e->at);
   return 1;
 }
 
