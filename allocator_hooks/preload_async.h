@@ -91,10 +91,12 @@ static inline __attribute__((always_inline)) int ll__pl_async_open(ll__pl_qev_t 
 
 /* Publish the event written at s's head up to `at` (its number `num`): the word after it zeroed,
  * then its first word, last (the helper may read the event from then on). Every event, the quick
- * ones and preload_async.c's (end(), which says why), goes out here. */
+ * ones and preload_async.c's (end(), which says why), goes out here; the line a few events on is
+ * claimed for writing meanwhile (ll__ring_claim_ahead). */
 static inline void ll__pl_async_publish(slot_t *s, uint64_t first, uint64_t at, uint64_t num) {
   s->w[at & ll__pl_async_mask] = 0;
   __atomic_store_n(&s->w[s->head & ll__pl_async_mask], first, __ATOMIC_RELEASE);
+  ll__ring_claim_ahead(s->w, ll__pl_async_mask, at);
   s->head = at;
   s->pnum = num;
 }
