@@ -13,6 +13,10 @@
  *              asynchronous recorder (heaptrack's and memray's shape). The buffer wraps and is
  *              never read, so a consumer's own cost and the cache-line transfers to it come on
  *              top: a lower bound.
+ *   emit_seq   emit + one number per event from a counter all threads share (a plain
+ *              increment while the process has one thread, an atomic add after), stored in
+ *              the event: what one global order of events costs the program's threads by
+ *              itself (leaklab's async recorder numbers every event this way).
  *   emit16     + a frame-pointer walk of up to 16 frames (bounded by the thread's stack), the
  *              frames hashed into the event: the same for full stacks.
  *   exact      synchronous, in the program's thread: a live table (pointer -> size, site; open
@@ -61,7 +65,7 @@
 #define EXPORT __attribute__((visibility("default")))
 #define TLS __attribute__((tls_model("initial-exec")))
 
-enum { M_INTERPOSE, M_EMIT, M_EMIT16, M_EXACT, M_EXACT16, M_ASYNC, M_ASYNC16 };
+enum { M_INTERPOSE, M_EMIT, M_EMIT_SEQ, M_EMIT16, M_EXACT, M_EXACT16, M_ASYNC, M_ASYNC16 };
 
 static void *(*r_malloc)(size_t);
 static void (*r_free)(void *);
@@ -111,13 +115,14 @@ static void resolve(void) {
   const char *e = getenv("LL_FLOOR");
   if (e == NULL || strcmp(e, "interpose") == 0) mode = M_INTERPOSE;
   else if (strcmp(e, "emit") == 0) mode = M_EMIT;
+  else if (strcmp(e, "emit_seq") == 0) mode = M_EMIT_SEQ;
   else if (strcmp(e, "emit16") == 0) mode = M_EMIT16;
   else if (strcmp(e, "exact") == 0) mode = M_EXACT;
   else if (strcmp(e, "exact16") == 0) mode = M_EXACT16;
   else if (strcmp(e, "async") == 0) mode = M_ASYNC;
   else if (strcmp(e, "async16") == 0) mode = M_ASYNC16;
   else {
-    static const char msg[] = "libllfloor: LL_FLOOR must be interpose, emit, emit16, exact, exact16, async or async16\n";
+    static const char msg[] = "libllfloor: LL_FLOOR must be interpose, emit, emit_seq, emit16, exact, exact16, async or async16\n";
     ssize_t w = write(2, msg, sizeof msg - 1);
     (void)w;
     _exit(2);
@@ -145,6 +150,19 @@ static inline void emit(uint64_t a, uint64_t b, uint64_t c, int words) {
     t_buf[i + 2] = c;
   }
   t_pos = i + (uint32_t)words;
+}
+
+/* The shared counter on a line of its own (no false sharing with anything else). */
+static struct {
+  _Alignas(64) uint64_t n;
+} e_seq;
+static inline uint64_t take_seq(void) {
+  if (__libc_single_threaded) {
+    uint64_t q = __atomic_load_n(&e_seq.n, __ATOMIC_RELAXED);
+    __atomic_store_n(&e_seq.n, q + 1, __ATOMIC_RELAXED);
+    return q;
+  }
+  return __atomic_fetch_add(&e_seq.n, 1, __ATOMIC_RELAXED);
 }
 
 /* ---- emit16: frame-pointer walk inside the thread's stack ------------------------------------- */
@@ -463,6 +481,7 @@ static inline void after_alloc(void *p, size_t size, void *fp) {
   uintptr_t ip = ((const uintptr_t *)fp)[1];
   switch (mode) {
   case M_EMIT: emit((uintptr_t)p | 2, size, ip, 3); break;
+  case M_EMIT_SEQ: emit((uintptr_t)p | 2, size ^ take_seq() << 32, ip, 3); break;
   case M_EMIT16: emit((uintptr_t)p | 2, size, walk16(fp), 3); break;
   case M_EXACT: exact_alloc(p, size, ip, 0); break;
   case M_EXACT16: exact_alloc(p, size, (uintptr_t)(walk16(fp) | 1), 0); break; /* never 0 */
@@ -482,6 +501,7 @@ static inline uint64_t before_free(void *p) {
   switch (mode) {
   case M_EMIT:
   case M_EMIT16: emit((uintptr_t)p | 1, 0, 0, 1); break;
+  case M_EMIT_SEQ: emit((uintptr_t)p | 1, take_seq(), 0, 3); break;
   case M_EXACT:
   case M_EXACT16: removed = exact_free(p); break;
   case M_ASYNC:

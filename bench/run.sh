@@ -127,7 +127,7 @@ fi
 
 # ---- tools ----------------------------------------------------------------------------------------
 ALL_TOOLS=(untracked jemalloc leaklab_line leaklab_16 leaklab_sync_line leaklab_sync_16
-  leaklab_report heaptrack massif memcheck jeprof floor_interpose floor_emit floor_emit16 floor_exact floor_exact16 floor_async floor_async16)
+  leaklab_report heaptrack massif memcheck jeprof floor_interpose floor_emit floor_emit_seq floor_emit16 floor_exact floor_exact16 floor_async floor_async16)
 BASELINE=""
 if [ -n "${BENCH_BASELINE:-}" ]; then
   [ -x "$BENCH_BASELINE/leaklab" ] || die "BENCH_BASELINE=$BENCH_BASELINE: no leaklab built there (give a build directory, e.g. ../old/build/default)"
@@ -153,6 +153,7 @@ declare -A TDESC=(
   [baseline_sync_16]="the baseline build's leaklab, as leaklab_sync_16"
   [floor_interpose]="floor (bench/floor_preload.c): an interposer that only forwards every call"
   [floor_emit]="floor: + one event per call into a per-thread buffer, never read (an async recorder's producer)"
+  [floor_emit_seq]="floor: floor_emit + one number per event from a counter all threads share (the cost of one global order alone)"
   [floor_emit16]="floor: the same with a 16-frame frame-pointer walk per allocation"
   [floor_exact]="floor: minimal exact line-level recording in the program's thread (live table, per-site lazy peak)"
   [floor_exact16]="floor: the same keyed by the hash of a 16-frame walk"
@@ -410,7 +411,7 @@ TABLE=$WORK/table.md
       [ -n "$bs" ] && note=" **exit status $bs**"
       case $t in
       untracked) [ "$peak" != "-" ] && [ -n "$peak" ] && peakcol="$(human "$peak") (program's own count: the truth)" || peakcol="-" ;;
-      jemalloc | memcheck | jeprof | floor_interpose | floor_emit | floor_emit16) peakcol="n/a" ;;
+      jemalloc | memcheck | jeprof | floor_interpose | floor_emit | floor_emit_seq | floor_emit16) peakcol="n/a" ;;
       leaklab_line) peakcol=$(human "${peak:--}"); [ "${peak:--}" = - ] || peakcol="$peakcol ($peak B)" ;;
       *) peakcol="$(human "${peak:--}") $(exact_delta "$peak" "$llpeak")" ;;
       esac
@@ -474,7 +475,7 @@ TARGETS=$WORK/targets.md
   echo "| 16-frame stacks <= 2x untracked (issue #18; 2.5x before it) | ${R_16}x ($C_16 s / $C_BASE s; --recorder sync ${R_S16}x; with the report printed ${R_REP}x) | events stored, never read ${F_EMIT16}x; minimal exact: in-thread ${F_EX16}x, async ${F_AS16}x | $(verdict "$R_16" 2 le) |"
   echo "| >= 10x faster than heaptrack (vs 16 frames) | ${S_HT}x (line-level: ${S_HT1}x) | minimal exact 16 frames: in-thread $(ratio "$C_HT" "${MED[churn.floor_exact16]:--}")x, async $(ratio "$C_HT" "${MED[churn.floor_async16]:--}")x | $(verdict "$S_HT" 10 ge) |"
   echo "| >= 10x faster than massif (vs 16 frames) | ${S_MS}x (line-level: ${S_MS1}x) | minimal exact 16 frames: in-thread $(ratio "$C_MS" "${MED[churn.floor_exact16]:--}")x, async $(ratio "$C_MS" "${MED[churn.floor_async16]:--}")x | $(verdict "$S_MS" 10 ge) |"
-  echo "| 8-thread churn, cross-thread frees (churn_mt8) <= 2.5x untracked | ${T8_LINE}x line level, ${T8_16}x 16 frames (--recorder sync ${T8_SLINE}x / ${T8_S16}x); instructions: $ICOUNT_MT8 | floor_async (one ring behind a lock) $(ratio "${MED[churn_mt8.floor_async]:--}" "${MED[churn_mt8.untracked]:--}")x | $(verdict "$T8_LINE" 2.5 le) |"
+  echo "| 8-thread churn, cross-thread frees (churn_mt8) <= 2.5x untracked | ${T8_LINE}x line level, ${T8_16}x 16 frames (--recorder sync ${T8_SLINE}x / ${T8_S16}x); instructions: $ICOUNT_MT8 | floor_async (one ring behind a lock) $(ratio "${MED[churn_mt8.floor_async]:--}" "${MED[churn_mt8.untracked]:--}")x; events stored, never read $(ratio "${MED[churn_mt8.floor_emit]:--}" "${MED[churn_mt8.untracked]:--}")x, the same numbered from one shared counter $(ratio "${MED[churn_mt8.floor_emit_seq]:--}" "${MED[churn_mt8.untracked]:--}")x | $(verdict "$T8_LINE" 2.5 le) |"
   echo "| ... >= 5x faster than heaptrack (vs 16 frames) | $(ratio "${MED[churn_mt8.heaptrack]:--}" "${MED[churn_mt8.leaklab_16]:--}")x (heaptrack $(ratio "${MED[churn_mt8.heaptrack]:--}" "${MED[churn_mt8.untracked]:--}")x untracked) | | $(verdict "$(ratio "${MED[churn_mt8.heaptrack]:--}" "${MED[churn_mt8.leaklab_16]:--}")" 5 ge) |"
   echo "| python3, 4 threads building dicts (python_mt) <= 2x untracked | ${PY_LINE}x line level, ${PY_16}x 16 frames (--recorder sync ${PY_SLINE}x / ${PY_S16}x) | | $(verdict "$PY_16" 2 le) |"
   echo "| tracker memory <= 32 B per live block ($LIVE_BLOCKS blocks) | ${TM_PER_BLOCK:--} B (preload RSS cross-check: $RSS_PER_BLOCK B) | 16 B (a bare pointer and size) | $(verdict "${TM_PER_BLOCK:--}" 32 le) |"
@@ -493,6 +494,7 @@ FLOOR_TXT=$WORK/floor.md
   echo "| untracked | 1.00 | the program alone |"
   echo "| floor_interpose | $F_INT | interposed malloc/free forward to the real ones (guard, errno) |"
   echo "| floor_emit | $F_EMIT | + one event stored per call (async producer; nobody reads it) |"
+  echo "| floor_emit_seq | $(ratio "${MED[churn.floor_emit_seq]:--}" "$C_BASE") | + one number per event from a counter all threads share (plain while single-threaded) |"
   echo "| floor_emit16 | $F_EMIT16 | + a 16-frame walk per allocation |"
   echo "| floor_exact | $F_EX | exact live table, per-site lazy peak, in the program's thread |"
   echo "| floor_exact16 | $F_EX16 | the same keyed by a 16-frame walk |"
