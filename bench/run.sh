@@ -276,8 +276,12 @@ for ((r = 0; r < ROUNDS; r++)); do
         "$PEAK" "$ALLOCS" >>"$TSV"
       printf 'bench: [%d/%d] %-10s %-13s %8.3f s  %s\n' $((r + 1)) "$ROUNDS" "$w" "$tool" "$wall" \
         "$([ "$status" = 0 ] || echo "exit status $status, see $err")" >&2
-      # Keep one leaklab capture of churn (report timing below); drop the rest as we go (disk).
-      case "$w.$tool.$r" in churn.leaklab_line.0) ;; *) [ -z "$ART" ] || rm -rf "$ART" "$ART".* ;; esac
+      # Keep one leaklab capture of churn (report timing below) and of mc_leaky (the lesson's HTML
+      # size below); drop the rest as we go (disk).
+      case "$w.$tool.$r" in
+      churn.leaklab_line.0 | mc_leaky.leaklab_16.0 | mc_leaky.leaklab_line.0) ;;
+      *) [ -z "$ART" ] || rm -rf "$ART" "$ART".* ;;
+      esac
     done
   done
 done
