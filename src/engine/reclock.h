@@ -12,7 +12,9 @@
  * Why not pthread_mutex_t: glibc's default mutex sleeps in the kernel at the first failed
  * attempt, and every release after that pays a futex wake; a tracker event holds the lock for
  * tens of nanoseconds, far less than a sleep and a wake-up, so a waiter that spins a little
- * (bounded: on 2 CPUs a long spin steals the holder's) almost always gets it without either
+ * (bounded: on 2 CPUs a long spin steals the holder's) almost always gets it without either.
+ * The waiter looks at the word at growing gaps (reclock.c): not fair, on purpose, as the
+ * holder's core taking it again finds the tracker's lines in its cache
  * (docs/ARCHITECTURE.md, "The synchronous recorder's lock").
  */
 #include <stdatomic.h>
