@@ -264,7 +264,7 @@ int ll__intern_stack(ll__intern_t *in, const ll_site_t *sites, const uintptr_t *
     }
   }
   int rc = ll__intern_tb(in, keys, kept, (uint32_t)total, id);
-  if (rc == 0 && sites == NULL && cache != NULL && kept <= LL__TBCACHE_MAX) {
+  if (rc == 0 && sites == NULL && cache != NULL && kept <= LL__TBCACHE_MAX && *id < LL__TBCACHE_ID_LIMIT) {
     memcpy(cache->ips, ips, kept * sizeof *ips);
     cache->n = kept;
     cache->total = (uint32_t)total;

@@ -96,9 +96,12 @@ int ll__intern_tb(ll__intern_t *in, const uint64_t *keys, uint32_t n, uint32_t t
 /* Id of a recorded stack: compile-time sites (sites != NULL) or native return addresses (ips),
  * n frames of which the first `limit` are kept (total_nframe n); no frames at all is one
  * unknown frame. With ips, a non-NULL cache is then filled with the stack and its id, stamped
- * gen (the tracker's traceback generation). */
+ * gen (the tracker's traceback generation), when the id is below LL__TBCACHE_ID_LIMIT. */
 int ll__intern_stack(ll__intern_t *in, const ll_site_t *sites, const uintptr_t *ips, int n,
                      int limit, ll__tbcache_t *cache, uint64_t gen, uint32_t *id);
+/* The stack cache only holds ids below this (2^24): those a live-table slot packs (livetable.h),
+ * so the tracker's fast path takes a cached id as it is. */
+#define LL__TBCACHE_ID_LIMIT (1u << 24)
 /* Unmap every table (the intern arena is dropped separately by ll__tmem_arena_reset). */
 void ll__intern_reset(ll__intern_t *in);
 

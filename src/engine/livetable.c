@@ -25,21 +25,22 @@ static inline size_t next_bucket(size_t b, size_t n) { return b + 1 == n ? 0 : b
 
 static inline unsigned ovf_get(const ll__live_t *s) {
   unsigned c = 0;
-  for (int k = 0; k < LL__LT_BUCKET; k++)
-    c |= (unsigned)((s[k].a >> LL__LT_OVF_SHIFT) & 3) << (2 * k);
+  for (unsigned k = 0; k < LL__LT_BUCKET; k++)
+    c |= (unsigned)((ll__lt_a(s, k) >> LL__LT_OVF_SHIFT) & 3) << (2 * k);
   return c;
 }
 
 static inline void ovf_set(ll__live_t *s, unsigned c) {
-  for (int k = 0; k < LL__LT_BUCKET; k++)
-    s[k].a = (s[k].a & ~LL__LT_OVF_MASK) | (uint64_t)((c >> (2 * k)) & 3) << LL__LT_OVF_SHIFT;
+  for (unsigned k = 0; k < LL__LT_BUCKET; k++)
+    ll__lt_set_a(s, k, (ll__lt_a(s, k) & ~LL__LT_OVF_MASK) | (uint64_t)((c >> (2 * k)) & 3) << LL__LT_OVF_SHIFT);
 }
 
 /* The count's lowest base-4 digit lives in slot 0: most changes are one add to it (no carry or
  * borrow); the rest go through get/set, sticky count included. */
 static inline void ovf_inc(ll__live_t *s) {
-  if (((s[0].a >> LL__LT_OVF_SHIFT) & 3) != 3) {
-    s[0].a += 1ull << LL__LT_OVF_SHIFT;
+  uint64_t a0 = ll__lt_a(s, 0);
+  if (((a0 >> LL__LT_OVF_SHIFT) & 3) != 3) {
+    ll__lt_set_a(s, 0, a0 + (1ull << LL__LT_OVF_SHIFT));
     return;
   }
   unsigned c = ovf_get(s);
@@ -47,25 +48,27 @@ static inline void ovf_inc(ll__live_t *s) {
 }
 
 static inline void ovf_dec(ll__live_t *s) {
-  if (((s[0].a >> LL__LT_OVF_SHIFT) & 3) != 0) {
+  uint64_t a0 = ll__lt_a(s, 0);
+  if (((a0 >> LL__LT_OVF_SHIFT) & 3) != 0) {
     /* A sticky count (255: every digit 3) has digit 3 here: never decremented. */
-    if ((s[0].a & s[1].a & s[2].a & s[3].a & LL__LT_OVF_MASK) != LL__LT_OVF_MASK)
-      s[0].a -= 1ull << LL__LT_OVF_SHIFT;
+    if ((a0 & ll__lt_a(s, 1) & ll__lt_a(s, 2) & ll__lt_a(s, 3) & LL__LT_OVF_MASK) != LL__LT_OVF_MASK)
+      ll__lt_set_a(s, 0, a0 - (1ull << LL__LT_OVF_SHIFT));
     return;
   }
   unsigned c = ovf_get(s);
   if (c != OVF_STICKY) ovf_set(s, c - 1);
 }
 
-/* The slot holding key, or NULL; *bucket receives the bucket it was found in. */
-static inline ll__live_t *find(const ll__livetab_t *t, uint64_t key, size_t *bucket) {
+/* The bucket holding key (its slot in *k), or NULL; *bucket receives its number. */
+static inline ll__live_t *find(const ll__livetab_t *t, uint64_t key, size_t *bucket, unsigned *k) {
   size_t n = nbuckets(t), b = ll__lt_home(key, n);
   for (size_t step = 0; step < n; step++, b = next_bucket(b, n)) {
     ll__live_t *s = &t->slots[b * LL__LT_BUCKET];
     unsigned m = ll__lt_match(s, key);
     if (m != 0) {
       *bucket = b;
-      return &s[__builtin_ctz(m)];
+      *k = (unsigned)__builtin_ctz(m);
+      return s;
     }
     if (!ll__lt_ovf_any(s)) break;
   }
@@ -78,7 +81,7 @@ static void insert_new(ll__live_t *slots, size_t n, uint64_t key, const ll__rec_
     ll__live_t *s = &slots[b * LL__LT_BUCKET];
     unsigned m = ll__lt_match(s, 0);
     if (m != 0) {
-      ll__lt_pack(&s[__builtin_ctz(m)], key, r);
+      ll__lt_pack(s, (unsigned)__builtin_ctz(m), key, r);
       return;
     }
     ovf_inc(s);
@@ -92,11 +95,13 @@ static int resize(ll__livetab_t *t, size_t want_slots) {
   ll__live_t *slots = ll__tmem_map(want_slots * sizeof(ll__live_t), &len);
   if (slots == NULL) return -1;
   size_t cap = len / sizeof(ll__live_t); /* whole pages: a whole number of buckets */
-  for (size_t k = 0; k < t->cap; k++) {
-    uint64_t key = t->slots[k].a & LL__LT_KEY_MASK;
+  for (size_t i = 0; i < t->cap; i++) {
+    const ll__live_t *s = &t->slots[i & ~(size_t)(LL__LT_BUCKET - 1)];
+    unsigned k = (unsigned)(i % LL__LT_BUCKET);
+    uint64_t key = ll__lt_a(s, k) & LL__LT_KEY_MASK;
     if (key == 0) continue;
     ll__rec_t r;
-    ll__lt_unpack(&t->slots[k], &r);
+    ll__lt_unpack(s, k, &r);
     insert_new(slots, cap / LL__LT_BUCKET, key, &r);
   }
   ll__tmem_unmap(t->slots, t->bytes);
@@ -110,12 +115,11 @@ static int resize(ll__livetab_t *t, size_t want_slots) {
   return 0;
 }
 
-/* Empty slot e of bucket bf, holding key: the buckets on the key's path before bf no longer
- * see it pass. */
-static void main_delete(ll__livetab_t *t, uint64_t key, ll__live_t *e, size_t bf) {
+/* Empty slot k of bucket bf (at e), holding key: the buckets on the key's path before bf no
+ * longer see it pass. */
+static void main_delete(ll__livetab_t *t, uint64_t key, ll__live_t *e, unsigned k, size_t bf) {
   size_t n = nbuckets(t);
-  e->a &= LL__LT_OVF_MASK;
-  e->b = 0;
+  ll__lt_clear(e, k);
   for (size_t b = ll__lt_home(key, n); b != bf; b = next_bucket(b, n)) {
     ll__live_t *s = &t->slots[b * LL__LT_BUCKET];
     ovf_dec(s);
@@ -196,9 +200,10 @@ int ll__live_get(const ll__livetab_t *t, uintptr_t ptr, ll__rec_t *out) {
   size_t b;
   uint64_t key = ll__lt_key(ptr);
   if (key != 0 && t->cap != 0) {
-    const ll__live_t *e = find(t, key, &b);
+    unsigned k;
+    const ll__live_t *e = find(t, key, &b, &k);
     if (e != NULL) {
-      ll__lt_unpack(e, out);
+      ll__lt_unpack(e, k, out);
       return 1;
     }
   }
@@ -213,10 +218,11 @@ int ll__live_remove(ll__livetab_t *t, uintptr_t ptr, ll__rec_t *out) {
   size_t b;
   uint64_t key = ll__lt_key(ptr);
   if (key != 0 && t->cap != 0) {
-    ll__live_t *e = find(t, key, &b);
+    unsigned k;
+    ll__live_t *e = find(t, key, &b, &k);
     if (e != NULL) {
-      ll__lt_unpack(e, out);
-      main_delete(t, key, e, b);
+      ll__lt_unpack(e, k, out);
+      main_delete(t, key, e, k, b);
       return 1;
     }
   }
@@ -229,26 +235,28 @@ int ll__live_remove(ll__livetab_t *t, uintptr_t ptr, ll__rec_t *out) {
 int ll__live_put_main(ll__livetab_t *t, uint64_t key, const ll__rec_t *r, ll__rec_t *old) {
   size_t n = nbuckets(t), h = ll__lt_home(key, n), b = h, fb = SIZE_MAX;
   ll__live_t *fe = NULL;
+  unsigned fk = 0;
   for (size_t step = 0; step < n; step++, b = next_bucket(b, n)) {
     ll__live_t *s = &t->slots[b * LL__LT_BUCKET];
     unsigned e;
     int ovf;
     unsigned m = ll__lt_scan(s, key, &e, &ovf);
     if (m != 0) { /* the address is live again: its old block was freed unseen */
-      ll__live_t *x = &s[__builtin_ctz(m)];
-      ll__lt_unpack(x, old);
-      ll__lt_pack(x, key, r);
+      unsigned k = (unsigned)__builtin_ctz(m);
+      ll__lt_unpack(s, k, old);
+      ll__lt_pack(s, k, key, r);
       return 1;
     }
     if (fe == NULL && e != 0) {
-      fe = &s[__builtin_ctz(e)];
+      fe = s;
+      fk = (unsigned)__builtin_ctz(e);
       fb = b;
     }
     if (!ovf) break;
   }
   if (fe != NULL) {
     for (b = h; b != fb; b = next_bucket(b, n)) ovf_inc(&t->slots[b * LL__LT_BUCKET]); /* full buckets the key now passes */
-    ll__lt_pack(fe, key, r);
+    ll__lt_pack(fe, fk, key, r);
   } else {
     insert_new(t->slots, n, key, r);
   }
@@ -264,10 +272,9 @@ int ll__live_take_main(ll__livetab_t *t, uint64_t key, ll__rec_t *out) {
     int ovf;
     unsigned m = ll__lt_scan(s, key, &e, &ovf);
     if (m != 0) {
-      ll__live_t *x = &s[__builtin_ctz(m)];
-      ll__lt_unpack(x, out);
-      x->a &= LL__LT_OVF_MASK;
-      x->b = 0;
+      unsigned k = (unsigned)__builtin_ctz(m);
+      ll__lt_unpack(s, k, out);
+      ll__lt_clear(s, k);
       for (size_t k = h; k != b; k = next_bucket(k, n)) ovf_dec(&t->slots[k * LL__LT_BUCKET]); /* no longer passed */
       t->count--;
       return 1;
@@ -291,19 +298,21 @@ int ll__live_put(ll__livetab_t *t, uintptr_t ptr, const ll__rec_t *r, ll__rec_t 
    * usually both in the ll__lt_home bucket. */
   size_t n = nbuckets(t), h = n != 0 ? ll__lt_home(key, n) : 0, fb = SIZE_MAX;
   ll__live_t *fe = NULL;
+  unsigned fk = 0;
   b = h;
   for (size_t step = 0; step < n; step++, b = next_bucket(b, n)) {
     ll__live_t *s = &t->slots[b * LL__LT_BUCKET];
     unsigned m = ll__lt_match(s, key);
     if (m != 0) { /* the address is live again: its old block was freed unseen */
-      ll__live_t *e = &s[__builtin_ctz(m)];
-      ll__lt_unpack(e, old);
+      unsigned k = (unsigned)__builtin_ctz(m);
+      ll__lt_unpack(s, k, old);
       *had_old = 1;
-      ll__lt_pack(e, key, r);
+      ll__lt_pack(s, k, key, r);
       return 0;
     }
     if (fe == NULL && (m = ll__lt_match(s, 0)) != 0) {
-      fe = &s[__builtin_ctz(m)];
+      fe = s;
+      fk = (unsigned)__builtin_ctz(m);
       fb = b;
     }
     if (!ll__lt_ovf_any(s)) break;
@@ -317,7 +326,7 @@ int ll__live_put(ll__livetab_t *t, uintptr_t ptr, const ll__rec_t *r, ll__rec_t 
       ll__live_t *s = &t->slots[b * LL__LT_BUCKET];
       ovf_inc(s);
     }
-    ll__lt_pack(fe, key, r);
+    ll__lt_pack(fe, fk, key, r);
   } else {
     insert_new(t->slots, n, key, r);
   }

@@ -37,9 +37,16 @@ typedef struct ll__rec {
  * bucket's overflow count, then usable - size in the top 17 bits; size in the low 40 bits of
  * `b`, traceback id in its top 24. It packs when the pointer is 8-aligned and below 2^48 (what
  * malloc gives on x86-64 and aarch64 with 4-level paging; 5-level hands out higher addresses
- * only on request), size < 2^40, slack < 2^17 and id < 2^24. */
+ * only on request), size < 2^40, slack < 2^17 and id < 2^24.
+ *
+ * A bucket stores its four slots' words apart: the low 32-bit halves of the four `a` words in
+ * its first 16 bytes, their high halves in the next 16, the four `b` words in the last 32, so
+ * that a scan loads the bucket's keys as two vectors, with no shuffle. t->slots counts in
+ * quarters of a bucket (16 bytes, as a slot takes): bucket i starts at
+ * &t->slots[i * LL__LT_BUCKET], and slot k of the bucket at s is read and written with
+ * ll__lt_a / ll__lt_b / ll__lt_set_a / ll__lt_set_b (s, k), never through ll__live_t. */
 typedef struct ll__live {
-  uint64_t a, b;
+  uint64_t q_[2];
 } ll__live_t;
 
 #define LL__LT_KEY_BITS 45
@@ -122,22 +129,48 @@ static inline int ll__lt_packs(const ll__rec_t *r) {
          r->tb < LL__LT_TB_LIMIT;
 }
 
-static inline void ll__lt_unpack(const ll__live_t *e, ll__rec_t *r) {
-  r->size = e->b & LL__LT_SIZE_MASK;
-  r->usable = r->size + (e->a >> LL__LT_SLACK_SHIFT);
-  r->tb = (uint32_t)(e->b >> LL__LT_SIZE_BITS);
+/* Slot k's words in the bucket at s (the layout above). */
+static inline uint64_t ll__lt_a(const ll__live_t *s, unsigned k) {
+  const uint32_t *w = (const uint32_t *)(const void *)s;
+  return w[k] | (uint64_t)w[LL__LT_BUCKET + k] << 32;
+}
+static inline uint64_t ll__lt_b(const ll__live_t *s, unsigned k) {
+  return ((const uint64_t *)(const void *)s)[LL__LT_BUCKET + k];
+}
+static inline void ll__lt_set_a(ll__live_t *s, unsigned k, uint64_t a) {
+  uint32_t *w = (uint32_t *)(void *)s;
+  w[k] = (uint32_t)a;
+  w[LL__LT_BUCKET + k] = (uint32_t)(a >> 32);
+}
+static inline void ll__lt_set_b(ll__live_t *s, unsigned k, uint64_t b) {
+  ((uint64_t *)(void *)s)[LL__LT_BUCKET + k] = b;
+}
+/* Empty slot k; it keeps its bucket's overflow bits. */
+static inline void ll__lt_clear(ll__live_t *s, unsigned k) {
+  uint32_t *w = (uint32_t *)(void *)s;
+  w[k] = 0;
+  w[LL__LT_BUCKET + k] &= (uint32_t)(LL__LT_OVF_MASK >> 32);
+  ll__lt_set_b(s, k, 0);
 }
 
-/* Fill slot e with key and r; the slot keeps its bucket's overflow bits. */
-static inline void ll__lt_pack(ll__live_t *e, uint64_t key, const ll__rec_t *r) {
-  e->a = key | (e->a & LL__LT_OVF_MASK) | (r->usable - r->size) << LL__LT_SLACK_SHIFT;
-  e->b = r->size | (uint64_t)r->tb << LL__LT_SIZE_BITS;
+static inline void ll__lt_unpack(const ll__live_t *s, unsigned k, ll__rec_t *r) {
+  uint64_t b = ll__lt_b(s, k);
+  r->size = b & LL__LT_SIZE_MASK;
+  r->usable = r->size + (ll__lt_a(s, k) >> LL__LT_SLACK_SHIFT);
+  r->tb = (uint32_t)(b >> LL__LT_SIZE_BITS);
+}
+
+/* Fill slot k with key and r; the slot keeps its bucket's overflow bits. */
+static inline void ll__lt_pack(ll__live_t *s, unsigned k, uint64_t key, const ll__rec_t *r) {
+  ll__lt_set_a(s, k, key | (ll__lt_a(s, k) & LL__LT_OVF_MASK) | (r->usable - r->size) << LL__LT_SLACK_SHIFT);
+  ll__lt_set_b(s, k, r->size | (uint64_t)r->tb << LL__LT_SIZE_BITS);
 }
 
 #if defined(__SSE2__)
-/* The four `a` words of a bucket as their low and high 32-bit halves, one vector each: the four
- * slots are then compared at once (the key's bits 32..44 and the overflow bits are in the high
- * halves). Pure loads and shuffles: the compiler shares them between the tests of one bucket. */
+/* The four `a` words of a bucket as their low and high 32-bit halves, one vector each (two
+ * loads: the layout above): the four slots are then compared at once (the key's bits 32..44 and
+ * the overflow bits are in the high halves). The compiler shares the loads between the tests of
+ * one bucket. */
 #include <emmintrin.h>
 typedef struct ll__lt_vec {
   __m128i lo, hi;
@@ -145,21 +178,24 @@ typedef struct ll__lt_vec {
 
 static inline ll__lt_vec_t ll__lt_load(const ll__live_t *s) {
   const __m128i *v = (const __m128i *)(const void *)s; /* buckets are 64-byte aligned */
-  __m128 e0 = _mm_castsi128_ps(_mm_load_si128(v)), e1 = _mm_castsi128_ps(_mm_load_si128(v + 1));
-  __m128 e2 = _mm_castsi128_ps(_mm_load_si128(v + 2)), e3 = _mm_castsi128_ps(_mm_load_si128(v + 3));
-  __m128 a01 = _mm_shuffle_ps(e0, e1, _MM_SHUFFLE(1, 0, 1, 0)); /* a0 a1 */
-  __m128 a23 = _mm_shuffle_ps(e2, e3, _MM_SHUFFLE(1, 0, 1, 0)); /* a2 a3 */
-  ll__lt_vec_t r = {_mm_castps_si128(_mm_shuffle_ps(a01, a23, _MM_SHUFFLE(2, 0, 2, 0))),
-                    _mm_castps_si128(_mm_shuffle_ps(a01, a23, _MM_SHUFFLE(3, 1, 3, 1)))};
+  ll__lt_vec_t r = {_mm_load_si128(v), _mm_load_si128(v + 1)};
   return r;
+}
+
+/* The key's low and high 32-bit halves, each in all four lanes: one move and two shuffles. */
+static inline void ll__lt_keyvec(uint64_t key, __m128i *lo, __m128i *hi) {
+  __m128i k = _mm_set_epi64x(0, (long long)key);
+  *lo = _mm_shuffle_epi32(k, _MM_SHUFFLE(0, 0, 0, 0));
+  *hi = _mm_shuffle_epi32(k, _MM_SHUFFLE(1, 1, 1, 1));
 }
 
 /* Bit k set when slot k of the bucket holds key (0: is empty). */
 static inline unsigned ll__lt_match(const ll__live_t *s, uint64_t key) {
   ll__lt_vec_t v = ll__lt_load(s);
+  __m128i klo, khi;
+  ll__lt_keyvec(key, &klo, &khi);
   __m128i hi = _mm_and_si128(v.hi, _mm_set1_epi32((int)(LL__LT_KEY_MASK >> 32)));
-  __m128i eq = _mm_and_si128(_mm_cmpeq_epi32(v.lo, _mm_set1_epi32((int)(uint32_t)key)),
-                             _mm_cmpeq_epi32(hi, _mm_set1_epi32((int)(uint32_t)(key >> 32))));
+  __m128i eq = _mm_and_si128(_mm_cmpeq_epi32(v.lo, klo), _mm_cmpeq_epi32(hi, khi));
   return (unsigned)_mm_movemask_ps(_mm_castsi128_ps(eq));
 }
 
@@ -175,26 +211,42 @@ static inline unsigned ll__lt_scan(const ll__live_t *s, uint64_t key, unsigned *
   ll__lt_vec_t v = ll__lt_load(s);
   __m128i hi = _mm_and_si128(v.hi, _mm_set1_epi32((int)(LL__LT_KEY_MASK >> 32)));
   __m128i o = _mm_and_si128(v.hi, _mm_set1_epi32((int)(LL__LT_OVF_MASK >> 32)));
-  __m128i z = _mm_setzero_si128();
-  __m128i eq = _mm_and_si128(_mm_cmpeq_epi32(v.lo, _mm_set1_epi32((int)(uint32_t)key)),
-                             _mm_cmpeq_epi32(hi, _mm_set1_epi32((int)(uint32_t)(key >> 32))));
+  __m128i z = _mm_setzero_si128(), klo, khi;
+  ll__lt_keyvec(key, &klo, &khi);
+  __m128i eq = _mm_and_si128(_mm_cmpeq_epi32(v.lo, klo), _mm_cmpeq_epi32(hi, khi));
   __m128i e0 = _mm_and_si128(_mm_cmpeq_epi32(v.lo, z), _mm_cmpeq_epi32(hi, z));
   *empty = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(e0));
   *ovf = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(o, z))) != 0xf;
   return (unsigned)_mm_movemask_ps(_mm_castsi128_ps(eq));
 }
+
+/* For a put into a bucket no key passes: nonzero when slot k holds key or a key passes the
+ * bucket after all (nonzero overflow count); *empty: the empty slots (bit k for slot k). With no
+ * overflow count every slot's overflow bits are 0, so a slot is empty exactly when its whole `a`
+ * word is (the slack bits of an empty slot are 0): one compare. */
+static inline unsigned ll__lt_scan_put(const ll__live_t *s, uint64_t key, unsigned *empty) {
+  ll__lt_vec_t v = ll__lt_load(s);
+  __m128i klo, khi, z = _mm_setzero_si128();
+  ll__lt_keyvec(key, &klo, &khi);
+  __m128i hi = _mm_and_si128(v.hi, _mm_set1_epi32((int)(LL__LT_KEY_MASK >> 32)));
+  __m128i o = _mm_and_si128(v.hi, _mm_set1_epi32((int)(LL__LT_OVF_MASK >> 32)));
+  __m128i eq = _mm_and_si128(_mm_cmpeq_epi32(v.lo, klo), _mm_cmpeq_epi32(hi, khi));
+  *empty = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_or_si128(v.lo, v.hi), z)));
+  /* A lane's overflow bits are 0 or a small positive number: one signed compare marks it. */
+  return (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_or_si128(eq, _mm_cmpgt_epi32(o, z))));
+}
 #else
 /* Bit k set when slot k of the bucket holds key (0: is empty). */
 static inline unsigned ll__lt_match(const ll__live_t *s, uint64_t key) {
-  return (unsigned)((s[0].a & LL__LT_KEY_MASK) == key) |
-         (unsigned)((s[1].a & LL__LT_KEY_MASK) == key) << 1 |
-         (unsigned)((s[2].a & LL__LT_KEY_MASK) == key) << 2 |
-         (unsigned)((s[3].a & LL__LT_KEY_MASK) == key) << 3;
+  return (unsigned)((ll__lt_a(s, 0) & LL__LT_KEY_MASK) == key) |
+         (unsigned)((ll__lt_a(s, 1) & LL__LT_KEY_MASK) == key) << 1 |
+         (unsigned)((ll__lt_a(s, 2) & LL__LT_KEY_MASK) == key) << 2 |
+         (unsigned)((ll__lt_a(s, 3) & LL__LT_KEY_MASK) == key) << 3;
 }
 
 /* Whether any key passes the bucket (nonzero overflow count). */
 static inline int ll__lt_ovf_any(const ll__live_t *s) {
-  return ((s[0].a | s[1].a | s[2].a | s[3].a) & LL__LT_OVF_MASK) != 0;
+  return ((ll__lt_a(s, 0) | ll__lt_a(s, 1) | ll__lt_a(s, 2) | ll__lt_a(s, 3)) & LL__LT_OVF_MASK) != 0;
 }
 
 /* ll__lt_match(s, key), ll__lt_match(s, 0) and ll__lt_ovf_any(s) together. */
@@ -202,6 +254,13 @@ static inline unsigned ll__lt_scan(const ll__live_t *s, uint64_t key, unsigned *
   *empty = ll__lt_match(s, 0);
   *ovf = ll__lt_ovf_any(s);
   return ll__lt_match(s, key);
+}
+
+static inline unsigned ll__lt_scan_put(const ll__live_t *s, uint64_t key, unsigned *empty) {
+  unsigned e = 0;
+  for (unsigned k = 0; k < LL__LT_BUCKET; k++) e |= (unsigned)(ll__lt_a(s, k) == 0) << k;
+  *empty = e;
+  return ll__lt_match(s, key) | (unsigned)ll__lt_ovf_any(s);
 }
 #endif
 
@@ -219,10 +278,9 @@ LL__HOT_INLINE int ll__live_remove_inl(ll__livetab_t *t, uintptr_t ptr, ll__rec_
     ll__live_t *s = &t->slots[ll__lt_home(key, t->cap / LL__LT_BUCKET) * LL__LT_BUCKET];
     unsigned m = ll__lt_match(s, key);
     if (__builtin_expect(m != 0, 1)) {
-      ll__live_t *e = &s[__builtin_ctz(m)];
-      ll__lt_unpack(e, out);
-      e->a &= LL__LT_OVF_MASK; /* in its home bucket: no overflow count to fix */
-      e->b = 0;
+      unsigned k = (unsigned)__builtin_ctz(m);
+      ll__lt_unpack(s, k, out);
+      ll__lt_clear(s, k); /* in its home bucket: no overflow count to fix */
       t->count--;
       if (__builtin_expect(t->count < t->shrink_below, 0)) ll__live_maybe_shrink(t);
       return 1;
@@ -249,7 +307,7 @@ LL__HOT_INLINE int ll__live_put_inl(ll__livetab_t *t, uintptr_t ptr, const ll__r
         if (step == n || ll__lt_match(q, key) != 0) return ll__live_put(t, ptr, r, old, had_old);
       }
       /* In its home bucket: no overflow count changes. */
-      ll__lt_pack(&s[__builtin_ctz(fe)], key, r);
+      ll__lt_pack(s, (unsigned)__builtin_ctz(fe), key, r);
       t->count++;
       *had_old = 0;
       return 0;

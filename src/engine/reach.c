@@ -361,8 +361,10 @@ int ll__reach_begin(ll__reach_t **out) {
     goto nomem; /* indices below 2^31 */
   }
   for (size_t i = 0; i < t->cap && np < n; i++) {
-    uint64_t a = t->slots[i].a;
-    if ((a & LL__LT_KEY_MASK) != 0) ra[np++] = (ll__rrec_t){a & ~LL__LT_OVF_MASK, t->slots[i].b};
+    const ll__live_t *s = &t->slots[i & ~(size_t)(LL__LT_BUCKET - 1)];
+    unsigned k = (unsigned)(i % LL__LT_BUCKET);
+    uint64_t a = ll__lt_a(s, k);
+    if ((a & LL__LT_KEY_MASK) != 0) ra[np++] = (ll__rrec_t){a & ~LL__LT_OVF_MASK, ll__lt_b(s, k)};
   }
   size_t k = 0;
   for (size_t i = 0; i < t->wcap && np + k < n && k < nw; i++)

@@ -19,11 +19,13 @@ static inline int is_tracing_locked(void) {
 /* The recording path's pieces: always inlined into it (one function per event). */
 #define HOT LL__HOT_INLINE
 
+_Static_assert(LL__TBCACHE_ID_LIMIT <= LL__LT_TB_LIMIT, "a cached traceback id packs in a slot");
+
 /* Before a traceback's current values change, keep them as its peak values if the peak was
  * reached since it last changed: O(1) per operation, and the peak snapshot stays exact. */
 HOT ll__tb_t *tb_touch(uint32_t id) {
   ll__tb_t *tb = &ll__T.in.tbs[id];
-  if (tb->pk_gen != ll__T.gen) {
+  if (__builtin_expect(tb->pk_gen != ll__T.gen, 0)) { /* once per traceback after a new peak */
     tb->pk_size = tb->cur_size;
     tb->pk_usable = tb->cur_usable;
     tb->pk_count = tb->cur_count;
@@ -74,6 +76,14 @@ HOT uint64_t usable_of(size_t size, size_t usable) { return usable < size ? size
 /* Every allocation seen, recorded or untracked: the histogram describes the program. */
 HOT void hist_add(size_t size) {
   int b = size == 0 ? 0 : 64 - __builtin_clzll((unsigned long long)size);
+  ll__T.hist_counts[b]++;
+  ll__T.hist_bytes[b] += size;
+}
+
+/* hist_add for a size below 2^63 (one that packs): 2 * size + 1 has its highest bit at the
+ * bucket's number, 0 included, with no branch. */
+HOT void hist_add_small(uint64_t size) {
+  int b = 63 - __builtin_clzll(2 * size + 1);
   ll__T.hist_counts[b]++;
   ll__T.hist_bytes[b] += size;
 }
@@ -214,42 +224,34 @@ HOT void free_locked(uintptr_t p) {
  * seven in churn: sending those down the general path interned and looked up twice).
  */
 
-/* Record key in its home bucket when it is certainly absent and the bucket has room: 0; -1:
- * nothing changed. The record packs, key is nonzero. */
-HOT int add_home(uint64_t key, uint64_t size, uint64_t u, uint32_t id) {
+/* The bucket (and in *k its empty slot) where key, nonzero, goes when it is certainly absent and
+ * its home bucket has room; NULL: look further. Only a bucket no key passes (overflow count 0)
+ * is taken here: the key is then absent unless the bucket holds it, and every slot's overflow
+ * bits are 0, so the caller writes the slot whole (ll__lt_set_a, ll__lt_set_b; then count++).
+ * The other cases (about one put in fifty in churn) are ll__live_put_main's. */
+HOT ll__live_t *home_room(uint64_t key, unsigned *k) {
   ll__livetab_t *t = &ll__T.live;
-  if (__builtin_expect(t->wcount != 0 || t->count >= t->grow_at, 0)) return -1; /* cap 0 too */
-  size_t nb = t->cap / LL__LT_BUCKET, b = ll__lt_home(key, nb);
-  ll__live_t *s = &t->slots[b * LL__LT_BUCKET];
-  unsigned fe;
-  int ovf;
-  if (__builtin_expect(ll__lt_scan(s, key, &fe, &ovf) != 0 || fe == 0, 0)) return -1;
-  for (const ll__live_t *q = s; ovf;) { /* keys from earlier buckets pass here */
-    b = b + 1 == nb ? 0 : b + 1;
-    q = &t->slots[b * LL__LT_BUCKET];
-    if (q == s || ll__lt_match(q, key) != 0) return -1;
-    ovf = ll__lt_ovf_any(q);
-  }
-  ll__live_t *e = &s[__builtin_ctz(fe)];
-  e->a = key | (e->a & LL__LT_OVF_MASK) | (u - size) << LL__LT_SLACK_SHIFT; /* ll__lt_pack */
-  e->b = size | (uint64_t)id << LL__LT_SIZE_BITS;
-  t->count++;
-  return 0;
+  if (__builtin_expect(t->wcount != 0 || t->count >= t->grow_at, 0)) return NULL; /* cap 0 too */
+  ll__live_t *s = &t->slots[ll__lt_home(key, t->cap / LL__LT_BUCKET) * LL__LT_BUCKET];
+  unsigned fe, m = ll__lt_scan_put(s, key, &fe);
+  if (__builtin_expect(m != 0 || fe == 0, 0)) return NULL;
+  *k = (unsigned)__builtin_ctz(fe);
+  return s;
 }
 
-/* Take key out of its home bucket: 1 and *out; 0: certainly absent; -1: look further. */
+/* Take key (nonzero; one of 2^45 or more is in no slot) out of its home bucket: 1 and *out; 0:
+ * certainly absent; -1: look further. */
 HOT int take_home(uint64_t key, ll__rec_t *out) {
   ll__livetab_t *t = &ll__T.live;
-  if (__builtin_expect(key == 0 || t->cap == 0, 0)) return -1;
+  if (__builtin_expect(t->cap == 0, 0)) return -1;
   ll__live_t *s = &t->slots[ll__lt_home(key, t->cap / LL__LT_BUCKET) * LL__LT_BUCKET];
   unsigned fe;
   int ovf;
   unsigned m = ll__lt_scan(s, key, &fe, &ovf);
   if (__builtin_expect(m == 0, 0)) return !ovf && t->wcount == 0 ? 0 : -1;
-  ll__live_t *e = &s[__builtin_ctz(m)];
-  ll__lt_unpack(e, out);
-  e->a &= LL__LT_OVF_MASK; /* in its home bucket: no overflow count to fix */
-  e->b = 0;
+  unsigned k = (unsigned)__builtin_ctz(m);
+  ll__lt_unpack(s, k, out);
+  ll__lt_clear(s, k); /* in its home bucket: no overflow count to fix */
   t->count--;
   return 1;
 }
@@ -257,7 +259,7 @@ HOT int take_home(uint64_t key, ll__rec_t *out) {
 /* The counters of a block just recorded (alloc_rec_locked's, in the same order); 1 when one of
  * the rare follow-ups is due (alloc_after). */
 HOT int alloc_counted(uintptr_t p, uint64_t size, uint64_t u, uint32_t id) {
-  hist_add(size);
+  hist_add_small(size); /* the record packs: size < 2^40 */
   ll__T.last_alloc = p;
   ll__T.total_allocs++;
   ll__T.total_bytes += size;
@@ -285,13 +287,7 @@ __attribute__((noinline)) static void alloc_after(uint32_t id) {
   ll__rec_busy(0);
 }
 
-/* Whether a record packs in a slot (ll__lt_packs): size < 2^40, slack < 2^17, id < 2^24. */
-HOT int packs(uint64_t size, uint64_t u, uint32_t id) {
-  return ((size >> LL__LT_SIZE_BITS) | ((u - size) >> (64 - LL__LT_SLACK_SHIFT)) |
-          ((uint64_t)id >> (64 - LL__LT_SIZE_BITS))) == 0;
-}
-
-/* add_home could not: the whole table's put, then what alloc_rec_locked does around it (a stale
+/* home_room found no room: the whole table's put, then what alloc_rec_locked does around it (a stale
  * record's counters out; a block the table cannot take counted untracked, with the histogram
  * and last_alloc it sees first), the counters, and the state whole again. */
 __attribute__((noinline)) static void alloc_further(uintptr_t p, uint64_t key, uint64_t size,
@@ -339,6 +335,7 @@ __attribute__((noinline)) static void free_after(void) {
 }
 
 __attribute__((noinline)) static void free_general(void *ptr) {
+  if (ptr == NULL) return; /* before the lock: free(NULL) is common */
   int locked = ll__rec_lock();
   if (is_tracing_locked()) free_locked((uintptr_t)ptr);
   ll__rec_unlock(locked);
@@ -367,35 +364,51 @@ void ll__track_alloc_ips_c(void *ptr, size_t size, size_t usable, const uintptr_
                            ll__tbcache_t *cache) {
   if (!ll__tracing_fast()) return;
   uintptr_t p = (uintptr_t)ptr;
-  uint64_t u = usable_of(size, usable), key = ll__lt_key(p);
+  /* The slack wraps when usable < size (a hook that does not know it passes 0): the general
+   * path counts that as usable = size. */
+  uint64_t slack = usable - size;
   uint32_t id;
-  if (__builtin_expect(!__libc_single_threaded || cache == NULL || key == 0, 0) ||
-      __builtin_expect(!cache_fast(cache, ips, nip, &id) || !packs(size, u, id), 0)) {
-    alloc_general(ptr, size, usable, ips, nip, cache); /* NULL included (key 0) */
+  /* One test for what must pack in a slot (ll__lt_key, ll__lt_packs): the pointer 8-aligned,
+   * nonzero and below 2^48 (p - 8 wraps for 0), size and slack small enough; the id does
+   * (LL__TBCACHE_ID_LIMIT) when it comes from the cache. */
+  if (__builtin_expect(!__libc_single_threaded || cache == NULL, 0) ||
+      __builtin_expect(((p & 7) | ((p | (p - 8)) >> (LL__LT_KEY_BITS + 3)) | (size >> LL__LT_SIZE_BITS) |
+                        (slack >> (64 - LL__LT_SLACK_SHIFT))) != 0, 0) ||
+      __builtin_expect(!cache_fast(cache, ips, nip, &id), 0)) {
+    alloc_general(ptr, size, usable, ips, nip, cache); /* NULL included */
     return;
   }
+  uint64_t key = p >> 3;
   ll__rec_busy(1);
-  if (__builtin_expect(add_home(key, size, u, id) != 0, 0)) {
-    alloc_further(p, key, size, u, id);
+  unsigned k;
+  ll__live_t *s = home_room(key, &k);
+  if (__builtin_expect(s == NULL, 0)) {
+    alloc_further(p, key, size, size + slack, id);
     return;
   }
-  if (__builtin_expect(alloc_counted(p, size, u, id), 0)) {
+  ll__lt_set_a(s, k, key | slack << LL__LT_SLACK_SHIFT); /* ll__lt_pack */
+  ll__lt_set_b(s, k, size | (uint64_t)id << LL__LT_SIZE_BITS);
+  ll__T.live.count++;
+  if (__builtin_expect(alloc_counted(p, size, size + slack, id), 0)) {
     alloc_after(id);
     return;
   }
   ll__rec_busy(0);
 }
 
+/* An 8-aligned pointer other than NULL is looked up by its key p >> 3. One at or above 2^48,
+ * which never packs, has key bits no slot has: found in no bucket, it goes to the whole-table
+ * removal, which finds it in the wide table. */
 void ll_track_free(void *ptr) {
-  if (!ll__tracing_fast() || ptr == NULL) return;
+  if (!ll__tracing_fast()) return;
   uintptr_t p = (uintptr_t)ptr;
-  ll__rec_t r;
-  if (__builtin_expect(!__libc_single_threaded, 0)) {
-    free_general(ptr);
+  if (__builtin_expect(!__libc_single_threaded || (p & 7) != 0 || p == 0, 0)) {
+    free_general(ptr); /* NULL included */
     return;
   }
   ll__rec_busy(1);
-  uint64_t key = ll__lt_key(p);
+  uint64_t key = p >> 3;
+  ll__rec_t r;
   int rc = take_home(key, &r);
   if (__builtin_expect(rc < 0, 0)) {
     free_further(p, key);
