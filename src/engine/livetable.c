@@ -111,6 +111,7 @@ static int resize(ll__livetab_t *t, size_t want_slots) {
   /* count + 1 > cap * 3/4 exactly when count + 1 > floor(cap * 3/4); count < cap * 3/16
    * exactly when count < ceil(cap * 3/16). */
   t->grow_at = cap * LL__LT_GROW_NUM / LL__LT_GROW_DEN;
+  t->put_at = t->wcount != 0 ? 0 : t->grow_at;
   t->shrink_below = cap > MIN_SLOTS ? (cap * LL__LT_SHRINK_NUM + LL__LT_SHRINK_DEN - 1) / LL__LT_SHRINK_DEN : 0;
   return 0;
 }
@@ -164,6 +165,7 @@ static int wide_remove(ll__livetab_t *t, uintptr_t ptr, ll__rec_t *out) {
   memset(&t->wide[i], 0, sizeof t->wide[i]);
   t->wcount--;
   if (t->wcount == 0) { /* give the memory back: overflow records are rare */
+    t->put_at = t->grow_at;
     ll__tmem_unmap(t->wide, t->wbytes);
     t->wide = NULL;
     t->wcap = t->wbytes = 0;
@@ -191,6 +193,7 @@ static int wide_insert(ll__livetab_t *t, uintptr_t ptr, const ll__rec_t *r) {
   (void)wide_probe(t, ptr, &i); /* the caller took any old record out: i is empty */
   t->wide[i] = (ll__wide_t){ptr, r->size, r->usable, r->tb, 0};
   t->wcount++;
+  t->put_at = 0;
   return 0;
 }
 

@@ -80,6 +80,9 @@ typedef struct ll__livetab {
    * the table when count + 1 > grow_at; a removal shrinks it when count < shrink_below (0 for
    * the smallest table, which never shrinks). */
   size_t grow_at, shrink_below;
+  /* grow_at while the wide table is empty, else 0: the tracker's fast put may take a home bucket
+   * while count < put_at (one compare for both). */
+  size_t put_at;
   ll__wide_t *wide; /* overflow table: power-of-two capacity, load <= 1/2 */
   size_t wcap, wcount, wbytes;
 } ll__livetab_t;

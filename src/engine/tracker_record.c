@@ -231,7 +231,7 @@ HOT void free_locked(uintptr_t p) {
  * The other cases (about one put in fifty in churn) are ll__live_put_main's. */
 HOT ll__live_t *home_room(uint64_t key, unsigned *k) {
   ll__livetab_t *t = &ll__T.live;
-  if (__builtin_expect(t->wcount != 0 || t->count >= t->grow_at, 0)) return NULL; /* cap 0 too */
+  if (__builtin_expect(t->count >= t->put_at, 0)) return NULL; /* growth due, wide records, cap 0 */
   ll__live_t *s = &t->slots[ll__lt_home(key, t->cap / LL__LT_BUCKET) * LL__LT_BUCKET];
   unsigned fe, m = ll__lt_scan_put(s, key, &fe);
   if (__builtin_expect(m != 0 || fe == 0, 0)) return NULL;

@@ -159,6 +159,18 @@ static void test_pointers_that_do_not_pack(void **state) {
   ll_get_traced_memory(&cur, &peak);
   assert_int_equal(cur, 0);
   assert_int_equal(peak, 139);
+  /* A record that does not pack (slack 2^20) at an address that does, then the address live
+   * again, freed unseen: the fast put must not take a home bucket while the wide table holds
+   * the stale record. */
+  void *again = (void *)(uintptr_t)0x7f0000000080ull;
+  ll__track_alloc_ips_c(again, 10, 10 + (1u << 20), STACKS[0], 1, &cache);
+  ll__track_alloc_ips_c(again, 20, 24, STACKS[0], 1, &cache);
+  ll_get_traced_memory(&cur, &peak);
+  assert_int_equal(cur, 20);
+  ll_track_free(again);
+  ll_track_free(again);
+  ll_get_traced_memory(&cur, &peak);
+  assert_int_equal(cur, 0);
   ll_stop();
 }
 
