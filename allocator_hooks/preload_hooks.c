@@ -133,7 +133,7 @@ __attribute__((noinline)) static void pend_alloc(int kind, void *old, void *p, s
     e->p = kind == PEND_REALLOC ? old : p;
     e->q = p;
     e->size = size;
-    e->usable = p != NULL ? R.malloc_usable_size(p) : 0;
+    e->usable = p != NULL ? ll__pl_usable(p) : 0;
     e->n = p != NULL ? ll__pl_capture_stack_fp(fp, e->ips, PEND_FRAMES) : 0;
   }
   errno = saved;
@@ -228,7 +228,7 @@ static inline void leave_hot(int saved) {
 __attribute__((noinline)) static void record_alloc_deep(void *p, size_t size, void *fp) {
   uintptr_t ips[ll__pl_stack_frames()];
   int n = ll__pl_capture_stack_inline(fp, ips);
-  size_t usable = R.malloc_usable_size(p);
+  size_t usable = ll__pl_usable(p);
   emit_alloc(p, size, usable, ips, n);
 }
 
@@ -238,7 +238,7 @@ static inline __attribute__((always_inline)) void record_alloc(void *p, size_t s
   int g = enter_hot();
   if (ll__pl_recording()) {
     if (ll__pl_stack_is_one()) { /* --frames 1: the caller's address, no walk, no VLA */
-      size_t usable = R.malloc_usable_size(p);
+      size_t usable = ll__pl_usable(p);
       emit_alloc1(p, size, usable, ((uintptr_t *)fp)[1]);
     } else {
       record_alloc_deep(p, size, fp);
@@ -269,7 +269,7 @@ __attribute__((noinline)) static int record_realloc_async(void *old, size_t size
   saved = errno;
   uintptr_t ips[ll__pl_stack_frames()];
   int n = q != NULL ? ll__pl_capture_stack(fp, ips) : 0;
-  size_t usable = q != NULL ? R.malloc_usable_size(q) : 0;
+  size_t usable = q != NULL ? ll__pl_usable(q) : 0;
   if (single)
     ll__pl_async_realloc(old, q, size, usable, ips, n);
   else
@@ -299,7 +299,7 @@ __attribute__((noinline)) static void *record_realloc(void *old, size_t size, vo
   if (rec) {
     uintptr_t ips[ll__pl_stack_frames()];
     int n = q != NULL ? ll__pl_capture_stack(fp, ips) : 0;
-    ll__track_realloc_end_ips_c(&tok, q, size, q != NULL ? R.malloc_usable_size(q) : 0, ips, n,
+    ll__track_realloc_end_ips_c(&tok, q, size, q != NULL ? ll__pl_usable(q) : 0, ips, n,
                                 &t_tbcache);
   }
   leave_hot(g);

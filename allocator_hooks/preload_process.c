@@ -282,6 +282,7 @@ static void start(void) {
   }
   ll__pl_pid = pid;
   ll__pl_capture_set_path(path);
+  ll__pl_usable_check(); /* usable sizes from glibc's chunk headers when they agree */
 
   v = getenv(LL_ENV_FRAMES);
   int frames = v != NULL ? atoi(v) : 16;

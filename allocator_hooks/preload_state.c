@@ -84,6 +84,51 @@ void ll__pl_resolve(void) {
   __atomic_store_n(&r->malloc, m, __ATOMIC_RELEASE);
 }
 
+int ll__pl_glibc_chunks; /* read inline by the hooks (ll__pl_usable) */
+
+/* Whether f is defined in the object at base, and that object is glibc's libc.so. */
+static int in_libc(void *f, void **base) {
+  Dl_info di;
+  if (f == NULL || dladdr(f, &di) == 0 || di.dli_fname == NULL || strstr(di.dli_fname, "/libc.so") == NULL)
+    return 0;
+  if (*base == NULL) *base = di.dli_fbase;
+  return di.dli_fbase == *base;
+}
+
+/* The header read against malloc_usable_size on one block of the real allocator's (freed). */
+static int usable_agrees(void *p) {
+  if (p == NULL) return 0; /* not checked (no address space?): the call, then */
+  ll__pl_glibc_chunks = 1;
+  size_t inline_read = ll__pl_usable(p);
+  ll__pl_glibc_chunks = 0;
+  int same = inline_read == ll__pl_real.malloc_usable_size(p);
+  ll__pl_real.free(p);
+  return same;
+}
+
+/* The blocks are chosen to leave the program's heap as it was: past tcache's and the fast bins'
+ * sizes (freed, a chunk carved from the top merges back into it), and mmapped ones above glibc's
+ * largest dynamic mmap threshold (32 MiB: freeing a smaller mmapped chunk would raise the
+ * threshold for the rest of the run). Address space only: their pages are never touched. */
+void ll__pl_usable_check(void) {
+  const ll__pl_real_t *r = &ll__pl_real;
+  void *base = NULL, *m = NULL;
+  ll__pl_glibc_chunks = 0;
+  if (!ll__pl_resolved()) return;
+  int g = ll__pl_guard_enter();
+  int ok = in_libc((void *)r->malloc_usable_size, &base) && in_libc((void *)r->malloc, &base) &&
+           in_libc((void *)r->free, &base) && in_libc((void *)r->calloc, &base) &&
+           in_libc((void *)r->realloc, &base) && in_libc((void *)r->posix_memalign, &base) &&
+           in_libc((void *)r->memalign, &base) &&
+           (r->aligned_alloc == NULL || in_libc((void *)r->aligned_alloc, &base));
+  const size_t big = (size_t)40 << 20;
+  ok = ok && usable_agrees(r->malloc(1100)) && usable_agrees(r->calloc(1, 2000)) &&
+       usable_agrees(r->malloc(5000)) && usable_agrees(r->malloc(big)) &&
+       usable_agrees(r->memalign(4096, big)) && r->posix_memalign(&m, 64, big) == 0 && usable_agrees(m);
+  ll__pl_guard_leave(g);
+  ll__pl_glibc_chunks = ok;
+}
+
 void *ll__pl_next(const char *name) {
   int g = ll__pl_guard_enter();
   void *f = dlsym(RTLD_NEXT, name);

@@ -108,6 +108,26 @@ typedef struct ll__pl_real {
 } ll__pl_real_t;
 extern ll__pl_real_t ll__pl_real;
 
+/* The usable size of a block the real allocator has just handed out (p != NULL, not yet given to
+ * the program). glibc's malloc_usable_size is a call per allocation (~5% of the program's time in
+ * churn, much of it waiting for the next chunk's header, which it reads to see the block in use),
+ * so when the real allocator is glibc's the figure is read from the block's own header inline:
+ * glibc's arithmetic (malloc.c, musable/memsize without memory tagging: the chunk's size, low
+ * three bits masked, less 16 B when the chunk is mmapped, else less 8 B), without the in-use test,
+ * which a block just handed out passes. Exact: ll__pl_usable_check turns it on only when every
+ * real allocation function is libc.so's and the header read gives malloc_usable_size's answer on
+ * heap chunks and mmapped ones, aligned and calloc'ed; else the call. The hooks use it for every
+ * allocation, under either recorder. */
+extern int ll__pl_glibc_chunks;
+void ll__pl_usable_check(void);
+static inline size_t ll__pl_usable(void *p) {
+  if (__builtin_expect(ll__pl_glibc_chunks, 1)) {
+    size_t h = ((const size_t *)p)[-1];
+    return (h & ~(size_t)7) - ((h & 2) != 0 ? 16 : 8);
+  }
+  return ll__pl_real.malloc_usable_size(p);
+}
+
 /* Whether every real function is known (malloc is set last). */
 static inline int ll__pl_resolved(void) {
   return __builtin_expect(__atomic_load_n(&ll__pl_real.malloc, __ATOMIC_ACQUIRE) != NULL, 1);

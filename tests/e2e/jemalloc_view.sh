@@ -17,7 +17,7 @@ for alloc in jemalloc glibc; do
   fi
   "$LEAKLAB" report "$tmp/us-$alloc.llcap" --at peak --format json >"$tmp/us-$alloc.json"
   sites "$tmp/us-$alloc.json" >"$tmp/us-$alloc.sites"
-  [ "$(wc -l <"$tmp/us-$alloc.out")" = 10 ] || fail "$alloc: usable_sizes printed $(wc -l <"$tmp/us-$alloc.out") lines"
+  [ "$(wc -l <"$tmp/us-$alloc.out")" = 11 ] || fail "$alloc: usable_sizes printed $(wc -l <"$tmp/us-$alloc.out") lines"
   while read -r line size usable; do
     got=$(awk -v l="$line" '$1 == l { print $2, $3, $4 }' "$tmp/us-$alloc.sites")
     [ "$got" = "$size $usable 1" ] ||
