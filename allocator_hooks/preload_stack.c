@@ -187,6 +187,24 @@ int ll__pl_stack_bounds(uintptr_t *lo, uintptr_t *hi) {
 /* Each depth's last return address that passed ll__pl_ip_is_code (preload_stack.h). */
 __thread uintptr_t ll__pl_ok_ip[LL__PL_OK_DEPTH] __attribute__((tls_model("initial-exec")));
 
+int ll__pl_fp_walk_on(uintptr_t fp, uintptr_t prev, uintptr_t *ips, int n, int max) {
+  uintptr_t lo = ll__pl_stack_lo, top = ll__pl_stack_hi - 16;
+  while (n < max) {
+    if (fp <= prev || (fp & 7) != 0 || fp < lo || fp > top) break;
+    uintptr_t *f = (uintptr_t *)fp;
+    uintptr_t ret = f[1];
+    if (ret < 4096) break;
+    if (n >= LL__PL_OK_DEPTH || ll__pl_ok_ip[n] != ret) {
+      if (!ll__pl_ip_is_code(ret)) break;
+      if (n < LL__PL_OK_DEPTH) ll__pl_ok_ip[n] = ret;
+    }
+    ips[n++] = ret;
+    prev = fp;
+    fp = f[0];
+  }
+  return n;
+}
+
 static int unwind(uintptr_t *frame, uintptr_t *ips, int max) {
   /* Our own frames come first (this function, the recorder, the hook): skip up to the hook's
    * return address, which the hook's frame gives exactly. */

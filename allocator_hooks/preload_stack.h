@@ -49,28 +49,33 @@ extern __thread uintptr_t ll__pl_own_ip __attribute__((tls_model("initial-exec")
 extern int ll__pl_unwind;
 void ll__pl_stack_find(void);
 
+/* The walk from the frame at fp on (ips[0..n) found already, prev the frame before fp), every
+ * return address checked with ll__pl_ip_is_code where the per-depth cache does not know it. */
+int ll__pl_fp_walk_on(uintptr_t fp, uintptr_t prev, uintptr_t *ips, int n, int max);
+
 /* Up to max return addresses from the hook's frame: every frame pointer inside this thread's
  * stack, 8-aligned and above the previous one, every return address in a known module's code,
- * else the walk stops (garbage ends a stack early, never crashes it). */
+ * else the walk stops (garbage ends a stack early, never crashes it). Inline, the loop makes no
+ * call (its values stay in registers): at the first return address the per-depth cache does not
+ * know, the rest of the walk goes on out of line (ll__pl_fp_walk_on: the same checks). */
 static inline __attribute__((always_inline)) int ll__pl_fp_walk(uintptr_t *frame, uintptr_t *ips, int max) {
   int n = 0;
   ips[n++] = frame[1]; /* the hook's own frame is ours, always sound */
   if (__builtin_expect(ll__pl_stack_known <= 0, 0)) return n;
   uintptr_t fp = frame[0], prev = (uintptr_t)frame, lo = ll__pl_stack_lo, top = ll__pl_stack_hi - 16;
-  while (n < max) {
-    if (fp <= prev || (fp & 7) != 0 || fp < lo || fp > top) break;
+  const uintptr_t *ok = ll__pl_ok_ip;
+  int cached = max < LL__PL_OK_DEPTH ? max : LL__PL_OK_DEPTH;
+  while (n < cached) {
+    if (fp <= prev || (fp & 7) != 0 || fp < lo || fp > top) return n;
     uintptr_t *f = (uintptr_t *)fp;
     uintptr_t ret = f[1];
-    if (ret < 4096) break;
-    if (n >= LL__PL_OK_DEPTH || ll__pl_ok_ip[n] != ret) {
-      if (!ll__pl_ip_is_code(ret)) break;
-      if (n < LL__PL_OK_DEPTH) ll__pl_ok_ip[n] = ret;
-    }
+    if (ret < 4096) return n;
+    if (ok[n] != ret) break;
     ips[n++] = ret;
     prev = fp;
     fp = f[0];
   }
-  return n;
+  return n < max ? ll__pl_fp_walk_on(fp, prev, ips, n, max) : n;
 }
 
 /* ll__pl_capture_stack with the frame-pointer walk inline when that is what it would do (fp
