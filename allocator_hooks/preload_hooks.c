@@ -200,7 +200,7 @@ void ll__pl_hooks_end(void) {
   if (lost != 0) ll__track_untracked(lost, lost_bytes);
 }
 
-static inline int pend_queued(void) {
+static inline __attribute__((always_inline)) int pend_queued(void) {
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   pend_t *q = t_pend;
   return __builtin_expect(q != NULL && __atomic_load_n(&q->n, __ATOMIC_RELAXED) != 0, 0);
@@ -232,9 +232,11 @@ __attribute__((noinline)) static void record_alloc_deep(void *p, size_t size, vo
   emit_alloc(p, size, usable, ips, n);
 }
 
-/* Inlined into the hooks (one call less per event); `fp` is the hook's frame. errno is saved
- * where something may set it (emit_*, ll__pl_capture_stack, pend_drain). */
-static inline __attribute__((always_inline)) void record_alloc(void *p, size_t size, void *fp) {
+/* The whole recording of an allocation or a free, out of line: the hooks inline only the quick
+ * paths below and call these for everything else, so that the hooks' own frames stay small (the
+ * quick paths need no callee-saved register but for the block). `fp` is the hook's frame. errno
+ * is saved where something may set it (emit_*, ll__pl_capture_stack, pend_drain). */
+__attribute__((noinline)) static void record_alloc_slow(void *p, size_t size, void *fp) {
   int g = enter_hot();
   if (ll__pl_recording()) {
     if (ll__pl_stack_is_one()) { /* --frames 1: the caller's address, no walk, no VLA */
@@ -247,10 +249,66 @@ static inline __attribute__((always_inline)) void record_alloc(void *p, size_t s
   leave_hot(g);
 }
 
-static inline __attribute__((always_inline)) void record_free(void *p) {
+__attribute__((noinline)) static void record_free_slow(void *p) {
   int g = enter_hot();
   if (ll__pl_recording()) emit_free(p);
   leave_hot(g);
+}
+
+/* The usual event, inline in the hooks: a thread whose stack is known (the guard goes HOT, as
+ * enter_hot makes it), nothing queued by a handler, writing into its own ring through
+ * preload_async.h's quick paths. Called with the guard clear (should_record). 1: recorded, as
+ * record_*_slow would have; 0: nothing was written (no number taken), the caller takes the slow
+ * path. What a handler queued meanwhile is recorded after it, as leave_hot does. */
+static inline __attribute__((always_inline)) int quick_ok(void) {
+  return ll__pl_async_active() && ll__pl_stack_known > 0 && !pend_queued();
+}
+
+static inline __attribute__((always_inline)) int quick_done(int done) {
+  ll__pl_guard = 0;
+  if (__builtin_expect(done && pend_queued(), 0)) pend_drain();
+  return done;
+}
+
+/* An allocation with a stack once quick_ok: the guard, the walk, the event (the ring's quick path,
+ * else the general one) and the guard again, all in one call out of line: nothing of it is live
+ * in the hook after the call, so the hook saves no register for it. */
+__attribute__((noinline)) static void quick_alloc_deep(void *p, size_t size, void *fp) {
+  ll__pl_guard = LL__PL_GUARD_HOT;
+  if (ll__pl_recording()) {
+    uintptr_t ips[ll__pl_stack_frames()];
+    int n = ll__pl_capture_stack_inline(fp, ips);
+    emit_alloc(p, size, ll__pl_usable(p), ips, n);
+  }
+  (void)quick_done(1);
+}
+
+/* An allocation: at line level the caller's address into the ring inline; with a stack,
+ * quick_alloc_deep (without record_alloc_slow's second call and checks). */
+static inline __attribute__((always_inline)) int quick_alloc(void *p, size_t size, void *fp) {
+  if (!quick_ok()) return 0;
+  if (!ll__pl_stack_one) {
+    quick_alloc_deep(p, size, fp);
+    return 1;
+  }
+  ll__pl_guard = LL__PL_GUARD_HOT;
+  return quick_done(ll__pl_recording() &&
+                    ll__pl_async_alloc1_quick(p, size, ll__pl_usable(p), ((uintptr_t *)fp)[1]));
+}
+
+static inline __attribute__((always_inline)) int quick_free(void *p) {
+  if (!quick_ok()) return 0;
+  ll__pl_guard = LL__PL_GUARD_HOT;
+  return quick_done(ll__pl_recording() && ll__pl_async_free_quick(p));
+}
+
+/* Inlined into the hooks; `fp` is the hook's frame. */
+static inline __attribute__((always_inline)) void record_alloc(void *p, size_t size, void *fp) {
+  if (!quick_alloc(p, size, fp)) record_alloc_slow(p, size, fp);
+}
+
+static inline __attribute__((always_inline)) void record_free(void *p) {
+  if (!quick_free(p)) record_free_slow(p);
 }
 
 /* realloc through the helper. With one thread, one event after the real call (nobody can be
