@@ -1,12 +1,14 @@
-/* test_fastpath.c - unit test: the engine's single-threaded fast paths give exactly what its general paths give. */
+/* test_fastpath.c - unit test: the engine's fast paths (single-threaded, and with the lock once there are threads) give exactly what its general paths give. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 
 #include <leaklab/leaklab.h>
 
@@ -174,10 +176,45 @@ static void test_pointers_that_do_not_pack(void **state) {
   ll_stop();
 }
 
+static void *nothing(void *arg) { return arg; }
+
+static void assert_same(const figures_t *a, const figures_t *b) {
+  assert_int_equal(a->cur, b->cur);
+  assert_int_equal(a->peak, b->peak);
+  assert_int_equal(a->total_allocs, b->total_allocs);
+  assert_int_equal(a->total_bytes, b->total_bytes);
+  assert_int_equal(a->untracked, b->untracked);
+  assert_memory_equal(a->at, b->at, sizeof a->at);
+  assert_memory_equal(a->hist_counts, b->hist_counts, sizeof a->hist_counts);
+  assert_memory_equal(a->hist_bytes, b->hist_bytes, sizeof a->hist_bytes);
+}
+
+/* Once the process has had a second thread, the same fast paths run with the lock held
+ * (alloc_locked_fast, free_locked_fast), and frees no longer take the single-threaded one: the
+ * stream, cached or not, leaves what the single-threaded general path left. Last: glibc never
+ * sets __libc_single_threaded again. */
+static void test_locked_fast_equals_general(void **state) {
+  (void)state;
+  static figures_t general, locked_fast, locked_general;
+  const uint64_t seed = 0x9E3779B97F4A7C15ull;
+  assert_true(__libc_single_threaded);
+  run(seed, 0, &general);
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, nothing, NULL), 0);
+  assert_int_equal(pthread_join(t, NULL), 0);
+  assert_false(__libc_single_threaded);
+  run(seed, 1, &locked_fast);
+  run(seed, 0, &locked_general);
+  assert_true(locked_fast.peak > 0 && locked_fast.total_allocs > NEVENTS / 3);
+  assert_same(&locked_fast, &general);
+  assert_same(&locked_general, &general);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fast_equals_general),
       cmocka_unit_test(test_pointers_that_do_not_pack),
+      cmocka_unit_test(test_locked_fast_equals_general), /* last: the process has threads after */
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
