@@ -1,4 +1,5 @@
 /* reach.c - the exit scan: index the live blocks by address, mark from the roots, classify as memcheck does, aggregate per traceback. */
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -231,6 +232,68 @@ int ll__reach_readable(uint64_t start, uint64_t end) {
   return msync((void *)pg, (size_t)(end - pg), MS_ASYNC) == 0;
 }
 
+/* /proc/self/pagemap's entry bits: the page is in memory, or in swap. Neither: never touched
+ * (or discarded), so it reads as zeros. */
+#define PM_PRESENT (1ull << 63)
+#define PM_SWAPPED (1ull << 62)
+#define PM_BATCH 512
+
+/* From page `pg` (an index) on, below `last`: the first page whose state differs from `want`
+ * (touched or not); last when none does, or the map cannot be read (then every page counts as
+ * touched: the block is read whole, as without the map). */
+static uint64_t pm_until(int fd, uint64_t pg, uint64_t last, int want, int *failed) {
+  uint64_t buf[PM_BATCH];
+  while (pg < last) {
+    size_t n = last - pg < PM_BATCH ? (size_t)(last - pg) : PM_BATCH;
+    ssize_t got = pread(fd, buf, n * sizeof buf[0], (off_t)(pg * sizeof buf[0]));
+    if (got < (ssize_t)sizeof buf[0]) {
+      *failed = 1;
+      return want ? last : pg;
+    }
+    n = (size_t)got / sizeof buf[0];
+    for (size_t i = 0; i < n; i++)
+      if (((buf[i] & (PM_PRESENT | PM_SWAPPED)) != 0) != want) return pg + i;
+    pg += n;
+  }
+  return last;
+}
+
+int ll__reach_next_run(ll__rruns_t *r, uint64_t *scanned, const uint64_t **a, const uint64_t **z) {
+  if (r->at == 0) { /* first call */
+    if (!ll__reach_readable(r->start, r->end)) return 0;
+    r->at = r->start;
+    if (r->end - r->start >= 65536) r->fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  }
+  uint64_t lo = r->at, hi = r->end;
+  if (lo >= hi) goto done;
+  if (r->fd >= 0) {
+    uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE), last = (r->end + ps - 1) / ps;
+    int failed = 0;
+    uint64_t pg = pm_until(r->fd, lo / ps, last, 0, &failed); /* skip the untouched */
+    if (!failed) {
+      if (pg >= last) goto done;
+      if (pg * ps > lo) lo = pg * ps;
+      uint64_t stop = pm_until(r->fd, pg, last, 1, &failed); /* then read the touched */
+      if (!failed && stop * ps < hi) hi = stop * ps;
+    }
+    if (failed) { /* no map: the rest of the block, whole */
+      close(r->fd);
+      r->fd = -1;
+      lo = r->at;
+      hi = r->end;
+    }
+  }
+  r->at = hi;
+  ll__reach_words(lo, hi, a, z);
+  *scanned += (uint64_t)(*z - *a) * 8;
+  return 1;
+done:
+  if (r->fd >= 0) close(r->fd);
+  r->fd = -1;
+  r->at = r->end;
+  return 0;
+}
+
 /* glibc's malloc keeps pointers to chunk headers in its state (in libc's data: the top chunk,
  * the bins), and a header sits 8 bytes before the end of the usable part of the block below
  * it, which a block asking for all of its usable size covers. Such a word from a global is
@@ -265,17 +328,19 @@ void ll__reach_root(ll__reach_t *r, uintptr_t lo, uintptr_t hi, uint32_t kind, u
 /* Mark from one root range's words, in address order. */
 static void scan_root(ll__reach_t *r, ll__rpriv_t *p, const ll__rootrange_t *o) {
   const uint64_t *a, *z;
+  ll__rruns_t runs; /* a big .bss is read only where it was touched */
+  ll__reach_runs(&runs, o->lo, o->hi);
   /* Not readable: another thread's stack, gone since it was named. */
-  if (!ll__reach_open_block(o->lo, o->hi, &r->root_scanned, &a, &z)) return;
-  for (; a < z; a++) {
-    uint64_t w = *(const volatile uint64_t *)a;
-    if (w < p->lo || w >= p->hi) continue;
-    if (o->kind == LL__ROOT_GLOBAL && chunk_header(p, w)) continue;
-    long j = ll__reach_find(p, w);
-    if (j < 0) continue;
-    p->rw[p->nrw] = (ll__rootword_t){(uint64_t)(uintptr_t)a, o->kind, o->thread};
-    if (ll__reach_mark(p, (size_t)j, w, LL__RROOT_BIT | (uint32_t)p->nrw, 1)) p->nrw++;
-  }
+  while (ll__reach_next_run(&runs, &r->root_scanned, &a, &z))
+    for (; a < z; a++) {
+      uint64_t w = *(const volatile uint64_t *)a;
+      if (w < p->lo || w >= p->hi) continue;
+      if (o->kind == LL__ROOT_GLOBAL && chunk_header(p, w)) continue;
+      long j = ll__reach_find(p, w);
+      if (j < 0) continue;
+      p->rw[p->nrw] = (ll__rootword_t){(uint64_t)(uintptr_t)a, o->kind, o->thread};
+      if (ll__reach_mark(p, (size_t)j, w, LL__RROOT_BIT | (uint32_t)p->nrw, 1)) p->nrw++;
+    }
 }
 
 /* memcheck's cliques: each block still unreached, in address order, reaches the unreached
@@ -289,16 +354,18 @@ static void cliques(ll__rpriv_t *p, uint64_t *scanned) {
     while (top > 0) {
       uint32_t j = p->cur[--top];
       const uint64_t *a, *z;
-      if (!ll__reach_open_block(p->se[j].s, p->se[j].e & LL__REND_MASK, scanned, &a, &z)) continue;
-      for (; a < z; a++) {
-        uint64_t w = *a;
-        if (w < p->lo || w >= p->hi) continue;
-        long c = ll__reach_find(p, w);
-        if (c < 0 || (size_t)c == leader || (ll__rst_get(p, (size_t)c) & LL__S_MASK) != LL__S_UNREACHED) continue;
-        ll__rst_set(p, (size_t)c, (uint8_t)((ll__rst_get(p, (size_t)c) & ~LL__S_MASK) | LL__S_INDIRECT));
-        p->holder[c] = j;
-        p->cur[top++] = (uint32_t)c;
-      }
+      ll__rruns_t runs;
+      ll__reach_runs(&runs, p->se[j].s, p->se[j].e & LL__REND_MASK);
+      while (ll__reach_next_run(&runs, scanned, &a, &z))
+        for (; a < z; a++) {
+          uint64_t w = *a;
+          if (w < p->lo || w >= p->hi) continue;
+          long c = ll__reach_find(p, w);
+          if (c < 0 || (size_t)c == leader || (ll__rst_get(p, (size_t)c) & LL__S_MASK) != LL__S_UNREACHED) continue;
+          ll__rst_set(p, (size_t)c, (uint8_t)((ll__rst_get(p, (size_t)c) & ~LL__S_MASK) | LL__S_INDIRECT));
+          p->holder[c] = j;
+          p->cur[top++] = (uint32_t)c;
+        }
     }
   }
 }

@@ -174,20 +174,22 @@ static void scan_level(ll__rpriv_t *p, uint64_t *scanned) {
     }
     uint64_t start = p->se[j].s, end = p->se[j].e & LL__REND_MASK;
     const uint64_t *a, *z;
-    if (!ll__reach_open_block(start, end, scanned, &a, &z)) continue;
-    for (; a < z; a++) {
-      uint64_t w = *a;
-      if (w < lo || w >= hi) continue;
-      long g = page_near(p, w, &last);
-      if (g < 0) continue;
-      if (w - start + NEAR < 2 * NEAR + (end - start)) {
-        long t = ll__reach_in_page(p, (size_t)g, w);
-        if (t >= 0) ll__reach_mark(p, (size_t)t, w, j, definite);
-        continue;
+    ll__rruns_t runs;
+    ll__reach_runs(&runs, start, end);
+    while (ll__reach_next_run(&runs, scanned, &a, &z))
+      for (; a < z; a++) {
+        uint64_t w = *a;
+        if (w < lo || w >= hi) continue;
+        long g = page_near(p, w, &last);
+        if (g < 0) continue;
+        if (w - start + NEAR < 2 * NEAR + (end - start)) {
+          long t = ll__reach_in_page(p, (size_t)g, w);
+          if (t >= 0) ll__reach_mark(p, (size_t)t, w, j, definite);
+          continue;
+        }
+        p->cand[p->ncand++] = (ll__rcand_t){w | def, j, (uint32_t)g};
+        if (p->ncand == p->chunk) flush(p);
       }
-      p->cand[p->ncand++] = (ll__rcand_t){w | def, j, (uint32_t)g};
-      if (p->ncand == p->chunk) flush(p);
-    }
   }
   flush(p);
 }

@@ -187,15 +187,22 @@ static inline void ll__reach_words(uint64_t lo, uint64_t hi, const uint64_t **a,
   *z = (const uint64_t *)(uintptr_t)hi;
 }
 
-/* Open block [start, end) for reading: its aligned words in [*a, *z), counted in *scanned; 0
- * when it cannot be read (a big block unmapped meanwhile: ll__reach_readable). */
-static inline int ll__reach_open_block(uint64_t start, uint64_t end, uint64_t *scanned, const uint64_t **a,
-                                       const uint64_t **z) {
-  if (!ll__reach_readable(start, end)) return 0;
-  ll__reach_words(start, end, a, z);
-  *scanned += (uint64_t)(*z - *a) * 8;
-  return 1;
+/* A block read run by run: a big one (ll__reach_readable's size) only where its pages were
+ * ever touched (ll__reach_next_run); `at`: where the next run starts, 0 before the first. */
+typedef struct ll__rruns {
+  uint64_t start, end, at;
+  int fd; /* /proc/self/pagemap while a big block is read, else -1 */
+} ll__rruns_t;
+
+static inline void ll__reach_runs(ll__rruns_t *r, uint64_t start, uint64_t end) {
+  *r = (ll__rruns_t){start, end, 0, -1};
 }
+/* The next run of [start, end)'s aligned words that may hold a nonzero word, counted in
+ * *scanned; 0 when none is left (or the block cannot be read). Why: a page the program never
+ * touched (neither present nor swapped out) holds zeros, so no pointer; reading it would fault
+ * it in, and on some kernels each such page then counts in the program's RSS (xz -9 reserves
+ * 673 MiB and touches little: its exit scan took 0.24 -> 2.0 s and 10 MB -> 698 MB RSS). */
+int ll__reach_next_run(ll__rruns_t *r, uint64_t *scanned, const uint64_t **a, const uint64_t **z);
 
 /* Scratch for the marking (levels, candidate chunks). 0 or -1. */
 int ll__reach_mark_init(ll__rpriv_t *p);

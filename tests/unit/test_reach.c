@@ -6,6 +6,8 @@
 #include <cmocka.h>
 
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <leaklab/leaklab.h>
 
@@ -186,12 +188,51 @@ static void test_no_roots(void **state) {
   ll__reach_free(r);
 }
 
+/* A big block is read only where its pages were touched: the scan finds the pointers in its
+ * written pages, leaves the untouched ones out of memory (reading them would fault them in,
+ * and on some kernels count each in the program's RSS), and counts only what it read. */
+static void test_untouched_pages(void **state) {
+  (void)state;
+  const size_t big = (size_t)64 << 20, ps = (size_t)sysconf(_SC_PAGESIZE);
+  char *m = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  assert_true(m != MAP_FAILED);
+  madvise(m, big, MADV_NOHUGEPAGE); /* a written page stays one page */
+  uintptr_t ip = 0x409000u;
+  ll__track_alloc_ips_c(m, big, big, &ip, 1, NULL);
+  ((uint64_t *)(void *)(m + (40u << 20)))[1] = BLK(B); /* a page in the middle -> B */
+  ((uint64_t *)(void *)(m + big))[-1] = BLK(D);        /* the last word -> D */
+  uint64_t globals[1] = {(uint64_t)(uintptr_t)m};
+
+  ll__reach_t *r = NULL;
+  assert_int_equal(ll__reach_begin(&r), 0);
+  ll__reach_root(r, (uintptr_t)globals, (uintptr_t)(globals + 1), LL__ROOT_GLOBAL, 0);
+  assert_int_equal(ll__reach_finish(r), 0);
+  assert_int_equal(kind_of(r, B), LL__REACH_REACHABLE);
+  assert_int_equal(kind_of(r, D), LL__REACH_REACHABLE);
+  assert_true(holder_edge(r, NBLK, B)); /* the big block is traceback NBLK */
+  assert_true(holder_edge(r, NBLK, D));
+  assert_true(r->heap_scanned < 64 * 1024); /* two pages of 64 MiB, and the small blocks */
+
+  unsigned char vec[4096];
+  size_t resident = 0;
+  for (size_t off = 0; off < big; off += sizeof vec * ps) {
+    size_t len = big - off < sizeof vec * ps ? big - off : sizeof vec * ps;
+    assert_int_equal(mincore(m + off, len, vec), 0);
+    for (size_t i = 0; i < len / ps; i++) resident += vec[i] & 1;
+  }
+  assert_true(resident <= 4);
+  ll__reach_free(r);
+  ll_track_free(m);
+  munmap(m, big);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_kinds_and_holders, setup, teardown),
       cmocka_unit_test_setup_teardown(test_root_priority, setup, teardown),
       cmocka_unit_test_setup_teardown(test_holder_ties, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_roots, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_untouched_pages, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
