@@ -341,8 +341,10 @@ static void start(void) {
 }
 
 __attribute__((constructor)) static void at_load(void) {
+  int saved = errno; /* the program's main sees the errno it would see without us */
   int g = ll__pl_guard_enter();
   start();
   ll__pl_hooks_prestart(0); /* whatever start decided, nothing more is noted */
   ll__pl_guard_leave(g);
+  errno = saved;
 }

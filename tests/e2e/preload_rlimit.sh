@@ -17,17 +17,25 @@ for rec in async sync; do
   # 512 MiB: far below the helper's 64 GiB of reserved address space.
   run "$LEAKLAB" run --no-report --recorder $rec -o "$tmp/$rec.llcap" -- "$P" 512
   [ "$status" = 0 ] || fail "$rec: exit $status: $(cat "$tmp/err")"
-  [ "$(cat "$tmp/out")" = "big ok" ] || fail "$rec: the program did not get its 50 MiB: $(cat "$tmp/out")"
+  [ "$(cat "$tmp/out")" = "$(printf 'errno 0\nbig ok')" ] || fail "$rec: the program did not get its 50 MiB: $(cat "$tmp/out")"
   [ "$(kept "$tmp/$rec.llcap" rl_big)" = "52428800 1" ] && [ "$(kept "$tmp/$rec.llcap" rl_small)" = "3000 3" ] ||
     fail "$rec: kept $(kept "$tmp/$rec.llcap" rl_big 2>&1) / $(kept "$tmp/$rec.llcap" rl_small 2>&1)"
 
   # Up to the limit: malloc says no at last, and the capture is still written.
   run "$LEAKLAB" run --no-report --recorder $rec -o "$tmp/x$rec.llcap" -- "$P" 256 exhaust
   [ "$status" = 0 ] || fail "$rec exhaust: exit $status: $(cat "$tmp/err")"
-  [ "$(cat "$tmp/out")" = "$(printf 'big ok\nexhausted: yes')" ] || fail "$rec exhaust: $(cat "$tmp/out")"
+  [ "$(cat "$tmp/out")" = "$(printf 'errno 0\nbig ok\nexhausted: yes')" ] || fail "$rec exhaust: $(cat "$tmp/out")"
   [ -f "$tmp/x$rec.llcap" ] && [ "$(kept "$tmp/x$rec.llcap" rl_small)" = "3000 3" ] ||
     fail "$rec exhaust: no capture: $(cat "$tmp/err")"
 done
+# Capped before it starts (ulimit -v, as a harness does): leaklab's own start must leave the
+# program's errno and output as they are without it (its first allocations may fail there).
+want=$(ulimit -v 150000 && "$P" 140)
+for rec in auto sync; do
+  got=$(ulimit -v 150000 && "$LEAKLAB" run --no-report --recorder $rec -o "$tmp/c$rec.llcap" -- "$P" 140 2>"$tmp/err")
+  [ "$got" = "$want" ] || fail "capped before exec, $rec: '$got', without leaklab '$want': $(cat "$tmp/err")"
+done
+
 # The same allocations, whichever recorder.
 for rec in async sync; do
   "$LEAKLAB" report "$tmp/$rec.llcap" --at allocations --format json |

@@ -1,8 +1,10 @@
 /* rlimit_as.c - caps its own address space with RLIMIT_AS (as sandboxes and test harnesses do), then allocates: 50 MiB must fit, and with "exhaust" it allocates until malloc says no. */
 /*
- * usage: rlimit_as MIB [exhaust]. Sets RLIMIT_AS (soft and hard) to MIB MiB, allocates @rl_big (50 MiB, kept) and @rl_small (3 x 1000 bytes, kept), then with
+ * usage: rlimit_as MIB [exhaust]. First prints errno as main found it (0 unless something before
+ * main left it set: a recorder must not). Sets RLIMIT_AS (soft and hard) to MIB MiB, allocates @rl_big (50 MiB, kept) and @rl_small (3 x 1000 bytes, kept), then with
  * "exhaust" 1 MiB blocks (@rl_fill) until malloc returns NULL, and keeps them. Prints what it got.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 static void *volatile sink[4];
 
 int main(int argc, char **argv) {
+  printf("errno %d\n", errno);
   if (argc < 2) return 2;
   struct rlimit r;
   r.rlim_cur = r.rlim_max = (rlim_t)strtoull(argv[1], NULL, 10) << 20;
