@@ -115,6 +115,18 @@ static void run(uint64_t seed, int cached, figures_t *f) {
   ll_stop();
 }
 
+/* Every figure the two runs left, equal. */
+static void assert_same(const figures_t *a, const figures_t *b) {
+  assert_int_equal(a->cur, b->cur);
+  assert_int_equal(a->peak, b->peak);
+  assert_int_equal(a->total_allocs, b->total_allocs);
+  assert_int_equal(a->total_bytes, b->total_bytes);
+  assert_int_equal(a->untracked, b->untracked);
+  assert_memory_equal(a->at, b->at, sizeof a->at);
+  assert_memory_equal(a->hist_counts, b->hist_counts, sizeof a->hist_counts);
+  assert_memory_equal(a->hist_bytes, b->hist_bytes, sizeof a->hist_bytes);
+}
+
 static void test_fast_equals_general(void **state) {
   (void)state;
   static figures_t fast, general;
@@ -122,14 +134,7 @@ static void test_fast_equals_general(void **state) {
     run(seed * 0x9E3779B97F4A7C15ull, 1, &fast);
     run(seed * 0x9E3779B97F4A7C15ull, 0, &general);
     assert_true(fast.peak > 0 && fast.total_allocs > NEVENTS / 3);
-    assert_int_equal(fast.cur, general.cur);
-    assert_int_equal(fast.peak, general.peak);
-    assert_int_equal(fast.total_allocs, general.total_allocs);
-    assert_int_equal(fast.total_bytes, general.total_bytes);
-    assert_int_equal(fast.untracked, general.untracked);
-    assert_memory_equal(fast.at, general.at, sizeof fast.at);
-    assert_memory_equal(fast.hist_counts, general.hist_counts, sizeof fast.hist_counts);
-    assert_memory_equal(fast.hist_bytes, general.hist_bytes, sizeof fast.hist_bytes);
+    assert_same(&fast, &general);
   }
 }
 
@@ -177,17 +182,6 @@ static void test_pointers_that_do_not_pack(void **state) {
 }
 
 static void *nothing(void *arg) { return arg; }
-
-static void assert_same(const figures_t *a, const figures_t *b) {
-  assert_int_equal(a->cur, b->cur);
-  assert_int_equal(a->peak, b->peak);
-  assert_int_equal(a->total_allocs, b->total_allocs);
-  assert_int_equal(a->total_bytes, b->total_bytes);
-  assert_int_equal(a->untracked, b->untracked);
-  assert_memory_equal(a->at, b->at, sizeof a->at);
-  assert_memory_equal(a->hist_counts, b->hist_counts, sizeof a->hist_counts);
-  assert_memory_equal(a->hist_bytes, b->hist_bytes, sizeof a->hist_bytes);
-}
 
 /* Once the process has had a second thread, the same fast paths run with the lock held
  * (alloc_locked_fast, free_locked_fast), and frees no longer take the single-threaded one: the
