@@ -30,11 +30,15 @@ for rec in async sync; do
 done
 # Capped before it starts (ulimit -v, as a harness does): leaklab's own start must leave the
 # program's errno and output as they are without it (its first allocations may fail there).
-want=$(ulimit -v 150000 && "$P" 140)
-for rec in auto sync; do
-  got=$(ulimit -v 150000 && "$LEAKLAB" run --no-report --recorder $rec -o "$tmp/c$rec.llcap" -- "$P" 140 2>"$tmp/err")
-  [ "$got" = "$want" ] || fail "capped before exec, $rec: '$got', without leaklab '$want': $(cat "$tmp/err")"
-done
+# Not in the sanitize preset: there the leaklab command is ASan's, which cannot start under such a
+# cap (its shadow memory); the preload, the part checked here, is the same build in both.
+if [[ $LL_SANITIZE != 1 ]]; then
+  want=$(ulimit -v 150000 && "$P" 140)
+  for rec in auto sync; do
+    got=$(ulimit -v 150000 && "$LEAKLAB" run --no-report --recorder $rec -o "$tmp/c$rec.llcap" -- "$P" 140 2>"$tmp/err")
+    [ "$got" = "$want" ] || fail "capped before exec, $rec: '$got', without leaklab '$want': $(cat "$tmp/err")"
+  done
+fi
 
 # The same allocations, whichever recorder.
 for rec in async sync; do
