@@ -262,23 +262,35 @@ int ll__reach_next_run(ll__rruns_t *r, uint64_t *scanned, const uint64_t **a, co
   if (r->at == 0) { /* first call */
     if (!ll__reach_readable(r->start, r->end)) return 0;
     r->at = r->start;
-    if (r->end - r->start >= 65536) r->fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    r->whole = r->end - r->start < 65536;
+    if (!r->whole && *r->pm_fd == -1) {
+      *r->pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+      if (*r->pm_fd < 0) *r->pm_fd = -2;
+    }
+    if (*r->pm_fd < 0) r->whole = 1;
   }
   uint64_t lo = r->at, hi = r->end;
-  if (lo >= hi) goto done;
-  if (r->fd >= 0) {
+  if (lo >= hi) {
+    r->at = r->end;
+    return 0;
+  }
+  if (!r->whole) {
     uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE), last = (r->end + ps - 1) / ps;
     int failed = 0;
-    uint64_t pg = pm_until(r->fd, lo / ps, last, 0, &failed); /* skip the untouched */
+    uint64_t pg = pm_until(*r->pm_fd, lo / ps, last, 0, &failed); /* skip the untouched */
     if (!failed) {
-      if (pg >= last) goto done;
+      if (pg >= last) {
+        r->at = r->end;
+        return 0;
+      }
       if (pg * ps > lo) lo = pg * ps;
-      uint64_t stop = pm_until(r->fd, pg, last, 1, &failed); /* then read the touched */
+      uint64_t stop = pm_until(*r->pm_fd, pg, last, 1, &failed); /* then read the touched */
       if (!failed && stop * ps < hi) hi = stop * ps;
     }
-    if (failed) { /* no map: the rest of the block, whole */
-      close(r->fd);
-      r->fd = -1;
+    if (failed) { /* the map stopped answering: this block's rest whole, and every later one */
+      close(*r->pm_fd);
+      *r->pm_fd = -2;
+      r->whole = 1;
       lo = r->at;
       hi = r->end;
     }
@@ -287,11 +299,6 @@ int ll__reach_next_run(ll__rruns_t *r, uint64_t *scanned, const uint64_t **a, co
   ll__reach_words(lo, hi, a, z);
   *scanned += (uint64_t)(*z - *a) * 8;
   return 1;
-done:
-  if (r->fd >= 0) close(r->fd);
-  r->fd = -1;
-  r->at = r->end;
-  return 0;
 }
 
 /* glibc's malloc keeps pointers to chunk headers in its state (in libc's data: the top chunk,
@@ -329,7 +336,7 @@ void ll__reach_root(ll__reach_t *r, uintptr_t lo, uintptr_t hi, uint32_t kind, u
 static void scan_root(ll__reach_t *r, ll__rpriv_t *p, const ll__rootrange_t *o) {
   const uint64_t *a, *z;
   ll__rruns_t runs; /* a big .bss is read only where it was touched */
-  ll__reach_runs(&runs, o->lo, o->hi);
+  ll__reach_runs(&runs, p, o->lo, o->hi);
   /* Not readable: another thread's stack, gone since it was named. */
   while (ll__reach_next_run(&runs, &r->root_scanned, &a, &z))
     for (; a < z; a++) {
@@ -355,7 +362,7 @@ static void cliques(ll__rpriv_t *p, uint64_t *scanned) {
       uint32_t j = p->cur[--top];
       const uint64_t *a, *z;
       ll__rruns_t runs;
-      ll__reach_runs(&runs, p->se[j].s, p->se[j].e & LL__REND_MASK);
+      ll__reach_runs(&runs, p, p->se[j].s, p->se[j].e & LL__REND_MASK);
       while (ll__reach_next_run(&runs, scanned, &a, &z))
         for (; a < z; a++) {
           uint64_t w = *a;
@@ -391,6 +398,7 @@ static void free_priv(ll__rpriv_t *p) {
   ll__reach_unmap(p->nroot_tb);
   pm_free(&p->edges);
   pm_free(&p->roots);
+  if (p->pm_fd >= 0) close(p->pm_fd);
   ll__reach_unmap(p);
 }
 
@@ -414,6 +422,7 @@ int ll__reach_begin(ll__reach_t **out) {
     return LL_ENOMEM;
   }
   r->ll__priv = p;
+  p->pm_fd = -1;
   size_t n = ll__live_count(t), nw = 0, np = 0;
   for (size_t i = 0; i < t->wcap; i++) nw += t->wide[i].ptr != 0;
   /* Two arrays of n records: the sort's two sides; then the records and the spans. */

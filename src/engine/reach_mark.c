@@ -175,7 +175,7 @@ static void scan_level(ll__rpriv_t *p, uint64_t *scanned) {
     uint64_t start = p->se[j].s, end = p->se[j].e & LL__REND_MASK;
     const uint64_t *a, *z;
     ll__rruns_t runs;
-    ll__reach_runs(&runs, start, end);
+    ll__reach_runs(&runs, p, start, end);
     while (ll__reach_next_run(&runs, scanned, &a, &z))
       for (; a < z; a++) {
         uint64_t w = *a;

@@ -104,6 +104,8 @@ typedef struct ll__rpriv {
   ll__pairmap_t edges, roots;
   size_t edge_cap, root_cap;
   uint8_t *nroot_tb; /* distinct root words kept per traceback */
+  int pm_fd;         /* /proc/self/pagemap, opened at the first big block and kept for the
+                        scan (one open per scan, not per block); -1 not yet, -2 unreadable */
 } ll__rpriv_t;
 
 #define LL__REND_MASK ((1ull << 56) - 1)
@@ -191,11 +193,12 @@ static inline void ll__reach_words(uint64_t lo, uint64_t hi, const uint64_t **a,
  * ever touched (ll__reach_next_run); `at`: where the next run starts, 0 before the first. */
 typedef struct ll__rruns {
   uint64_t start, end, at;
-  int fd; /* /proc/self/pagemap while a big block is read, else -1 */
+  int *pm_fd; /* the scan's pagemap descriptor (ll__rpriv_t's pm_fd) */
+  int whole;  /* this block is read whole from `at` on (small, or the map failed) */
 } ll__rruns_t;
 
-static inline void ll__reach_runs(ll__rruns_t *r, uint64_t start, uint64_t end) {
-  *r = (ll__rruns_t){start, end, 0, -1};
+static inline void ll__reach_runs(ll__rruns_t *r, ll__rpriv_t *p, uint64_t start, uint64_t end) {
+  *r = (ll__rruns_t){start, end, 0, &p->pm_fd, 0};
 }
 /* The next run of [start, end)'s aligned words that may hold a nonzero word, counted in
  * *scanned; 0 when none is left (or the block cannot be read). Why: a page the program never

@@ -1,4 +1,4 @@
-/* test_reach.c - the exit scan's engine half: memcheck's leak kinds, cliques in address order, interior pointers, glibc's chunk headers, first holders (shortest chain, then lowest address) and the roots' priority. */
+/* test_reach.c - the exit scan's engine half: memcheck's leak kinds, cliques in address order, interior pointers, glibc's chunk headers, first holders (shortest chain, then lowest address) and the roots' priority; big blocks read only where touched, through one pagemap descriptor per scan. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -6,7 +6,9 @@
 #include <cmocka.h>
 
 #include <string.h>
+#include <dirent.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <leaklab/leaklab.h>
@@ -226,6 +228,64 @@ static void test_untouched_pages(void **state) {
   munmap(m, big);
 }
 
+static int open_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  int n = 0;
+  assert_non_null(d);
+  while (readdir(d) != NULL) n++;
+  closedir(d);
+  return n - 1; /* "." and "..", less opendir's own descriptor */
+}
+
+/* Eight big blocks, each pointing to a small one from a page in its middle: read through the
+ * one pagemap descriptor the scan keeps (closed when it ends), and, when no descriptor can be
+ * opened at all, read whole: the same kinds either way. */
+static void scan_bigs(int no_fds) {
+  enum { NB = 8 };
+  const size_t big = (size_t)1 << 20;
+  char *m[NB];
+  uint64_t globals[NB];
+  for (int i = 0; i < NB; i++) {
+    m[i] = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(m[i] != MAP_FAILED);
+    uintptr_t ip = 0x409000u + (uintptr_t)i * 16u;
+    ll__track_alloc_ips_c(m[i], big, big, &ip, 1, NULL);
+    ((uint64_t *)(void *)(m[i] + big / 2))[0] = BLK(A + i); /* big block i -> small block i */
+    globals[i] = (uint64_t)(uintptr_t)m[i];
+  }
+  int before = open_fds();
+  struct rlimit was;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+  ll__reach_t *r = NULL;
+  assert_int_equal(ll__reach_begin(&r), 0);
+  ll__reach_root(r, (uintptr_t)globals, (uintptr_t)(globals + NB), LL__ROOT_GLOBAL, 0);
+  if (no_fds) { /* no new descriptor can be opened */
+    struct rlimit none = {0, was.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &none), 0);
+  }
+  assert_int_equal(ll__reach_finish(r), 0);
+  if (no_fds) assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+  assert_int_equal(open_fds(), before); /* the scan's descriptor is closed */
+  for (int i = 0; i < NB; i++) assert_int_equal(kind_of(r, A + i), LL__REACH_REACHABLE);
+  if (no_fds) assert_true(r->heap_scanned >= NB * big); /* read whole */
+  else assert_true(r->heap_scanned < NB * 8192 + 4096);   /* only the touched pages */
+  ll__reach_free(r);
+  for (int i = 0; i < NB; i++) {
+    ll_track_free(m[i]);
+    munmap(m[i], big);
+  }
+}
+
+static void test_pagemap_descriptor(void **state) {
+  (void)state;
+  scan_bigs(0);
+}
+
+static void test_pagemap_unavailable(void **state) {
+  (void)state;
+  scan_bigs(1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_kinds_and_holders, setup, teardown),
@@ -233,6 +293,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_holder_ties, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_roots, setup, teardown),
       cmocka_unit_test_setup_teardown(test_untouched_pages, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_pagemap_descriptor, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_pagemap_unavailable, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
