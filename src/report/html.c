@@ -143,6 +143,12 @@ static int emit_moments(FILE *out, const ll_html_input_t *in, ll__html_names_t *
   /* One forest per attribution: a traceback several moments hold is named and walked once. */
   ll__html_forest_t *own = ll__html_forest_new(nm), *native = ll__html_forest_new(nm);
   int rc = own == NULL || native == NULL ? LL_ENOMEM : 0;
+  /* Every moment's tracebacks first, in the order the trees below would meet them (so the
+   * same names), then ranked once per forest. */
+  for (size_t m = 0; rc == 0 && m < in->nmoment; m++) {
+    rc = ll__html_forest_add(own, in->moments[m].own);
+    if (rc == 0 && in->moments[m].native != NULL) rc = ll__html_forest_add(native, in->moments[m].native);
+  }
   if (rc == 0) rc = emit_moment_list(out, in, own, native);
   ll__html_forest_free(own);
   ll__html_forest_free(native);

@@ -1,4 +1,4 @@
-/* html_tree.c - the HTML report's frame names and flamegraph tries: each traceback named and walked once, each moment's trees its values over them. */
+/* html_tree.c - the HTML report's frame names and flamegraph trees: each traceback named once and ranked in two path orders, each moment's trees read off its traces in rank order. */
 #include "html_tree.h"
 
 #include <inttypes.h>
@@ -133,138 +133,54 @@ void ll__html_write_names(FILE *out, const names_t *nm) {
   }
 }
 
-/* ---- tries: every traceback seen so far, callers first or the allocating line first -------- */
+/* ---- trees: every traceback seen so far, ranked in two path orders --------------------------- */
 
-typedef struct node {
-  uint32_t name, parent;
-  uint32_t child, sibling; /* node index + 1, 0 none */
-  uint32_t mark;           /* the moment whose values v, k are (0: none yet) */
-  uint64_t v, k;
-} node_t;
+/* Why no trie: a node per (path prefix) costs ~100 bytes with its edge table and doubling slack,
+ * and a 90k-traceback capture of 128-frame stacks made ~10M of them per orientation (960 MiB of
+ * the HTML report's 1160 MiB heap peak; 24 s, 2.7 GB RSS). Instead each traceback's names are
+ * kept once, every traceback is ranked once in each path order (callers first, allocating line
+ * first), and a moment's tree is read off its traces sorted by rank: a node is a run of traces
+ * sharing its path, its values a difference of prefix sums, and only nodes the page shows are
+ * ever visited. */
 
-typedef struct trie {
-  node_t *nodes; /* nodes[0] is the root; a child's index is above its parent's */
-  size_t n, cap;
-  uint32_t *slots; /* (parent, name) -> node index + 1 */
-  size_t nslot;
-} trie_t;
-
-/* A traceback already in the tries: where its path ends in each. */
-typedef struct seen {
-  const ll_traceback_t *tb;
-  uint32_t leaf[2];
-} seen_t;
-
-/* A traceback new in the moment being valued: its names, outermost first, at ids[at..at+n). */
-typedef struct fresh {
+/* A traceback of the forest: its names, outermost first, at ids[at..at+n); its place in each
+ * path order. */
+typedef struct entry {
   const ll_traceback_t *tb;
   size_t at;
   uint32_t n;
-} fresh_t;
+  uint32_t rank[2];
+} entry_t;
+
+/* One trace of the moment being written, in rank order: its rank, then (after the sort) its
+ * entry. */
+typedef struct item {
+  uint32_t rank, e;
+} item_t;
+
+/* A child of the node being written: items [a, b) of the moment, its name and values. */
+typedef struct kid {
+  uint32_t name;
+  size_t a, b;
+  uint64_t v, k;
+} kid_t;
 
 struct ll__html_forest {
   names_t *nm;
-  trie_t trie[2];  /* callers, inverted */
-  seen_t *seen;    /* open addressing by traceback address, kept at most half full */
-  size_t nseen, seen_cap;
-  fresh_t *fresh;  /* the moment's new tracebacks (scratch) */
-  size_t nfresh, fresh_cap;
-  uint32_t *ids;   /* their names (scratch) */
+  entry_t *ent;
+  size_t nent, ent_cap;
+  uint32_t *slots; /* traceback address -> entry index + 1; open addressing, at most half full */
+  size_t nslot;
+  uint32_t *ids;   /* every entry's names */
   size_t nids, ids_cap;
-  uint32_t *path;  /* the previous insertion's nodes, per depth (scratch) */
-  size_t path_cap;
-  uint32_t stamp;  /* the moment being valued */
+  size_t nranked;  /* entries 0..nranked have their ranks */
+  item_t *items;   /* the moment's traces (scratch) */
+  uint64_t *cv, *ck; /* their values' prefix sums: item i's bytes are cv[i+1] - cv[i] */
+  uint32_t *te;    /* each trace's entry (scratch) */
+  size_t items_cap;
+  kid_t *kids;     /* children of the nodes on the path being written, a segment per node */
+  size_t nkids, kids_cap;
 };
-
-static size_t edge_slot(const trie_t *t, uint32_t parent, uint32_t name) {
-  uint64_t h = ((uint64_t)parent * 0x9e3779b97f4a7c15ull) ^ (name * 0xc2b2ae3d27d4eb4full);
-  return (size_t)(h ^ (h >> 31)) & (t->nslot - 1);
-}
-
-static int trie_grow(trie_t *t) {
-  size_t nslot = t->nslot ? t->nslot * 2 : 4096;
-  uint32_t *slots = calloc(nslot, sizeof *slots);
-  if (slots == NULL) return LL_ENOMEM;
-  free(t->slots);
-  t->slots = slots;
-  t->nslot = nslot;
-  /* The root has no parent edge; every other node is re-entered under its parent. */
-  for (size_t c = 1; c < t->n; c++) {
-    size_t s = edge_slot(t, t->nodes[c].parent, t->nodes[c].name);
-    while (slots[s] != 0) s = (s + 1) & (nslot - 1);
-    slots[s] = (uint32_t)c + 1;
-  }
-  return 0;
-}
-
-static int trie_init(trie_t *t) {
-  t->cap = 1024;
-  if ((t->nodes = calloc(t->cap, sizeof *t->nodes)) == NULL) return LL_ENOMEM;
-  t->nodes[0].parent = UINT32_MAX;
-  t->n = 1;
-  return trie_grow(t);
-}
-
-static int trie_child(trie_t *t, uint32_t parent, uint32_t name, uint32_t *out) {
-  if (t->n * 2 >= t->nslot && trie_grow(t) != 0) return LL_ENOMEM;
-  size_t s = edge_slot(t, parent, name);
-  for (; t->slots[s] != 0; s = (s + 1) & (t->nslot - 1)) {
-    uint32_t c = t->slots[s] - 1;
-    if (t->nodes[c].name == name && t->nodes[c].parent == parent) {
-      *out = c;
-      return 0;
-    }
-  }
-  if (t->n == t->cap) {
-    size_t cap = t->cap * 2;
-    node_t *nodes = realloc(t->nodes, cap * sizeof *nodes);
-    if (nodes == NULL) return LL_ENOMEM;
-    t->nodes = nodes;
-    t->cap = cap;
-  }
-  uint32_t c = (uint32_t)t->n++;
-  t->nodes[c] = (node_t){name, parent, 0, t->nodes[parent].child, 0, 0, 0};
-  t->nodes[parent].child = c + 1;
-  t->slots[s] = c + 1;
-  *out = c;
-  return 0;
-}
-
-static size_t seen_slot(const ll_traceback_t *tb, size_t cap) {
-  uint64_t h = (uint64_t)(uintptr_t)tb * 0x9e3779b97f4a7c15ull;
-  return (size_t)(h ^ (h >> 29)) & (cap - 1);
-}
-
-static int seen_grow(ll__html_forest_t *fo) {
-  size_t cap = fo->seen_cap ? fo->seen_cap * 2 : 4096;
-  seen_t *seen = calloc(cap, sizeof *seen);
-  if (seen == NULL) return LL_ENOMEM;
-  for (size_t i = 0; i < fo->seen_cap; i++) {
-    if (fo->seen[i].tb == NULL) continue;
-    size_t s = seen_slot(fo->seen[i].tb, cap);
-    while (seen[s].tb != NULL) s = (s + 1) & (cap - 1);
-    seen[s] = fo->seen[i];
-  }
-  free(fo->seen);
-  fo->seen = seen;
-  fo->seen_cap = cap;
-  return 0;
-}
-
-/* tb's entry; with add, a new one (leaves not set yet) when absent; NULL when absent (or no
- * memory: *rc). */
-static seen_t *seen_get(ll__html_forest_t *fo, const ll_traceback_t *tb, int add, int *rc) {
-  *rc = 0;
-  if (!add && fo->seen_cap == 0) return NULL;
-  if (add && fo->nseen * 2 >= fo->seen_cap && (*rc = seen_grow(fo)) != 0) return NULL;
-  size_t s = seen_slot(tb, fo->seen_cap);
-  for (; fo->seen[s].tb != NULL; s = (s + 1) & (fo->seen_cap - 1))
-    if (fo->seen[s].tb == tb) return &fo->seen[s];
-  if (!add) return NULL;
-  fo->seen[s] = (seen_t){tb, {UINT32_MAX, UINT32_MAX}};
-  fo->nseen++;
-  return &fo->seen[s];
-}
 
 /* Room for n more items in a growable array. */
 static int room(void **arr, size_t *cap, size_t used, size_t n, size_t size) {
@@ -278,61 +194,91 @@ static int room(void **arr, size_t *cap, size_t used, size_t n, size_t size) {
   return 0;
 }
 
-/* A new traceback of the moment: named now (outermost frame first, as a callers walk meets
- * them: the page's names keep the order in which moments, then traces, first show them). */
-static int add_fresh(ll__html_forest_t *fo, const ll_traceback_t *tb) {
-  uint32_t nf = tb != NULL && tb->frames != NULL ? tb->nframe : 0;
+static size_t tb_slot(const ll_traceback_t *tb, size_t nslot) {
+  uint64_t h = (uint64_t)(uintptr_t)tb * 0x9e3779b97f4a7c15ull;
+  return (size_t)(h ^ (h >> 29)) & (nslot - 1);
+}
+
+static int slots_grow(ll__html_forest_t *fo) {
+  size_t nslot = fo->nslot ? fo->nslot * 2 : 4096;
+  uint32_t *slots = calloc(nslot, sizeof *slots);
+  if (slots == NULL) return LL_ENOMEM;
+  for (size_t e = 0; e < fo->nent; e++) {
+    size_t s = tb_slot(fo->ent[e].tb, nslot);
+    while (slots[s] != 0) s = (s + 1) & (nslot - 1);
+    slots[s] = (uint32_t)e + 1;
+  }
+  free(fo->slots);
+  fo->slots = slots;
+  fo->nslot = nslot;
+  return 0;
+}
+
+/* tb's entry index in *out; a new traceback is named now, outermost frame first, as a callers
+ * walk meets them (the page's names keep the order in which moments, then traces, first show
+ * them). */
+static int entry_of(ll__html_forest_t *fo, const ll_traceback_t *tb, uint32_t *out) {
   int rc;
-  if ((rc = room((void **)&fo->fresh, &fo->fresh_cap, fo->nfresh, 1, sizeof *fo->fresh)) != 0 ||
+  if (fo->nent * 2 >= fo->nslot && (rc = slots_grow(fo)) != 0) return rc;
+  size_t s = tb_slot(tb, fo->nslot);
+  for (; fo->slots[s] != 0; s = (s + 1) & (fo->nslot - 1))
+    if (fo->ent[fo->slots[s] - 1].tb == tb) {
+      *out = fo->slots[s] - 1;
+      return 0;
+    }
+  uint32_t nf = tb != NULL && tb->frames != NULL ? tb->nframe : 0;
+  if ((rc = room((void **)&fo->ent, &fo->ent_cap, fo->nent, 1, sizeof *fo->ent)) != 0 ||
       (rc = room((void **)&fo->ids, &fo->ids_cap, fo->nids, nf, sizeof *fo->ids)) != 0)
     return rc;
   for (uint32_t j = 0; j < nf; j++)
     if ((rc = ll__html_name(fo->nm, &tb->frames[nf - 1 - j], &fo->ids[fo->nids + j])) != 0) return rc;
-  fo->fresh[fo->nfresh++] = (fresh_t){tb, fo->nids, nf};
+  fo->ent[fo->nent] = (entry_t){tb, fo->nids, nf, {0, 0}};
   fo->nids += nf;
+  fo->slots[s] = (uint32_t)fo->nent + 1;
+  *out = (uint32_t)fo->nent++;
   return 0;
 }
 
-/* The j-th name of a fresh traceback on the way into trie `inv`. */
-static inline uint32_t fresh_id(const ll__html_forest_t *fo, const fresh_t *f, uint32_t j, int inv) {
-  return fo->ids[f->at + (inv ? f->n - 1 - j : j)];
+/* The j-th name of entry e on the way down tree `inv`. */
+static inline uint32_t name_at(const ll__html_forest_t *fo, const entry_t *e, uint32_t j, int inv) {
+  return fo->ids[e->at + (inv ? e->n - 1 - j : j)];
 }
 
 static const ll__html_forest_t *g_sort_fo; /* qsort has no context argument; single-threaded */
 static int g_sort_inv;
 
+/* Path order: name by name, a path before the paths it is a prefix of. */
 static int by_path(const void *a, const void *b) {
-  const fresh_t *x = a, *y = b;
+  const entry_t *x = &g_sort_fo->ent[*(const uint32_t *)a], *y = &g_sort_fo->ent[*(const uint32_t *)b];
   uint32_t n = x->n < y->n ? x->n : y->n;
   for (uint32_t j = 0; j < n; j++) {
-    uint32_t p = fresh_id(g_sort_fo, x, j, g_sort_inv), q = fresh_id(g_sort_fo, y, j, g_sort_inv);
+    uint32_t p = name_at(g_sort_fo, x, j, g_sort_inv), q = name_at(g_sort_fo, y, j, g_sort_inv);
     if (p != q) return p < q ? -1 : 1;
   }
   return x->n < y->n ? -1 : x->n > y->n;
 }
 
-/* The fresh tracebacks into trie `inv`, in path order: each one's path shares its first nodes
- * with the one before, so only where they part is looked up (a few million lookups fewer on a
- * 460k-traceback capture). */
-static int insert_fresh(ll__html_forest_t *fo, int inv) {
-  trie_t *t = &fo->trie[inv];
-  int rc;
+/* Every entry's rank in both orders (again when a moment brought new tracebacks). */
+static int rank_all(ll__html_forest_t *fo) {
+  uint32_t *order = malloc((fo->nent ? fo->nent : 1) * sizeof *order);
+  if (order == NULL) return LL_ENOMEM;
   g_sort_fo = fo;
-  g_sort_inv = inv;
-  if (fo->nfresh > 1) qsort(fo->fresh, fo->nfresh, sizeof *fo->fresh, by_path); /* none: fresh may be NULL */
-  const fresh_t *prev = NULL;
-  for (size_t i = 0; i < fo->nfresh; i++) {
-    const fresh_t *f = &fo->fresh[i];
-    if ((rc = room((void **)&fo->path, &fo->path_cap, 0, f->n, sizeof *fo->path)) != 0) return rc;
-    uint32_t d = 0;
-    if (prev != NULL)
-      while (d < f->n && d < prev->n && fresh_id(fo, f, d, inv) == fresh_id(fo, prev, d, inv)) d++;
-    for (; d < f->n; d++)
-      if ((rc = trie_child(t, d ? fo->path[d - 1] : 0, fresh_id(fo, f, d, inv), &fo->path[d])) != 0)
-        return rc;
-    seen_t *e = seen_get(fo, f->tb, 0, &rc);
-    e->leaf[inv] = f->n ? fo->path[f->n - 1] : 0;
-    prev = f;
+  for (int inv = 0; inv <= 1; inv++) {
+    for (size_t e = 0; e < fo->nent; e++) order[e] = (uint32_t)e;
+    g_sort_inv = inv;
+    qsort(order, fo->nent, sizeof *order, by_path);
+    for (size_t r = 0; r < fo->nent; r++) fo->ent[order[r]].rank[inv] = (uint32_t)r;
+  }
+  free(order);
+  fo->nranked = fo->nent;
+  return 0;
+}
+
+int ll__html_forest_add(ll__html_forest_t *fo, const ll_snapshot_t *snap) {
+  for (size_t i = 0; i < snap->ntraces; i++) {
+    uint32_t e;
+    int rc = entry_of(fo, snap->traces[i].traceback, &e);
+    if (rc != 0) return rc;
   }
   return 0;
 }
@@ -341,136 +287,118 @@ ll__html_forest_t *ll__html_forest_new(names_t *nm) {
   ll__html_forest_t *fo = calloc(1, sizeof *fo);
   if (fo == NULL) return NULL;
   fo->nm = nm;
-  if (trie_init(&fo->trie[0]) != 0 || trie_init(&fo->trie[1]) != 0) {
-    ll__html_forest_free(fo);
-    return NULL;
-  }
   return fo;
 }
 
 void ll__html_forest_free(ll__html_forest_t *fo) {
   if (fo == NULL) return;
-  for (int i = 0; i < 2; i++) {
-    free(fo->trie[i].nodes);
-    free(fo->trie[i].slots);
-  }
-  free(fo->seen);
-  free(fo->fresh);
+  free(fo->ent);
+  free(fo->slots);
   free(fo->ids);
-  free(fo->path);
+  free(fo->items);
+  free(fo->cv);
+  free(fo->ck);
+  free(fo->te);
+  free(fo->kids);
   free(fo);
 }
 
-/* Node i takes part in the moment being valued: its values start from 0. */
-static node_t *touch(trie_t *t, uint32_t i, uint32_t stamp) {
-  node_t *nd = &t->nodes[i];
-  if (nd->mark != stamp) {
-    nd->mark = stamp;
-    nd->v = nd->k = 0;
-  }
-  return nd;
+static int by_rank(const void *a, const void *b) {
+  const item_t *x = a, *y = b;
+  return x->rank < y->rank ? -1 : x->rank > y->rank;
 }
-
-/* Values of one snapshot: each trace at its leaf, then every node's summed into its parent
- * (children come after their parents, so one backward pass): a node's bytes and blocks are
- * those of the traces through it, as a trie built from this snapshot alone would have. */
-static int value(ll__html_forest_t *fo, const ll_snapshot_t *snap) {
-  uint32_t stamp = ++fo->stamp;
-  int rc;
-  fo->nfresh = fo->nids = 0;
-  for (size_t i = 0; i < snap->ntraces; i++) {
-    const ll_traceback_t *tb = snap->traces[i].traceback;
-    if (seen_get(fo, tb, 0, &rc) != NULL) continue;
-    if (seen_get(fo, tb, 1, &rc) == NULL || (rc = add_fresh(fo, tb)) != 0) return rc;
-  }
-  for (int inv = 0; inv <= 1; inv++)
-    if ((rc = insert_fresh(fo, inv)) != 0) return rc;
-  for (int inv = 0; inv <= 1; inv++) touch(&fo->trie[inv], 0, stamp);
-  for (size_t i = 0; i < snap->ntraces; i++) {
-    const ll_trace_t *tr = &snap->traces[i];
-    const seen_t *e = seen_get(fo, tr->traceback, 0, &rc);
-    for (int inv = 0; inv <= 1; inv++) {
-      node_t *nd = touch(&fo->trie[inv], e->leaf[inv], stamp);
-      nd->v += tr->size;
-      nd->k += tr->count;
-    }
-  }
-  for (int inv = 0; inv <= 1; inv++) {
-    trie_t *t = &fo->trie[inv];
-    for (size_t c = t->n - 1; c > 0; c--) {
-      const node_t *nd = &t->nodes[c];
-      if (nd->mark != stamp) continue;
-      node_t *p = touch(t, nd->parent, stamp);
-      p->v += nd->v;
-      p->k += nd->k;
-    }
-  }
-  return 0;
-}
-
-static const node_t *g_sort_nodes; /* qsort has no context argument; reports are single-threaded */
 
 static int by_value_desc(const void *a, const void *b) {
-  const node_t *x = &g_sort_nodes[*(const uint32_t *)a], *y = &g_sort_nodes[*(const uint32_t *)b];
+  const kid_t *x = a, *y = b;
   if (x->v != y->v) return x->v > y->v ? -1 : 1;
   return x->name < y->name ? -1 : x->name > y->name;
 }
 
-static int emit_node(FILE *out, const trie_t *t, uint32_t idx, uint64_t floor, uint32_t stamp) {
-  const node_t *nd = &t->nodes[idx];
-  uint32_t *kids = NULL;
-  size_t nkid = 0, nsmall = 0;
-  uint64_t small_v = 0, small_k = 0;
-
-  if (idx != 0) fprintf(out, "[%" PRIu32 ",", nd->name);
-  fprintf(out, "%" PRIu64 ",%" PRIu64, nd->v, nd->k);
-  for (uint32_t c = nd->child; c != 0; c = t->nodes[c - 1].sibling) nkid += t->nodes[c - 1].mark == stamp;
-  if (nkid == 0) goto done;
-  if ((kids = malloc(nkid * sizeof *kids)) == NULL) return LL_ENOMEM;
-  nkid = 0;
-  for (uint32_t c = nd->child; c != 0; c = t->nodes[c - 1].sibling)
-    if (t->nodes[c - 1].mark == stamp) kids[nkid++] = c - 1;
-  g_sort_nodes = t->nodes;
-  qsort(kids, nkid, sizeof *kids, by_value_desc);
-  /* Largest first, so the small ones are a tail: merged unless only one is small. */
-  size_t keep = nkid;
-  while (keep > 0 && t->nodes[kids[keep - 1]].v < floor) keep--;
-  if (nkid - keep == 1) keep = nkid;
-  fputs(",[", out);
-  for (size_t i = 0; i < keep; i++) {
-    int rc;
-    if (i > 0) fputc(',', out);
-    if ((rc = emit_node(out, t, kids[i], floor, stamp)) != 0) {
-      free(kids);
-      return rc;
+/* The node whose traces are items [a, b), all sharing the first d names of the path: its values,
+ * then its children largest first (those under floor merged into one, unless only one is), as
+ * html.h's node arrays. */
+static int emit_node(FILE *out, ll__html_forest_t *fo, int inv, size_t a, size_t b, uint32_t d,
+                     uint32_t name, int root, uint64_t floor) {
+  const item_t *it = fo->items;
+  if (!root) fprintf(out, "[%" PRIu32 ",", name);
+  fprintf(out, "%" PRIu64 ",%" PRIu64, fo->cv[b] - fo->cv[a], fo->ck[b] - fo->ck[a]);
+  /* Paths that end here sort first; the rest run by their name at depth d. */
+  size_t i = a;
+  while (i < b && fo->ent[it[i].e].n <= d) i++;
+  size_t base = fo->nkids;
+  while (i < b) {
+    uint32_t nmx = name_at(fo, &fo->ent[it[i].e], d, inv);
+    size_t j = i + 1;
+    while (j < b && name_at(fo, &fo->ent[it[j].e], d, inv) == nmx) j++;
+    int rc = room((void **)&fo->kids, &fo->kids_cap, fo->nkids, 1, sizeof *fo->kids);
+    if (rc != 0) return rc;
+    fo->kids[fo->nkids++] = (kid_t){nmx, i, j, fo->cv[j] - fo->cv[i], fo->ck[j] - fo->ck[i]};
+    i = j;
+  }
+  size_t nkid = fo->nkids - base;
+  if (nkid > 0) {
+    qsort(fo->kids + base, nkid, sizeof *fo->kids, by_value_desc);
+    size_t keep = nkid, nsmall = 0;
+    uint64_t small_v = 0, small_k = 0;
+    while (keep > 0 && fo->kids[base + keep - 1].v < floor) keep--;
+    if (nkid - keep == 1) keep = nkid;
+    fputs(",[", out);
+    for (size_t c = 0; c < keep; c++) {
+      if (c > 0) fputc(',', out);
+      kid_t k = fo->kids[base + c]; /* a copy: the children below may move the array */
+      int rc = emit_node(out, fo, inv, k.a, k.b, d + 1, k.name, 0, floor);
+      if (rc != 0) return rc;
     }
+    for (size_t c = keep; c < nkid; c++) {
+      nsmall++;
+      small_v += fo->kids[base + c].v;
+      small_k += fo->kids[base + c].k;
+    }
+    if (nsmall > 0)
+      fprintf(out, "%s[\"(%zu small)\",%" PRIu64 ",%" PRIu64 "]", keep ? "," : "", nsmall, small_v,
+              small_k);
+    fputc(']', out);
   }
-  for (size_t i = keep; i < nkid; i++) {
-    nsmall++;
-    small_v += t->nodes[kids[i]].v;
-    small_k += t->nodes[kids[i]].k;
-  }
-  if (nsmall > 0)
-    fprintf(out, "%s[\"(%zu small)\",%" PRIu64 ",%" PRIu64 "]", keep ? "," : "", nsmall, small_v,
-            small_k);
-  fputc(']', out);
-  free(kids);
-done:
-  if (idx != 0) fputc(']', out);
+  fo->nkids = base;
+  if (!root) fputc(']', out);
   return 0;
 }
 
 int ll__html_emit_trees(FILE *out, ll__html_forest_t *fo, const ll_snapshot_t *snap,
                         const char *at, double min_share) {
-  int rc = value(fo, snap);
-  if (rc != 0) return rc;
+  size_t n = snap->ntraces;
+  int rc;
+  if (n + 1 > fo->items_cap) {
+    size_t cap = n + 1;
+    item_t *items = realloc(fo->items, cap * sizeof *items);
+    if (items != NULL) fo->items = items;
+    uint64_t *cv = realloc(fo->cv, cap * sizeof *cv);
+    if (cv != NULL) fo->cv = cv;
+    uint64_t *ck = realloc(fo->ck, cap * sizeof *ck);
+    if (ck != NULL) fo->ck = ck;
+    uint32_t *te = realloc(fo->te, cap * sizeof *te);
+    if (te != NULL) fo->te = te;
+    if (items == NULL || cv == NULL || ck == NULL || te == NULL) return LL_ENOMEM;
+    fo->items_cap = cap;
+  }
+  for (size_t i = 0; i < n; i++) /* new tracebacks named in the order the moment holds them */
+    if ((rc = entry_of(fo, snap->traces[i].traceback, &fo->te[i])) != 0) return rc;
+  if (fo->nranked != fo->nent && (rc = rank_all(fo)) != 0) return rc;
   for (int inv = 0; inv <= 1; inv++) {
-    const trie_t *t = &fo->trie[inv];
-    uint64_t floor = (uint64_t)(min_share * (double)t->nodes[0].v);
+    for (size_t i = 0; i < n; i++) fo->items[i] = (item_t){fo->ent[fo->te[i]].rank[inv], (uint32_t)i};
+    qsort(fo->items, n, sizeof *fo->items, by_rank);
+    fo->cv[0] = fo->ck[0] = 0;
+    for (size_t i = 0; i < n; i++) { /* from trace index to entry, with the values summed */
+      uint32_t t = fo->items[i].e;
+      fo->cv[i + 1] = fo->cv[i] + snap->traces[t].size;
+      fo->ck[i + 1] = fo->ck[i] + snap->traces[t].count;
+      fo->items[i].e = fo->te[t];
+    }
+    uint64_t floor = (uint64_t)(min_share * (double)fo->cv[n]);
     fputs(inv ? ",\"inverted\":[" : "{\"callers\":[", out);
     ll__json_string(out, at, 1);
     fputc(',', out);
-    if ((rc = emit_node(out, t, 0, floor, fo->stamp)) != 0) return rc;
+    if ((rc = emit_node(out, fo, inv, 0, n, 0, 0, 1, floor)) != 0) return rc;
     fputc(']', out);
   }
   fputc('}', out);

@@ -4,9 +4,9 @@
 /*
  * Contract (html.c is the only caller): one ll__html_names_t per page names every frame the page
  * shows, in the order first asked for (the page's "frames" array); one ll__html_forest_t per
- * attribution holds every traceback of every moment seen so far as two tries (callers first,
- * allocating line first), so a traceback's frames are named and walked once however many
- * moments hold it, and each moment's trees are its values over the tries. Snapshots passed in
+ * attribution holds every traceback of every moment seen so far, named once and ranked in two
+ * path orders (callers first, allocating line first), so a traceback's frames are named once
+ * however many moments hold it, and each moment's trees are read off its traces in rank order. Snapshots passed in
  * must outlive the forest (tracebacks are keyed by address). Errors: LL_ENOMEM.
  */
 #include <stdint.h>
@@ -26,6 +26,10 @@ int ll__html_name(ll__html_names_t *nm, const ll_frame_t *f, uint32_t *out);
 void ll__html_write_names(FILE *out, const ll__html_names_t *nm);
 
 ll__html_forest_t *ll__html_forest_new(ll__html_names_t *nm);
+/* Names snap's new tracebacks now, as ll__html_emit_trees would: a caller that adds every
+ * moment's snapshot before writing the first ranks the tracebacks once instead of after each
+ * moment that brings new ones. */
+int ll__html_forest_add(ll__html_forest_t *fo, const ll_snapshot_t *snap);
 void ll__html_forest_free(ll__html_forest_t *fo);
 /* {"callers": tree, "inverted": tree} of one snapshot (html.h's node arrays, children under
  * min_share of the snapshot's bytes merged). */
