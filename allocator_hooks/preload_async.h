@@ -17,6 +17,7 @@
 
 #include "preload_ring.h"
 #include "preload_slots.h"
+#include "preload_stack.h"
 
 #pragma GCC visibility push(hidden) /* internal to the library (see preload_state.h) */
 
@@ -133,6 +134,48 @@ static inline __attribute__((always_inline)) int ll__pl_async_alloc_quick(void *
   e.s->w[e.at++ & m] = usable;
   ll__ring_put_stack(e.s->w, m, &e.at, ips, n, &e.s->last);
   ll__pl_async_publish(e.s, e.first, e.at, e.num);
+  return 1;
+}
+
+/* An allocation whose stack the frame-pointer walk gives (ll__pl_walks_fp(frame): this thread's
+ * stack is known), walked
+ * straight into the ring and compared with the ring's previous stack as it goes: the words and
+ * bookkeeping ll__pl_async_alloc_quick writes for that stack, without the copy into a buffer and
+ * out again, and without the stack comparison when nothing changed (ll__ring_seal_stack). Only
+ * when the deepest walk fits below the bound and does not wrap around the ring's end (room is
+ * known before the number is taken, and the walk cannot fail); 0: nothing written. */
+static inline __attribute__((always_inline)) int ll__pl_async_alloc_walk_quick(void *p, size_t size, size_t usable,
+                                                                               uintptr_t *frame) {
+  slot_t *s = ll__pl_async_slot;
+  int max = ll__pl_stack_depth;
+  if (__builtin_expect(s == NULL || !ll__ring_packs((uintptr_t)p), 0)) return 0;
+  uint64_t h = s->head, m = ll__pl_async_mask, words = 5 + (uint64_t)max;
+  /* Room below the bound for the numbered form, and that and the zero word after it before the
+   * ring's end. */
+  if (__builtin_expect(h + words > __atomic_load_n(&s->lim, __ATOMIC_RELAXED) || (h & m) + words > m, 0))
+    return 0;
+  uint64_t num = ll__pl_async_take_seq(), at = h + 1;
+  uint64_t first = ll__pl_async_first(s, num, (uintptr_t)p, LL__EV_ALLOCN, &at);
+  uint64_t *b = &s->w[h & m], *q = b + (at - h); /* b[x - h] is the word at x <= h + words: no wrap */
+  q[0] = size;
+  q[1] = usable;
+  uintptr_t *ips = (uintptr_t *)&q[3], diff;
+  int n = ll__pl_fp_walk_vs(frame, ips, max, s->last.ips, &diff);
+  if (__builtin_expect(n == 1, 0)) { /* ALLOC1, as ll__pl_async_alloc_quick: the caller where the stack went */
+    q[2] = ips[0];
+    q += 3;
+    first = (first & ~(uint64_t)7) | LL__EV_ALLOC1;
+  } else {
+    q += 2 + ll__ring_seal_stack(&q[2], ips, n, diff == 0 && n == s->last.n, &s->last);
+  }
+  /* ll__pl_async_publish, with what is known here (neither the event nor the word after it
+   * wraps) */
+  *q = 0;
+  __atomic_store_n(b, first, __ATOMIC_RELEASE);
+  at = h + (uint64_t)(q - b);
+  ll__ring_claim_ahead(s->w, m, at);
+  s->head = at;
+  s->pnum = num;
   return 1;
 }
 

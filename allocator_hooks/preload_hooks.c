@@ -270,16 +270,19 @@ static inline __attribute__((always_inline)) int quick_done(int done) {
   return done;
 }
 
-/* An allocation with a stack once quick_ok: the guard, the walk, the event (the ring's quick path,
- * else the general one) and the guard again, all in one call out of line: nothing of it is live
- * in the hook after the call, so the hook saves no register for it. */
+__attribute__((noinline)) static void alloc_deep_buffered(void *p, size_t size, void *fp) {
+  uintptr_t ips[ll__pl_stack_frames()];
+  emit_alloc(p, size, ll__pl_usable(p), ips, ll__pl_capture_stack_inline(fp, ips));
+}
+
+/* An allocation with a stack once quick_ok: the guard, the walk, the event and the guard again,
+ * in one call out of line (nothing of it is live in the hook after the call, so the hook saves
+ * no register for it). The frame-pointer walk straight into the ring inline (quick_ok found
+ * this thread's stack); the rest (libunwind, no room known, the ring's end) through a buffer. */
 __attribute__((noinline)) static void quick_alloc_deep(void *p, size_t size, void *fp) {
   ll__pl_guard = LL__PL_GUARD_HOT;
-  if (ll__pl_recording()) {
-    uintptr_t ips[ll__pl_stack_frames()];
-    int n = ll__pl_capture_stack_inline(fp, ips);
-    emit_alloc(p, size, ll__pl_usable(p), ips, n);
-  }
+  if (ll__pl_recording() && !(ll__pl_walks_fp_known(fp) && ll__pl_async_alloc_walk_quick(p, size, ll__pl_usable(p), fp)))
+    alloc_deep_buffered(p, size, fp);
   (void)quick_done(1);
 }
 

@@ -112,6 +112,32 @@ static inline void ll__ring_put_stack(uint64_t *w, uint64_t mask, uint64_t *at, 
   }
 }
 
+/* The same encoding for a stack whose frames ips[0..n) were walked straight into the ring,
+ * contiguous right after `hdr`, the word its header goes to: the fresh frames (the innermost)
+ * are in place already, the kept ones are left past the event's end (the next event, or the
+ * zero word after this one, overwrites them; the helper reads nothing past that word). `same`:
+ * the caller knows the stack is prev exactly (n == prev->n and every frame equal), the usual
+ * case, which needs neither the comparison nor prev's update. Returns the words the stack takes
+ * (its header and the fresh frames). Why: no copy of the frames into a buffer and out again. */
+static inline uint64_t ll__ring_seal_stack(uint64_t *hdr, const uintptr_t *ips, int n, int same,
+                                           ll__ring_stack_t *prev) {
+  if (same) {
+    *hdr = (uint64_t)n | ((uint64_t)n << 16);
+    return 1;
+  }
+  int keep = 0, most = n < prev->n ? n : prev->n;
+  const uintptr_t *a = ips + n - 1, *b = prev->ips + prev->n - 1; /* the outermost frames */
+  while (keep < most && a[-keep] == b[-keep]) keep++;
+  *hdr = (uint64_t)n | ((uint64_t)keep << 16);
+  if (n == prev->n) { /* the kept frames are in place already */
+    for (int i = 0; i < n - keep; i++) prev->ips[i] = ips[i];
+  } else {
+    memcpy(prev->ips, ips, (size_t)n * sizeof *ips);
+    prev->n = n;
+  }
+  return 1 + (uint64_t)(n - keep);
+}
+
 /* Decode the stack at `at` (its header word) against `prev`, which becomes it (its frames are
  * prev->ips[0..prev->n)). Returns the words it took. */
 static inline uint64_t ll__ring_read_stack(const uint64_t *w, uint64_t mask, uint64_t at,

@@ -57,25 +57,53 @@ int ll__pl_fp_walk_on(uintptr_t fp, uintptr_t prev, uintptr_t *ips, int n, int m
  * stack, 8-aligned and above the previous one, every return address in a known module's code,
  * else the walk stops (garbage ends a stack early, never crashes it). Inline, the loop makes no
  * call (its values stay in registers): at the first return address the per-depth cache does not
- * know, the rest of the walk goes on out of line (ll__pl_fp_walk_on: the same checks). */
-static inline __attribute__((always_inline)) int ll__pl_fp_walk(uintptr_t *frame, uintptr_t *ips, int max) {
+ * know, the rest of the walk goes on out of line (ll__pl_fp_walk_on: the same checks).
+ * `cmp` (a constant NULL drops it): *diff becomes 0 only when ips[0..n) equal cmp[0..n)
+ * (cmp holds at least max words), compared as the walk goes: the async recorder's previous
+ * stack, so that an unchanged stack needs no second pass (nonzero also when the walk went on
+ * out of line: not known then). */
+static inline __attribute__((always_inline)) int ll__pl_fp_walk_vs(uintptr_t *frame, uintptr_t *ips, int max,
+                                                                   const uintptr_t *cmp, uintptr_t *diff) {
   int n = 0;
+  uintptr_t d = 0;
   ips[n++] = frame[1]; /* the hook's own frame is ours, always sound */
-  if (__builtin_expect(ll__pl_stack_known <= 0, 0)) return n;
+  if (cmp != NULL) d = frame[1] ^ cmp[0]; /* with cmp, the caller knows the stack (ll__pl_walks_fp) */
+  if (cmp == NULL && __builtin_expect(ll__pl_stack_known <= 0, 0)) goto done;
   uintptr_t fp = frame[0], prev = (uintptr_t)frame, lo = ll__pl_stack_lo, top = ll__pl_stack_hi - 16;
   const uintptr_t *ok = ll__pl_ok_ip;
   int cached = max < LL__PL_OK_DEPTH ? max : LL__PL_OK_DEPTH;
   while (n < cached) {
-    if (fp <= prev || (fp & 7) != 0 || fp < lo || fp > top) return n;
+    if (fp <= prev || (fp & 7) != 0 || fp < lo || fp > top) goto done;
     uintptr_t *f = (uintptr_t *)fp;
     uintptr_t ret = f[1];
-    if (ret < 4096) return n;
+    if (ret < 4096) goto done;
     if (ok[n] != ret) break;
+    if (cmp != NULL) d |= ret ^ cmp[n];
     ips[n++] = ret;
     prev = fp;
     fp = f[0];
   }
-  return n < max ? ll__pl_fp_walk_on(fp, prev, ips, n, max) : n;
+  if (n < max) {
+    d = 1;
+    n = ll__pl_fp_walk_on(fp, prev, ips, n, max);
+  }
+done:
+  if (cmp != NULL) *diff = d;
+  return n;
+}
+
+static inline __attribute__((always_inline)) int ll__pl_fp_walk(uintptr_t *frame, uintptr_t *ips, int max) {
+  return ll__pl_fp_walk_vs(frame, ips, max, NULL, NULL);
+}
+
+/* Whether ll__pl_capture_stack would walk frame pointers from the hook's frame (fp mode, or auto
+ * with the program's own code as malloc's last caller seen so, this thread's stack known; _known:
+ * the caller knows ll__pl_stack_known > 0). */
+static inline __attribute__((always_inline)) int ll__pl_walks_fp_known(uintptr_t *frame) {
+  return ll__pl_unwind == LL__UNWIND_FP || (ll__pl_unwind == LL__UNWIND_AUTO && frame[1] == ll__pl_own_ip);
+}
+static inline __attribute__((always_inline)) int ll__pl_walks_fp(uintptr_t *frame) {
+  return __builtin_expect(ll__pl_stack_known > 0, 1) && ll__pl_walks_fp_known(frame);
 }
 
 /* ll__pl_capture_stack with the frame-pointer walk inline when that is what it would do (fp
@@ -83,9 +111,7 @@ static inline __attribute__((always_inline)) int ll__pl_fp_walk(uintptr_t *frame
  * errno is kept (the walk makes no system call). */
 static inline __attribute__((always_inline)) int ll__pl_capture_stack_inline(void *hook_fp, uintptr_t *ips) {
   uintptr_t *frame = hook_fp;
-  if (__builtin_expect(ll__pl_stack_known > 0, 1) &&
-      (ll__pl_unwind == LL__UNWIND_FP || (ll__pl_unwind == LL__UNWIND_AUTO && frame[1] == ll__pl_own_ip)))
-    return ll__pl_fp_walk(frame, ips, ll__pl_stack_depth);
+  if (ll__pl_walks_fp(frame)) return ll__pl_fp_walk(frame, ips, ll__pl_stack_depth);
   return ll__pl_capture_stack(hook_fp, ips);
 }
 /* This thread's usable stack [lo, hi) (found once). 0, or -1 when unknown. */

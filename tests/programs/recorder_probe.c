@@ -4,7 +4,8 @@
  *                                 NULL), posix_memalign, aligned_alloc, strdup and free, made at
  *                                 recursion depths 0..19 (stacks that share their outer frames
  *                                 and differ inside), some freed at once (temporaries), some kept
- *                                 (@keep); prints what it made
+ *                                 (@keep), and one site through two callers in turn (@twin);
+ *                                 prints what it made
  *        recorder_probe wait      allocates, then wait(NULL): prints "wait: ECHILD" when the
  *                                 process has no child, as it should under any recorder
  *        recorder_probe pause     prints "pid N", allocates, waits for the end of its standard
@@ -63,6 +64,24 @@ __attribute__((noinline)) static void descend(int depth, int round) {
   __asm__ volatile("" ::: "memory"); /* not a tail call: each level stays a frame */
 }
 
+/* One allocation site reached through two callers from one call site (a function pointer), one
+ * right after the other: two stacks in a row with the same depth and the same innermost and
+ * outermost frames, differing in one frame between (a recorder that takes the second for the
+ * previous one merges them). */
+__attribute__((noinline)) static void twin(int round) {
+  void *p = malloc(8 + (size_t)(round % 5)); /* @twin */
+  if (round % 3 == 0) keep(p); else free(p);
+}
+__attribute__((noinline)) static void via_a(int round) {
+  twin(round);
+  __asm__ volatile("" ::: "memory");
+}
+__attribute__((noinline)) static void via_b(int round) {
+  twin(round);
+  __asm__ volatile("" ::: "memory");
+}
+static void (*volatile g_via[2])(int) = {via_a, via_b};
+
 static void wait_for_eof(void) {
   char buf[64];
   for (;;) {
@@ -75,7 +94,11 @@ int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "mix";
   if (strcmp(mode, "mix") == 0) {
     int rounds = argc > 2 ? atoi(argv[2]) : 1000;
-    for (int r = 0; r < rounds; r++) descend(r % 20, r);
+    for (int r = 0; r < rounds; r++) {
+      descend(r % 20, r);
+      g_via[r % 2](r);
+      g_via[(r + 1) % 2](r);
+    }
     printf("mix: rounds=%d calls=%lu bytes=%lu kept=%zu\n", rounds, made, bytes, nkept);
     return 0;
   }

@@ -111,6 +111,43 @@ static void deepest_stacks(void **state) {
   assert_memory_equal(in.ips, ips, sizeof ips);
 }
 
+/* ll__ring_seal_stack (frames walked straight into the ring) writes the words and leaves the
+ * previous stack as ll__ring_put_stack does, whether the caller says "same" when the stack is
+ * the previous one or never says it; the helper decodes it. Stacks drawn from a few frames, so
+ * that they repeat and share their outer ends at every depth, up to the deepest. */
+static void sealed_stacks_as_put(void **state) {
+  (void)state;
+  static uint64_t ref[4 * LL__RING_MAX_FRAMES], buf[2][2 + LL__RING_MAX_FRAMES];
+  static ll__ring_stack_t out, sealed[2], in;
+  uintptr_t ips[LL__RING_MAX_FRAMES];
+  uint64_t mask = 4 * LL__RING_MAX_FRAMES - 1, at = 0, rs = 42;
+  int n = 0;
+  for (int k = 0; k < 20000; k++) {
+    rs = rs * 6364136223846793005ull + 1442695040888963407ull;
+    unsigned r = (unsigned)(rs >> 33);
+    if (r % 4 != 0) { /* else the same stack again */
+      n = 2 + (int)(r / 4 % 7);
+      if (r % 97 == 1) n = LL__RING_MAX_FRAMES;
+      if (r % 89 == 1) n = 1;
+      for (int i = 0; i < n; i++) ips[i] = 0x400000 + 16 * (uintptr_t)((i + (i < 2 ? (int)(r >> 8) % 3 : 0)) % 9);
+    }
+    uint64_t before = at;
+    ll__ring_put_stack(ref, mask, &at, ips, n, &out);
+    for (int v = 0; v < 2; v++) {
+      memcpy(&buf[v][1], ips, (size_t)n * sizeof *ips); /* the walk's frames, after the header */
+      int same = v == 1 && n == sealed[v].n && memcmp(ips, sealed[v].ips, (size_t)n * sizeof *ips) == 0;
+      uint64_t words = ll__ring_seal_stack(&buf[v][0], (const uintptr_t *)&buf[v][1], n, same, &sealed[v]);
+      assert_true(words == at - before);
+      for (uint64_t i = 0; i < words; i++) assert_true(buf[v][i] == ref[(before + i) & mask]);
+      assert_int_equal(sealed[v].n, out.n);
+      assert_memory_equal(sealed[v].ips, out.ips, (size_t)out.n * sizeof *ips);
+    }
+    assert_true(ll__ring_read_stack(ref, mask, before, &in) == at - before);
+    assert_int_equal(in.n, n);
+    assert_memory_equal(in.ips, ips, (size_t)n * sizeof *ips);
+  }
+}
+
 /* A sequence as the producer writes it (body first, header last) across the ring's end: each
  * event is found at its place with its number, tag and body, stamps with their times. */
 static void events_and_stamps_wrap(void **state) {
@@ -263,6 +300,7 @@ int main(void) {
       cmocka_unit_test(compact_headers),
       cmocka_unit_test(stacks_send_what_changed),
       cmocka_unit_test(deepest_stacks),
+      cmocka_unit_test(sealed_stacks_as_put),
       cmocka_unit_test(events_and_stamps_wrap),
       cmocka_unit_test(room_sleep_wakes),
   };
