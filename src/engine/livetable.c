@@ -1,5 +1,6 @@
 /* livetable.c - the live-block table (layout and contract in livetable.h): lookups, inserts, removals, resizing, the overflow table. */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "livetable.h"
 #include "tracker_mem.h"
@@ -88,6 +89,11 @@ static void insert_new(ll__live_t *slots, size_t n, uint64_t key, const ll__rec_
   }
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#define POPULATE_BYTES (256u << 10)
+#define REHASH_AHEAD 16 /* a power of two: the queue's index is a mask */
 static int resize(ll__livetab_t *t, size_t want_slots) {
   size_t len;
   if (want_slots > SIZE_MAX / sizeof(ll__live_t)) return -1;
@@ -95,15 +101,33 @@ static int resize(ll__livetab_t *t, size_t want_slots) {
   ll__live_t *slots = ll__tmem_map(want_slots * sizeof(ll__live_t), &len);
   if (slots == NULL) return -1;
   size_t cap = len / sizeof(ll__live_t); /* whole pages: a whole number of buckets */
+  /* The rehash below touches every page in random order: one fault per page, dear in a VM (and
+   * the helper's tables are shared memory). One request makes them all present; where the
+   * kernel lacks it (before 5.14), the faults happen as before. */
+  if (len >= POPULATE_BYTES) (void)madvise(slots, len, MADV_POPULATE_WRITE);
+  /* Each key's new bucket is a random one: in a table bigger than the caches, a miss per key
+   * (svd_dict: the helper's growth to 1M blocks was most of its time). So the keys are inserted
+   * REHASH_AHEAD behind reading them, their buckets prefetched meanwhile; first in, first
+   * inserted: the same inserts in the same order, the same table. */
+  struct {
+    uint64_t key;
+    ll__rec_t r;
+  } q[REHASH_AHEAD];
+  size_t nq = 0, nb = cap / LL__LT_BUCKET;
   for (size_t i = 0; i < t->cap; i++) {
     const ll__live_t *s = &t->slots[i & ~(size_t)(LL__LT_BUCKET - 1)];
     unsigned k = (unsigned)(i % LL__LT_BUCKET);
     uint64_t key = ll__lt_a(s, k) & LL__LT_KEY_MASK;
     if (key == 0) continue;
-    ll__rec_t r;
-    ll__lt_unpack(s, k, &r);
-    insert_new(slots, cap / LL__LT_BUCKET, key, &r);
+    __builtin_prefetch(&slots[ll__lt_home(key, nb) * LL__LT_BUCKET], 1);
+    size_t j = nq % REHASH_AHEAD;
+    if (nq >= REHASH_AHEAD) insert_new(slots, nb, q[j].key, &q[j].r);
+    q[j].key = key;
+    ll__lt_unpack(s, k, &q[j].r);
+    nq++;
   }
+  for (size_t d = nq > REHASH_AHEAD ? nq - REHASH_AHEAD : 0; d < nq; d++)
+    insert_new(slots, nb, q[d % REHASH_AHEAD].key, &q[d % REHASH_AHEAD].r);
   ll__tmem_unmap(t->slots, t->bytes);
   t->slots = slots;
   t->cap = cap;
