@@ -120,10 +120,49 @@ static inline void apply_front(slot_t *s, uint64_t h, uint64_t num) {
  * frees and line-level allocations (compact) are decoded here; the rest by apply_one. Nonzero:
  * some applied. */
 #define DRAIN_MAX 1024
+/* With a live table bigger than the caches (ll__track_far: svd_dict's 1M blocks), every event's
+ * bucket is a miss: the buckets of the compact events up to AHEAD further on in the same ring
+ * are prefetched (engine_rate --slots 1000000: ~25% fewer ns per event at 16 ahead). A word of
+ * 0, or an event of another kind, ends the look ahead until the applying reaches it. */
+#define AHEAD 16
+
+/* The words of the compact free or allocation whose header at `at` is h, 0 for any other. */
+static inline uint64_t compact_len(const uint64_t *w, uint64_t mask, uint64_t at, uint64_t h) {
+  if (!ll__ring_is_compact(h)) return 0;
+  switch (ll__ring_tag(h)) {
+  case LL__EV_FREE: return 1;
+  case LL__EV_ALLOC1: return 4;
+  case LL__EV_ALLOCN: { /* size, usable, the stack's header, its fresh frames */
+    uint64_t sh = __atomic_load_n(&w[(at + 3) & mask], __ATOMIC_RELAXED);
+    return 4 + ((sh & 0xffff) - ((sh >> 16) & 0xffff));
+  }
+  default: return 0;
+  }
+}
+
+/* Prefetch up to AHEAD events past `at` from *pa on (the first not yet prefetched; *pn of them
+ * between at and *pa). */
+static inline void look_ahead(const uint64_t *w, uint64_t mask, uint64_t *pa, int *pn) {
+  while (*pn < AHEAD) {
+    uint64_t g = __atomic_load_n(&w[*pa & mask], __ATOMIC_ACQUIRE), len;
+    if (g == 0 || (len = compact_len(w, mask, *pa, g)) == 0) return;
+    ll__track_prefetch((const void *)ll__ring_ptr(g));
+    *pa += len;
+    ++*pn;
+  }
+}
+
 __attribute__((noinline)) static int drain(slot_t *s, uint64_t *next, uint64_t stop_seq) {
   const uint64_t *w = s->w, mask = g_mask;
   uint64_t at = s->ctail, num = *next, last = s->hnum;
+  uint64_t pa = at; /* look_ahead's cursor */
+  int pn = 0, far = ll__track_far();
   for (int k = 0; k < DRAIN_MAX && num < stop_seq; k++) {
+    if (far) {
+      if (pn > 0) pn--;
+      else pa = at; /* the look ahead stopped here */
+      look_ahead(w, mask, &pa, &pn);
+    }
     uint64_t h = __atomic_load_n(&w[at & mask], __ATOMIC_ACQUIRE);
     uint64_t q = ll__ring_number(h, last);
     if (h == 0 || q > num) break;

@@ -1,6 +1,6 @@
 /* engine_rate.c - bench probe: how fast the engine applies recorded events, with no hooks around it. */
 /*
- * usage: engine_rate [--pairs N] [--slots N] [--frames 1|16]
+ * usage: engine_rate [--pairs N] [--slots N] [--frames 1|16] [--prefetch D]
  *
  * First makes churn's calls for real (N free+malloc pairs of 16..256 B over the slots, the same
  * generator as churn.c) and keeps the event stream: each malloc's pointer, size and usable size,
@@ -10,7 +10,9 @@
  * under a 16-frame limit (churn's depth). Prints one line per depth:
  *   engine_rate: frames=F events=E ns_per_event=X peak_bytes=P
  * and exits 1 if the engine's peak differs from the stream's own. --frames runs one depth only
- * (for instruction counts under valgrind, one depth per run).
+ * (for instruction counts under valgrind, one depth per run). --prefetch D has the engine prefetch
+ * the live-table bucket of the event D ahead, as the helper does with a table bigger than the
+ * caches (preload_apply.c's drain; with --slots 1000000 every event is a miss otherwise).
  *
  * This is the engine's cost as the consumer of an asynchronous recorder would pay it: an
  * asynchronous leaklab cannot take less than E * X ns on that core, however cheap its producer.
@@ -49,6 +51,8 @@ static unsigned long long parse(const char *opt, const char *v) {
   return n;
 }
 
+static size_t g_ahead; /* --prefetch D: the bucket of the event D ahead */
+
 /* Apply the stream with `depth` frames per stack (limit `limit`); the engine's peak, or 0 when
  * tracing could not start. */
 static uint64_t apply(const event_t *ev, size_t n, int depth, int limit, double *secs) {
@@ -60,6 +64,7 @@ static uint64_t apply(const event_t *ev, size_t n, int depth, int limit, double 
   if (ll_start(limit) != 0) return 0;
   double t0 = now_s();
   for (size_t i = 0; i < n; i++) {
+    if (g_ahead != 0 && i + g_ahead < n) ll__track_prefetch((void *)(ev[i + g_ahead].ptr & ~(uintptr_t)1));
     if (ev[i].ptr & 1)
       ll_track_free((void *)(ev[i].ptr & ~(uintptr_t)1));
     else
@@ -77,6 +82,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--pairs") == 0) pairs = parse("--pairs", i + 1 < argc ? argv[++i] : NULL);
     else if (strcmp(argv[i], "--slots") == 0) slots = parse("--slots", i + 1 < argc ? argv[++i] : NULL);
+    else if (strcmp(argv[i], "--prefetch") == 0) g_ahead = parse("--prefetch", i + 1 < argc ? argv[++i] : NULL);
     else if (strcmp(argv[i], "--frames") == 0) {
       only = parse("--frames", i + 1 < argc ? argv[++i] : NULL);
       if (only != 1 && only != 16) {
@@ -84,7 +90,7 @@ int main(int argc, char **argv) {
         return 2;
       }
     } else {
-      fprintf(stderr, "engine_rate: unknown argument '%s' (usage: engine_rate [--pairs N] [--slots N] [--frames 1|16])\n", argv[i]);
+      fprintf(stderr, "engine_rate: unknown argument '%s' (usage: engine_rate [--pairs N] [--slots N] [--frames 1|16] [--prefetch D])\n", argv[i]);
       return 2;
     }
   }

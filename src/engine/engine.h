@@ -30,6 +30,12 @@ void ll__track_realloc_end_ips_c(ll_realloc_token_t *tok, void *new_ptr, size_t 
                                  size_t usable, const uintptr_t *ips, int nip,
                                  ll__tbcache_t *cache);
 
+/* Start loading the live-table bucket of ptr (an event to be applied soon): worth its call only
+ * while ll__track_far(), the live table larger than LL__FAR_BYTES (about a core's L2). */
+#define LL__FAR_BYTES (1u << 20)
+void ll__track_prefetch(const void *ptr);
+int ll__track_far(void);
+
 /* Count allocations the caller could not record (the preload's queue for signal handlers was
  * full) as untracked: `count` blocks of `bytes` in all. No-op when not tracing. */
 void ll__track_untracked(uint64_t count, uint64_t bytes);

@@ -507,6 +507,14 @@ void ll_track_free(void *ptr) {
   free_fast(p);
 }
 
+int ll__track_far(void) { return ll__T.live.cap * sizeof(ll__live_t) > LL__FAR_BYTES; }
+
+void ll__track_prefetch(const void *ptr) {
+  const ll__livetab_t *t = &ll__T.live;
+  if (t->cap != 0)
+    __builtin_prefetch(&t->slots[ll__lt_home((uintptr_t)ptr >> 3, t->cap / LL__LT_BUCKET) * LL__LT_BUCKET], 1);
+}
+
 void ll__track_untracked(uint64_t count, uint64_t bytes) {
   if (!ll__tracing_fast() || count == 0) return;
   int locked = ll__rec_lock();
