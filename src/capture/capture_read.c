@@ -89,6 +89,10 @@ void ll_capture_close(ll_capture_t *c) {
   free(c);
 }
 
+int ll_capture_section(const ll_capture_t *c, uint32_t type, const void **data, size_t *len) {
+  return section(c, type, data, len);
+}
+
 unsigned ll_capture_views(const ll_capture_t *c) { return ll__snapfile_views(c->file); }
 
 int ll_capture_load(const ll_capture_t *c, ll_at_t at, ll_snapshot_t **out) {

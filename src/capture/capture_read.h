@@ -40,5 +40,8 @@ int ll_capture_lines(const ll_capture_t *c, const ll_cap_lines_t **out);
 int ll_capture_budget(const ll_capture_t *c, const ll_cap_budget_t **out);
 /* Recorded with `leaklab run --native` (the process section's flag); 0 without that section. */
 int ll_capture_native(const ll_capture_t *c);
+/* The raw bytes of the first section of `type` (0, or LL_ENOVIEW): for a section whose decoder
+ * needs more than the file (REACH wants the symbolised end snapshot's trace count). */
+int ll_capture_section(const ll_capture_t *c, uint32_t type, const void **data, size_t *len);
 
 #endif

@@ -192,6 +192,9 @@ typedef struct ll__reach_load {
 } ll__reach_load_t;
 /* 0 (found or not), or an exit status after an error line. native as ll_symbolize_load's. */
 int ll__load_reach(const char *path, int native, ll__reach_load_t *out);
+/* The same from a capture already open (path only names it in errors): one read of the file. */
+int ll__load_reach_cap(const char *path, const ll_capture_t *cap, int native,
+                       ll__reach_load_t *out);
 void ll__reach_load_free(ll__reach_load_t *r);
 
 #endif

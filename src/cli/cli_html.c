@@ -238,7 +238,7 @@ int ll__emit_html(const char *file, const ll_capture_t *cap, unsigned mask,
   }
   in.min_share = HTML_MIN_SHARE;
   /* The exit scan's kinds and chains, attributed as the own-code trees are. */
-  if ((status = ll__load_reach(file, 0, &h.reach)) != 0) goto cleanup;
+  if ((status = ll__load_reach_cap(file, cap, 0, &h.reach)) != 0) goto cleanup;
   if (h.reach.found) in.reach = &h.reach.info;
 
   if ((f = ll__open_output(ra->output)) == NULL) {

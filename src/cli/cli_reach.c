@@ -41,29 +41,37 @@ static const char *root_text(ll__arena_t *a, ll_symbolizer_t *s, const ll_cap_re
 }
 
 int ll__load_reach(const char *path, int native, ll__reach_load_t *out) {
-  ll__snapfile_t *f = NULL;
-  ll_symbolizer_t *s = NULL;
   ll_capture_t *cap = NULL;
+  int rc = ll_capture_open(path, &cap);
+  memset(out, 0, sizeof *out);
+  if (rc != 0) return ll__runtime_error(path, rc, NULL);
+  int status = ll__load_reach_cap(path, cap, native, out);
+  ll_capture_close(cap);
+  return status;
+}
+
+int ll__load_reach_cap(const char *path, const ll_capture_t *cap, int native,
+                       ll__reach_load_t *out) {
+  ll_symbolizer_t *s = NULL;
   const void *data;
   size_t len;
   ll_cap_reach_t h;
   int rc, status = 0;
 
   memset(out, 0, sizeof *out);
-  if ((rc = ll__snapfile_open(path, &f)) != 0) return ll__runtime_error(path, rc, NULL);
-  if (ll__snapfile_section(f, LL_CAP_SEC_REACH, 0, &data, &len) != 0) goto cleanup; /* no scan */
+  if (ll_capture_section(cap, LL_CAP_SEC_REACH, &data, &len) != 0) goto cleanup; /* no scan */
   if ((out->arena = ll__arena_new()) == NULL) {
     status = ll__runtime_error(path, LL_ENOMEM, NULL);
     goto cleanup;
   }
-  if ((rc = ll_symbolize_load(path, LL_AT_END, native, &out->end)) != 0 ||
+  if ((rc = ll_symbolize_capture(cap, LL_AT_END, native, &out->end)) != 0 ||
       (rc = ll_cap_decode_reach(data, len, out->end->ntraces, out->arena, &h)) != 0) {
     status = ll__runtime_error(path, rc, " (exit scan)");
     goto cleanup;
   }
   const ll_cap_module_t *cm;
   size_t ncm;
-  if (ll_capture_open(path, &cap) == 0 && ll_capture_modules(cap, &cm, &ncm) == 0)
+  if (ll_capture_modules(cap, &cm, &ncm) == 0)
     ll_symbolizer_new(cm, ncm, &s); /* roots unnamed when it fails */
   ll_reach_kinds_t *tr = ll__arena_alloc(out->arena, (h.ntrace + 1) * sizeof *tr);
   ll_reach_edge_t *ed = ll__arena_alloc(out->arena, (h.nedge + 1) * sizeof *ed);
@@ -105,8 +113,6 @@ int ll__load_reach(const char *path, int native, ll__reach_load_t *out) {
   out->found = 1;
 cleanup:
   ll_symbolizer_free(s);
-  ll_capture_close(cap);
-  ll__snapfile_close(f);
   if (status != 0) ll__reach_load_free(out);
   return status;
 }
