@@ -15,6 +15,11 @@
 static const ll_frame_t x_frames[2] = {{"a.c", "alloc", 1, 0}, {"main.c", "main", 9, 0}};
 static const ll_frame_t y_frames[2] = {{"b.c", "other", 2, 0}, {"main.c", "main", 9, 0}};
 static const ll_traceback_t tb_x = {2, 2, x_frames}, tb_y = {2, 2, y_frames};
+/* Two moments: x and y live in a, only y in b. */
+static ll_trace_t a_tr[2] = {{&tb_x, 100, 112, 1}, {&tb_y, 50, 64, 2}};
+static ll_trace_t b_tr[1] = {{&tb_y, 30, 32, 1}};
+static const ll_snapshot_t a = {.at = LL_AT_PEAK, .program = "t", .ntraces = 2, .traces = a_tr};
+static const ll_snapshot_t b = {.at = LL_AT_END, .program = "t", .ntraces = 1, .traces = b_tr};
 
 /* What ll__html_emit_trees writes for snap (the forest kept across calls). */
 static char *trees(ll__html_forest_t *fo, const ll_snapshot_t *snap, const char *at, double share) {
@@ -29,10 +34,6 @@ static char *trees(ll__html_forest_t *fo, const ll_snapshot_t *snap, const char 
 
 static void moments_share_tries_not_values(void **state) {
   (void)state;
-  ll_trace_t a_tr[2] = {{&tb_x, 100, 112, 1}, {&tb_y, 50, 64, 2}};
-  ll_trace_t b_tr[1] = {{&tb_y, 30, 32, 1}};
-  ll_snapshot_t a = {.at = LL_AT_PEAK, .program = "t", .ntraces = 2, .traces = a_tr};
-  ll_snapshot_t b = {.at = LL_AT_END, .program = "t", .ntraces = 1, .traces = b_tr};
   ll__html_names_t *nm = ll__html_names_new();
   ll__html_forest_t *fo = ll__html_forest_new(nm);
   assert_true(nm != NULL && fo != NULL);
@@ -67,10 +68,6 @@ static void moments_share_tries_not_values(void **state) {
 /* Adding every moment before writing any (what html.c does) gives the same trees and names. */
 static void added_first_same_trees(void **state) {
   (void)state;
-  ll_trace_t a_tr[2] = {{&tb_x, 100, 112, 1}, {&tb_y, 50, 64, 2}};
-  ll_trace_t b_tr[1] = {{&tb_y, 30, 32, 1}};
-  ll_snapshot_t a = {.at = LL_AT_PEAK, .program = "t", .ntraces = 2, .traces = a_tr};
-  ll_snapshot_t b = {.at = LL_AT_END, .program = "t", .ntraces = 1, .traces = b_tr};
   ll__html_names_t *nm = ll__html_names_new();
   ll__html_forest_t *fo = ll__html_forest_new(nm);
   assert_true(nm != NULL && fo != NULL);
