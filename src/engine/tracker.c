@@ -182,7 +182,6 @@ void ll_reset_peak(void) {
   if (is_tracing_locked()) {
     ll__T.peak = ll__T.current;
     ll__T.gen++; /* the live set of now is the peak set */
-    ll__tracker_window();
   }
   q_unlock(locked);
 }

@@ -46,7 +46,6 @@ static inline void peak_rose(void) {
     ll__T.peak_t = ll__series_time();
     ll__T.peak_t_clock = ll__T.total_allocs;
   }
-  ll__tracker_window();
 }
 
 /* The traceback is returned for the caller's own counters. */
@@ -120,12 +119,7 @@ HOT int intern_frames(const frames_src_t *src, uint32_t *id) {
 
 void ll__tracker_series_none(void) {
   ll__T.series_next = ll__T.series_w = UINT64_MAX;
-  ll__T.series_lo = ll__T.series_hw = 0; /* callers may zero the peak after: recomputed later */
-}
-
-void ll__tracker_window(void) {
-  uint64_t lo = ll__T.series_lo, room = ll__T.peak >= lo ? ll__T.peak - lo : 0;
-  ll__T.series_hw = ll__T.series_w < room ? ll__T.series_w : room;
+  ll__T.series_lo = 0;
 }
 
 /* A point of memory over time (series.h), due or forced; the next one is due a stride later,
@@ -142,15 +136,10 @@ void ll__tracker_series_sample(int force) {
   ll__T.series_next = ll__T.series->next;
   ll__T.series_lo = ll__T.current > step ? ll__T.current - step : 0;
   ll__T.series_w = ll__T.current + step - ll__T.series_lo;
-  ll__tracker_window();
 }
 
 /* Current moved a step from the last point (either way). */
 HOT int series_stepped(void) { return ll__T.current - ll__T.series_lo > ll__T.series_w; }
-
-/* The fast paths' filter: true when series_stepped() or current > peak (series_hw), perhaps
- * also otherwise when series_hw is stale-low; the follow-up tests each exactly. */
-HOT int window_left(void) { return ll__T.current - ll__T.series_lo > ll__T.series_hw; }
 
 /* Record a new block (also the result of a realloc). Never fails the program: a block that
  * cannot be recorded is counted untracked. rc and id: what interning its traceback gave. */
@@ -284,8 +273,8 @@ HOT int alloc_counted(uintptr_t p, uint64_t size, uint64_t u, uint32_t id) {
   tb->all_count++;
   ll__T.current += size;
   /* series_thr only rises with the peak: false here stays false after peak_rose. */
-  return window_left() || (tb->cur_size > ll__T.series_thr && tb->col == 0) ||
-         ll__T.total_allocs >= ll__T.series_next;
+  return ll__T.current > ll__T.peak || (tb->cur_size > ll__T.series_thr && tb->col == 0) ||
+         ll__T.total_allocs >= ll__T.series_next || series_stepped();
 }
 
 /* account_add's and alloc_rec_locked's rare cases, after the counters moved; then the state is
@@ -296,7 +285,6 @@ __attribute__((noinline)) static void alloc_after(uint32_t id) {
   if (tb->cur_size > ll__T.series_thr && tb->col == 0) ll__series_add_col(ll__T.series, &ll__T.in, id);
   if (ll__T.total_allocs >= ll__T.series_next || series_stepped())
     ll__tracker_series_sample(LL__SERIES_STEPPED);
-  ll__tracker_window(); /* a stale-low series_hw (series_none) would send every event here */
   ll__rec_busy(0);
 }
 
@@ -344,7 +332,6 @@ __attribute__((noinline)) static void free_further(uintptr_t p, uint64_t key) {
 __attribute__((noinline)) static void free_after(void) {
   if (series_stepped()) ll__tracker_series_sample(LL__SERIES_STEPPED);
   if (ll__T.live.count < ll__T.live.shrink_below) ll__live_maybe_shrink(&ll__T.live);
-  ll__tracker_window();
   ll__rec_busy(0);
 }
 
@@ -427,7 +414,7 @@ HOT void free_fast(uintptr_t p) {
       tb->tmp_count++;
       ll__T.last_alloc = 0;
     }
-    if (__builtin_expect(window_left() || ll__T.live.count < ll__T.live.shrink_below, 0)) {
+    if (__builtin_expect(series_stepped() || ll__T.live.count < ll__T.live.shrink_below, 0)) {
       free_after();
       return;
     }

@@ -40,14 +40,10 @@ typedef struct __attribute__((aligned(4096))) ll__tstate {
   /* Memory over time per traceback (series.h): sampled every series->stride allocations, and
    * whenever current leaves [series_lo, series_lo + series_w] (it moved by a step since the
    * last point: one unsigned compare tells both ways); a traceback whose bytes pass series_thr
-   * (peak / LL__SERIES_SHARE) becomes a column. series_hw: the fast paths' window, at most
-   * series_w and peak - series_lo (0 until recomputed: ll__tracker_window), so that their one
-   * compare current - series_lo > series_hw is true whenever current stepped or passed the peak;
-   * the out-of-line follow-up then tells which. */
-  uint64_t series_thr, series_next, series_lo, series_hw;
+   * (peak / LL__SERIES_SHARE) becomes a column. */
+  uint64_t series_thr, series_next, peak_clock, series_lo, series_w;
   uint64_t tbgen; /* bumped when traceback ids are forgotten: per-thread caches expire */
   uint64_t untracked_allocs, untracked_bytes;
-  uint64_t series_w, peak_clock; /* read by the rare follow-ups only */
   ll__livetab_t live;
   ll__intern_t in;
   uint64_t hist_counts[LL__HIST_BUCKETS], hist_bytes[LL__HIST_BUCKETS];
@@ -103,7 +99,5 @@ static inline void ll__rec_unlock(int locked) {
 void ll__tracker_series_sample(int force);
 /* No point due: neither a stride of allocations nor a step of bytes away (no series). */
 void ll__tracker_series_none(void);
-/* Recompute series_hw after the peak or the series window moved. */
-void ll__tracker_window(void);
 
 #endif
