@@ -132,10 +132,8 @@ static inline uint64_t compact_len(const uint64_t *w, uint64_t mask, uint64_t at
   switch (ll__ring_tag(h)) {
   case LL__EV_FREE: return 1;
   case LL__EV_ALLOC1: return 4;
-  case LL__EV_ALLOCN: { /* size, usable, the stack's header, its fresh frames */
-    uint64_t sh = __atomic_load_n(&w[(at + 3) & mask], __ATOMIC_RELAXED);
-    return 4 + ((sh & 0xffff) - ((sh >> 16) & 0xffff));
-  }
+  case LL__EV_ALLOCN: /* the pointer, size, usable, then the stack */
+    return 3 + ll__ring_stack_words(__atomic_load_n(&w[(at + 3) & mask], __ATOMIC_RELAXED));
   default: return 0;
   }
 }

@@ -95,21 +95,36 @@ static inline uint64_t ll__ring_stamp_time(const uint64_t *w, uint64_t mask, uin
   return ll__ring_get(w, mask, at + 1);
 }
 
-/* Encode ips[0..n) (innermost first, n <= LL__RING_MAX_FRAMES) at *at against `prev`, which
- * becomes this stack. */
-static inline void ll__ring_put_stack(uint64_t *w, uint64_t mask, uint64_t *at, const uintptr_t *ips,
-                                      int n, ll__ring_stack_t *prev) {
+/* A stack's header word: its n frames, the outermost `keep` of which are the previous stack's
+ * (not written again); the words the stack takes, the header and its fresh frames. */
+static inline uint64_t ll__ring_stack_hdr(int n, int keep) { return (uint64_t)n | ((uint64_t)keep << 16); }
+static inline uint64_t ll__ring_stack_words(uint64_t hdr) { return 1 + (hdr & 0xffff) - (hdr >> 16); }
+
+/* How many of ips[0..n)'s outermost frames are prev's, then prev becomes ips (the kept frames
+ * are in place already when the depth is the same). */
+static inline int ll__ring_stack_keep(const uintptr_t *ips, int n, const ll__ring_stack_t *prev) {
   int keep = 0, most = n < prev->n ? n : prev->n;
   const uintptr_t *a = ips + n - 1, *b = prev->ips + prev->n - 1; /* the outermost frames */
   while (keep < most && a[-keep] == b[-keep]) keep++;
-  ll__ring_put(w, mask, at, (uint64_t)n | ((uint64_t)keep << 16));
-  for (int i = 0; i < n - keep; i++) ll__ring_put(w, mask, at, ips[i]);
-  if (n == prev->n) { /* the kept frames are in place already */
+  return keep;
+}
+static inline void ll__ring_stack_remember(const uintptr_t *ips, int n, int keep, ll__ring_stack_t *prev) {
+  if (n == prev->n) {
     for (int i = 0; i < n - keep; i++) prev->ips[i] = ips[i];
   } else {
     memcpy(prev->ips, ips, (size_t)n * sizeof *ips);
     prev->n = n;
   }
+}
+
+/* Encode ips[0..n) (innermost first, n <= LL__RING_MAX_FRAMES) at *at against `prev`, which
+ * becomes this stack. */
+static inline void ll__ring_put_stack(uint64_t *w, uint64_t mask, uint64_t *at, const uintptr_t *ips,
+                                      int n, ll__ring_stack_t *prev) {
+  int keep = ll__ring_stack_keep(ips, n, prev);
+  ll__ring_put(w, mask, at, ll__ring_stack_hdr(n, keep));
+  for (int i = 0; i < n - keep; i++) ll__ring_put(w, mask, at, ips[i]);
+  ll__ring_stack_remember(ips, n, keep, prev);
 }
 
 /* The same encoding for a stack whose frames ips[0..n) were walked straight into the ring,
@@ -121,21 +136,10 @@ static inline void ll__ring_put_stack(uint64_t *w, uint64_t mask, uint64_t *at, 
  * (its header and the fresh frames). Why: no copy of the frames into a buffer and out again. */
 static inline uint64_t ll__ring_seal_stack(uint64_t *hdr, const uintptr_t *ips, int n, int same,
                                            ll__ring_stack_t *prev) {
-  if (same) {
-    *hdr = (uint64_t)n | ((uint64_t)n << 16);
-    return 1;
-  }
-  int keep = 0, most = n < prev->n ? n : prev->n;
-  const uintptr_t *a = ips + n - 1, *b = prev->ips + prev->n - 1; /* the outermost frames */
-  while (keep < most && a[-keep] == b[-keep]) keep++;
-  *hdr = (uint64_t)n | ((uint64_t)keep << 16);
-  if (n == prev->n) { /* the kept frames are in place already */
-    for (int i = 0; i < n - keep; i++) prev->ips[i] = ips[i];
-  } else {
-    memcpy(prev->ips, ips, (size_t)n * sizeof *ips);
-    prev->n = n;
-  }
-  return 1 + (uint64_t)(n - keep);
+  int keep = same ? n : ll__ring_stack_keep(ips, n, prev);
+  *hdr = ll__ring_stack_hdr(n, keep);
+  if (!same) ll__ring_stack_remember(ips, n, keep, prev);
+  return ll__ring_stack_words(*hdr);
 }
 
 /* Decode the stack at `at` (its header word) against `prev`, which becomes it (its frames are
@@ -143,7 +147,7 @@ static inline uint64_t ll__ring_seal_stack(uint64_t *hdr, const uintptr_t *ips, 
 static inline uint64_t ll__ring_read_stack(const uint64_t *w, uint64_t mask, uint64_t at,
                                            ll__ring_stack_t *prev) {
   uint64_t hdr = ll__ring_get(w, mask, at);
-  int total = (int)(hdr & 0xffff), keep = (int)(hdr >> 16), fresh = total - keep;
+  int total = (int)(hdr & 0xffff), keep = (int)(hdr >> 16), fresh = (int)ll__ring_stack_words(hdr) - 1;
   if (total == prev->n) {
     for (int i = 0; i < fresh; i++) prev->ips[i] = (uintptr_t)ll__ring_get(w, mask, at + 1 + (uint64_t)i);
   } else {
