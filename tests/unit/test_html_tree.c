@@ -32,6 +32,14 @@ static char *trees(ll__html_forest_t *fo, const ll_snapshot_t *snap, const char 
   return buf;
 }
 
+/* trees() is `want`. */
+static void assert_trees(ll__html_forest_t *fo, const ll_snapshot_t *snap, const char *at, double share,
+                         const char *want) {
+  char *t = trees(fo, snap, at, share);
+  assert_string_equal(t, want);
+  free(t);
+}
+
 static void moments_share_tries_not_values(void **state) {
   (void)state;
   ll__html_names_t *nm = ll__html_names_new();
@@ -39,21 +47,18 @@ static void moments_share_tries_not_values(void **state) {
   assert_true(nm != NULL && fo != NULL);
 
   /* Names in the order a callers walk first meets them: main 0, alloc 1, other 2. */
-  char *t = trees(fo, &a, "A", 0);
-  assert_string_equal(t, "{\"callers\":[\"A\",150,3,[[0,150,3,[[1,100,1],[2,50,2]]]]],"
-                         "\"inverted\":[\"A\",150,3,[[1,100,1,[[0,100,1]]],[2,50,2,[[0,50,2]]]]]}");
-  free(t);
+  assert_trees(fo, &a, "A", 0,
+               "{\"callers\":[\"A\",150,3,[[0,150,3,[[1,100,1],[2,50,2]]]]],"
+               "\"inverted\":[\"A\",150,3,[[1,100,1,[[0,100,1]]],[2,50,2,[[0,50,2]]]]]}");
   /* The second moment: alloc's path is in the tries but not in it, and its values are its own. */
-  t = trees(fo, &b, "B", 0);
-  assert_string_equal(t, "{\"callers\":[\"B\",30,1,[[0,30,1,[[2,30,1]]]]],"
-                         "\"inverted\":[\"B\",30,1,[[2,30,1,[[0,30,1]]]]]}");
-  free(t);
+  assert_trees(fo, &b, "B", 0,
+               "{\"callers\":[\"B\",30,1,[[0,30,1,[[2,30,1]]]]],"
+               "\"inverted\":[\"B\",30,1,[[2,30,1,[[0,30,1]]]]]}");
   /* The first again, after the second: the same as before. Small children merge (one alone is
    * kept: 34% of 150 is above 50, so "other" is merged only with a sibling as small). */
-  t = trees(fo, &a, "A", 0.34);
-  assert_string_equal(t, "{\"callers\":[\"A\",150,3,[[0,150,3,[[1,100,1],[2,50,2]]]]],"
-                         "\"inverted\":[\"A\",150,3,[[1,100,1,[[0,100,1]]],[2,50,2,[[0,50,2]]]]]}");
-  free(t);
+  assert_trees(fo, &a, "A", 0.34,
+               "{\"callers\":[\"A\",150,3,[[0,150,3,[[1,100,1],[2,50,2]]]]],"
+               "\"inverted\":[\"A\",150,3,[[1,100,1,[[0,100,1]]],[2,50,2,[[0,50,2]]]]]}");
   char *names = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&names, &len);
@@ -73,14 +78,12 @@ static void added_first_same_trees(void **state) {
   assert_true(nm != NULL && fo != NULL);
   assert_int_equal(ll__html_forest_add(fo, &b), 0); /* b first: "other" is named before "alloc" */
   assert_int_equal(ll__html_forest_add(fo, &a), 0);
-  char *t = trees(fo, &a, "A", 0);
-  assert_string_equal(t, "{\"callers\":[\"A\",150,3,[[0,150,3,[[2,100,1],[1,50,2]]]]],"
-                         "\"inverted\":[\"A\",150,3,[[2,100,1,[[0,100,1]]],[1,50,2,[[0,50,2]]]]]}");
-  free(t);
-  t = trees(fo, &b, "B", 0);
-  assert_string_equal(t, "{\"callers\":[\"B\",30,1,[[0,30,1,[[1,30,1]]]]],"
-                         "\"inverted\":[\"B\",30,1,[[1,30,1,[[0,30,1]]]]]}");
-  free(t);
+  assert_trees(fo, &a, "A", 0,
+               "{\"callers\":[\"A\",150,3,[[0,150,3,[[2,100,1],[1,50,2]]]]],"
+               "\"inverted\":[\"A\",150,3,[[2,100,1,[[0,100,1]]],[1,50,2,[[0,50,2]]]]]}");
+  assert_trees(fo, &b, "B", 0,
+               "{\"callers\":[\"B\",30,1,[[0,30,1,[[1,30,1]]]]],"
+               "\"inverted\":[\"B\",30,1,[[1,30,1,[[0,30,1]]]]]}");
   ll__html_forest_free(fo);
   ll__html_names_free(nm);
 }
