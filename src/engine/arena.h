@@ -12,10 +12,14 @@
 
 typedef struct ll__arena ll__arena_t;
 
-/* Where an arena's chunks come from: map returns whole zeroed pages (NULL on failure). */
+/* Where an arena's chunks come from: map returns whole zeroed pages (NULL on failure).
+ * grow_to: 0, every chunk 64 KiB (or what one allocation needs); else each new chunk is as big
+ * as the arena so far, up to grow_to, so a big arena is a few dozen chunks, not tens of
+ * thousands (each unmap of a chunk flushes the TLB of every CPU the process ran on). */
 typedef struct ll__arena_mem {
   void *(*map)(size_t size);
   void (*unmap)(void *p, size_t size);
+  size_t grow_to;
 } ll__arena_mem_t;
 
 ll__arena_t *ll__arena_new(void);

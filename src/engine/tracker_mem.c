@@ -44,7 +44,8 @@ static void raw_unmap(void *p, size_t len) {
     ll__mmap_free(p, len);
 }
 
-static const ll__arena_mem_t arena_mem = {raw_map, raw_unmap};
+/* Fixed 64 KiB chunks: the intern arena's mapped bytes count as the tracker's memory. */
+static const ll__arena_mem_t arena_mem = {raw_map, raw_unmap, 0};
 
 void ll__tmem_seal(void) {
   if (M.region == NULL || M.sealed) return;

@@ -1,78 +1,12 @@
 /* symbolize_snapshot.c - whole snapshots symbolised and attributed: one moment, or several moments in both attributions at once. */
 #include "symbolize.h"
 
-#include <pthread.h>
-#include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "arena.h"
 #include "capture_format.h"
 #include "symbolize_pmap.h"
 #include "symbolize_priv.h"
-
-/* The output arena's chunks are carved from 32 MiB slabs (fresh, so zero) instead of one mmap
- * each: a 467k-traceback capture's symbolised moments fill ~25k chunks of 64 KiB, and unmapping
- * each one flushed the TLB of every CPU the process ran on (bench/tracebacks.py's HTML report:
- * a quarter of its samples in munmap on a 2-vCPU VM); a slab is unmapped when its last chunk
- * goes, and asks for huge pages (a fault per 2 MiB, not per 4 KiB). Chunks too big for a slab
- * are mapped alone. */
-#define SLAB ((size_t)32 << 20)
-typedef struct slab {
-  size_t live; /* chunks handed out and not yet given back */
-} slab_t;
-static pthread_mutex_t g_slab_lock = PTHREAD_MUTEX_INITIALIZER;
-static slab_t *g_slab;    /* the slab chunks come from now */
-static size_t g_slab_used; /* its bytes handed out, header included */
-
-static slab_t *slab_new(void) {
-  /* Twice the size, trimmed to a SLAB-aligned slab: a chunk finds its slab by masking. */
-  char *p = mmap(NULL, 2 * SLAB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return NULL;
-  char *s = (char *)(((uintptr_t)p + SLAB - 1) & ~(uintptr_t)(SLAB - 1));
-  if (s > p) munmap(p, (size_t)(s - p));
-  if (s + SLAB < p + 2 * SLAB) munmap(s + SLAB, (size_t)(p + 2 * SLAB - (s + SLAB)));
-#ifdef MADV_HUGEPAGE
-  madvise(s, SLAB, MADV_HUGEPAGE); /* advice only */
-#endif
-  return (slab_t *)s;
-}
-
-static void *slab_map(size_t size) {
-  if (size > SLAB / 4) return ll__mmap_alloc(size);
-  void *p = NULL;
-  pthread_mutex_lock(&g_slab_lock);
-  if (g_slab == NULL || SLAB - g_slab_used < size) {
-    slab_t *s = slab_new();
-    if (s != NULL) {
-      if (g_slab != NULL && g_slab->live == 0) munmap(g_slab, SLAB);
-      g_slab = s;
-      g_slab_used = 4096; /* the header's page: chunks stay page-aligned */
-    }
-  }
-  if (g_slab != NULL && SLAB - g_slab_used >= size) {
-    p = (char *)g_slab + g_slab_used;
-    g_slab_used += size; /* size is whole pages (the arena's chunks are) */
-    g_slab->live++;
-  }
-  pthread_mutex_unlock(&g_slab_lock);
-  return p;
-}
-
-static void slab_unmap(void *p, size_t size) {
-  if (size > SLAB / 4) {
-    ll__mmap_free(p, size);
-    return;
-  }
-  slab_t *s = (slab_t *)((uintptr_t)p & ~(uintptr_t)(SLAB - 1));
-  pthread_mutex_lock(&g_slab_lock);
-  if (--s->live == 0) {
-    if (s == g_slab) g_slab = NULL;
-    munmap(s, SLAB);
-  }
-  pthread_mutex_unlock(&g_slab_lock);
-}
-static const ll__arena_mem_t slab_mem = {slab_map, slab_unmap};
 
 /* What one address stands for, kept per address (in the output arena). */
 typedef struct sym_frames {
@@ -232,7 +166,7 @@ int ll_symbolize_snapshot(ll_symbolizer_t *s, const ll_snapshot_t *in, int nativ
   if (s == NULL || in == NULL || out == NULL) return LL_EINVAL;
   sctx_t c = {.s = s};
   int rc = LL_ENOMEM;
-  if ((c.arena = ll__arena_new_with(&slab_mem)) == NULL) return LL_ENOMEM;
+  if ((c.arena = ll__arena_new()) == NULL) return LL_ENOMEM;
   if ((rc = convert_snapshot(&c, in, native != 0, out)) == 0) c.arena = NULL; /* the snapshot's */
   sctx_done(&c);
   return rc;
@@ -268,7 +202,7 @@ int ll_symbolize_moments(const ll_capture_t *cap, const ll_at_t *at, size_t n,
   if ((rc = ll_symbolizer_new(mods, nmod, &s)) != 0) goto cleanup;
   c.s = s;
   rc = LL_ENOMEM;
-  if ((c.arena = ll__arena_new_with(&slab_mem)) == NULL) goto cleanup;
+  if ((c.arena = ll__arena_new()) == NULL) goto cleanup;
   for (size_t i = 0; i < n; i++) {
     if (own != NULL && (rc = convert_snapshot(&c, raw[i], 0, &own[i])) != 0) goto cleanup;
     if (native != NULL && (rc = convert_snapshot(&c, raw[i], 1, &native[i])) != 0) goto cleanup;
