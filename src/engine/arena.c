@@ -57,13 +57,15 @@ static const ll__arena_mem_t default_mem = {ll__mmap_alloc, ll__mmap_free, (size
 
 /* A chunk for `need` bytes, in an arena that has mapped `mapped` so far. */
 static ll__chunk_t *chunk_new(const ll__arena_mem_t *mem, size_t need, size_t mapped) {
-  size_t want = need + sizeof(ll__chunk_t) + 16, least = LL__CHUNK_MIN;
-  if (want < need) return NULL;
+  size_t bare = need + sizeof(ll__chunk_t) + 16, least = LL__CHUNK_MIN, want;
+  if (bare < need) return NULL;
+  if (bare < least) bare = least;
   if (mem->grow_to > least && mapped > least) least = mapped < mem->grow_to ? mapped : mem->grow_to;
-  if (want < least) want = least;
-  want = page_round(want);
+  want = page_round(bare < least ? least : bare);
   if (want == 0) return NULL;
   ll__chunk_t *c = mem->map(want);
+  if (c == NULL && want > page_round(bare)) /* no room for the grown size (a capped RLIMIT_AS) */
+    c = mem->map(want = page_round(bare));
   if (c == NULL) return NULL;
 #ifdef MADV_HUGEPAGE
   /* A grown chunk is filled front to back at once: huge pages spare a fault per 4 KiB and the

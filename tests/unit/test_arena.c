@@ -1,4 +1,4 @@
-/* test_arena.c - bump arenas: zeroed 16-byte aligned memory, and chunks that grow with the arena where its memory says so (a big arena is a few dozen chunks), fixed where it does not. */
+/* test_arena.c - bump arenas: zeroed 16-byte aligned memory, and chunks that grow with the arena where its memory says so (a big arena is a few dozen chunks), fixed where it does not, and back to what is needed when a grown chunk cannot be had. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +17,10 @@ static void counted_unmap(void *p, size_t size) {
   g_unmaps++;
   ll__mmap_free(p, size);
 }
+
+/* No chunk over 1 MiB to be had (an address-space cap): a growing arena falls back to what
+ * each allocation needs. */
+static void *capped_map(size_t size) { return size > ((size_t)1 << 20) ? NULL : counted_map(size); }
 
 /* 64 MiB in 1000-byte pieces: every piece zeroed and aligned; the chunks mapped (and each
  * unmapped once at the end). */
@@ -50,10 +54,17 @@ static void fixed_chunks_stay_64k(void **state) {
   assert_true(chunks_for_64mib(&fixed) >= 1000); /* 64 KiB each: what the tracker's region wants */
 }
 
+static void growth_yields_to_a_cap(void **state) {
+  (void)state;
+  static const ll__arena_mem_t capped = {capped_map, counted_unmap, (size_t)32 << 20};
+  assert_true(chunks_for_64mib(&capped) >= 64); /* every piece still served */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(growing_chunks_are_few),
       cmocka_unit_test(fixed_chunks_stay_64k),
+      cmocka_unit_test(growth_yields_to_a_cap),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
